@@ -1,0 +1,1 @@
+"""Analyses over embeddings: one topic per module, each with typed results."""

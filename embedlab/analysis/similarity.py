@@ -1,0 +1,154 @@
+"""Cosine similarity: matrices, ranked pairs, nearest neighbours, and model agreement."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from embedlab.backends import get_backend
+from embedlab.backends.base import BackendKind, TextEncoder, WordVectors, l2_normalise
+from embedlab.config import LIMITS
+from embedlab.errors import InputError, OutOfVocabularyError
+
+
+def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
+    """Pairwise cosine similarity of the rows (any scale), as float64, diagonal exactly 1."""
+    unit = l2_normalise(vectors).astype(np.float64)
+    matrix = np.clip(unit @ unit.T, -1.0, 1.0)
+    nonzero = np.linalg.norm(unit, axis=1) > 0
+    np.fill_diagonal(matrix, np.where(nonzero, 1.0, 0.0))
+    return matrix
+
+
+def top_k_cosine(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and scores of the ``k`` rows of ``matrix`` most similar to ``query``, best first."""
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=int), np.zeros(0)
+    scores = l2_normalise(matrix) @ l2_normalise(query.reshape(1, -1))[0]
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    order = top[np.argsort(-scores[top], kind="stable")]
+    return order, scores[order]
+
+
+def parse_words(text: str, max_items: int = LIMITS.max_words) -> list[str]:
+    """Words from free text (commas, spaces or new lines), order kept, duplicates dropped."""
+    words = list(dict.fromkeys(w for w in re.split(r"[\s,;]+", text.strip()) if w))
+    if not words:
+        raise InputError("Type at least one word.")
+    if len(words) > max_items:
+        raise InputError(f"Too many words: {len(words)}; the limit is {max_items}.")
+    return words
+
+
+def parse_sentences(text: str, max_items: int = LIMITS.max_sentences) -> list[str]:
+    """One sentence per non-empty line, order kept, duplicates dropped."""
+    sentences = list(dict.fromkeys(s.strip() for s in text.splitlines() if s.strip()))
+    if not sentences:
+        raise InputError("Type at least one sentence (one per line).")
+    if len(sentences) > max_items:
+        raise InputError(f"Too many sentences: {len(sentences)}; the limit is {max_items}.")
+    too_long = [i + 1 for i, s in enumerate(sentences) if len(s) > LIMITS.max_text_chars]
+    if too_long:
+        raise InputError(f"Sentence {too_long[0]} is longer than {LIMITS.max_text_chars} characters.")
+    return sentences
+
+
+@dataclass(frozen=True)
+class SimilarityResult:
+    """A similarity matrix over ``labels`` from one model; ``unknown`` lists dropped words."""
+
+    model: str
+    labels: list[str]
+    matrix: np.ndarray
+    unknown: list[str]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two items and their cosine similarity."""
+
+    first: str
+    second: str
+    score: float
+
+
+def similarity(model: str, items: list[str]) -> SimilarityResult:
+    """Cosine similarity of ``items`` under ``model``.
+
+    A word model drops (and reports) unknown words; a text model encodes everything.
+    """
+    if not items:
+        raise InputError("Nothing to compare: give at least one item.")
+    backend = get_backend(model)
+    if backend.kind == BackendKind.WORDS:
+        words: WordVectors = backend  # type: ignore[assignment]
+        known, unknown = words.split_known(items)
+        vectors = words.encode(known) if known else np.zeros((0, backend.dim), np.float32)
+        return SimilarityResult(model, known, cosine_matrix(vectors), unknown)
+    encoder: TextEncoder = backend  # type: ignore[assignment]
+    return SimilarityResult(model, list(items), cosine_matrix(encoder.encode(items)), [])
+
+
+def ranked_pairs(result: SimilarityResult, n: int = 5) -> tuple[list[Pair], list[Pair]]:
+    """The ``n`` most and ``n`` least similar distinct pairs."""
+    rows, cols = np.triu_indices(len(result.labels), k=1)
+    if len(rows) == 0:
+        return [], []
+    scores = result.matrix[rows, cols]
+    order = np.argsort(-scores, kind="stable")
+    pairs = [Pair(result.labels[rows[i]], result.labels[cols[i]], float(scores[i])) for i in order]
+    return pairs[:n], pairs[::-1][:n]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How far two models agree on the same inputs: Spearman rho over pairwise similarities."""
+
+    model_a: str
+    model_b: str
+    labels: list[str]
+    spearman: float | None
+    pairs: int
+    reason: str = ""
+
+
+def agreement(first: SimilarityResult, second: SimilarityResult) -> Agreement:
+    """Spearman correlation of the pairwise similarities on the items both models cover."""
+    from scipy.stats import spearmanr
+
+    shared = [label for label in first.labels if label in set(second.labels)]
+    if len(shared) < 3:
+        return Agreement(first.model, second.model, shared, None, 0, "needs at least 3 items both models know")
+    index_a = [first.labels.index(s) for s in shared]
+    index_b = [second.labels.index(s) for s in shared]
+    rows, cols = np.triu_indices(len(shared), k=1)
+    a = first.matrix[np.ix_(index_a, index_a)][rows, cols]
+    b = second.matrix[np.ix_(index_b, index_b)][rows, cols]
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return Agreement(first.model, second.model, shared, None, len(a), "one model gives every pair the same score")
+    rho = float(spearmanr(a, b).statistic)
+    return Agreement(first.model, second.model, shared, rho, len(a))
+
+
+@dataclass(frozen=True)
+class Neighbors:
+    """The nearest words (or stored texts) to one query."""
+
+    model: str
+    query: str
+    neighbors: list[tuple[str, float]]
+
+
+def word_neighbors(model: str, word: str, k: int = 10) -> Neighbors:
+    """The ``k`` nearest words to ``word`` in a word model."""
+    from embedlab.backends import get_word_vectors
+
+    if not 1 <= k <= LIMITS.max_neighbors:
+        raise InputError(f"k must be between 1 and {LIMITS.max_neighbors}, got {k}.")
+    words = get_word_vectors(model)
+    if word not in words:
+        raise OutOfVocabularyError([word], model)
+    return Neighbors(model, word, words.neighbors(word, k))

