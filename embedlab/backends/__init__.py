@@ -46,6 +46,7 @@ __all__ = [
     "BackendStatus",
     "TextEncoder",
     "WordVectors",
+    "backend_kind",
     "backend_names",
     "get_backend",
     "get_text_encoder",
@@ -97,6 +98,17 @@ def backend_names(kind: BackendKind | None = None) -> list[str]:
     names = [s.name for s in _SPECS.values() if kind is None or s.kind == kind]
     names += [b.name for b in _INSTANCES.values() if kind is None or b.kind == kind]
     return names
+
+
+def backend_kind(name: str) -> BackendKind:
+    """The kind of a backend, without loading it."""
+    if name in _INSTANCES:
+        return _INSTANCES[name].kind
+    if name in _SPECS:
+        return _SPECS[name].kind
+    if name.startswith(HUB_PREFIX) and len(name) > len(HUB_PREFIX):
+        return BackendKind.TEXT
+    raise UnknownBackendError(name, backend_names())
 
 
 def get_backend(name: str) -> Backend:

@@ -51,6 +51,12 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:
             raise BackendUnavailableError(name, f"sentence-transformers is missing ({error})", "pip install sentence-transformers") from error
+        try:  # transformers draws a "Loading weights" bar on every load: noise in a CLI or log
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
         self.name = name
         self.source = source
         self.device = device or resolve_device()

@@ -1,0 +1,25 @@
+"""EmbedLab web app: a router over the pages in ``pages/``.
+
+Run with ``embedlab serve`` (or ``streamlit run app.py``). Each page is a thin script: widgets,
+calls into the ``embedlab`` engine, charts, and an explanation.
+"""
+
+from __future__ import annotations
+
+import embedlab  # noqa: F401  (applies the torchvision shim before any model library loads)
+import streamlit as st
+
+st.set_page_config(page_title="EmbedLab", page_icon="🧭", layout="wide")
+
+PAGES = {
+    "EmbedLab": [
+        st.Page("pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
+    ],
+    "Explore": [
+        st.Page("pages/similarity.py", title="Similarity", icon="🔗", url_path="similarity"),
+        # More pages plug in here, one st.Page line each.
+    ],
+}
+
+navigation = st.navigation(PAGES, position="sidebar")
+navigation.run()

@@ -1,0 +1,57 @@
+"""The ``embedlab`` command line: every module in this package that defines ``register``
+adds its sub-commands, so a new capability plugs in without editing a shared list.
+
+Errors from the engine print one line on stderr and exit with status 2; ``--json`` prints
+exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from embedlab.errors import EmbedlabError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with sub-commands collected from this package's modules."""
+    parser = argparse.ArgumentParser(
+        prog="embedlab",
+        description="Look inside embeddings: models, similarity, neighbours, collections and more.",
+    )
+    from embedlab import __version__
+
+    parser.add_argument("--version", action="version", version=f"embedlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except EmbedlabError as error:
+        print(f"embedlab: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("embedlab: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

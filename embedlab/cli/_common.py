@@ -1,0 +1,53 @@
+"""Shared pieces of the CLI: output, progress bars, common options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON document on stdout instead of a human-readable table."""
+    parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> None:
+    """Print ``document`` as JSON under ``--json``, else call ``human`` to print a table."""
+    if getattr(args, "json", False):
+        json.dump(document, sys.stdout, default=_to_jsonable, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        human()
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr as a ``progress(done, total)`` callback (quiet when disabled)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=description, unit="row", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+            bar.refresh()
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()

@@ -1,0 +1,122 @@
+"""Core commands: models, similarity, neighbors, serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from embedlab.cli._common import add_json_flag, emit
+from embedlab.errors import InputError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the core sub-commands."""
+    models = commands.add_parser("models", help="list models, their device and availability")
+    add_json_flag(models)
+    models.set_defaults(handler=cmd_models)
+
+    sim = commands.add_parser("similarity", help="cosine similarity matrix of words or texts")
+    sim.add_argument("model", help="model name (see `embedlab models`)")
+    sim.add_argument("texts", nargs="+", metavar="TEXT", help="two or more words or texts")
+    add_json_flag(sim)
+    sim.set_defaults(handler=cmd_similarity)
+
+    nn = commands.add_parser("neighbors", help="nearest words in a word model, or nearest rows of a collection")
+    nn.add_argument("model", help="model name")
+    nn.add_argument("query", help="a word (word models) or a text (with --collection)")
+    nn.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    nn.add_argument("--collection", help="collection to search (needed for text models)")
+    add_json_flag(nn)
+    nn.set_defaults(handler=cmd_neighbors)
+
+    serve = commands.add_parser("serve", help="start the web app")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1", help="bind address (default loopback only)")
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from embedlab.backends import model_status
+
+    rows = model_status()
+    document = [{"name": r.name, "kind": r.kind, "dim": r.dim, "device": r.device, "available": r.available} for r in rows]
+
+    def human() -> None:
+        print(f"{'name':<24} {'kind':<10} {'dim':>5} {'device':<7} available")
+        for r in rows:
+            note = "yes" if r.available else f"no: {r.reason}"
+            print(f"{r.name:<24} {r.kind:<10} {r.dim:>5} {r.device:<7} {note}")
+
+    emit(args, document, human)
+    return 0
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from embedlab.analysis.similarity import similarity
+    from embedlab.errors import OutOfVocabularyError
+
+    if len(args.texts) < 2:
+        raise InputError("Give at least two texts to compare.")
+    result = similarity(args.model, list(args.texts))
+    if result.unknown:
+        raise OutOfVocabularyError(result.unknown, args.model)
+    document = {"model": args.model, "texts": result.labels, "matrix": result.matrix.round(6)}
+
+    def human() -> None:
+        width = min(max(len(t) for t in result.labels), 30)
+        for label, row in zip(result.labels, result.matrix):
+            print(f"{label[:width]:<{width}} " + " ".join(f"{v:6.3f}" for v in row))
+
+    emit(args, document, human)
+    return 0
+
+
+def cmd_neighbors(args: argparse.Namespace) -> int:
+    from embedlab.analysis.similarity import word_neighbors
+    from embedlab.backends import BackendKind, backend_kind
+
+    if backend_kind(args.model) == BackendKind.WORDS:
+        if args.collection:
+            raise InputError("Word models search their own vocabulary; drop --collection.")
+        result = word_neighbors(args.model, args.query, args.k)
+        items = [{"key": key, "score": score} for key, score in result.neighbors]
+    else:
+        if not args.collection:
+            raise InputError(
+                f"{args.model!r} is a text model and has no vocabulary: pass --collection NAME"
+                " to search a stored collection (see `embedlab collections`)."
+            )
+        from embedlab.analysis.search import search_collection
+
+        found = search_collection(args.collection, args.query, args.k, model=args.model)
+        items = [{"key": hit.text, "score": hit.score, "id": hit.id} for hit in found.hits]
+    document = {"model": args.model, "query": args.query, "neighbors": items}
+
+    def human() -> None:
+        for item in items:
+            print(f"{item['score']:7.4f}  {item['key']}")
+
+    emit(args, document, human)
+    return 0
+
+
+def app_path() -> Path:
+    """``app.py`` of this checkout (the package is installed from the repository)."""
+    candidates = [Path(__file__).resolve().parents[2] / "app.py", Path.cwd() / "app.py"]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise InputError("app.py not found: run `embedlab serve` from the EmbedLab repository.")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    app = app_path()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", args.address, "--server.port", str(args.port),
+    ]
+    print(f"EmbedLab on http://{args.address}:{args.port}", file=sys.stderr)
+    return subprocess.call(command, cwd=app.parent, env=os.environ.copy())

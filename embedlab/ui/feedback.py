@@ -1,0 +1,44 @@
+"""Errors and progress as a user sees them."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from embedlab.errors import EmbedlabError
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show EmbedLab errors as a clear ``st.error``; anything else as a short message.
+
+    The script run ends quietly after an error, the server and everyone's data stay as they are.
+    """
+    try:
+        yield
+    except EmbedlabError as error:
+        st.error(str(error), icon="⚠️")
+    except Exception as error:  # a bug, not the user's fault: say so without a wall of text
+        st.error(f"Something went wrong ({type(error).__name__}: {error}). The app is still running.", icon="🐞")
+        with st.expander("Technical details"):
+            st.code("".join(traceback.format_exception(error))[-4000:])
+
+
+def progress_reporter(label: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback drawing a bar with rate and time left."""
+    bar = st.progress(0.0, text=label)
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        rate = done / elapsed
+        left = (total - done) / rate if rate > 0 else float("nan")
+        fraction = done / total if total else 1.0
+        eta = f"{left:.0f} s left" if left == left else "estimating…"
+        bar.progress(min(fraction, 1.0), text=f"{label}: {done:,}/{total:,} · {rate:,.0f}/s · {eta}")
+
+    return report

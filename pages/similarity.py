@@ -1,0 +1,165 @@
+"""Similarity: how alike are these words or sentences, to one model or two?"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
+import streamlit as st
+
+from embedlab.analysis.similarity import agreement, parse_sentences, parse_words, ranked_pairs
+from embedlab.backends import BackendKind, backend_kind, backend_names
+from embedlab.config import LIMITS
+from embedlab.ui import url_state
+from embedlab.ui.charts import similarity_heatmap
+from embedlab.ui.feedback import user_errors
+from embedlab.ui.resources import cached_similarity, cached_word_neighbors
+
+DEMO_SENTENCES = [
+    "The cat sat on the mat",
+    "A feline rested on the rug",
+    "Dogs are great pets",
+    "Python is a programming language",
+    "I write software in Python every day",
+]
+DEMO_WORDS = ["king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "apple"]
+EXPLANATION = """
+**What to notice**
+
+- *Sentences*: "The cat sat on the mat" and "A feline rested on the rug" share no content word,
+  yet they are the most similar pair: the model compares meaning, not spelling. The two Python
+  sentences pair up too, while "Python is a programming language" is far from the cat.
+- *Words*: king–queen and man–woman are close; so are cat–dog and car–bicycle. "apple" sits
+  apart from all of them. Nearest neighbours show what a model thinks a word is *used like*:
+  GloVe's neighbours of *king* include *prince* and *emperor*.
+- *Two models*: switch on the comparison. Spearman ρ near 1 means the two models rank the pairs
+  the same way even when their raw scores differ (cosine scales are not comparable across
+  models; rankings are).
+- Cosine similarity is not a probability, and a high score means "used in similar contexts",
+  which is not always "means the same" (antonyms such as hot/cold are often close).
+"""
+
+word_capable = backend_names(BackendKind.WORDS) + backend_names(BackendKind.TEXT)
+text_models = backend_names(BackendKind.TEXT)
+word_models = backend_names(BackendKind.WORDS)
+
+url_state.restore(
+    "similarity",
+    defaults={
+        "sim_mode": "sentences",
+        "sim_words": "",
+        "sim_sentences": "",
+        "sim_word_model": word_models[0] if word_models else "",
+        "sim_word_model_b": word_models[1] if len(word_models) > 1 else (text_models[0] if text_models else ""),
+        "sim_text_model": text_models[0] if text_models else "",
+        "sim_text_model_b": text_models[1] if len(text_models) > 1 else (text_models[0] if text_models else ""),
+        "sim_compare": False,
+        "sim_k": 8,
+    },
+    choices={
+        "sim_mode": ["sentences", "words"],
+        "sim_word_model": word_capable,
+        "sim_word_model_b": word_capable,
+        "sim_text_model": text_models,
+        "sim_text_model_b": text_models,
+    },
+)
+
+
+def load_demo() -> None:
+    """Fill both inputs with the worked example and turn the comparison on."""
+    st.session_state["sim_sentences"] = "\n".join(DEMO_SENTENCES)
+    st.session_state["sim_words"] = ", ".join(DEMO_WORDS)
+    st.session_state["sim_compare"] = True
+    st.session_state["sim_demo"] = True
+
+
+st.title("🔗 Similarity")
+st.caption("Cosine similarity between words or sentences: 1 means the same direction, 0 unrelated.")
+st.button("▶ Guided demo", on_click=load_demo, help="Load worked examples and explain them")
+
+mode = st.segmented_control("What to compare", ["sentences", "words"], key="sim_mode", required=True)
+words_mode = mode == "words"
+left, right = st.columns([3, 2])
+with left:
+    if words_mode:
+        st.text_area(
+            f"Words (up to {LIMITS.max_words}, separated by commas, spaces or new lines)",
+            key="sim_words",
+            height=120,
+            placeholder="king, queen, man, woman",
+        )
+    else:
+        st.text_area(
+            f"Sentences (one per line, up to {LIMITS.max_sentences})",
+            key="sim_sentences",
+            height=180,
+            placeholder="The cat sat on the mat\nA feline rested on the rug",
+        )
+with right:
+    model_key, model_b_key = ("sim_word_model", "sim_word_model_b") if words_mode else ("sim_text_model", "sim_text_model_b")
+    choices = word_capable if words_mode else text_models
+    model = st.selectbox("Model", choices, key=model_key)
+    compare = st.toggle("Compare with a second model", key="sim_compare")
+    model_b = st.selectbox("Second model", choices, key=model_b_key, disabled=not compare)
+    if words_mode:
+        k = st.slider("Nearest neighbours per word", 1, 20, key="sim_k")
+
+url_state.publish(
+    ["sim_mode", "sim_words" if words_mode else "sim_sentences", model_key, "sim_compare"]
+    + ([model_b_key] if compare else [])
+    + (["sim_k"] if words_mode else [])
+)
+
+with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("sim_demo"))):
+    st.markdown(EXPLANATION)
+
+raw = st.session_state["sim_words"] if words_mode else st.session_state["sim_sentences"]
+if not raw.strip():
+    st.info("Type some " + ("words" if words_mode else "sentences") + " above, or press **Guided demo**.")
+    st.stop()
+
+with user_errors():
+    items = parse_words(raw) if words_mode else parse_sentences(raw)
+    models = [model] + ([model_b] if compare else [])
+    results = [cached_similarity(name, tuple(items)) for name in models]
+
+    columns = st.columns(len(results))
+    for column, result in zip(columns, results):
+        with column:
+            st.subheader(result.model)
+            if result.unknown:
+                st.warning(f"Not in {result.model}'s vocabulary (left out): " + ", ".join(result.unknown))
+            if not result.labels:
+                st.error("None of the inputs are known to this model.")
+                continue
+            st.plotly_chart(similarity_heatmap(result.labels, result.matrix, f"cosine similarity · {result.model}"), key=f"heat_{result.model}")
+            most, least = ranked_pairs(result, n=5)
+            if most:
+                st.metric("Most similar pair", f"{most[0].score:.3f}", help=f"{most[0].first} ↔ {most[0].second}")
+                pairs = pd.DataFrame(
+                    [{"rank": "most", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in most]
+                    + [{"rank": "least", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in least]
+                )
+                st.dataframe(pairs, hide_index=True, key=f"pairs_{result.model}")
+            if words_mode:
+                if backend_kind(result.model) == BackendKind.WORDS:
+                    table = pd.DataFrame(
+                        [
+                            {"word": word, "nearest neighbours": ", ".join(f"{n} ({s:.2f})" for n, s in cached_word_neighbors(result.model, word, k))}
+                            for word in result.labels
+                        ]
+                    )
+                    st.dataframe(table, hide_index=True, key=f"nn_{result.model}")
+                else:
+                    st.caption(f"{result.model} is a text model: it embeds any word but has no vocabulary to list neighbours from.")
+
+    if compare:
+        verdict = agreement(results[0], results[1])
+        if verdict.spearman is None:
+            st.info(f"Agreement between {verdict.model_a} and {verdict.model_b} not computed: {verdict.reason}.")
+        else:
+            st.metric(
+                f"Agreement: Spearman ρ of pairwise similarities ({verdict.model_a} vs {verdict.model_b})",
+                f"{verdict.spearman:.3f}",
+                help=f"over {verdict.pairs} pairs of {len(verdict.labels)} items both models know",
+            )

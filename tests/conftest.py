@@ -1,0 +1,127 @@
+"""Shared fixtures: an isolated EMBEDLAB_HOME per test, a hashing encoder, and for browser
+tests one live ``streamlit run app.py`` server plus Debian chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import embedlab  # noqa: F401  (torchvision shim first)
+from embedlab import backends
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.store import close_all_stores
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def embedlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test writes under its own EMBEDLAB_HOME and closes the stores it opened."""
+    home = tmp_path / "embedlab-home"
+    monkeypatch.setenv("EMBEDLAB_HOME", str(home))
+    monkeypatch.delenv("EMBEDLAB_CHROMA_URL", raising=False)
+    yield home
+    close_all_stores()
+
+
+@pytest.fixture
+def hashing_encoder() -> Iterator[HashingEncoder]:
+    """A deterministic encoder registered as backend ``hashing-test`` for the test."""
+    encoder = HashingEncoder("hashing-test", dim=64)
+    backends.register_instance(encoder, replace=True)
+    yield encoder
+    backends.unregister("hashing-test")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chromium_or_skip() -> str:
+    """Path of Debian chromium; skip with instructions when absent (fail under CI=true)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    message = "Debian chromium is not installed: run `sudo apt-get install chromium` (the test command does this as root)."
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Streamlit server for the whole browser session; yields its base URL."""
+    chromium_or_skip()
+    home = tmp_path_factory.mktemp("live-home")
+    port = _free_port()
+    env = {**os.environ, "EMBEDLAB_HOME": str(home)}
+    env.pop("EMBEDLAB_CHROMA_URL", None)
+    log = open(home / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {(home / 'streamlit.log').read_text()[-2000:]}")
+    else:
+        process.kill()
+        raise RuntimeError("streamlit did not become healthy in 120 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian chromium under Playwright (never `playwright install`)."""
+    path = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh browser page with a generous default timeout (models load on first use)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    yield page
+    context.close()
