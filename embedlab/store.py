@@ -290,9 +290,10 @@ class Store:
     def existing_ids(self, name: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` are already stored."""
         collection = self._get(name)
+        unique = list(dict.fromkeys(ids))
         found: set[str] = set()
-        for start in range(0, len(ids), self.max_batch_size):
-            batch = list(ids[start : start + self.max_batch_size])
+        for start in range(0, len(unique), self.max_batch_size):
+            batch = unique[start : start + self.max_batch_size]
             found.update(collection.get(ids=batch, include=[])["ids"])
         return found
 
@@ -343,8 +344,11 @@ class Store:
         if metadatas is not None and len(metadatas) != len(texts):
             raise InputError("texts and metadatas must have the same length.")
         name = self.create(dataset, encoder.name, encoder.dim, extra)
-        metas = list(metadatas) if metadatas is not None else [{} for _ in texts]
-        ids = [content_id(t, m) for t, m in zip(texts, metas)]
+        user_metas = list(metadatas) if metadatas is not None else [{} for _ in texts]
+        ids = [content_id(t, m) for t, m in zip(texts, user_metas)]
+        # The source row goes into the stored metadata (never empty, which Chroma rejects),
+        # not into the id: the same row content is the same record wherever it appears.
+        metas: list[Metadata] = [{"row": index, **meta} for index, meta in enumerate(user_metas)]
         seen: set[str] = self.existing_ids(name, ids)
         todo: list[int] = []
         for index, record_id in enumerate(ids):

@@ -1,0 +1,368 @@
+"""Word analogies a : b :: c : ? by 3CosAdd and 3CosMul (Levy & Goldberg, 2014).
+
+3CosAdd ranks every word d by cos(d, b - a + c) (the vector offset of Mikolov et al.);
+3CosMul ranks by cos(d, b) * cos(d, c) / (cos(d, a) + eps) with cosines shifted to [0, 1]
+(Levy & Goldberg's equation 4; eps = 1e-6 as in gensim's ``most_similar_cosmul``), which
+keeps one large similarity from dominating. By default the three inputs are excluded from the
+answers, as every published benchmark does; without that exclusion b itself usually wins,
+because b - a + c stays closest to b when a and c are close.
+
+The maths works on the unit-normalised vector matrix of any gensim-backed word model, in
+batches, so the same code answers one analogy on the page and 19,544 in the evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from embedlab.backends import get_word_vectors
+from embedlab.backends.base import WordVectors
+from embedlab.errors import InputError, OutOfVocabularyError
+
+METHODS = ("3cosadd", "3cosmul")
+COSMUL_EPSILON = 1e-6
+MAX_BATCH_ANALOGIES = 20_000
+MAX_K = 100
+# Score matrix cells computed at once (chunk rows x vocabulary): about 80 MB of float32.
+_CELLS_PER_CHUNK = 20_000_000
+
+
+def check_method(method: str) -> str:
+    """The method name lower-cased, or an InputError that lists the choices."""
+    name = method.lower().replace("-", "").replace(" ", "")
+    if name not in METHODS:
+        raise InputError(f"Unknown analogy method {method!r}; choose one of {', '.join(METHODS)}.")
+    return name
+
+
+def keyed_vectors(backend: WordVectors) -> object:
+    """The gensim KeyedVectors under a word backend (every built-in, uploaded and trained one)."""
+    kv = getattr(backend, "kv", None)
+    if kv is None:
+        raise InputError(f"Model {backend.name!r} does not expose a vector matrix, so it cannot solve analogies.")
+    return kv
+
+
+def unit_matrix(backend: WordVectors) -> np.ndarray:
+    """Unit-length rows of the model's vectors (gensim caches them; no copy)."""
+    return keyed_vectors(backend).get_normed_vectors()  # type: ignore[attr-defined]
+
+
+def resolve_word(backend: WordVectors, word: str) -> str | None:
+    """The vocabulary entry for ``word``: exact, else its lower-case form, else None."""
+    if word in backend:
+        return word
+    lower = word.lower()
+    if lower in backend:
+        return lower
+    return None
+
+
+def analogy_scores(unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str) -> np.ndarray:
+    """Scores of every vocabulary word (columns) for each analogy row a : b :: c : ?.
+
+    ``unit`` holds unit rows (possibly a restricted prefix of the vocabulary); ``ia``, ``ib``,
+    ``ic`` are row indices into the full matrix the inputs come from (same matrix here).
+    """
+    return _scores_against(unit, unit, ia, ib, ic, method)
+
+
+def top_candidates(
+    unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str, *,
+    k: int, candidates: int | None = None, exclude_inputs: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, scores), each (rows x k), best first, searching the first ``candidates`` words.
+
+    Works in chunks so memory stays bounded whatever the vocabulary size.
+    """
+    full = unit
+    pool = full if candidates is None else full[: min(candidates, len(full))]
+    size = len(pool)
+    extra = 3 if exclude_inputs else 0
+    take = min(k + extra, size)
+    chunk = max(1, _CELLS_PER_CHUNK // max(size, 1))
+    out_idx = np.full((len(ia), k), -1, dtype=np.int64)
+    out_score = np.full((len(ia), k), np.nan, dtype=np.float32)
+    for start in range(0, len(ia), chunk):
+        stop = min(start + chunk, len(ia))
+        a, b, c = ia[start:stop], ib[start:stop], ic[start:stop]
+        scores = _scores_against(full, pool, a, b, c, method)
+        part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < size else np.tile(np.arange(size), (len(a), 1))
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.argsort(-part_scores, axis=1, kind="stable")
+        best = np.take_along_axis(part, order, axis=1)
+        best_scores = np.take_along_axis(part_scores, order, axis=1)
+        for row in range(len(a)):
+            keep = [j for j in range(best.shape[1]) if not exclude_inputs or best[row, j] not in (a[row], b[row], c[row])][:k]
+            out_idx[start + row, : len(keep)] = best[row, keep]
+            out_score[start + row, : len(keep)] = best_scores[row, keep]
+    return out_idx, out_score
+
+
+def _scores_against(full: np.ndarray, pool: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
+    """Scores of the ``pool`` rows for analogies whose inputs are rows of ``full``."""
+    method = check_method(method)
+    va, vb, vc = full[a], full[b], full[c]
+    if method == "3cosadd":
+        target = vb - va + vc
+        norms = np.linalg.norm(target, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (target / norms).astype(np.float32) @ pool.T
+    sa = (1.0 + va @ pool.T) / 2.0
+    sb = (1.0 + vb @ pool.T) / 2.0
+    sc = (1.0 + vc @ pool.T) / 2.0
+    return sb * sc / (sa + COSMUL_EPSILON)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One candidate d with its score (cosine for 3CosAdd, the 3CosMul ratio otherwise)."""
+
+    word: str
+    score: float
+
+
+@dataclass(frozen=True)
+class AnalogyResult:
+    """The ranked answers to a : b :: c : ? and, when asked, where the expected answer ranks."""
+
+    model: str
+    a: str
+    b: str
+    c: str
+    method: str
+    exclude_inputs: bool
+    answers: list[Answer]
+    expected: str | None = None
+    expected_rank: int | None = None
+    expected_score: float | None = None
+    note: str = ""
+
+    @property
+    def best(self) -> str | None:
+        """The top answer, or None when the vocabulary had no candidate."""
+        return self.answers[0].word if self.answers else None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: ``answers`` as a list of {word, score}."""
+        return {
+            "model": self.model,
+            "a": self.a,
+            "b": self.b,
+            "c": self.c,
+            "method": self.method,
+            "exclude_inputs": self.exclude_inputs,
+            "answers": [{"word": x.word, "score": x.score} for x in self.answers],
+            "expected": self.expected,
+            "expected_rank": self.expected_rank,
+            "expected_score": self.expected_score,
+        }
+
+
+def solve_analogy(
+    model: str | WordVectors,
+    a: str,
+    b: str,
+    c: str,
+    *,
+    k: int = 5,
+    method: str = "3cosadd",
+    exclude_inputs: bool = True,
+    expected: str | None = None,
+) -> AnalogyResult:
+    """Answer a : b :: c : ? with the ``k`` best words of the model's whole vocabulary.
+
+    Words are looked up exactly, then lower-cased; unknown ones raise OutOfVocabularyError.
+    """
+    backend = get_word_vectors(model) if isinstance(model, str) else model
+    method = check_method(method)
+    if not 1 <= k <= MAX_K:
+        raise InputError(f"k must be between 1 and {MAX_K}, got {k}.")
+    inputs = [w.strip() for w in (a, b, c)]
+    if any(not w for w in inputs):
+        raise InputError("Give three words: a, b and c.")
+    resolved = [resolve_word(backend, w) for w in inputs]
+    unknown = [w for w, r in zip(inputs, resolved) if r is None]
+    expected_word = None
+    if expected and expected.strip():
+        expected_word = resolve_word(backend, expected.strip())
+        if expected_word is None:
+            unknown.append(expected.strip())
+    if unknown:
+        raise OutOfVocabularyError(unknown, backend.name)
+    kv = keyed_vectors(backend)
+    unit = unit_matrix(backend)
+    ra, rb, rc = (kv.key_to_index[w] for w in resolved)  # type: ignore[attr-defined]
+    idx = np.array([ra]), np.array([rb]), np.array([rc])
+    top_idx, top_scores = top_candidates(unit, *idx, method, k=min(k, len(unit)), exclude_inputs=exclude_inputs)
+    words = kv.index_to_key  # type: ignore[attr-defined]
+    answers = [Answer(words[i], float(s)) for i, s in zip(top_idx[0], top_scores[0]) if i >= 0]
+    rank = score = None
+    note = ""
+    if expected_word is not None:
+        scores = _scores_against(unit, unit, *idx, method)[0]
+        target = kv.key_to_index[expected_word]  # type: ignore[attr-defined]
+        if exclude_inputs and target in (ra, rb, rc):
+            note = f"the expected answer {expected_word!r} is one of the inputs, which are excluded"
+        else:
+            allowed = np.ones(len(scores), dtype=bool)
+            if exclude_inputs:
+                allowed[[ra, rb, rc]] = False
+            score = float(scores[target])
+            rank = int(np.count_nonzero(scores[allowed] > score)) + 1
+    if not exclude_inputs and answers and answers[0].word in resolved:
+        note = (
+            f"the top answer {answers[0].word!r} is one of the inputs: b - a + c stays close to b,"
+            " so unrestricted rankings are usually won by an input; benchmarks exclude them"
+        )
+    return AnalogyResult(backend.name, resolved[0], resolved[1], resolved[2], method, exclude_inputs,
+                         answers, expected_word, rank, score, note)
+
+
+# ---------------------------------------------------------------- batch mode
+
+
+@dataclass(frozen=True)
+class Quad:
+    """One analogy line a b c d, with its line number in the input."""
+
+    a: str
+    b: str
+    c: str
+    d: str
+    line: int
+
+
+def parse_analogies(text: str, max_items: int = MAX_BATCH_ANALOGIES) -> list[Quad]:
+    """``a b c d`` per line; blank lines and lines starting with ``:`` or ``#`` are skipped.
+
+    A line with other than four words raises an InputError naming the line.
+    """
+    quads: list[Quad] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith((":", "#")):
+            continue
+        words = re.split(r"[\s,;]+", stripped)
+        if len(words) != 4:
+            raise InputError(f"Line {number}: expected four words 'a b c d', got {len(words)}: {stripped[:80]!r}.")
+        quads.append(Quad(*words, line=number))
+        if len(quads) > max_items:
+            raise InputError(f"Too many analogies: more than {max_items:,}; the limit is {max_items:,}.")
+    if not quads:
+        raise InputError("No analogies found: give one 'a b c d' per line.")
+    return quads
+
+
+@dataclass(frozen=True)
+class Miss:
+    """An analogy the model got wrong: what it predicted and where the right answer ranked."""
+
+    a: str
+    b: str
+    c: str
+    expected: str
+    predicted: str
+    line: int
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Accuracy over the analogies whose four words the model knows."""
+
+    model: str
+    method: str
+    accuracy: float | None
+    n: int
+    correct: int
+    misses: list[Miss]
+    skipped: list[Quad] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "method": self.method,
+            "accuracy": self.accuracy,
+            "n": self.n,
+            "correct": self.correct,
+            "skipped": len(self.skipped),
+            "misses": [m.__dict__ for m in self.misses],
+        }
+
+
+def batch_accuracy(model: str | WordVectors, quads: Sequence[Quad], *, method: str = "3cosadd") -> BatchResult:
+    """Top-1 accuracy (inputs excluded) over ``quads``; lines with unknown words are skipped."""
+    backend = get_word_vectors(model) if isinstance(model, str) else model
+    method = check_method(method)
+    kv = keyed_vectors(backend)
+    usable: list[tuple[Quad, list[str]]] = []
+    skipped: list[Quad] = []
+    for quad in quads:
+        words = [resolve_word(backend, w) for w in (quad.a, quad.b, quad.c, quad.d)]
+        if any(w is None for w in words):
+            skipped.append(quad)
+        else:
+            usable.append((quad, words))  # type: ignore[arg-type]
+    if not usable:
+        return BatchResult(backend.name, method, None, 0, 0, [], skipped)
+    index = kv.key_to_index  # type: ignore[attr-defined]
+    ia, ib, ic = (np.array([index[w[j]] for _, w in usable]) for j in range(3))
+    top_idx, _ = top_candidates(unit_matrix(backend), ia, ib, ic, method, k=1)
+    words = kv.index_to_key  # type: ignore[attr-defined]
+    misses = []
+    correct = 0
+    for (quad, resolved), best in zip(usable, top_idx[:, 0]):
+        predicted = words[best] if best >= 0 else ""
+        if predicted == resolved[3]:
+            correct += 1
+        else:
+            misses.append(Miss(resolved[0], resolved[1], resolved[2], resolved[3], predicted, quad.line))
+    return BatchResult(backend.name, method, correct / len(usable), len(usable), correct, misses, skipped)
+
+
+# ---------------------------------------------------------------- the picture
+
+
+@dataclass(frozen=True)
+class AnalogyPicture:
+    """2-D PCA coordinates of the words involved, plus the two offsets to draw as arrows."""
+
+    words: list[str]
+    roles: list[str]
+    x: list[float]
+    y: list[float]
+    arrows: list[tuple[str, str]]
+    explained_variance: float
+
+
+def analogy_picture(model: str | WordVectors, result: AnalogyResult, *, answers: int = 3) -> AnalogyPicture:
+    """PCA (2 components, fitted on these words only) of a, b, c, the top answers and the
+    expected answer, with arrows a→b and c→d (d = the top answer, or the expected one)."""
+    from sklearn.decomposition import PCA
+
+    backend = get_word_vectors(model) if isinstance(model, str) else model
+    entries: dict[str, str] = {result.a: "a", result.b: "b", result.c: "c"}
+    for answer in result.answers[:answers]:
+        entries.setdefault(answer.word, "answer")
+    if result.expected:
+        entries.setdefault(result.expected, "expected")
+    words = list(entries)
+    if len(words) < 3:
+        raise InputError("Need at least three distinct words to draw the picture.")
+    vectors = backend.encode(words).astype(np.float64)
+    pca = PCA(n_components=2, random_state=0)
+    points = pca.fit_transform(vectors)
+    d = result.best if result.best and result.best not in (result.a, result.b, result.c) else result.expected
+    arrows = [(result.a, result.b)] + ([(result.c, d)] if d else [])
+    return AnalogyPicture(
+        words=words,
+        roles=[entries[w] for w in words],
+        x=[float(v) for v in points[:, 0]],
+        y=[float(v) for v in points[:, 1]],
+        arrows=arrows,
+        explained_variance=float(pca.explained_variance_ratio_.sum()),
+    )

@@ -1,0 +1,170 @@
+"""A stored collection loaded for exploring: ids, texts, metadata and vectors in one place.
+
+Reading 60k rows with their vectors from Chroma takes seconds, so a finished collection is
+also kept as a snapshot on disk (vectors as ``.npy``, the rest as Parquet) keyed by the
+collection's name, creation time, row count and status. Reopening a mapped corpus then reads
+the snapshot and the cached map and clusters, and computes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from embedlab import config, diskcache
+from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
+
+HIDDEN_COLUMNS = ("chunk", "chunks", "row")
+
+
+@dataclass
+class Corpus:
+    """Everything the Explore page and the CLI need about one collection, row-aligned."""
+
+    info: CollectionInfo
+    ids: list[str]
+    texts: list[str]
+    metadata: pd.DataFrame
+    vectors: np.ndarray
+    digest: str
+    from_snapshot: bool = False
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def labels(self) -> list[str] | None:
+        """The label column when the collection has one with at least two values."""
+        if "label" not in self.metadata.columns:
+            return None
+        values = self.metadata["label"].astype(str)
+        return values.tolist() if values.nunique() > 1 else None
+
+    def colour_columns(self) -> list[str]:
+        """Metadata columns worth colouring by (few distinct values), label first."""
+        columns = []
+        for column in self.metadata.columns:
+            if column in HIDDEN_COLUMNS:
+                continue
+            distinct = self.metadata[column].nunique()
+            if 1 < distinct <= 60:
+                columns.append(str(column))
+        return sorted(columns, key=lambda c: (c != "label", c))
+
+
+def _snapshot_key(info: CollectionInfo) -> str:
+    return diskcache.make_key("corpus", info.name, info.created, info.count, info.status, info.dim)
+
+
+def _snapshot_paths(key: str) -> tuple[Path, Path, Path]:
+    folder = diskcache.cache_dir("corpus")
+    return folder / f"{key}.npy", folder / f"{key}.parquet", folder / f"{key}.json"
+
+
+def _frame(metadatas: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(metadatas) if metadatas else pd.DataFrame()
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def _read_snapshot(info: CollectionInfo) -> Corpus | None:
+    vectors_path, table_path, meta_path = _snapshot_paths(_snapshot_key(info))
+    if not (vectors_path.exists() and table_path.exists() and meta_path.exists()):
+        return None
+    try:
+        vectors = np.load(vectors_path, allow_pickle=False, mmap_mode=None)
+        table = pd.read_parquet(table_path)
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return None
+    metadata = table.drop(columns=["__id", "__text"])
+    return Corpus(info, table["__id"].tolist(), table["__text"].tolist(), metadata.reset_index(drop=True), vectors, meta["digest"], True)
+
+
+def _write_snapshot(corpus: Corpus) -> None:
+    vectors_path, table_path, meta_path = _snapshot_paths(_snapshot_key(corpus.info))
+    table = corpus.metadata.copy()
+    table.insert(0, "__text", corpus.texts)
+    table.insert(0, "__id", corpus.ids)
+    folder = vectors_path.parent
+    for path, writer in (
+        (vectors_path, lambda p: np.save(p, corpus.vectors, allow_pickle=False)),
+        (table_path, lambda p: table.to_parquet(p, index=False)),
+        (meta_path, lambda p: Path(p).write_text(json.dumps({"digest": corpus.digest, "collection": corpus.info.name}))),
+    ):
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=path.suffix)
+        os.close(handle)
+        try:
+            writer(temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bool = True) -> Corpus:
+    """The rows of ``collection`` (a collection or dataset name), from the snapshot when fresh."""
+    store = store or open_store()
+    info = store.info(collection)
+    if use_snapshot and info.status == STATUS_COMPLETE:
+        snapshot = _read_snapshot(info)
+        if snapshot is not None:
+            return snapshot
+    rows = store.get_all(info.name)
+    vectors = np.ascontiguousarray(rows["embeddings"], dtype=np.float32)
+    corpus = Corpus(info, rows["ids"], [str(d or "") for d in rows["documents"]], _frame(rows["metadatas"]), vectors, diskcache.array_digest(vectors))
+    if use_snapshot and info.status == STATUS_COMPLETE and len(corpus):
+        _write_snapshot(corpus)
+    return corpus
+
+
+# -- the last view of each collection (so reopening shows the last map) -------------------------
+
+
+def _views_path() -> Path:
+    return config.embedlab_home() / "explore" / "last_views.json"
+
+
+def last_view(collection: str) -> dict[str, Any] | None:
+    """The settings of the last map drawn for ``collection``, if any."""
+    try:
+        return json.loads(_views_path().read_text()).get(collection)
+    except (OSError, ValueError):
+        return None
+
+
+def remember_view(collection: str, view: dict[str, Any]) -> None:
+    """Record the settings of the map just drawn for ``collection``."""
+    path = _views_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        views = json.loads(path.read_text())
+    except (OSError, ValueError):
+        views = {}
+    if views.get(collection) == view:
+        return
+    views[collection] = view
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(views, stream)
+    os.replace(temporary, path)
+
+
+def forget_view(collection: str) -> None:
+    """Drop the remembered view of a deleted collection."""
+    path = _views_path()
+    try:
+        views = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if views.pop(collection, None) is not None:
+        path.write_text(json.dumps(views))

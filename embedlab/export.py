@@ -1,0 +1,124 @@
+"""Data out: a collection with its map coordinates and clusters as CSV, Parquet, or the
+TensorBoard projector pair ``vectors.tsv`` + ``metadata.tsv``.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
+carriage return) get a leading apostrophe (OWASP "CSV injection"). Parquet keeps values as
+they are: it is data, not a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from embedlab.errors import InputError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMATS = ("csv", "parquet", "projector")
+
+
+def escape_formula(value: object) -> object:
+    """``'`` before a string a spreadsheet would treat as a formula; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def export_frame(
+    ids: list[str],
+    texts: list[str],
+    metadata: pd.DataFrame,
+    coords: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per point: id, text, metadata columns, x/y(/z) and cluster."""
+    frame = pd.DataFrame({"id": ids, "text": texts})
+    if len(metadata.columns):
+        extra = metadata.reset_index(drop=True).copy()
+        extra.columns = [c if c not in ("id", "text", "x", "y", "z", "cluster") else f"meta_{c}" for c in extra.columns]
+        frame = pd.concat([frame, extra], axis=1)
+    if coords is not None:
+        if len(coords) != len(frame):
+            raise InputError(f"{len(coords)} map points for {len(frame)} rows.")
+        for axis, name in zip(range(coords.shape[1]), "xyz"):
+            frame[name] = coords[:, axis].astype(np.float64)
+    if clusters is not None:
+        if len(clusters) != len(frame):
+            raise InputError(f"{len(clusters)} cluster labels for {len(frame)} rows.")
+        frame["cluster"] = np.asarray(clusters, dtype=np.int64)
+    return frame
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with formula cells escaped."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(escape_formula)
+    safe.columns = [escape_formula(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8")
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet (pyarrow), values unchanged."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _tsv_cell(value: object) -> str:
+    return " ".join(str(value).split()) or " "
+
+
+def projector_tsvs(vectors: np.ndarray, frame: pd.DataFrame, columns: list[str] | None = None) -> tuple[str, str]:
+    """TensorBoard projector files: ``vectors.tsv`` (no header) and ``metadata.tsv``.
+
+    The projector reads a header row in metadata.tsv only when there are two or more columns;
+    tabs and new lines inside cells become spaces so every row stays one line.
+    """
+    if len(vectors) != len(frame):
+        raise InputError(f"{len(vectors)} vectors for {len(frame)} rows.")
+    vector_lines = ["\t".join(f"{v:.6g}" for v in row) for row in np.asarray(vectors, dtype=np.float32)]
+    columns = columns or [c for c in frame.columns if c not in ("id", "x", "y", "z")]
+    if len(columns) == 1:
+        meta_lines = [_tsv_cell(v) for v in frame[columns[0]].tolist()]
+    else:
+        meta_lines = ["\t".join(_tsv_cell(c) for c in columns)]
+        meta_lines += ["\t".join(_tsv_cell(v) for v in row) for row in frame[columns].itertuples(index=False)]
+    return "\n".join(vector_lines) + "\n", "\n".join(meta_lines) + "\n"
+
+
+def projector_zip(vectors: np.ndarray, frame: pd.DataFrame) -> bytes:
+    """Both projector files in one zip (for a single download)."""
+    vectors_tsv, metadata_tsv = projector_tsvs(vectors, frame)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("vectors.tsv", vectors_tsv)
+        archive.writestr("metadata.tsv", metadata_tsv)
+    return buffer.getvalue()
+
+
+def write_export(fmt: str, path: Path, frame: pd.DataFrame, vectors: np.ndarray | None = None) -> list[Path]:
+    """Write ``frame`` as ``fmt`` to ``path`` (a folder for ``projector``); returns the files."""
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    path = Path(path)
+    if fmt == "projector":
+        if vectors is None:
+            raise InputError("The projector export needs the vectors.")
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path} is a file; the projector export writes two files into a folder.")
+        path.mkdir(parents=True, exist_ok=True)
+        vectors_tsv, metadata_tsv = projector_tsvs(vectors, frame)
+        (path / "vectors.tsv").write_text(vectors_tsv, encoding="utf-8")
+        (path / "metadata.tsv").write_text(metadata_tsv, encoding="utf-8")
+        return [path / "vectors.tsv", path / "metadata.tsv"]
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name such as {path / ('export.' + fmt)}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(csv_bytes(frame) if fmt == "csv" else parquet_bytes(frame))
+    return [path]

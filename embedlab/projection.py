@@ -1,0 +1,227 @@
+"""Maps of a vector space: UMAP, PCA and t-SNE in 2-D or 3-D, for every point.
+
+Results are cached on disk keyed by a hash of the vectors and the parameters, so reopening a
+corpus shows its map at once. UMAP's numba functions compile on first use (10-30 s here);
+``warm_up_umap()`` pays that in a background thread when the app starts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from embedlab import diskcache
+from embedlab.errors import InputError
+
+Method = Literal["umap", "pca", "tsne"]
+METHODS: tuple[str, ...] = ("umap", "pca", "tsne")
+UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean", "manhattan", "correlation")
+TSNE_MAX_POINTS = 20_000  # Barnes-Hut t-SNE beyond this takes many minutes on 2 cores
+MIN_POINTS = 3
+
+
+@dataclass(frozen=True)
+class ProjectionParams:
+    """Settings of one map. ``seed`` makes UMAP and t-SNE reproducible (shown in the UI)."""
+
+    method: str = "umap"
+    dims: int = 2
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    metric: str = "cosine"
+    perplexity: float = 30.0
+    seed: int = 42
+
+    def validate(self, n_points: int) -> ProjectionParams:
+        """Check the settings against the data; returns the settings actually used."""
+        if self.method not in METHODS:
+            raise InputError(f"Unknown projection {self.method!r}; use one of {', '.join(METHODS)}.")
+        if self.dims not in (2, 3):
+            raise InputError(f"A map has 2 or 3 dimensions, not {self.dims}.")
+        if n_points < MIN_POINTS:
+            raise InputError(f"A map needs at least {MIN_POINTS} points; this collection has {n_points}.")
+        if self.method == "umap":
+            if not 2 <= self.n_neighbors <= 200:
+                raise InputError(f"n_neighbors must be between 2 and 200, got {self.n_neighbors}.")
+            if not 0.0 <= self.min_dist <= 1.0:
+                raise InputError(f"min_dist must be between 0 and 1, got {self.min_dist}.")
+            if self.metric not in UMAP_METRICS:
+                raise InputError(f"Unknown UMAP metric {self.metric!r}; use one of {', '.join(UMAP_METRICS)}.")
+            return replace(self, n_neighbors=min(self.n_neighbors, n_points - 1))
+        if self.method == "tsne":
+            if n_points > TSNE_MAX_POINTS:
+                raise InputError(
+                    f"t-SNE is limited to {TSNE_MAX_POINTS:,} points here (this collection has {n_points:,});"
+                    " use UMAP, which maps every point in a fraction of the time."
+                )
+            if self.perplexity <= 0:
+                raise InputError(f"perplexity must be positive, got {self.perplexity}.")
+            return replace(self, perplexity=min(self.perplexity, (n_points - 1) / 3.0))
+        return self
+
+    def relevant(self) -> dict[str, Any]:
+        """Only the settings that change this method's result (the cache key)."""
+        base = {"method": self.method, "dims": self.dims}
+        if self.method == "umap":
+            return {**base, "n_neighbors": self.n_neighbors, "min_dist": self.min_dist, "metric": self.metric, "seed": self.seed}
+        if self.method == "tsne":
+            return {**base, "perplexity": self.perplexity, "metric": self.metric, "seed": self.seed}
+        return base
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Map coordinates (n × dims, float32) and how they were made."""
+
+    coords: np.ndarray
+    params: ProjectionParams
+    seconds: float
+    cached: bool
+    key: str
+    explained_variance: tuple[float, ...] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"params": asdict(self.params), "seconds": round(self.seconds, 3), "cached": self.cached, "key": self.key,
+                "explained_variance": list(self.explained_variance) if self.explained_variance else None}
+
+
+def umap_model(params: ProjectionParams) -> Any:
+    """The umap-learn estimator for ``params`` (the bench builds its bare baseline the same way)."""
+    import umap
+
+    return umap.UMAP(
+        n_components=params.dims,
+        n_neighbors=params.n_neighbors,
+        min_dist=params.min_dist,
+        metric=params.metric,
+        random_state=params.seed,
+    )
+
+
+def _compute(vectors: np.ndarray, params: ProjectionParams) -> tuple[np.ndarray, tuple[float, ...] | None]:
+    if params.method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=params.dims, random_state=params.seed)
+        coords = pca.fit_transform(vectors)
+        return coords, tuple(float(v) for v in pca.explained_variance_ratio_)
+    if params.method == "tsne":
+        from sklearn.manifold import TSNE
+
+        tsne = TSNE(n_components=params.dims, perplexity=params.perplexity, metric=params.metric, random_state=params.seed, init="pca")
+        return tsne.fit_transform(vectors), None
+    wait_for_warm_up()
+    import warnings
+
+    with warnings.catch_warnings():  # "n_jobs overridden by setting random_state": expected, we seed on purpose
+        warnings.filterwarnings("ignore", message=".*n_jobs.*")
+        return umap_model(params).fit_transform(vectors), None
+
+
+def projection_key(vectors: np.ndarray, params: ProjectionParams, digest: str | None = None) -> str:
+    """Cache key of a map: the vectors' hash and the settings that matter."""
+    return diskcache.make_key("projection", digest or diskcache.array_digest(vectors), params.relevant())
+
+
+def project(
+    vectors: np.ndarray,
+    params: ProjectionParams | None = None,
+    *,
+    use_cache: bool = True,
+    digest: str | None = None,
+) -> Projection:
+    """Project ``vectors`` to 2-D or 3-D; loads from the disk cache when the same map exists.
+
+    ``digest`` (the vectors' hash) may be passed when the caller already knows it.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2:
+        raise InputError(f"Expected a 2-D array of vectors, got shape {vectors.shape}.")
+    params = (params or ProjectionParams()).validate(len(vectors))
+    key = projection_key(vectors, params, digest)
+    if use_cache:
+        hit = diskcache.load("projection", key)
+        if hit is not None:
+            arrays, meta = hit
+            variance = meta.get("explained_variance")
+            return Projection(arrays["coords"], params, float(meta.get("seconds", 0.0)), True, key, tuple(variance) if variance else None)
+    if not np.isfinite(vectors).all():
+        raise InputError("The vectors contain NaN or infinite values; they cannot be mapped.")
+    started = time.perf_counter()
+    coords, variance = _compute(vectors, params)
+    seconds = time.perf_counter() - started
+    coords = np.asarray(coords, dtype=np.float32)
+    if use_cache:
+        diskcache.save("projection", key, {"coords": coords}, {"params": asdict(params), "seconds": seconds, "explained_variance": variance})
+    return Projection(coords, params, seconds, False, key, variance)
+
+
+def cached_projection(vectors: np.ndarray, params: ProjectionParams, digest: str | None = None) -> Projection | None:
+    """The cached map for these vectors and settings, or None (never computes)."""
+    try:
+        params = params.validate(len(vectors))
+    except InputError:
+        return None
+    key = projection_key(vectors, params, digest)
+    hit = diskcache.load("projection", key)
+    if hit is None:
+        return None
+    arrays, meta = hit
+    variance = meta.get("explained_variance")
+    return Projection(arrays["coords"], params, float(meta.get("seconds", 0.0)), True, key, tuple(variance) if variance else None)
+
+
+# -- numba warm-up -----------------------------------------------------------------------------
+
+_WARM_LOCK = threading.Lock()
+_WARM_THREAD: threading.Thread | None = None
+_WARM_DONE = threading.Event()
+_WARM_SECONDS: list[float] = []
+
+
+def _warm() -> None:
+    started = time.perf_counter()
+    try:
+        import warnings
+
+        rng = np.random.default_rng(0)
+        data = rng.normal(size=(300, 16)).astype(np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for metric in ("cosine", "euclidean"):
+                umap_model(ProjectionParams(n_neighbors=10, metric=metric, seed=0)).fit_transform(data)
+    except Exception:  # warm-up is an optimisation: a failure shows up on the real call instead
+        pass
+    finally:
+        _WARM_SECONDS.append(time.perf_counter() - started)
+        _WARM_DONE.set()
+
+
+def warm_up_umap() -> threading.Thread:
+    """Compile UMAP's numba functions in a background thread, once per process."""
+    global _WARM_THREAD
+    with _WARM_LOCK:
+        if _WARM_THREAD is None:
+            _WARM_THREAD = threading.Thread(target=_warm, name="embedlab-umap-warm-up", daemon=True)
+            _WARM_THREAD.start()
+        return _WARM_THREAD
+
+
+def wait_for_warm_up(timeout: float | None = None) -> bool:
+    """Wait for a running warm-up (two compiles at once would only slow each other down)."""
+    if _WARM_THREAD is None:
+        return False
+    return _WARM_DONE.wait(timeout)
+
+
+def warm_up_status() -> str:
+    """'not started', 'running' or 'done in N s' (shown in the UI)."""
+    if _WARM_THREAD is None:
+        return "not started"
+    if not _WARM_DONE.is_set():
+        return "running"
+    return f"done in {_WARM_SECONDS[0]:.1f} s"

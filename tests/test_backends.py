@@ -1,0 +1,114 @@
+"""The registry and the four built-in backends, on the real models."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from embedlab import backends
+from embedlab.backends import BackendKind, get_backend, get_text_encoder, get_word_vectors, model_status
+from embedlab.backends.base import BackendSpec, TextEncoder, WordVectors
+from embedlab.errors import BackendUnavailableError, OutOfVocabularyError, UnknownBackendError, WrongBackendKindError
+
+BUILT_INS = {"minilm": 384, "use-multilingual": 512, "glove-6b-50d": 50, "word2vec-gn-bolukbasi": 300}
+
+
+def test_status_lists_the_four_built_ins_as_available_without_loading() -> None:
+    rows = {r.name: r for r in model_status()}
+    for name, dim in BUILT_INS.items():
+        assert rows[name].available, rows[name].reason
+        assert rows[name].dim == dim
+        assert rows[name].device in ("cpu", "cuda", "mps") or rows[name].device.startswith("cuda:")
+    assert {rows["minilm"].kind, rows["glove-6b-50d"].kind} == {"text", "words"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["minilm", "use-multilingual"])
+def test_text_encoders_give_unit_rows_and_rank_paraphrases_first(name: str) -> None:
+    encoder = get_text_encoder(name)
+    assert isinstance(encoder, TextEncoder) and encoder.dim == BUILT_INS[name]
+    vectors = encoder.encode(["The cat sat on the mat", "A feline rested on the rug", "Stock markets fell sharply today"])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, BUILT_INS[name])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert get_backend(name) is encoder  # loaded once per process
+
+
+@pytest.mark.slow
+def test_multilingual_use_pairs_translations() -> None:
+    encoder = get_text_encoder("use-multilingual")
+    english = encoder.encode(["The weather is nice today", "I love reading books"])
+    german = encoder.encode(["Ich lese gern Bücher", "Das Wetter ist heute schön"])
+    similarity = english @ german.T
+    assert similarity[0, 1] > similarity[0, 0] and similarity[1, 0] > similarity[1, 1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["glove-6b-50d", "word2vec-gn-bolukbasi"])
+def test_word_vectors_know_royalty_and_name_unknown_words(name: str) -> None:
+    words = get_word_vectors(name)
+    assert isinstance(words, WordVectors) and words.dim == BUILT_INS[name]
+    assert "queen" in [w for w, _ in words.neighbors("king", 10)]
+    with pytest.raises(OutOfVocabularyError) as caught:
+        words.encode(["king", "qzxv-not-a-word", "zzqq"])
+    assert caught.value.words == ["qzxv-not-a-word", "zzqq"]
+    assert words.split_known(["king", "zzqq"]) == (["king"], ["zzqq"])
+
+
+def test_glove_has_its_full_vocabulary() -> None:
+    assert get_word_vectors("glove-6b-50d").vocab_size == 400_000
+
+
+def test_unknown_and_wrong_kind_errors_say_what_to_do() -> None:
+    with pytest.raises(UnknownBackendError, match="Known models: .*minilm"):
+        get_backend("no-such-model")
+    with pytest.raises(WrongBackendKindError, match="choose a text model"):
+        get_text_encoder("glove-6b-50d")
+
+
+def test_missing_weights_give_an_install_hint() -> None:
+    spec = BackendSpec(
+        name="test-missing",
+        kind=BackendKind.TEXT,
+        dim=8,
+        package="not-a-real-package",
+        description="",
+        install_hint="pip install not-a-real-package",
+        loader=lambda: pytest.fail("must not load"),
+        check=lambda: "package not-a-real-package is not installed",
+        device_of=lambda: "cpu",
+    )
+    backends.register(spec)
+    try:
+        row = next(r for r in model_status() if r.name == "test-missing")
+        assert not row.available and "not installed" in row.reason
+        with pytest.raises(BackendUnavailableError, match="pip install not-a-real-package"):
+            get_backend("test-missing")
+    finally:
+        backends._SPECS.pop("test-missing", None)
+
+
+@pytest.mark.slow
+def test_concurrent_sessions_share_one_model_safely() -> None:
+    """Streamlit sessions call the same model from several threads (fast tokenizers are not thread-safe)."""
+    encoder = get_text_encoder("minilm")
+    expected = encoder.encode(["thread safety check"])[0]
+    errors: list[BaseException] = []
+    results: list[np.ndarray] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                results.append(get_text_encoder("minilm").encode(["thread safety check", "another sentence"])[0])
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(results) == 30 and all(np.allclose(r, expected, atol=1e-5) for r in results)

@@ -1,0 +1,66 @@
+"""AppTest of Home and Similarity: values shown, URL state, errors without tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from embedlab.backends import model_status
+
+PAGES = Path(__file__).resolve().parents[1] / "pages"
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
+
+
+def test_home_shows_every_backend_with_its_device() -> None:
+    at = page("home").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    expected = {row.name: row for row in model_status()}
+    assert set(table["name"]) == set(expected)
+    for _, row in table.iterrows():
+        assert row["device"] == expected[row["name"]].device
+        assert bool(row["available"]) == expected[row["name"]].available
+    assert any("Device in use" in c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_similarity_demo_fills_inputs_and_shows_scores_and_agreement() -> None:
+    at = page("similarity").run()
+    assert "Guided demo" in at.info[0].value
+    at.button[0].click().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    agreement = next(v for k, v in metrics.items() if k.startswith("Agreement"))
+    assert -1.0 <= float(agreement) <= 1.0
+    assert at.query_params["sim_compare"] == "true" and "feline" in at.query_params["sim_sentences"]
+    pairs = at.dataframe[0].value
+    top = pairs[pairs["rank"] == "most"].iloc[0]
+    assert {top["first"], top["second"]} == {"The cat sat on the mat", "A feline rested on the rug"}
+    assert float(next(v for k, v in metrics.items() if k == "Most similar pair")) == pytest.approx(top["cosine"], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_similarity_reopens_from_the_url_and_lists_unknown_words() -> None:
+    at = page("similarity")
+    at.query_params.update({"sim_mode": "words", "sim_words": "king, queen, zzqqxy, car", "sim_word_model": "glove-6b-50d", "sim_k": "3"})
+    at.run()
+    assert not at.exception
+    assert at.segmented_control[0].value == "words" and at.selectbox[0].value == "glove-6b-50d"
+    assert any("zzqqxy" in w.value for w in at.warning)
+    neighbours = at.dataframe[1].value
+    assert list(neighbours["word"]) == ["king", "queen", "car"]
+    assert all(cell.count("(") == 3 for cell in neighbours["nearest neighbours"])
+
+
+def test_too_many_items_and_bad_links_get_clear_messages() -> None:
+    at = page("similarity")
+    at.query_params.update({"sim_mode": "words", "sim_words": " ".join(f"w{i}" for i in range(60)), "sim_word_model": "no-such-model"})
+    at.run()
+    assert not at.exception
+    assert any("sim_word_model='no-such-model'" in w.value for w in at.warning)
+    assert any("Too many words: 60; the limit is 50" in e.value for e in at.error)

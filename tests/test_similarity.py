@@ -1,0 +1,93 @@
+"""Similarity maths on a hashing encoder, and on real MiniLM and GloVe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from embedlab.analysis.similarity import (
+    agreement,
+    cosine_matrix,
+    parse_sentences,
+    parse_words,
+    ranked_pairs,
+    similarity,
+    top_k_cosine,
+    word_neighbors,
+)
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.errors import InputError, OutOfVocabularyError
+
+
+def test_cosine_matrix_matches_the_definition() -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(6, 5))
+    matrix = cosine_matrix(vectors)
+    for i in range(6):
+        for j in range(6):
+            expected = vectors[i] @ vectors[j] / (np.linalg.norm(vectors[i]) * np.linalg.norm(vectors[j]))
+            assert matrix[i, j] == pytest.approx(expected, abs=1e-6)
+
+
+def test_top_k_is_sorted_and_matches_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    matrix = rng.normal(size=(500, 16)).astype(np.float32)
+    query = rng.normal(size=16).astype(np.float32)
+    order, scores = top_k_cosine(query, matrix, 10)
+    full = cosine_matrix(np.vstack([query, matrix]))[0, 1:]
+    assert list(order) == list(np.argsort(-full)[:10])
+    assert np.all(np.diff(scores) <= 1e-7)
+
+
+def test_parsing_limits_and_messages() -> None:
+    assert parse_words("king, queen\nman  woman;king") == ["king", "queen", "man", "woman"]
+    assert parse_sentences("  a b \n\n c d \n a b") == ["a b", "c d"]
+    with pytest.raises(InputError, match="at least one word"):
+        parse_words("  ,, ")
+    with pytest.raises(InputError, match="Too many words: 51; the limit is 50"):
+        parse_words(" ".join(f"w{i}" for i in range(51)))
+    with pytest.raises(InputError, match="Too many sentences: 201"):
+        parse_sentences("\n".join(f"s{i}" for i in range(201)))
+
+
+def test_ranked_pairs_and_agreement_on_a_hashing_encoder(hashing_encoder: HashingEncoder) -> None:
+    texts = ["red apple pie", "red apple tart", "blue sky above", "green apple pie"]
+    result = similarity("hashing-test", texts)
+    most, least = ranked_pairs(result, n=2)
+    assert {most[0].first, most[0].second} in ({"red apple pie", "red apple tart"}, {"red apple pie", "green apple pie"})
+    assert most[0].score >= most[1].score >= least[1].score >= least[0].score
+    same = agreement(result, result)
+    assert same.spearman == pytest.approx(1.0) and same.pairs == 6
+
+
+@pytest.mark.slow
+def test_real_minilm_demo_pairs_cat_with_feline() -> None:
+    texts = ["The cat sat on the mat", "A feline rested on the rug", "Dogs are great pets", "Python is a programming language"]
+    result = similarity("minilm", texts)
+    most, least = ranked_pairs(result, n=1)
+    assert {most[0].first, most[0].second} == {"The cat sat on the mat", "A feline rested on the rug"}
+    assert "Python is a programming language" in (least[0].first, least[0].second)
+
+
+@pytest.mark.slow
+def test_real_glove_keeps_known_words_and_reports_unknown() -> None:
+    result = similarity("glove-6b-50d", ["king", "queen", "notaword-xyz", "car"])
+    assert result.labels == ["king", "queen", "car"] and result.unknown == ["notaword-xyz"]
+    assert result.matrix[0, 1] > result.matrix[0, 2]
+    neighbors = word_neighbors("glove-6b-50d", "king", 5)
+    assert len(neighbors.neighbors) == 5 and "king" not in [w for w, _ in neighbors.neighbors]
+    with pytest.raises(OutOfVocabularyError, match="notaword-xyz"):
+        word_neighbors("glove-6b-50d", "notaword-xyz")
+
+
+@pytest.mark.slow
+def test_agreement_between_two_real_models_is_spearman_on_shared_pairs() -> None:
+    words = ["king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "apple"]
+    glove = similarity("glove-6b-50d", words)
+    w2v = similarity("word2vec-gn-bolukbasi", words)
+    verdict = agreement(glove, w2v)
+    rows, cols = np.triu_indices(len(words), k=1)
+    expected = spearmanr(glove.matrix[rows, cols], w2v.matrix[rows, cols]).statistic
+    assert verdict.spearman == pytest.approx(expected) and verdict.pairs == 36
+    assert verdict.spearman > 0.5  # two decent word models broadly agree
