@@ -25,9 +25,10 @@ DEMO_WORDS = ["king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "
 EXPLANATION = """
 **What to notice**
 
-- *Sentences*: "The cat sat on the mat" and "A feline rested on the rug" share no content word,
-  yet they are the most similar pair: the model compares meaning, not spelling. The two Python
-  sentences pair up too, while "Python is a programming language" is far from the cat.
+- *Sentences*: the two top pairs are the two paraphrase pairs. "The cat sat on the mat" and
+  "A feline rested on the rug" share no content word, yet score far above "Dogs are great
+  pets": the model compares meaning, not spelling. The two Python sentences pair up too, while
+  "Python is a programming language" is far from the cat.
 - *Words*: king–queen and man–woman are close; so are cat–dog and car–bicycle. "apple" sits
   apart from all of them. Nearest neighbours show what a model thinks a word is *used like*:
   GloVe's neighbours of *king* include *prince* and *emperor*.
