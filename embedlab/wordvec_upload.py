@@ -1,0 +1,376 @@
+"""Safe loading of user word vectors: word2vec text/binary and GloVe text, optionally gzipped.
+
+Never unpickles (no ``KeyedVectors.load``): only ``load_word2vec_format`` with ``limit=`` and,
+for GloVe, ``no_header=True``. Before gensim allocates anything we check the bytes ourselves:
+size caps (also after decompression, read with a bound so a gzip bomb stops early), a pickle
+or zip signature, the header counts against the caps and against the bytes actually present,
+and the vector dimension. Words that are not valid UTF-8 are retried with
+``unicode_errors='replace'``. The bytes are written under a neutral suffix (gensim picks a
+decompressor from the file extension, so ``x.bz2`` would otherwise be opened as bzip2).
+
+The result is a ``KeyedWordVectors`` named ``user:<slug>-<content hash>`` and registered for
+every page. ``save_word_backend`` keeps it in word2vec binary under
+``EMBEDLAB_HOME/wordvectors/`` and ``restore_saved_backends`` registers those files again,
+lazily, after a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embedlab.backends import BackendSpec, backend_names, register, register_instance
+from embedlab.backends.base import BackendKind
+from embedlab.backends.words import KeyedWordVectors
+from embedlab.config import embedlab_home
+from embedlab.errors import BadUploadError, InputError
+
+FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove")
+
+
+@dataclass(frozen=True)
+class WordVectorLimits:
+    """Caps on uploaded word vectors, stated in the UI and enforced here."""
+
+    max_bytes: int = 200 * 1024 * 1024  # upload size, and size after decompression
+    max_vocab: int = 500_000  # words kept (more are cut with a warning, via limit=)
+    max_dim: int = 1_000
+    max_cells: int = 50_000_000  # words x dimension (200 MB of float32)
+
+    def describe(self) -> str:
+        return (
+            f"up to {self.max_bytes // 2**20} MB (also after gunzip), at most {self.max_dim:,} dimensions,"
+            f" the first {self.max_vocab:,} words (and at most {self.max_cells:,} numbers in all)"
+        )
+
+
+WORDVEC_LIMITS = WordVectorLimits()
+_TEXT_BYTES = set(range(32, 256)) | {9, 10, 13}
+_PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What was loaded, and anything the user should know (cut vocabulary, replaced bytes)."""
+
+    name: str
+    format: str
+    words: int
+    dim: int
+    header_words: int | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _decompress(data: bytes, limits: WordVectorLimits) -> bytes:
+    """gunzip with a bound: stop as soon as the output passes the byte cap."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = io.BytesIO()
+    try:
+        chunk = decompressor.decompress(data, limits.max_bytes + 1 - out.tell())
+        out.write(chunk)
+        while decompressor.unconsumed_tail and out.tell() <= limits.max_bytes:
+            out.write(decompressor.decompress(decompressor.unconsumed_tail, limits.max_bytes + 1 - out.tell()))
+    except zlib.error as error:
+        raise BadUploadError(f"The file starts like gzip but cannot be decompressed ({error}).") from error
+    if out.tell() > limits.max_bytes:
+        raise BadUploadError(
+            f"The gzip file expands to more than {limits.max_bytes // 2**20} MB (the limit); refused before"
+            " unpacking the rest."
+        )
+    if not decompressor.eof:
+        raise BadUploadError("The gzip file is truncated: the compressed stream ends early.")
+    return out.getvalue()
+
+
+def _refuse_signatures(data: bytes) -> None:
+    """Pickles, zips and the like get their own message, before any parsing."""
+    if data.startswith(_PICKLE_PREFIXES) or data[:1] == b"\x80":
+        raise BadUploadError(
+            "This is a Python pickle (a gensim .model/.kv file saved with .save()). Pickles can run code"
+            " when loaded, so they are refused. Export the vectors instead:"
+            " model.wv.save_word2vec_format('vectors.txt')."
+        )
+    if data.startswith(b"PK\x03\x04"):
+        raise BadUploadError("This is a ZIP archive. Upload the word-vector file itself (optionally .gz).")
+    if data.startswith(b"BZh") or data.startswith(b"\xfd7zXZ"):
+        raise BadUploadError("Only gzip compression is supported; decompress bzip2/xz files first.")
+    if data.startswith(b"\x93NUMPY"):
+        raise BadUploadError("This is a NumPy .npy array without words. Upload word2vec or GloVe text instead.")
+
+
+def _parse_header(line: bytes) -> tuple[int, int] | None:
+    """(words, dim) when the first line is a word2vec header, else None."""
+    parts = line.split()
+    if len(parts) == 2 and all(re.fullmatch(rb"[+-]?\d+", p) for p in parts):
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Binary vectors hold raw float32 bytes; text never has control bytes other than tab/CR/LF."""
+    return any(byte not in _TEXT_BYTES for byte in sample)
+
+
+def inspect_word_vectors(data: bytes, fmt: str = "auto", limits: WordVectorLimits = WORDVEC_LIMITS) -> tuple[bytes, str, int, int, int | None, list[str]]:
+    """Validate raw (maybe gzipped) bytes before gensim sees them.
+
+    Returns (plain bytes, format, words to load, dim, header word count or None, warnings).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"Unknown word-vector format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if not data:
+        raise BadUploadError("The file is empty.")
+    if len(data) > limits.max_bytes:
+        raise BadUploadError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {limits.max_bytes // 2**20} MB.")
+    warnings: list[str] = []
+    if data[:2] == b"\x1f\x8b":
+        data = _decompress(data, limits)
+        if not data:
+            raise BadUploadError("The gzip file contains an empty file.")
+    _refuse_signatures(data)
+    newline = data.find(b"\n")
+    first = data if newline < 0 else data[:newline]
+    if len(first) > 1_000_000:
+        raise BadUploadError("The first line is longer than 1 MB: this is not a word-vector file.")
+    header = _parse_header(first)
+    body = b"" if newline < 0 else data[newline + 1 :]
+
+    if fmt == "glove" and header is not None:
+        raise BadUploadError(
+            f"The first line '{first.decode('ascii', 'replace')}' is a word2vec header; choose word2vec, not GloVe."
+        )
+    if fmt in ("word2vec-text", "word2vec-binary") and header is None:
+        raise BadUploadError(
+            "A word2vec file starts with a header line 'WORDS DIMENSION' (two integers); this one starts with "
+            f"{first[:60].decode('utf8', 'replace')!r}. GloVe text files have no header: choose GloVe."
+        )
+
+    if header is None:  # GloVe text: word then numbers, no header
+        if _looks_binary(data[:65536]):
+            raise BadUploadError("The file is neither text with a header nor GloVe text: it holds binary data without a word2vec header.")
+        tokens = first.decode("utf8", "replace").rstrip().split(" ")
+        dim = len(tokens) - 1
+        if dim < 1:
+            raise BadUploadError("Line 1 has no numbers: GloVe text is 'word x1 x2 ...' separated by single spaces.")
+        try:
+            [float(t) for t in tokens[1:]]
+        except ValueError as error:
+            raise BadUploadError(f"Line 1 is not 'word followed by numbers' ({error}).") from error
+        _check_dim(dim, limits)
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        words = _cap_words(lines, dim, limits, warnings)
+        return data, "glove", words, dim, None, warnings
+
+    count, dim = header
+    if count < 1:
+        raise BadUploadError(f"The header announces {count} words; there are no vectors to load.")
+    _check_dim(dim, limits)
+    words = _cap_words(count, dim, limits, warnings)
+    binary = fmt == "word2vec-binary" or (fmt == "auto" and _looks_binary(body[:65536]))
+    if binary:
+        needed = words * (dim * 4 + 2)
+        if len(body) < needed:
+            held = len(body) // (dim * 4 + 2)
+            raise BadUploadError(
+                f"The header announces {count:,} words of {dim} dimensions (binary: at least {needed:,} bytes for"
+                f" {words:,} words) but only {len(body):,} bytes follow, room for about {held:,}: the file is"
+                " truncated or its header is wrong."
+            )
+    else:
+        lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+        if lines < words:
+            raise BadUploadError(
+                f"The header announces {count:,} words but only {lines:,} lines follow: the file is truncated"
+                " or its header is wrong."
+            )
+        second = body.split(b"\n", 1)[0].decode("utf8", "replace").rstrip().split(" ")
+        if len(second) != dim + 1:
+            raise BadUploadError(
+                f"The header says {dim} dimensions but line 2 has {len(second) - 1} numbers after the word"
+                " (fields are separated by single spaces)."
+            )
+    return data, "word2vec-binary" if binary else "word2vec-text", words, dim, count, warnings
+
+
+def _check_dim(dim: int, limits: WordVectorLimits) -> None:
+    if dim < 1:
+        raise BadUploadError(f"The dimension {dim} is not positive.")
+    if dim > limits.max_dim:
+        raise BadUploadError(f"The vectors have {dim:,} dimensions; the limit is {limits.max_dim:,}.")
+
+
+def _cap_words(count: int, dim: int, limits: WordVectorLimits, warnings: list[str]) -> int:
+    keep = min(count, limits.max_vocab, limits.max_cells // dim)
+    if keep < count:
+        warnings.append(f"Kept the first {keep:,} of {count:,} words (limit: {limits.describe()}).")
+    return keep
+
+
+def slug(text: str) -> str:
+    """A short, safe name part from a file name."""
+    stem = re.sub(r"\.(gz|txt|vec|bin|w2v|tsv)$", "", Path(text).name.lower())
+    stem = re.sub(r"\.(gz|txt|vec|bin|w2v|tsv)$", "", stem)
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:24] or "vectors"
+
+
+def load_word_vectors(
+    data: bytes,
+    filename: str = "vectors.txt",
+    *,
+    fmt: str = "auto",
+    limits: WordVectorLimits = WORDVEC_LIMITS,
+    register_backend: bool = True,
+    persist: bool = True,
+) -> tuple[KeyedWordVectors, UploadReport]:
+    """Validate and load uploaded word vectors; register them as ``user:<slug>-<hash>``."""
+    from gensim.models import KeyedVectors
+
+    plain, kind, words, dim, header_words, warnings = inspect_word_vectors(data, fmt, limits)
+    digest = hashlib.sha256(plain).hexdigest()[:8]
+    name = f"user:{slug(filename)}-{digest}"
+    with tempfile.TemporaryDirectory(prefix="embedlab-upload-") as tmp:
+        path = Path(tmp) / "vectors.upload"  # neutral suffix: gensim must not pick a decompressor
+        path.write_bytes(plain)
+        del plain
+        kwargs = {"binary": kind == "word2vec-binary", "limit": words, "no_header": kind == "glove"}
+        try:
+            try:
+                kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="strict", **kwargs)
+            except UnicodeDecodeError:
+                kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace", **kwargs)
+                warnings.append("Some words were not valid UTF-8; their bad bytes were replaced by '\ufffd'.")
+        except (ValueError, EOFError, OverflowError, MemoryError) as error:
+            raise BadUploadError(f"Could not read the {kind} file: {error}") from error
+    if len(kv) == 0:
+        raise BadUploadError("The file holds no vectors.")
+    finite = np.isfinite(kv.vectors).all(axis=1)
+    if not finite.all():
+        bad = [kv.index_to_key[i] for i in np.flatnonzero(~finite)[:5]]
+        raise BadUploadError(f"Vectors contain NaN or infinite values (words: {', '.join(map(repr, bad))}).")
+    if header_words is not None and len(kv) < words:
+        warnings.append(f"{words - len(kv):,} duplicate words were dropped (the first vector of each is kept).")
+    backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}")
+    backend.description = f"uploaded {Path(filename).name}: {len(kv):,} words, {kv.vector_size}-d ({kind})"  # type: ignore[attr-defined]
+    if register_backend and name not in backend_names():  # same content hash: already there
+        register_instance(backend)
+    if persist:
+        save_word_backend(backend)
+    report = UploadReport(name, kind, len(kv), int(kv.vector_size), header_words, warnings)
+    return backend, report
+
+
+def load_word_vectors_file(path: str | Path, **kwargs: object) -> tuple[KeyedWordVectors, UploadReport]:
+    """The CLI's entry: read a local file with the same checks as an upload."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"No such file: {file}")
+    if file.stat().st_size > WORDVEC_LIMITS.max_bytes:
+        raise BadUploadError(f"The file is {file.stat().st_size / 2**20:.0f} MB; the limit is {WORDVEC_LIMITS.max_bytes // 2**20} MB.")
+    return load_word_vectors(file.read_bytes(), file.name, **kwargs)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- export and persistence
+
+
+def word2vec_bytes(backend: KeyedWordVectors, *, binary: bool = False) -> bytes:
+    """The backend's vectors in word2vec format (text by default), for a download button."""
+    with tempfile.TemporaryDirectory(prefix="embedlab-export-") as tmp:
+        path = Path(tmp) / "vectors.out"
+        backend.kv.save_word2vec_format(str(path), binary=binary)
+        return path.read_bytes()
+
+
+def saved_dir() -> Path:
+    """Where uploaded and trained word vectors are kept across restarts."""
+    return embedlab_home() / "wordvectors"
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def save_word_backend(backend: KeyedWordVectors) -> Path:
+    """Keep a run-time word backend as word2vec binary + a JSON note (cheap: one write)."""
+    folder = saved_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = _file_stem(backend.name)
+    path = folder / f"{stem}.w2v"
+    if not path.exists():
+        tmp = path.with_suffix(".partial")
+        backend.kv.save_word2vec_format(str(tmp), binary=True)
+        tmp.replace(path)
+    meta = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size,
+            "description": getattr(backend, "description", backend.source)}
+    (folder / f"{stem}.json").write_text(json.dumps(meta))
+    return path
+
+
+def _saved_loader(name: str, path: Path, description: str) -> KeyedWordVectors:
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    backend = KeyedWordVectors(name, kv, source=str(path))
+    backend.description = description  # type: ignore[attr-defined]
+    return backend
+
+
+def restore_saved_backends() -> list[str]:
+    """Register (lazily) every saved uploaded/trained model not yet known; returns their names."""
+    folder = saved_dir()
+    if not folder.is_dir():
+        return []
+    known = set(backend_names())
+    added = []
+    for note in sorted(folder.glob("*.json")):
+        try:
+            meta = json.loads(note.read_text())
+            name, dim, description = str(meta["name"]), int(meta["dim"]), str(meta.get("description", ""))
+        except (ValueError, KeyError, TypeError):
+            continue
+        path = note.with_suffix(".w2v")
+        if name in known or not path.exists() or not name.startswith(("user:", "trained:")):
+            continue
+        register(
+            BackendSpec(
+                name=name, kind=BackendKind.WORDS, dim=dim, package="(saved in EMBEDLAB_HOME/wordvectors)",
+                description=description or name, install_hint=f"re-upload or re-train; file {path} is missing",
+                loader=lambda n=name, p=path, d=description: _saved_loader(n, p, d),
+                check=lambda p=path: None if p.exists() else f"file {p} is missing",
+                device_of=lambda: "cpu",
+            )
+        )
+        added.append(name)
+    return added
+
+
+def delete_saved_backend(name: str) -> None:
+    """Forget a saved model (files and registry entry)."""
+    from embedlab.backends import unregister
+
+    stem = _file_stem(name)
+    for suffix in (".w2v", ".json"):
+        (saved_dir() / f"{stem}{suffix}").unlink(missing_ok=True)
+    unregister(name)
+
+
+__all__ = [
+    "FORMATS",
+    "WORDVEC_LIMITS",
+    "UploadReport",
+    "WordVectorLimits",
+    "delete_saved_backend",
+    "inspect_word_vectors",
+    "load_word_vectors",
+    "load_word_vectors_file",
+    "restore_saved_backends",
+    "save_word_backend",
+    "word2vec_bytes",
+]

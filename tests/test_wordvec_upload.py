@@ -1,0 +1,196 @@
+"""Uploading word vectors: real files load safely; every hostile case gets its own message."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import embedlab  # noqa: F401
+from embedlab.analysis.analogy import solve_analogy
+from embedlab.backends import backend_names, get_word_vectors, unregister
+from embedlab.backends.base import BackendKind
+from embedlab.backends.words import package_dir, word2vec_bolukbasi_file
+from embedlab.errors import BadUploadError, InputError
+from embedlab.wordvec_upload import (
+    WordVectorLimits,
+    load_word_vectors,
+    load_word_vectors_file,
+    restore_saved_backends,
+    saved_dir,
+    word2vec_bytes,
+)
+
+GLOVE_TEXT = package_dir("gensim") / "test/test_data/test_glove.txt"
+
+
+def text_w2v(words: list[str], vectors: np.ndarray, header: str | None = None) -> bytes:
+    head = header if header is not None else f"{len(words)} {vectors.shape[1]}"
+    lines = [head] + [w + " " + " ".join(f"{v:.5f}" for v in row) for w, row in zip(words, vectors)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def binary_w2v(words: list[bytes], vectors: np.ndarray, header: bytes | None = None) -> bytes:
+    out = io.BytesIO()
+    out.write(header if header is not None else f"{len(words)} {vectors.shape[1]}\n".encode())
+    for word, row in zip(words, vectors):
+        out.write(word + b" " + row.astype("<f4").tobytes() + b"\n")
+    return out.getvalue()
+
+
+@pytest.fixture
+def small() -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [f"w{i}" for i in range(30)], rng.normal(size=(30, 8)).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def forget_uploads():  # type: ignore[no-untyped-def]
+    yield
+    for name in backend_names(BackendKind.WORDS):
+        if name.startswith("user:"):
+            unregister(name)
+
+
+def test_real_glove_text_file_loads_and_is_registered() -> None:
+    backend, report = load_word_vectors(GLOVE_TEXT.read_bytes(), "test_glove.txt")
+    assert report.format == "glove" and report.header_words is None
+    assert (report.words, report.dim) == (len(GLOVE_TEXT.read_text(encoding="utf8").splitlines()), 50)
+    assert report.name.startswith("user:test-glove-") and report.name in backend_names(BackendKind.WORDS)
+    assert "the" in backend and get_word_vectors(report.name) is backend
+
+
+@pytest.mark.slow
+def test_real_word2vec_binary_gzipped_equals_the_builtin_and_survives_restart() -> None:
+    raw = word2vec_bolukbasi_file().read_bytes()
+    backend, report = load_word_vectors(gzip.compress(raw, compresslevel=1), "GoogleNews-subset.bin.gz")
+    assert report.format == "word2vec-binary" and report.words == 26_423 and report.dim == 300
+    builtin = get_word_vectors("word2vec-gn-bolukbasi")
+    assert np.array_equal(backend.kv["queen"], builtin.kv["queen"])
+    assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
+    # a restart: the run-time instance is gone, the saved copy is registered again lazily
+    unregister(report.name)
+    assert report.name not in backend_names()
+    assert report.name in restore_saved_backends()
+    again = get_word_vectors(report.name)
+    assert np.array_equal(again.kv["queen"], builtin.kv["queen"])
+
+
+def test_text_round_trip_through_download_bytes(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    backend, _ = load_word_vectors(text_w2v(words, vectors), "mine.vec", persist=False)
+    exported = word2vec_bytes(backend)
+    again, report = load_word_vectors(exported, "again.txt", persist=False, register_backend=False)
+    assert report.format == "word2vec-text"
+    assert np.allclose(again.kv.vectors, backend.kv.vectors, atol=1e-5)
+    binary, report_b = load_word_vectors(word2vec_bytes(backend, binary=True), "b.bin", persist=False, register_backend=False)
+    assert report_b.format == "word2vec-binary" and np.array_equal(binary.kv.vectors, backend.kv.vectors)
+
+
+def test_extension_does_not_pick_a_decompressor(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    _, report = load_word_vectors(text_w2v(words, vectors), "looks-like.bz2", persist=False)
+    assert report.words == 30
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"", "empty"),
+        (b"PK\x03\x04rest-of-a-zip", "ZIP archive"),
+        (b"BZh91AY&SY", "Only gzip"),
+        (b"\x93NUMPY\x01\x00", "NumPy"),
+        (b"0 50\n", "announces 0 words"),
+        (b"10 5000\nthe 0.1\n", "5,000 dimensions; the limit is 1,000"),
+        (b"10 -3\n", "not positive"),
+        (b"3 4\nthe 0.1 0.2 0.3 0.4\n", "only 1 lines follow"),
+        (b"100000000 300\nthe " + b"0.1 " * 299 + b"0.1\n", "truncated or its header is wrong"),
+        (b"2 4\nthe 0.1 0.2 0.3\nof 0.1 0.2 0.3 0.4\n", "line 2 has 3 numbers"),
+        (b"the 0.1 0.2 0.3\nof 0.1 0.2\n", "Could not read the glove file"),
+        (b"the 0.1 zero 0.3\n", "not 'word followed by numbers'"),
+        (b"2 3\nthe 0.1 0.2 0.3\nof 0.1 nan 0.3\n", "NaN or infinite"),
+        (b"\x00\x01\x02\x03binary junk" * 10, "binary data without a word2vec header"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 20, "cannot be decompressed"),
+        (gzip.compress(b"2 3\nthe 0.1 0.2 0.3\n")[:-12], "truncated"),
+    ],
+)
+def test_hostile_files_get_specific_messages(payload: bytes, message: str) -> None:
+    with pytest.raises(BadUploadError, match=message):
+        load_word_vectors(payload, "x.txt", persist=False)
+    assert not [n for n in backend_names() if n.startswith("user:x-")]
+
+
+def test_pickle_is_refused_before_anything_is_unpickled(tmp_path: Path, small) -> None:  # type: ignore[no-untyped-def]
+    from gensim.models import KeyedVectors
+
+    words, vectors = small
+    kv = KeyedVectors(vector_size=8)
+    kv.add_vectors(words, vectors)
+    kv.save(str(tmp_path / "model.kv"))  # gensim's pickle format
+    with pytest.raises(BadUploadError, match="pickle.*refused"):
+        load_word_vectors_file(tmp_path / "model.kv", persist=False)
+
+
+def test_truncated_binary_names_the_byte_counts(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    data = binary_w2v([w.encode() for w in words], vectors)
+    with pytest.raises(BadUploadError, match=r"announces 30 words of 8 dimensions.*truncated"):
+        load_word_vectors(data[: len(data) // 2], "cut.bin", persist=False)
+
+
+def test_gzip_bomb_stops_at_the_cap() -> None:
+    limits = WordVectorLimits(max_bytes=1_000_000)
+    bomb = gzip.compress(b"0" * 20_000_000)
+    assert len(bomb) < limits.max_bytes
+    with pytest.raises(BadUploadError, match="expands to more than"):
+        load_word_vectors(bomb, "bomb.gz", limits=limits, persist=False)
+
+
+def test_vocabulary_cap_cuts_with_a_warning(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    limits = WordVectorLimits(max_vocab=10)
+    backend, report = load_word_vectors(text_w2v(words, vectors), "big.txt", limits=limits, persist=False)
+    assert report.words == backend.vocab_size == 10
+    assert any("first 10 of 30" in w for w in report.warnings)
+
+
+def test_undecodable_words_are_replaced_with_a_warning(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    names = [w.encode() for w in words]
+    names[3] = b"caf\xe9"  # latin-1, not UTF-8
+    backend, report = load_word_vectors(binary_w2v(names, vectors), "latin.bin", persist=False)
+    assert any("not valid UTF-8" in w for w in report.warnings)
+    assert "caf\ufffd" in backend
+    assert report.format == "word2vec-binary"
+
+
+def test_format_mismatch_is_explained(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    with pytest.raises(BadUploadError, match="choose word2vec, not GloVe"):
+        load_word_vectors(text_w2v(words, vectors), "a.txt", fmt="glove", persist=False)
+    with pytest.raises(BadUploadError, match="choose GloVe"):
+        load_word_vectors(GLOVE_TEXT.read_bytes(), "g.txt", fmt="word2vec-text", persist=False)
+    with pytest.raises(InputError, match="Unknown word-vector format"):
+        load_word_vectors(b"x", "a.txt", fmt="fasttext-bin", persist=False)
+
+
+def test_same_content_twice_is_one_backend_and_saved_once(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    data = text_w2v(words, vectors)
+    _, first = load_word_vectors(data, "same.txt")
+    _, second = load_word_vectors(data, "same.txt")
+    assert first.name == second.name
+    assert backend_names().count(first.name) == 1
+    assert len(list(saved_dir().glob("*.w2v"))) == 1
+
+
+def test_binary_vectors_are_read_exactly(small) -> None:  # type: ignore[no-untyped-def]
+    words, vectors = small
+    backend, report = load_word_vectors(binary_w2v([w.encode() for w in words], vectors), "v.bin", persist=False)
+    assert report.format == "word2vec-binary"
+    assert np.array_equal(backend.kv["w7"], vectors[7])
+    assert struct.calcsize("<f") == 4
