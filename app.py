@@ -17,6 +17,7 @@ PAGES = {
     ],
     "Explore": [
         st.Page("pages/similarity.py", title="Similarity", icon="🔗", url_path="similarity"),
+        st.Page("pages/explore.py", title="Explore maps", icon="🗺️", url_path="explore"),
         # More pages plug in here, one st.Page line each.
     ],
 }

@@ -35,6 +35,7 @@ st.markdown(
 | page | what it shows |
 |---|---|
 | 🔗 **Similarity** | heatmaps of cosine similarity between words or sentences, nearest neighbours, and how far two models agree |
+| 🗺️ **Explore maps** | bring a dataset or your own file into Chroma, map every point with UMAP/PCA/t-SNE, cluster, search, select, and export |
 
 Every page has a **guided demo** button that loads a worked example and explains what to
 notice, and keeps its inputs in the URL so a view can be shared.

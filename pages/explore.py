@@ -1,0 +1,345 @@
+"""Explore: bring a corpus, see its map, find its clusters, take the result away."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
+import streamlit as st
+
+from embedlab.analysis.clustering import ClusterParams
+from embedlab.analysis.neighborhood import neighbor_overlap
+from embedlab.analysis.search import search_collection
+from embedlab.backends import BackendKind, backend_names
+from embedlab.corpus import forget_view, last_view, remember_view
+from embedlab.export import csv_bytes, export_frame, parquet_bytes, projector_zip
+from embedlab.ingest import (
+    DATASETS,
+    DEFAULT_CHUNK_WORDS,
+    DEFAULT_OVERLAP_WORDS,
+    UPLOAD_LIMITS,
+    build_records,
+    dataset_records,
+    ingest_records,
+)
+from embedlab.projection import METHODS, TSNE_MAX_POINTS, UMAP_METRICS, ProjectionParams, warm_up_status
+from embedlab.ui import url_state
+from embedlab.ui.explore_view import (
+    cached_upload,
+    clusters_for,
+    corpus_for,
+    hover_texts,
+    map_figure,
+    projection_for,
+    selected_rows,
+    shorten,
+    start_umap_warm_up,
+    trust_for,
+)
+from embedlab.ui.feedback import progress_reporter, user_errors
+from embedlab.ui.resources import cached_store
+
+DEMO_DATASET, DEMO_LIMIT, DEMO_COLLECTION = "news", 300, "news-demo"
+MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_seed",
+            "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
+EXPLANATION = """
+**What the map shows.** Every point is one text (or one chunk of a long text). UMAP, t-SNE and
+PCA squeeze the model's 384 or 512 dimensions into 2 or 3 so you can look at them: texts the
+model finds alike tend to land together, so islands are topics, styles or sources.
+
+**What it does not show.** Distances *between* islands, island sizes and the empty space are
+mostly artefacts of the projection: UMAP and t-SNE keep local neighbourhoods and bend the rest.
+Trustworthiness (1 = every map neighbour is a true neighbour) and the neighbour overlap of a
+picked point tell you how far the local picture holds. Clusters are computed on the full
+vectors, not on the map, so a cluster may look split on the map and still be one group.
+
+**In the guided demo** (300 news articles, each read by MiniLM up to its first ~200 words),
+colour by *label* (the outlet) and compare with the k-means clusters: clusters follow topics
+(Russia, Trump's administration, health, courts) more than outlets, which is why the adjusted
+Rand index against the outlets stays low while some outlets (TASS, Al Jazeera) still form
+islands of their own. Silhouette near 0 means the clusters touch: topics blend into each other.
+"""
+
+text_models = backend_names(BackendKind.TEXT)
+store = cached_store()
+start_umap_warm_up()
+
+
+def collection_label(name: str) -> str:
+    """How a collection reads in menus."""
+    info = infos.get(name)
+    if info is None:
+        return name
+    flag = "" if info.complete else " · interrupted, ingest again to resume"
+    return f"{info.dataset} · {info.backend} · {info.count:,} rows{flag}"
+
+
+def apply_view(collection: str) -> None:
+    """Load the last map settings of ``collection`` into the widgets (before they exist)."""
+    view = last_view(collection) or {}
+    projection, clustering = view.get("projection", {}), view.get("clusters", {})
+    mapping = {
+        "explore_method": projection.get("method"), "explore_dims": projection.get("dims"),
+        "explore_neighbors": projection.get("n_neighbors"), "explore_min_dist": projection.get("min_dist"),
+        "explore_metric": projection.get("metric"), "explore_seed": projection.get("seed"),
+        "explore_cluster_method": clustering.get("method"), "explore_k": clustering.get("k"),
+        "explore_min_cluster_size": clustering.get("min_cluster_size"), "explore_colour": view.get("colour"),
+    }
+    for key, value in mapping.items():
+        if value is not None:
+            st.session_state[key] = value
+
+
+def load_demo() -> None:
+    """The guided demo: news articles coloured by outlet, with k-means clusters."""
+    st.session_state.update({
+        "explore_demo": True, "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15, "explore_min_dist": 0.1,
+        "explore_metric": "cosine", "explore_seed": 42, "explore_cluster_method": "kmeans", "explore_k": 9,
+        "explore_colour": "label", "explore_query": "",
+    })
+    st.session_state["_explore_demo_pending"] = True
+
+
+def delete_collection(name: str) -> None:
+    """Delete after confirmation (a callback, so the confirmation box can be reset)."""
+    with user_errors():
+        store.delete(name)
+        forget_view(name)
+        st.session_state["_explore_deleted"] = f"Deleted {name}."
+    st.session_state["explore_confirm_delete"] = False
+
+
+infos = {info.name: info for info in store.collections()}
+names = list(infos)
+url_state.restore(
+    "explore",
+    defaults={
+        "explore_collection": names[0] if names else "", "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15,
+        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_seed": 42, "explore_cluster_method": "kmeans",
+        "explore_k": 8, "explore_min_cluster_size": 15, "explore_colour": "label", "explore_query": "", "explore_topk": 10,
+    },
+    choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
+             "explore_cluster_method": ["kmeans", "hdbscan"]},
+)
+
+st.title("🗺️ Explore")
+st.caption("Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.")
+st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {DEMO_LIMIT} news articles (once), colour them by outlet, cluster them")
+
+# -- the guided demo needs its collection ------------------------------------------------------
+if st.session_state.pop("_explore_demo_pending", False):
+    with user_errors():
+        demo_name = next((n for n, i in infos.items() if i.dataset == DEMO_COLLECTION and i.backend == "minilm" and i.complete), None)
+        if demo_name is None:
+            records = dataset_records(DEMO_DATASET, DEMO_LIMIT, chunk_size=0, overlap=0)
+            report = ingest_records(DEMO_COLLECTION, "minilm", records, source=f"dataset:{DEMO_DATASET}", chunk_size=0, overlap=0,
+                                    progress=progress_reporter(f"Encoding {DEMO_LIMIT} news articles with MiniLM"), store=store)
+            demo_name = report.collection
+        st.session_state["_explore_select"] = demo_name
+        st.rerun()
+
+# -- data in -----------------------------------------------------------------------------------
+with st.expander("➕ Add data: a built-in dataset or your own file", expanded=not names):
+    source_tab, upload_tab = st.tabs(["Built-in dataset", "Upload a file"])
+    with source_tab:
+        dataset = st.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].line(), key="explore_dataset")
+        left, middle, right = st.columns(3)
+        limit = left.number_input("First N documents (0 = all)", min_value=0, max_value=DATASETS[dataset].size, value=0, step=100,
+                                  key="explore_dataset_limit")
+        dataset_model = middle.selectbox("Text model", text_models, key="explore_dataset_model")
+        dataset_name = right.text_input("Collection name", value=dataset, key="explore_dataset_name")
+        d1, d2 = st.columns(2)
+        dataset_chunk = d1.number_input("Chunk size (words, 0 = no chunking)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_dataset_chunk")
+        dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
+        if st.button("Encode and store", key="explore_dataset_go", type="primary"):
+            with user_errors():
+                records = dataset_records(dataset, int(limit) or None, int(dataset_chunk), int(dataset_overlap))
+                report = ingest_records(dataset_name, dataset_model, records, source=f"dataset:{dataset}", chunk_size=int(dataset_chunk),
+                                        overlap=int(dataset_overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
+                st.session_state["_explore_select"] = report.collection
+                st.session_state["_explore_ingested"] = report.as_dict()
+                st.rerun()
+    with upload_tab:
+        st.caption(UPLOAD_LIMITS.describe() + " Nothing is encoded until you press the button.")
+        upload = st.file_uploader("File", type=["csv", "tsv", "tab", "jsonl", "ndjson", "txt"], key="explore_upload")
+        if upload is not None:
+            with user_errors():
+                table = cached_upload(upload.getvalue(), upload.name)
+                st.caption(f"Preview: first rows of {len(table.frame):,} ({table.format}).")
+                st.dataframe(table.frame.head(8), hide_index=True, key="explore_preview")
+                columns = table.columns
+                guess = table.guess_text_column()
+                u1, u2, u3 = st.columns(3)
+                text_column = u1.selectbox("Text column", columns, index=columns.index(guess), key="explore_text_column")
+                label_column = u2.selectbox("Label column (optional)", ["(none)"] + columns, key="explore_label_column")
+                extra_columns = u3.multiselect("Other columns to keep (colour, hover)", columns, key="explore_extra_columns")
+                u4, u5, u6, u7 = st.columns(4)
+                chunk = u4.number_input("Chunk size (words, 0 = off)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_chunk")
+                overlap = u5.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_overlap")
+                upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
+                upload_name = u7.text_input("Collection name", value=table.name, key="explore_upload_name")
+                if st.button("Encode and store", key="explore_upload_go", type="primary"):
+                    records = build_records(table, text_column, None if label_column == "(none)" else label_column, extra_columns,
+                                            chunk_size=int(chunk), overlap=int(overlap))
+                    report = ingest_records(upload_name, upload_model, records, source=f"upload:{upload.name}", chunk_size=int(chunk),
+                                            overlap=int(overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
+                    st.session_state["_explore_select"] = report.collection
+                    st.session_state["_explore_ingested"] = report.as_dict()
+                    st.rerun()
+
+done = st.session_state.pop("_explore_ingested", None)
+if done:
+    st.success(f"Stored {done['rows']:,} rows from {done['documents']:,} documents in {done['collection']}:"
+               f" {done['added']:,} encoded, {done['skipped']:,} were already there.")
+
+if not infos:
+    st.info("No collections yet: add a dataset or a file above, or press **Guided demo**.")
+    url_state.publish([])
+    st.stop()
+
+# -- which collection --------------------------------------------------------------------------
+pending = st.session_state.pop("_explore_select", None)
+if pending in infos:
+    st.session_state["explore_collection"] = pending
+if st.session_state.get("explore_collection") not in infos:
+    st.session_state["explore_collection"] = names[0]
+collection = st.selectbox("Collection", names, format_func=collection_label, key="explore_collection")
+if st.session_state.get("_explore_view_for") != collection:
+    if st.session_state.get("_explore_view_for") is not None or not any(k in st.query_params for k in MAP_KEYS):
+        if not st.session_state.get("explore_demo"):
+            apply_view(collection)
+    st.session_state["_explore_view_for"] = collection
+info = infos[collection]
+if not info.complete:
+    st.warning("This ingest was interrupted: its rows so far are kept. Ingest the same data again to resume where it stopped.")
+
+# -- map and cluster settings ------------------------------------------------------------------
+with st.form("explore_settings"):
+    st.markdown("**Map and clusters**")
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
+    method = c1.selectbox("Projection", list(METHODS), key="explore_method", help=f"t-SNE up to {TSNE_MAX_POINTS:,} points")
+    dims = c2.selectbox("Dimensions", [2, 3], key="explore_dims")
+    n_neighbors = c3.number_input("UMAP n_neighbors", 2, 200, key="explore_neighbors")
+    min_dist = c4.number_input("UMAP min_dist", 0.0, 1.0, step=0.05, key="explore_min_dist")
+    metric = c5.selectbox("Metric", list(UMAP_METRICS), key="explore_metric")
+    seed = c6.number_input("Seed", 0, 2**31 - 1, key="explore_seed")
+    k1, k2, k3, _ = st.columns([1, 1, 1, 3])
+    cluster_method = k1.selectbox("Clustering", ["kmeans", "hdbscan"], key="explore_cluster_method")
+    k = k2.number_input("k (k-means)", 2, 200, key="explore_k")
+    min_cluster_size = k3.number_input("min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
+    st.form_submit_button("Draw the map", type="primary")
+
+with user_errors():
+    corpus = corpus_for(info)
+    if len(corpus) < 3:
+        st.warning("This collection has fewer than 3 rows: nothing to map.")
+        st.stop()
+    params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, seed=int(seed))
+    cparams = ClusterParams(cluster_method, int(k), int(min_cluster_size), int(seed))
+    with st.status(f"Mapping {len(corpus):,} points with {method.upper()} (numba warm-up: {warm_up_status()})…", expanded=False) as status:
+        projection = projection_for(corpus, params)
+        status.update(label=f"Clustering {len(corpus):,} points with {cluster_method}…")
+        clusters = clusters_for(corpus, cparams)
+        how = "loaded from the cache" if projection.cached else f"computed in {projection.seconds:.1f} s"
+        status.update(label=f"Map of {len(corpus):,} points {how} · seed {projection.params.seed}", state="complete")
+    remember_view(collection, {"projection": projection.as_dict()["params"], "clusters": cparams.relevant() | {"method": cluster_method},
+                               "colour": st.session_state.get("explore_colour")})
+
+    colour_options = ["cluster"] + corpus.colour_columns() + ["none"]
+    if st.session_state.get("explore_colour") not in colour_options:
+        st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
+    s1, s2, s3 = st.columns([1, 3, 1])
+    colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour")
+    query = s2.text_input("Semantic search: highlight the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
+    top_k = s3.number_input("top-k", 1, 100, key="explore_topk")
+
+    hits: list[tuple[int, float]] = []
+    if query.strip():
+        position = {row_id: i for i, row_id in enumerate(corpus.ids)}
+        found = search_collection(collection, query, int(top_k), store=store)
+        hits = [(position[h.id], h.score) for h in found.hits if h.id in position]
+
+    colour = None if colour_by == "none" else (clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].astype(str).tolist())
+    picked = st.session_state.get("_explore_picked")
+    figure = map_figure(projection.coords, colour, colour_by, hover_texts(corpus, clusters.labels), [h[0] for h in hits],
+                        picked if isinstance(picked, int) and picked < len(corpus) else None,
+                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · seed {projection.params.seed}")
+    event = st.plotly_chart(figure, key="explore_map", on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
+    if dims == 3:
+        st.caption("Box and lasso selection work on the 2-D map; in 3-D, pick a point from the table below.")
+
+    trust = trust_for(corpus, projection)
+    m = st.columns(6)
+    m[0].metric("Points", f"{len(corpus):,}")
+    m[1].metric("Clusters", f"{len(clusters.clusters)}" + (f" + {clusters.noise:,} noise" if clusters.noise else ""))
+    m[2].metric("Silhouette", "n/a" if clusters.silhouette is None else f"{clusters.silhouette:.3f}",
+                help="cosine, on the full vectors" + (f"; seeded sample of {clusters.silhouette_sample:,}" if clusters.silhouette_sample else ""))
+    m[3].metric("ARI vs labels", "n/a" if clusters.ari is None else f"{clusters.ari:.3f}", help="adjusted Rand index of clusters against the label column")
+    m[4].metric("NMI vs labels", "n/a" if clusters.nmi is None else f"{clusters.nmi:.3f}", help="normalised mutual information against the labels")
+    m[5].metric("Trustworthiness", f"{trust.score:.3f}",
+                help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
+
+    rows_view = corpus.metadata.copy()
+    rows_view.insert(0, "text", [shorten(t, 160) for t in corpus.texts])
+    rows_view["cluster"] = clusters.labels
+    if hits:
+        st.markdown(f"**Top {len(hits)} for “{shorten(query, 60)}”** (black stars on the map)")
+        hit_rows = rows_view.iloc[[h[0] for h in hits]].copy()
+        hit_rows.insert(0, "score", [round(h[1], 4) for h in hits])
+        st.dataframe(hit_rows, hide_index=True, key="explore_hits")
+
+    chosen = selected_rows(event)
+    if chosen:
+        st.markdown(f"**{len(chosen):,} selected on the map**")
+        table_rows = chosen
+    else:
+        table_rows = [h[0] for h in hits] or list(range(min(len(corpus), 500)))
+        st.markdown("**Rows** (select points on the map with a click, box or lasso; pick a row here to see its neighbours)")
+    table = rows_view.iloc[table_rows]
+    picked_event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="explore_rows")
+    picked_rows = picked_event.selection.rows if picked_event is not None else []
+    point = table_rows[picked_rows[0]] if picked_rows else (chosen[0] if len(chosen) == 1 else None)
+    st.session_state["_explore_picked"] = point
+    if point is not None:
+        overlap = neighbor_overlap(corpus.vectors, projection.coords, point, k=10)
+        st.markdown(f"**Neighbours of** “{shorten(corpus.texts[point], 120)}”: {len(overlap.shared)} of {overlap.k} shared"
+                    f" between the original space and the map (overlap {overlap.overlap:.0%}).")
+        n1, n2 = st.columns(2)
+        shared = set(overlap.shared)
+        n1.caption("Nearest in the original space (cosine)")
+        n1.dataframe(pd.DataFrame({"text": [shorten(corpus.texts[i], 100) for i in overlap.original],
+                                   "cosine": [round(s, 4) for s in overlap.original_scores],
+                                   "also on map": [i in shared for i in overlap.original]}), hide_index=True, key="explore_nn_original")
+        n2.caption("Nearest on the map")
+        n2.dataframe(pd.DataFrame({"text": [shorten(corpus.texts[i], 100) for i in overlap.on_map],
+                                   "also in original": [i in shared for i in overlap.on_map]}), hide_index=True, key="explore_nn_map")
+
+    st.subheader("Clusters")
+    st.caption(f"{cluster_method} on the full {info.dim}-d vectors; terms by class-based TF-IDF; seed {cparams.seed}.")
+    st.dataframe(pd.DataFrame([{"cluster": c.id, "size": c.size, "top terms": ", ".join(c.terms)} for c in clusters.clusters]),
+                 hide_index=True, key="explore_clusters")
+
+    st.subheader("Export")
+    frame = export_frame(corpus.ids, corpus.texts, corpus.metadata, projection.coords, clusters.labels)
+    stem = f"{info.dataset}-{method}-{dims}d"
+    e1, e2, e3 = st.columns(3)
+    e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(frame), f"{stem}.csv", "text/csv", key="explore_csv")
+    e2.download_button("Parquet", lambda: parquet_bytes(frame), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
+    e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, frame), f"{stem}-projector.zip",
+                       "application/zip", key="explore_projector")
+
+with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("explore_demo"))):
+    st.markdown(EXPLANATION)
+
+# -- collections -------------------------------------------------------------------------------
+with st.expander("🗂️ Collections: list, inspect, delete"):
+    listing = pd.DataFrame([{"name": i.name, "dataset": i.dataset, "model": i.backend, "rows": i.count, "created": i.created,
+                             "status": i.status} for i in infos.values()])
+    st.dataframe(listing, hide_index=True, key="explore_collections")
+    inspect = st.selectbox("Inspect or delete", names, format_func=collection_label, key="explore_inspect")
+    st.json(infos[inspect].as_dict(), expanded=False)
+    confirm = st.checkbox(f"Yes, delete {inspect} and its {infos[inspect].count:,} rows", key="explore_confirm_delete")
+    st.button("Delete collection", disabled=not confirm, key="explore_delete", on_click=delete_collection, args=(inspect,))
+    if st.session_state.get("_explore_deleted"):
+        st.success(st.session_state.pop("_explore_deleted"))
+
+url_state.publish(["explore_collection", *MAP_KEYS, "explore_colour", "explore_query", "explore_topk"])
