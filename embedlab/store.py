@@ -355,6 +355,9 @@ class Store:
             if record_id not in seen:
                 seen.add(record_id)  # also drops duplicate rows within this call
                 todo.append(index)
+        # Longest first, as sentence-transformers does inside one call: similar lengths share
+        # a batch (less padding) and the time-left estimate starts pessimistic.
+        todo.sort(key=lambda index: -len(texts[index]))
         skipped = len(ids) - len(todo)
         total = len(todo)
         if progress is not None:
@@ -391,7 +394,7 @@ class Store:
         thread = threading.Thread(target=writer, name="embedlab-store-writer", daemon=True)
         thread.start()
         # Encode in chunks a few batches long, so each write is a healthy size.
-        chunk = max(batch_size, min(self.max_batch_size, batch_size * 8))
+        chunk = max(batch_size, min(self.max_batch_size, batch_size * 16))
         done = 0
         try:
             for start in range(0, len(todo), chunk):

