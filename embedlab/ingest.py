@@ -346,7 +346,7 @@ DATASETS: dict[str, DatasetInfo] = {
     ),
     "lee": DatasetInfo(
         "lee", "Lee background corpus", "Short Australian news texts from gensim's test data; no labels.",
-        299, "texts", "gensim", "text", None,
+        300, "texts", "gensim", "text", None,
     ),
 }
 
