@@ -498,6 +498,7 @@ class NodeEmbeddingResult:
     method: str
     params: dict[str, object] = field(default_factory=dict)
     epoch_seconds: list[float] = field(default_factory=list)
+    wv: object = None  # the gensim KeyedVectors of the full-graph training
 
 
 class NodeEmbedding:
@@ -624,7 +625,7 @@ def embed_graph(graph, *, held_out: float = 0.2, progress: Progress | None = Non
     points = PCA(n_components=2, random_state=0).fit_transform(vectors.astype(np.float64))
     groups = [str(graph.nodes[n].get("group", "")) for n in nodes]
     return NodeEmbeddingResult(nodes, groups, vectors, points[:, 0].tolist(), points[:, 1].tolist(), auc, len(held),
-                               estimator.method, estimator.get_params(), estimator.epoch_seconds_)
+                               estimator.method, estimator.get_params(), estimator.epoch_seconds_, estimator.wv_)
 
 
 def group_separation(result: NodeEmbeddingResult) -> float:
