@@ -81,6 +81,7 @@ class WeatResult:
     associations: tuple[WordAssociation, ...] = ()
     paper_effect_size: float | None = None
     unit: str = "word"
+    notes: tuple[str, ...] = ()
 
     @property
     def oov_words(self) -> list[str]:
@@ -107,6 +108,7 @@ class WeatResult:
             "seed": self.permutation.seed if self.permutation else None,
             "paper_effect_size": self.paper_effect_size,
             "unit": self.unit,
+            "notes": list(self.notes),
         }
         if with_associations:
             document["associations"] = [asdict(a) for a in self.associations]
@@ -200,8 +202,15 @@ def weat_from_vectors(
 ) -> WeatResult:
     """WEAT on ready vectors: ``vectors``/``labels`` keyed "X", "Y", "A", "B"."""
     n_used = {key: int(len(vectors[key])) for key in ("X", "Y", "A", "B")}
+    notes = []
+    for key in ("X", "Y", "A", "B"):
+        missing = len((oov or {}).get(key, []))
+        if n_used[key] >= 2 and missing > n_used[key]:
+            notes.append(
+                f"only {n_used[key]} of {n_used[key] + missing} {unit}s of {key} '{set_names.get(key, key)}' are in the model: interpret with care"
+            )
     common = dict(test=test, name=name, model=model, set_names=set_names, n_used=n_used, oov=oov or {},
-                  removed=list(removed), paper_effect_size=paper_effect_size, unit=unit)
+                  removed=list(removed), paper_effect_size=paper_effect_size, unit=unit, notes=tuple(notes))
     short = [key for key in ("X", "Y", "A", "B") if n_used[key] < 2]
     if short:
         parts = []

@@ -1,0 +1,149 @@
+"""Bias commands: weat (SEAT for text models), bias-direction, debias."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from embedlab.cli._common import add_json_flag, emit, progress_bar
+from embedlab.errors import InputError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the bias sub-commands."""
+    weat = commands.add_parser(
+        "weat",
+        help="WEAT tests of Caliskan et al. 2017 on a word model (SEAT sentences for a text model)",
+    )
+    weat.add_argument("model", help="model name (see `embedlab models`)")
+    weat.add_argument("--test", default="all", help="test number 1-10, or 'all' (default)")
+    weat.add_argument("--permutations", type=int, default=10_000, help="random partitions when exact is too many (≥ 10,000; default 10,000)")
+    weat.add_argument("--seed", type=int, default=0, help="seed of the random partitions (default 0)")
+    weat.add_argument("--words", action="store_true", help="also list each target word's association s(w, A, B)")
+    add_json_flag(weat)
+    weat.set_defaults(handler=cmd_weat)
+
+    direction = commands.add_parser("bias-direction", help="gender direction (PCA of she-he, ...), its explained variance and word projections")
+    direction.add_argument("model", help="word model name")
+    direction.add_argument("--words", nargs="+", metavar="W", help="words to project (default: the 320 professions of Bolukbasi et al.)")
+    direction.add_argument("--axis", nargs=2, metavar=("POSITIVE", "NEGATIVE"), help="use the axis POSITIVE − NEGATIVE instead of the gender PCA direction")
+    direction.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c over neutral professions (default 1)")
+    add_json_flag(direction)
+    direction.set_defaults(handler=cmd_bias_direction)
+
+    debias = commands.add_parser("debias", help="hard-debias a word model (neutralise + equalise) and compare before/after")
+    debias.add_argument("model", help="word model name")
+    debias.add_argument("--out", required=True, help="name of the new backend")
+    debias.add_argument("--no-analogies", action="store_true", help="skip the Google analogy accuracy (the slowest part)")
+    debias.add_argument("--seed", type=int, default=0, help="seed of the WEAT random partitions (default 0)")
+    add_json_flag(debias)
+    debias.set_defaults(handler=cmd_debias)
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def cmd_weat(args: argparse.Namespace) -> int:
+    from embedlab.backends import BackendKind, backend_kind
+    from embedlab.bias.seat import seat
+    from embedlab.bias.weat import weat
+    from embedlab.bias.wordsets import weat_test, weat_tests
+
+    kind = backend_kind(args.model)
+    if kind not in (BackendKind.WORDS, BackendKind.TEXT):
+        raise InputError(f"{args.model!r} is a {kind} model; WEAT needs a word model (or a text model for SEAT).")
+    tests = list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
+    results = []
+    quiet = getattr(args, "json", False) or not sys.stderr.isatty()
+    with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet) as progress:
+        for done, test in enumerate(tests, start=1):
+            if kind == BackendKind.WORDS:
+                results.append(weat(args.model, test, n_permutations=args.permutations, seed=args.seed))
+            else:
+                results.append(seat(args.model, test, n_permutations=args.permutations, seed=args.seed))
+            progress(done, len(tests))
+    document = [r.as_dict(with_associations=args.words) for r in results]
+
+    def human() -> None:
+        unit = "SEAT (sentences)" if kind == BackendKind.TEXT else "WEAT"
+        print(f"{unit} on {args.model}; permutation seed {args.seed}")
+        print(f"{'test':>4}  {'d':>6}  {'p':>9}  {'paper d':>7}  {'n X/Y/A/B':<15} name")
+        for r in results:
+            sizes = "/".join(str(r.n_used[k]) for k in ("X", "Y", "A", "B"))
+            print(f"{r.test:>4}  {_fmt(r.effect_size, '6.2f')}  {_fmt(r.p_value, '9.2g')}  {_fmt(r.paper_effect_size, '7.2f')}  {sizes:<15} {r.name}")
+            if not r.computable:
+                print(f"      {r.reason}")
+            if r.oov_words:
+                print(f"      missing from the model: {', '.join(r.oov_words[:15])}{' …' if len(r.oov_words) > 15 else ''}")
+            if r.permutation:
+                print(f"      p-value: {r.permutation.describe()}")
+            for note in r.notes:
+                print(f"      note: {note}")
+            if args.words and r.associations:
+                for a in r.sorted_associations():
+                    print(f"        {a.s:+.4f}  {a.group}  {a.word}")
+
+    emit(args, document, human)
+    return 0
+
+
+def cmd_bias_direction(args: argparse.Namespace) -> int:
+    from embedlab.bias.direct_bias import direct_bias
+    from embedlab.bias.direction import gender_direction, pair_direction, project
+    from embedlab.bias.wordsets import bolukbasi
+
+    gender = gender_direction(args.model)
+    axis = pair_direction(args.model, args.axis[0], args.axis[1]) if args.axis else gender
+    words = list(args.words) if args.words else list(bolukbasi().professions)
+    placed = project(args.model, words, axis)
+    bias = direct_bias(args.model, c=args.c, direction=gender)
+    document = {
+        "model": placed.model,
+        "axis": axis.label,
+        "method": axis.method,
+        "explained_variance": gender.first_explained,
+        "explained_variance_ratios": list(gender.explained_variance_ratio),
+        "definitional_pairs_used": [list(p) for p in gender.pairs_used],
+        "definitional_pairs_missing": [list(p) for p in gender.pairs_missing],
+        "projections": [{"word": w, "projection": v} for w, v in placed.sorted()],
+        "missing": list(placed.missing),
+        "direct_bias": bias.as_dict(),
+    }
+
+    def human() -> None:
+        print(f"gender direction of {placed.model}: first principal component of {len(gender.pairs_used)} definitional pairs")
+        print("explained variance ratio: " + ", ".join(f"{r:.3f}" for r in gender.explained_variance_ratio[:5]) + " …")
+        print(f"DirectBias_{bias.c:g} over {bias.n_words} gender-neutral professions: {bias.value:.4f}")
+        print(f"projections on {axis.label} (positive = {axis.positive_end} side):")
+        for word, value in placed.sorted():
+            print(f"  {value:+.4f}  {word}")
+        if placed.missing:
+            print("missing from the model: " + ", ".join(placed.missing))
+
+    emit(args, document, human)
+    return 0
+
+
+def cmd_debias(args: argparse.Namespace) -> int:
+    from embedlab.bias.debias import debias
+
+    quiet = getattr(args, "json", False) or not sys.stderr.isatty()
+    with progress_bar("hard debias", enabled=not quiet) as progress:
+        report = debias(args.model, args.out, analogies=not args.no_analogies, seed=args.seed, progress=progress)
+    document = report.as_dict()
+
+    def human() -> None:
+        print(f"new backend {report.out!r} (hard-debiased {report.base}; this process only)")
+        print(f"gender direction explains {report.explained_variance:.3f} of the definitional variance")
+        print(f"neutralised {report.n_neutralised:,} of {report.n_words:,} words; kept {report.n_specific} gender-specific; equalised {len(report.equalize_pairs)} pairs")
+        print(f"DirectBias_{report.direct_bias_before.c:g}: before {report.direct_bias_before.value:.4f}  after {report.direct_bias_after.value:.4f}"
+              f"  (on the removed axis {report.direct_bias_after_original_axis:.2g})")
+        if report.analogy_before is not None:
+            print(f"Google analogy accuracy (restrict_vocab={report.analogy_restrict_vocab:,}): before {report.analogy_before:.4f}  after {report.analogy_after:.4f}")
+        print(f"{'test':>4}  {'d before':>8}  {'d after':>8}  name")
+        for row in document["weat"]:
+            print(f"{row['test']:>4}  {_fmt(row['effect_size_before'], '8.2f')}  {_fmt(row['effect_size_after'], '8.2f')}  {row['name']}")
+
+    emit(args, document, human)
+    return 0
