@@ -1,0 +1,110 @@
+"""The Explore CLI: ingest, collections, search, project, cluster, export, delete, and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.cli import main
+
+ROWS = [
+    ("Stocks fell as the central bank raised interest rates", "finance"),
+    ("Markets rallied after the bank held rates steady", "finance"),
+    ("Bond yields climbed on inflation fears", "finance"),
+    ("The striker scored twice in the cup final", "sport"),
+    ("A late goal won the match for the home team", "sport"),
+    ("The coach praised the team after the final whistle", "sport"),
+    ("New vaccine trial shows strong immune response", "health"),
+    ("Doctors warn of a severe flu season this winter", "health"),
+    ("Hospital wait times rise as flu cases grow", "health"),
+    ("=HYPERLINK(\"http://evil\")", "health"),
+]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def news_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "news.csv"
+    pd.DataFrame(ROWS, columns=["headline", "topic"]).to_csv(path, index=False)
+    return path
+
+
+def test_cli_round_trip(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder, news_csv: Path, tmp_path: Path) -> None:
+    report = run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline",
+                      "--label-column", "topic", "--model", "hashing-test")
+    assert report["rows"] == 10 and report["added"] == 10 and report["skipped"] == 0
+    again = run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline",
+                     "--label-column", "topic", "--model", "hashing-test")
+    assert again["added"] == 0 and again["skipped"] == 10
+
+    listing = run_json(capsys, "collections")["collections"]
+    assert [(c["dataset"], c["model"], c["rows"], c["status"]) for c in listing] == [("headlines", "hashing-test", 10, "complete")]
+    name = listing[0]["name"]
+
+    results = run_json(capsys, "search", "headlines", "flu season", "-k", "3")["results"]
+    assert len(results) == 3 and set(results[0]) == {"id", "text", "score"}
+    assert "flu" in results[0]["text"].lower() and results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+
+    out = tmp_path / "coords.csv"
+    projected = run_json(capsys, "project", "headlines", "--method", "pca", "--dims", "3", "--out", str(out))
+    coords = pd.read_csv(out)
+    assert projected["points"] == 10 and list(coords.columns) == ["id", "x", "y", "z"] and len(coords) == 10
+    assert run_json(capsys, "project", "headlines", "--method", "pca", "--dims", "3")["cached"] is True
+
+    clusters = run_json(capsys, "cluster", "headlines", "--k", "3")
+    assert {"clusters", "silhouette", "ari", "nmi"} <= set(clusters)
+    assert sum(c["size"] for c in clusters["clusters"]) == 10 and all(set(c) == {"id", "size", "terms"} for c in clusters["clusters"])
+
+    csv_path = tmp_path / "export.csv"
+    exported = run_json(capsys, "export", "headlines", "--format", "csv", "--out", str(csv_path), "--method", "pca", "--k", "3")
+    table = pd.read_csv(csv_path, keep_default_na=False)
+    assert exported["rows"] == 10 and {"x", "y", "cluster", "label", "text"} <= set(table.columns)
+    assert "'=HYPERLINK(\"http://evil\")" in table["text"].tolist()
+    projector = tmp_path / "projector"
+    run_json(capsys, "export", "headlines", "--format", "projector", "--out", str(projector), "--method", "pca", "--k", "3")
+    assert np.loadtxt(projector / "vectors.tsv", delimiter="\t").shape == (10, 64)
+    parquet = tmp_path / "export.parquet"
+    run_json(capsys, "export", "headlines", "--format", "parquet", "--out", str(parquet), "--no-map")
+    assert len(pd.read_parquet(parquet)) == 10
+
+    assert run_json(capsys, "delete", "headlines") == {"deleted": name}
+    assert run_json(capsys, "collections") == {"collections": []}
+
+
+def test_cli_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": oops}\n')
+    assert main(["ingest", str(bad), "--collection", "x", "--model", "hashing-test"]) == 2
+    assert "line 2 is not valid JSON" in capsys.readouterr().err
+    assert main(["search", "nothing-here", "query"]) == 2
+    assert "No collection named 'nothing-here'" in capsys.readouterr().err
+    assert main(["ingest", str(tmp_path / "missing.csv"), "--collection", "x"]) == 2
+    assert "is not a file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_ingest_dataset_with_the_real_model(tmp_path: Path) -> None:
+    """The console script in a fresh process: MiniLM on 40 Lee texts, then k-means."""
+    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}
+    script = str(Path(sys.executable).with_name("embedlab"))
+    done = subprocess.run([script, "ingest-dataset", "lee", "--collection", "lee", "--limit", "40", "--json"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["model"] == "minilm" and report["documents"] == 40 and report["rows"] >= 40
+    clustered = subprocess.run([script, "cluster", "lee", "--k", "4", "--json"], capture_output=True, text=True, env=env, timeout=600)
+    document = json.loads(clustered.stdout)
+    assert len(document["clusters"]) == 4 and "ari" not in document  # Lee has no labels
+    assert -1.0 <= document["silhouette"] <= 1.0 and all(c["terms"] for c in document["clusters"])
