@@ -20,6 +20,9 @@ PAGES = {
         st.Page("pages/explore.py", title="Explore maps", icon="🗺️", url_path="explore"),
         # More pages plug in here, one st.Page line each.
     ],
+    "Probe": [
+        st.Page("pages/bias.py", title="Bias probes", icon="⚖️", url_path="bias"),
+    ],
 }
 
 navigation = st.navigation(PAGES, position="sidebar")

@@ -36,6 +36,7 @@ st.markdown(
 |---|---|
 | 🔗 **Similarity** | heatmaps of cosine similarity between words or sentences, nearest neighbours, and how far two models agree |
 | 🗺️ **Explore maps** | bring a dataset or your own file into Chroma, map every point with UMAP/PCA/t-SNE, cluster, search, select, and export |
+| ⚖️ **Bias probes** | WEAT tests with permutation p-values over every word model beside the paper's figures, the gender direction and direct bias, SEAT for sentence models, and hard debiasing with before/after figures |
 
 Every page has a **guided demo** button that loads a worked example and explains what to
 notice, and keeps its inputs in the URL so a view can be shared.

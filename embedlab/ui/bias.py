@@ -1,0 +1,185 @@
+"""Cached bias computations and their charts for ``pages/bias.py`` (keyed by content)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from embedlab.bias.debias import DebiasReport, debias
+from embedlab.bias.direct_bias import DirectBiasResult, direct_bias
+from embedlab.bias.direction import BiasDirection, Projection, gender_direction, pair_direction, project
+from embedlab.bias.seat import seat
+from embedlab.bias.weat import WeatResult, comparison_rows, weat
+from embedlab.bias.wordsets import custom_test, weat_test
+
+GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner="Running the WEAT test…")
+def cached_weat(model: str, test_id: str, seed: int, permutations: int) -> WeatResult:
+    """One paper test on one model (permutations are seeded, so the result is reproducible)."""
+    return weat(model, weat_test(test_id), seed=seed, n_permutations=permutations)
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner="Running the custom WEAT test…")
+def cached_custom_weat(
+    model: str,
+    sets: tuple[tuple[str, tuple[str, ...]], ...],
+    seed: int,
+    permutations: int,
+) -> WeatResult:
+    """A user's test: ``sets`` is ((name, words) for X, Y, A, B)."""
+    x, y, a, b = sets
+    return weat(model, custom_test(x, y, a, b), seed=seed, n_permutations=permutations)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner="Finding the gender direction…")
+def cached_gender_direction(model: str) -> BiasDirection:
+    return gender_direction(model)
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner="Projecting words…")
+def cached_projection(model: str, words: tuple[str, ...], axis: tuple[str, str] | None) -> tuple[BiasDirection, Projection]:
+    """Words on the gender axis (``axis`` None) or on the axis axis[0] − axis[1]."""
+    direction = gender_direction(model) if axis is None else pair_direction(model, axis[0], axis[1])
+    return direction, project(model, list(words), direction)
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner="Computing direct bias…")
+def cached_direct_bias(model: str, c: float) -> DirectBiasResult:
+    return direct_bias(model, c=c)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner="Encoding the SEAT sentences…")
+def cached_seat(model: str, test_id: str, templates: tuple[str, ...] | None, seed: int, permutations: int) -> WeatResult:
+    return seat(model, weat_test(test_id), templates=list(templates) if templates else None, seed=seed, n_permutations=permutations)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_debias(model: str, out: str, analogies: bool) -> DebiasReport:
+    """Hard debiasing once per (model, name, analogies) per server: the new backend is
+    registered process-wide, so every page's model list shows it."""
+    return debias(model, out, analogies=analogies)
+
+
+def effect_size_chart(rows: list[dict[str, Any]], models: list[str]) -> go.Figure:
+    """Grouped bars: effect size per test for each model, plus the paper's GloVe 840B column."""
+    tests = [f"{row['test']}" for row in rows]
+    hover = [html.escape(row["name"]) for row in rows]
+    figure = go.Figure()
+    figure.add_bar(
+        x=tests,
+        y=[row.get("paper d (GloVe 840B)") for row in rows],
+        name="paper (GloVe 840B)",
+        marker_color="#bbbbbb",
+        customdata=hover,
+        hovertemplate="test %{x}: %{customdata}<br>d = %{y:.2f}<extra>paper</extra>",
+    )
+    for model in models:
+        figure.add_bar(
+            x=tests,
+            y=[row.get(f"d · {model}") for row in rows],
+            name=html.escape(model),
+            customdata=hover,
+            hovertemplate="test %{x}: %{customdata}<br>d = %{y:.2f}<extra>" + html.escape(model) + "</extra>",
+        )
+    figure.update_layout(
+        barmode="group",
+        title="WEAT effect size d per test (missing bar = not computable)",
+        xaxis_title="test",
+        yaxis_title="effect size d",
+        height=420,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return figure
+
+
+def association_chart(result: WeatResult, limit: int = 80) -> go.Figure:
+    """Each target word's s(w, A, B), sorted; colour says which target set it came from."""
+    items = result.sorted_associations()
+    if len(items) > limit:  # keep both ends when there are many (SEAT sentences)
+        items = items[: limit // 2] + items[-limit // 2 :]
+    labels = [html.escape(a.word) for a in items]
+    figure = go.Figure(
+        go.Bar(
+            x=[a.s for a in items],
+            y=labels,
+            orientation="h",
+            marker_color=[GROUP_COLOURS.get(a.group, "#888") for a in items],
+            customdata=[html.escape(result.set_names.get(a.group, a.group)) for a in items],
+            hovertemplate="%{y}<br>s = %{x:.4f}<br>%{customdata}<extra></extra>",
+        )
+    )
+    a_name = html.escape(result.set_names.get("A", "A"))
+    b_name = html.escape(result.set_names.get("B", "B"))
+    figure.update_layout(
+        title=f"s(w, A, B): right = closer to {a_name}, left = closer to {b_name} (blue = X, red = Y)",
+        height=max(320, 18 * len(items) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis_title="association s(w, A, B)",
+    )
+    figure.update_yaxes(autorange="reversed", type="category")
+    return figure
+
+
+def projection_chart(placed: Projection, positive: str, negative: str, limit: int = 30) -> go.Figure:
+    """Words on an axis, sorted; with many words only the ``limit`` most extreme at each end."""
+    ranked = placed.sorted()
+    if len(ranked) > 2 * limit:
+        ranked = ranked[:limit] + ranked[-limit:]
+    figure = go.Figure(
+        go.Bar(
+            x=[v for _, v in ranked],
+            y=[html.escape(w) for w, _ in ranked],
+            orientation="h",
+            marker_color=["#9467bd" if v >= 0 else "#2ca02c" for _, v in ranked],
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"projection on {html.escape(positive)} (right) – {html.escape(negative)} (left)",
+        height=max(320, 18 * len(ranked) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis_title="cosine with the axis",
+    )
+    figure.update_yaxes(autorange="reversed", type="category")
+    return figure
+
+
+def variance_chart(direction: BiasDirection) -> go.Figure:
+    """Explained variance ratio of the principal components of the definitional pairs."""
+    ratios = list(direction.explained_variance_ratio)
+    figure = go.Figure(go.Bar(x=[f"PC{i}" for i in range(1, len(ratios) + 1)], y=ratios, marker_color="#1f77b4"))
+    figure.update_layout(
+        title="variance explained by each principal component of the pair differences",
+        height=300,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis_title="share of variance",
+    )
+    return figure
+
+
+def before_after_chart(report: DebiasReport) -> go.Figure:
+    """WEAT effect sizes before and after hard debiasing."""
+    before = {r.test: r.effect_size for r in report.weat_before}
+    tests = [r.test for r in report.weat_after]
+    figure = go.Figure()
+    figure.add_bar(x=tests, y=[before[t] for t in tests], name=html.escape(report.base))
+    figure.add_bar(x=tests, y=[r.effect_size for r in report.weat_after], name=html.escape(report.out))
+    figure.update_layout(
+        barmode="group",
+        title="WEAT effect size before and after hard debiasing",
+        xaxis_title="test",
+        yaxis_title="effect size d",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return figure
+
+
+def weat_table(results_by_model: dict[str, list[WeatResult]]) -> list[dict[str, Any]]:
+    """Rows for the all-tests table (re-exported so the page needs no engine import)."""
+    return comparison_rows(results_by_model)

@@ -1,0 +1,314 @@
+"""Bias probes: WEAT with permutation tests, the gender direction and direct bias, SEAT, and
+hard debiasing with before/after figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
+import streamlit as st
+
+from embedlab.backends import BackendKind, backend_names
+from embedlab.bias.seat import NAME_TEMPLATES, NOUN_TEMPLATES, parse_templates
+from embedlab.bias.wordsets import bolukbasi, library_sets, parse_word_list, parse_wordset_upload, weat_tests
+from embedlab.ui import url_state
+from embedlab.ui.bias import (
+    association_chart,
+    before_after_chart,
+    cached_custom_weat,
+    cached_debias,
+    cached_direct_bias,
+    cached_gender_direction,
+    cached_projection,
+    cached_seat,
+    cached_weat,
+    effect_size_chart,
+    projection_chart,
+    variance_chart,
+    weat_table,
+)
+from embedlab.ui.feedback import user_errors
+
+SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
+TESTS = [t.id for t in weat_tests()]
+TEST_LABELS = {t.id: f"{t.id}. {t.name}" for t in weat_tests()}
+TEST_CHOICES = ["all"] + TESTS + ["custom"]
+ROLES = {"X": "Target X", "Y": "Target Y", "A": "Attribute A", "B": "Attribute B"}
+TYPED = "(typed below)"
+
+EXPLANATION = """
+**What WEAT measures.** For each target word w (a flower, an insect, a name), the association
+*s(w, A, B)* is its mean cosine similarity to the attribute words A (pleasant) minus its mean
+similarity to B (unpleasant). The **statistic** sums these over X minus over Y. The **effect
+size d** is the difference of the two sets' mean associations divided by the standard deviation
+of all target words' associations: a standardised difference, like Cohen's d. |d| ≈ 0.2 is
+small, 0.5 medium, 0.8 and above large.
+
+**The p-value** asks: if the target words were split into two groups at random, how often would
+the statistic be at least this large? With at most 100,000 possible splits we try them all
+(exact); otherwise 10,000 or more random splits with the seed shown, so you can reproduce it.
+
+**What it shows.** That *this model's geometry* links the targets to the attributes the way
+people's reaction times do in the Implicit Association Test (Caliskan et al. 2017 reproduced
+every IAT finding with GloVe). Test 1 (flowers/insects × pleasant/unpleasant) is the harmless
+control: a model that learned language should pass it. Test 6 (male/female names ×
+career/family) measures a social stereotype absorbed from the training text.
+
+**What it does not show.** d is not the share of biased outputs, nor the harm a system built on
+the model will do; it depends on the exact word lists (swap a few words and it moves — look at
+the per-word chart to see which words drive it), on word frequency, and on which words the model
+knows (missing words are listed and dropped). A small p-value says the sets differ more than
+random splits of *these* words would, not that the finding generalises. Two models' d values are
+comparable in sign and rough size, not to the second decimal. Removing a bias direction can
+hide bias from this test while it remains recoverable (Gonen & Goldberg, 2019).
+"""
+
+word_models = backend_names(BackendKind.WORDS)
+text_models = backend_names(BackendKind.TEXT)
+
+url_state.restore(
+    "bias",
+    defaults={
+        "bias_section": "WEAT",
+        "bias_test": "all",
+        "bias_model": word_models[0] if word_models else "",
+        "bias_seed": 0,
+        "bias_perms": 10_000,
+        "bias_dir_model": word_models[0] if word_models else "",
+        "bias_words": "",
+        "bias_axis_pos": "",
+        "bias_axis_neg": "",
+        "bias_c": 1.0,
+        "bias_seat_model": text_models[0] if text_models else "",
+        "bias_seat_test": "6",
+        "bias_debias_model": word_models[0] if word_models else "",
+    },
+    choices={
+        "bias_section": SECTIONS,
+        "bias_test": TEST_CHOICES,
+        "bias_model": word_models,
+        "bias_dir_model": word_models,
+        "bias_seat_model": text_models,
+        "bias_seat_test": TESTS,
+        "bias_debias_model": word_models,
+    },
+)
+
+
+def load_demo() -> None:
+    """Step 1 of the demo: the paper's first test on GloVe; step 2 (career/family) follows below."""
+    st.session_state["bias_section"] = "WEAT"
+    st.session_state["bias_test"] = "1"
+    st.session_state["bias_model"] = "glove-6b-50d" if "glove-6b-50d" in word_models else word_models[0]
+    st.session_state["bias_seed"] = 0
+    st.session_state["bias_perms"] = 10_000
+    st.session_state["bias_demo"] = True
+
+
+st.title("⚖️ Bias probes")
+st.caption(
+    "Measure associations a model has absorbed: WEAT (Caliskan et al. 2017) with permutation tests, the gender "
+    "direction and direct bias (Bolukbasi et al. 2016), SEAT for sentence models (May et al. 2019), and hard debiasing."
+)
+st.button("▶ Guided demo", on_click=load_demo, help="Flowers/insects × pleasant/unpleasant, then career/family × male/female names")
+section = st.segmented_control("Probe", SECTIONS, key="bias_section", required=True)
+
+with st.expander("What an effect size does and does not show", expanded=bool(st.session_state.get("bias_demo"))):
+    st.markdown(EXPLANATION)
+
+
+def show_weat_result(result, heading: str) -> None:  # noqa: ANN001 - a WeatResult
+    """Metrics, missing words and the per-word chart of one result."""
+    st.markdown(f"#### {heading}")
+    if result.oov_words:
+        st.warning(f"Not in {result.model} (dropped): " + ", ".join(result.oov_words))
+    if result.removed:
+        st.caption("Left out as in the paper (too rare in its corpus): " + ", ".join(result.removed))
+    if not result.computable:
+        st.error(f"Test {result.test} on {result.model}: {result.reason}")
+        return
+    for note in result.notes:
+        st.info(note)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("effect size d", f"{result.effect_size:.3f}")
+    c2.metric("p-value (one-sided)", f"{result.p_value:.2g}")
+    c3.metric("statistic s(X,Y,A,B)", f"{result.statistic:.4f}")
+    c4.metric("words used X/Y/A/B", "/".join(str(result.n_used[k]) for k in "XYAB"))
+    if result.paper_effect_size is not None:
+        st.caption(f"The paper (GloVe 840B) reports d = {result.paper_effect_size:.2f} for this test.")
+    st.caption(f"p-value: {result.permutation.describe()}.")
+    st.plotly_chart(association_chart(result), key=f"assoc_{result.model}_{result.test}_{heading}")
+
+
+if section == "WEAT":
+    left, mid, right = st.columns([3, 2, 2])
+    with left:
+        test_choice = st.selectbox(
+            "Test", TEST_CHOICES, key="bias_test",
+            format_func=lambda t: {"all": "all ten tests (table and chart)", "custom": "custom sets…"}.get(t, TEST_LABELS.get(t, t)),
+        )
+    with mid:
+        model = st.selectbox("Word model", word_models, key="bias_model", disabled=test_choice == "all",
+                             help="The table over all tests uses every word model.")
+    with right:
+        seed = st.number_input("Seed of random partitions", min_value=0, max_value=2**31 - 1, step=1, key="bias_seed")
+        permutations = st.number_input("Random partitions (≥ 10,000)", min_value=10_000, max_value=1_000_000, step=10_000, key="bias_perms")
+    url_state.publish(["bias_section", "bias_test", "bias_seed", "bias_perms"] + ([] if test_choice == "all" else ["bias_model"]))
+
+    with user_errors():
+        if test_choice == "all":
+            results = {name: [cached_weat(name, t, int(seed), int(permutations)) for t in TESTS] for name in word_models}
+            rows = weat_table(results)
+            st.plotly_chart(effect_size_chart(rows, word_models), key="weat_effects")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="weat_table")
+            st.caption(f"p-values: exact where there are ≤ 100,000 partitions, else {int(permutations):,} random partitions, seed {int(seed)}. "
+                       "A missing value means the test is not computable on that model (the note column says why).")
+            pick = st.selectbox("Per-word view of test", TESTS, format_func=lambda t: TEST_LABELS[t], key="bias_detail_test")
+            pick_model = st.selectbox("…on model", word_models, key="bias_detail_model")
+            show_weat_result(cached_weat(pick_model, pick, int(seed), int(permutations)), f"Test {pick} on {pick_model}")
+        elif test_choice == "custom":
+            library = library_sets()
+            uploaded = st.file_uploader("Upload word sets (JSON {name: [words]} or lines 'name: w1, w2')", type=["json", "txt"], key="bias_upload")
+            if uploaded is not None:
+                library.update({f"upload:{k}": v for k, v in parse_wordset_upload(uploaded.getvalue(), uploaded.name).items()})
+            names = [TYPED] + list(library)
+            defaults = {"X": "wefe:flowers", "Y": "wefe:insects", "A": "wefe:pleasant_5", "B": "wefe:unpleasant_5a"}
+            chosen: list[tuple[str, tuple[str, ...]]] = []
+            columns = st.columns(4)
+            for column, (role, label) in zip(columns, ROLES.items()):
+                with column:
+                    key = f"bias_set_{role}"
+                    if key not in st.session_state:
+                        st.session_state[key] = defaults[role] if defaults[role] in library else TYPED
+                    picked = st.selectbox(label, names, key=key)
+                    typed = st.text_area(f"{label} words (if typed)", key=f"bias_typed_{role}", height=100, disabled=picked != TYPED)
+                    if picked == TYPED:
+                        chosen.append((f"{label} (typed)", tuple(parse_word_list(typed, what=label))))
+                    else:
+                        chosen.append((picked, library[picked].words))
+            result = cached_custom_weat(model, tuple(chosen), int(seed), int(permutations))
+            show_weat_result(result, f"Custom test on {model}")
+        else:
+            show_weat_result(cached_weat(model, test_choice, int(seed), int(permutations)), f"Test {test_choice} on {model}")
+            if st.session_state.get("bias_demo") and test_choice == "1":
+                st.markdown(
+                    "**Step 1 — a control.** Flowers sit closer to pleasant words and insects to unpleasant ones: "
+                    "a model that learned ordinary language should show this, and GloVe does (large d, tiny p). "
+                    "The blue bars (flowers) are mostly right of the red ones (insects)."
+                )
+                show_weat_result(cached_weat(model, "6", int(seed), int(permutations)), f"Step 2 — test 6 on {model}")
+                st.markdown(
+                    "**Step 2 — a stereotype.** Male names lean towards career words and female names towards family "
+                    "words with an effect as large as the control's. The per-word chart shows it is not one odd name. "
+                    "Read the panel above before drawing conclusions: d describes this model and these word lists."
+                )
+
+elif section == "Direction":
+    left, right = st.columns([2, 3])
+    with left:
+        model = st.selectbox("Word model", word_models, key="bias_dir_model")
+        st.text_input("Axis: positive word (optional)", key="bias_axis_pos", placeholder="e.g. rich")
+        st.text_input("Axis: negative word (optional)", key="bias_axis_neg", placeholder="e.g. poor")
+        c = st.slider("c of DirectBias_c (strictness)", 0.0, 3.0, step=0.1, key="bias_c")
+    with right:
+        st.text_area("Words to place (empty = the 320 professions of Bolukbasi et al.)", key="bias_words", height=120,
+                     placeholder="programmer, nurse, homemaker, architect, surgeon, receptionist")
+    url_state.publish(["bias_section", "bias_dir_model", "bias_words", "bias_axis_pos", "bias_axis_neg", "bias_c"])
+    with user_errors():
+        gender = cached_gender_direction(model)
+        raw_words = st.session_state["bias_words"]
+        words = tuple(parse_word_list(raw_words, what="word list")) if raw_words.strip() else tuple(bolukbasi().professions)
+        pos, neg = st.session_state["bias_axis_pos"].strip(), st.session_state["bias_axis_neg"].strip()
+        axis = (pos, neg) if pos and neg else None
+        if (pos or neg) and axis is None:
+            st.info("Give both axis words to use your own axis; showing the gender direction.")
+        direction, placed = cached_projection(model, words, axis)
+        bias = cached_direct_bias(model, float(c))
+        m1, m2, m3 = st.columns(3)
+        m1.metric("variance explained by the gender direction", f"{gender.first_explained:.1%}",
+                  help=f"first principal component of {len(gender.pairs_used)} definitional pairs (she−he, her−his, …)")
+        m2.metric(f"DirectBias_{c:g}", f"{bias.value:.4f}", help=f"mean |cos(w, g)|^c over {bias.n_words} gender-neutral professions")
+        m3.metric("words placed", f"{len(placed.words)}", help="missing words are listed below")
+        if gender.pairs_missing:
+            st.warning("Definitional pairs missing from the model: " + ", ".join(f"{a}/{b}" for a, b in gender.pairs_missing))
+        if placed.missing:
+            st.warning(f"Not in {model} (left out): " + ", ".join(placed.missing[:60]) + (" …" if len(placed.missing) > 60 else ""))
+        st.plotly_chart(projection_chart(placed, direction.positive_end, direction.negative_end), key="bias_projection")
+        st.plotly_chart(variance_chart(gender), key="bias_variance")
+        with st.expander("All projections"):
+            st.dataframe(pd.DataFrame(placed.sorted(), columns=["word", "projection"]), hide_index=True, key="bias_proj_table")
+        st.markdown(
+            "The gender direction is the first principal component of the differences of definitional pairs "
+            "(she−he, woman−man, …); the larger its share of variance, the more those pairs agree on one axis. "
+            "A profession's projection is its cosine with that axis: positive leans to *she*, negative to *he*. "
+            "DirectBias_c averages |projection|^c over professions that should be neutral; c = 0 counts any lean at all, "
+            "larger c weighs the strongly biased words more."
+        )
+
+elif section == "SEAT":
+    left, right = st.columns([2, 3])
+    with left:
+        model = st.selectbox("Sentence model", text_models, key="bias_seat_model")
+        test_id = st.selectbox("Test", TESTS, key="bias_seat_test", format_func=lambda t: TEST_LABELS[t])
+        seed = st.number_input("Seed of random partitions", min_value=0, max_value=2**31 - 1, step=1, key="bias_seed")
+    with right:
+        st.text_area("Templates, one per line with {word} (empty = the paper's bleached templates)", key="bias_templates", height=140,
+                     placeholder="\n".join(t.replace("{}", "{word}") for t in NOUN_TEMPLATES[:3]))
+    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed"])
+    with user_errors():
+        templates = parse_templates(st.session_state.get("bias_templates", ""))
+        result = cached_seat(model, test_id, tuple(templates) if templates else None, int(seed), 10_000)
+        st.caption(
+            "Default templates — nouns: " + " · ".join(NOUN_TEMPLATES) + "; names: " + " · ".join(NAME_TEMPLATES)
+        )
+        show_weat_result(result, f"SEAT test {test_id} on {model}")
+        st.markdown(
+            "Each sentence is one member of its set, so the sets are larger than in WEAT and p-values smaller for the same d. "
+            "Compare d with the word-level WEAT of the same test: May et al. (2019) found sentence encoders show weaker and "
+            "less consistent associations than word vectors."
+        )
+
+else:  # Debias
+    left, right = st.columns([2, 3])
+    with left:
+        base = st.selectbox("Word model to debias", word_models, key="bias_debias_model")
+        out = st.text_input("Name of the new model", value=f"debiased-{base}", key=f"bias_out_{base}")
+        analogies = st.toggle("Measure Google analogy accuracy before and after (slow: 20–60 s each)", value=True, key="bias_analogies")
+        run = st.button("Debias", type="primary", key="bias_run_debias")
+    with right:
+        st.markdown(
+            "**Hard debiasing** (Bolukbasi et al. 2016): every word that is not gender-specific loses its component "
+            "along the gender direction (*neutralise*); pairs such as man/woman, king/queen are moved to be symmetric "
+            "about the neutral plane (*equalise*). The result is a new model available on every word page of this server "
+            "until it restarts. The same WEAT tests, direct bias and analogy accuracy are measured before and after."
+        )
+    url_state.publish(["bias_section", "bias_debias_model"])
+    with user_errors():
+        if run:
+            st.session_state["bias_debias_key"] = (base, out.strip(), bool(analogies))
+        key = st.session_state.get("bias_debias_key")
+        if key:
+            with st.status(f"Hard-debiasing {key[0]} into {key[1]}…", expanded=False) as status:
+                report = cached_debias(*key)
+                status.update(label=f"Made {report.out} in {report.seconds:.0f} s", state="complete")
+            m1, m2, m3 = st.columns(3)
+            m1.metric("DirectBias_1 before", f"{report.direct_bias_before.value:.4f}")
+            m2.metric("DirectBias_1 after", f"{report.direct_bias_after.value:.4f}",
+                      delta=f"{report.direct_bias_after.value - report.direct_bias_before.value:+.4f}", delta_color="inverse")
+            if report.analogy_before is not None:
+                m3.metric(f"Google analogies (top {report.analogy_restrict_vocab:,} words)", f"{report.analogy_after:.3f}",
+                          delta=f"{report.analogy_after - report.analogy_before:+.3f} vs {report.analogy_before:.3f} before")
+            st.caption(
+                f"Neutralised {report.n_neutralised:,} of {report.n_words:,} words; kept {report.n_specific} gender-specific words; "
+                f"equalised {len(report.equalize_pairs)} pairs. 'After' direct bias uses the direction re-identified in the new model; "
+                f"on the removed direction it is {report.direct_bias_after_original_axis:.1e}."
+            )
+            st.plotly_chart(before_after_chart(report), key="bias_before_after")
+            table = pd.DataFrame(report.as_dict()["weat"])
+            st.dataframe(table, hide_index=True, key="bias_debias_table")
+            st.markdown(
+                "Tests 7 and 8 (math/science vs arts × male/female terms) use gender words as attributes; "
+                "equalising those words is what flips or shrinks them. Tests about names or pleasantness barely move: "
+                "hard debiasing removes one direction, not every association."
+            )
+        else:
+            st.info("Choose a model and press **Debias**.")
