@@ -23,6 +23,7 @@ from embedlab.ui.bias import (
     cached_weat,
     effect_size_chart,
     projection_chart,
+    sign_summary,
     variance_chart,
     weat_table,
 )
@@ -159,6 +160,7 @@ if section == "WEAT":
             results = {name: [cached_weat(name, t, int(seed), int(permutations)) for t in TESTS] for name in word_models}
             rows = weat_table(results)
             st.plotly_chart(effect_size_chart(rows, word_models), key="weat_effects")
+            st.markdown("  \n".join(sign_summary(results)))
             st.dataframe(pd.DataFrame(rows), hide_index=True, key="weat_table")
             st.caption(f"p-values: exact where there are ≤ 100,000 partitions, else {int(permutations):,} random partitions, seed {int(seed)}. "
                        "A missing value means the test is not computable on that model (the note column says why).")

@@ -12,7 +12,7 @@ from embedlab.bias.debias import DebiasReport, debias
 from embedlab.bias.direct_bias import DirectBiasResult, direct_bias
 from embedlab.bias.direction import BiasDirection, Projection, gender_direction, pair_direction, project
 from embedlab.bias.seat import seat
-from embedlab.bias.weat import WeatResult, comparison_rows, weat
+from embedlab.bias.weat import WeatResult, comparison_rows, sign_agreement, weat
 from embedlab.bias.wordsets import custom_test, weat_test
 
 GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
@@ -183,3 +183,12 @@ def before_after_chart(report: DebiasReport) -> go.Figure:
 def weat_table(results_by_model: dict[str, list[WeatResult]]) -> list[dict[str, Any]]:
     """Rows for the all-tests table (re-exported so the page needs no engine import)."""
     return comparison_rows(results_by_model)
+
+
+def sign_summary(results_by_model: dict[str, list[WeatResult]]) -> list[str]:
+    """One sentence per model: how many computable tests have the paper's sign."""
+    lines = []
+    for model, results in results_by_model.items():
+        agree, computable, total = sign_agreement(results)
+        lines.append(f"**{model}**: {agree} of {computable} computable tests have the paper's sign ({total - computable} of {total} not computable).")
+    return lines
