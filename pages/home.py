@@ -7,7 +7,10 @@ import streamlit as st
 
 from embedlab.device import resolve_device
 from embedlab.ui.feedback import user_errors
+from embedlab.ui.router import ensure_router
 from embedlab.ui.resources import cached_model_status
+
+ensure_router()
 
 st.title("🧭 EmbedLab")
 st.markdown(
@@ -37,6 +40,9 @@ st.markdown(
 | 🔗 **Similarity** | heatmaps of cosine similarity between words or sentences, nearest neighbours, and how far two models agree |
 | 🗺️ **Explore maps** | bring a dataset or your own file into Chroma, map every point with UMAP/PCA/t-SNE, cluster, search, select, and export |
 | ⚖️ **Bias probes** | WEAT tests with permutation p-values over every word model beside the paper's figures, the gender direction and direct bias, SEAT for sentence models, and hard debiasing with before/after figures |
+| 🧩 **Analogies** | a : b :: c : ? with 3CosAdd or 3CosMul, the expected answer's rank, a PCA picture of the two offsets, and batch accuracy with the misses |
+| 📏 **Evaluate** | Google and MSR analogies (per section, semantic/syntactic, top-N vocabulary) and WS353, SimLex-999, MEN, RW, MTurk-771, RG correlations — equal to gensim's figures |
+| 🏋️ **Train** | Word2Vec, FastText and Doc2Vec on built-in or uploaded text, FastText vectors for unseen words, DeepWalk/node2vec maps with link prediction, and safe upload of word2vec/GloVe files |
 
 Every page has a **guided demo** button that loads a worked example and explains what to
 notice, and keeps its inputs in the URL so a view can be shared.

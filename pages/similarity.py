@@ -12,6 +12,7 @@ from embedlab.config import LIMITS
 from embedlab.ui import url_state
 from embedlab.ui.charts import similarity_heatmap
 from embedlab.ui.feedback import user_errors
+from embedlab.ui.router import ensure_router
 from embedlab.ui.resources import cached_similarity, cached_word_neighbors
 
 DEMO_SENTENCES = [
@@ -42,6 +43,8 @@ EXPLANATION = """
 word_capable = backend_names(BackendKind.WORDS) + backend_names(BackendKind.TEXT)
 text_models = backend_names(BackendKind.TEXT)
 word_models = backend_names(BackendKind.WORDS)
+
+ensure_router()
 
 url_state.restore(
     "similarity",

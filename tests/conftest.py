@@ -68,15 +68,13 @@ def chromium_or_skip() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real Streamlit server for the whole browser session; yields its base URL."""
-    chromium_or_skip()
-    home = tmp_path_factory.mktemp("live-home")
+def start_streamlit(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``streamlit run app.py`` on a free loopback port with its own EMBEDLAB_HOME."""
+    home.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {**os.environ, "EMBEDLAB_HOME": str(home)}
     env.pop("EMBEDLAB_CHROMA_URL", None)
-    log = open(home / "streamlit.log", "w")
+    log = open(home / "streamlit.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -85,24 +83,34 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {(home / 'streamlit.log').read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process, url
         except OSError:
             time.sleep(0.5)
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {(home / 'streamlit.log').read_text()[-2000:]}")
-    else:
-        process.kill()
-        raise RuntimeError("streamlit did not become healthy in 120 s")
-    yield url
+    process.kill()
+    raise RuntimeError("streamlit did not become healthy in 120 s")
+
+
+def stop_streamlit(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by ``start_streamlit``."""
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Streamlit server for the whole browser session; yields its base URL."""
+    chromium_or_skip()
+    process, url = start_streamlit(tmp_path_factory.mktemp("live-home"))
+    yield url
+    stop_streamlit(process)
 
 
 @pytest.fixture(scope="session")
