@@ -28,7 +28,8 @@ def similarity_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.
             z=np.round(matrix, 3),
             x=unique,
             y=unique,
-            zmin=-1 if matrix.size and matrix.min() < 0 else 0,
+            # Sentence models rarely go below 0; a stray -0.003 must not rescale the colours.
+            zmin=-1 if matrix.size and matrix.min() < -0.05 else 0,
             zmax=1,
             colorscale="Viridis",
             colorbar={"title": "cosine"},
