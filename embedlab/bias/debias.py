@@ -223,6 +223,8 @@ def debias(
     """Hard-debias ``model`` into a new backend ``out`` (registered), with before/after figures."""
     from embedlab.backends import get_word_vectors, register_instance
 
+    if out == model:
+        raise InputError("The debiased copy needs a name different from its model's.")
     check_out_name(out)
     started = time.perf_counter()
     steps = 6 if analogies else 4
