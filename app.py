@@ -20,6 +20,11 @@ PAGES = {
         st.Page("pages/explore.py", title="Explore maps", icon="🗺️", url_path="explore"),
         # More pages plug in here, one st.Page line each.
     ],
+    "Words": [
+        st.Page("pages/analogies.py", title="Analogies", icon="🧩", url_path="analogies"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon="📏", url_path="evaluate"),
+        st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
+    ],
     "Probe": [
         st.Page("pages/bias.py", title="Bias probes", icon="⚖️", url_path="bias"),
     ],

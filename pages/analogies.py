@@ -1,0 +1,156 @@
+"""Analogies: a : b :: c : ? by vector offsets, one at a time or in a batch."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
+import streamlit as st
+
+from embedlab.analysis.analogy import MAX_BATCH_ANALOGIES, METHODS
+from embedlab.errors import EmbedlabError
+from embedlab.ui import url_state
+from embedlab.ui.router import ensure_router
+from embedlab.ui.feedback import user_errors
+from embedlab.ui.words_view import analogy_figure, cached_analogy, cached_batch, cached_picture, word_models
+
+ensure_router()
+
+DEMOS = [
+    ("man", "king", "woman", "queen", "gender offset: the classic"),
+    ("paris", "france", "tokyo", "japan", "capital → country"),
+    ("walk", "walked", "run", "ran", "present → past tense, irregular verb"),
+    ("finger", "hand", "leaf", "tree", "part → whole: where it fails"),
+]
+EXPLANATION = """
+**How it works.** Each word is a vector. If *king − man* points the same way as *queen − woman*,
+then *king − man + woman* lands near *queen*. **3CosAdd** ranks every word *d* by
+cos(d, b − a + c); **3CosMul** (Levy & Goldberg, 2014) multiplies cos(d, b)·cos(d, c) and divides
+by cos(d, a), so one very large similarity cannot dominate: it often fixes answers where 3CosAdd
+picks a word close to just one input.
+
+**Why the inputs are excluded.** b − a + c is usually still closest to *b* itself (a and c are
+similar words, so the offset is small). Switch **Exclude the inputs** off: *king* often beats
+*queen*. Every published analogy score excludes the inputs, which means part of the "magic" is
+this rule, not the geometry.
+
+**The guided demo.** *king/queen*, *Paris→Tokyo* and *walk→run* work with GloVe: the two arrows
+in the picture are nearly parallel. *finger : hand :: leaf : ?* fails: the part→whole relation is
+not one consistent direction (a leaf belongs to a tree, a branch, a plant…), so the model
+returns words that are simply near *leaf* — with GloVe *green*, *plants*, *red*, *yellow* — and
+the expected *tree* only ranks 7th (13th with 3CosMul; 26th in the word2vec model). Analogies test one kind of regularity; a failure does not mean the vectors are
+useless, and a success does not mean the model "understands" the relation.
+
+**The picture** is a PCA of only the words shown (fitted on them), so it is faithful to their
+offsets but says nothing about the rest of the space.
+"""
+
+models = word_models()
+url_state.restore(
+    "analogies",
+    defaults={"an_model": models[0] if models else "", "an_a": "", "an_b": "", "an_c": "", "an_expected": "",
+              "an_method": "3cosadd", "an_k": 10, "an_exclude": True, "an_mode": "one analogy"},
+    choices={"an_model": models, "an_method": list(METHODS), "an_mode": ["one analogy", "batch"]},
+)
+
+
+def load_demo() -> None:
+    """Fill the first demo analogy and show the demo table."""
+    a, b, c, d, _ = DEMOS[0]
+    st.session_state.update({"an_a": a, "an_b": b, "an_c": c, "an_expected": d, "an_mode": "one analogy",
+                             "an_exclude": True, "an_demo": True})
+    if "glove-6b-50d" in models:
+        st.session_state["an_model"] = "glove-6b-50d"
+
+
+st.title("🧩 Analogies")
+st.caption("a : b :: c : ? — the answer d is the word whose vector is nearest to b − a + c.")
+st.button("▶ Guided demo", on_click=load_demo, help="Four worked analogies, one of which fails, with an explanation")
+
+top = st.columns([2, 1, 1, 1])
+model = top[0].selectbox("Word model", models, key="an_model", help="Uploaded and trained models appear here too (Train page)")
+top[1].radio("Method", list(METHODS), key="an_method", horizontal=True)
+top[2].slider("Answers (k)", 1, 30, key="an_k")
+mode = top[3].segmented_control("Mode", ["one analogy", "batch"], key="an_mode", required=True)
+
+with st.expander("How this works and what to notice", expanded=bool(st.session_state.get("an_demo"))):
+    st.markdown(EXPLANATION)
+
+if mode == "batch":
+    url_state.publish(["an_model", "an_method", "an_mode"])
+    st.markdown(f"One analogy per line, **a b c d** (d = the expected answer). Up to {MAX_BATCH_ANALOGIES:,} lines;"
+                " lines starting with `:` or `#` are skipped.")
+    text = st.text_area("Analogies", key="an_batch", height=160,
+                        placeholder="man king woman queen\nparis france tokyo japan\nwalk walked run ran")
+    upload = st.file_uploader("…or upload a text file (UTF-8, ≤ 2 MB)", type=["txt"], key="an_batch_file")
+    with user_errors():
+        if upload is not None:
+            data = upload.getvalue()
+            if len(data) > 2 * 1024 * 1024:
+                st.error(f"The file is {len(data) / 2**20:.1f} MB; the limit is 2 MB.")
+                st.stop()
+            text = data.decode("utf8", errors="replace")
+        if not text.strip():
+            st.info("Paste analogies or upload a file.")
+            st.stop()
+        batch = cached_batch(model, text, st.session_state["an_method"])
+        cols = st.columns(3)
+        cols[0].metric("Accuracy (top-1, inputs excluded)", "—" if batch.accuracy is None else f"{batch.accuracy:.3f}")
+        cols[1].metric("Analogies scored", f"{batch.n:,}", help=f"{batch.correct:,} correct")
+        cols[2].metric("Skipped (unknown words)", f"{len(batch.skipped):,}")
+        if batch.misses:
+            st.subheader(f"Misses ({len(batch.misses):,})")
+            st.dataframe(pd.DataFrame([m.__dict__ for m in batch.misses]), hide_index=True, key="an_misses")
+        if batch.skipped:
+            st.caption("Skipped lines: " + ", ".join(str(q.line) for q in batch.skipped[:30])
+                       + (" …" if len(batch.skipped) > 30 else ""))
+    st.stop()
+
+inputs = st.columns(4)
+inputs[0].text_input("a", key="an_a", placeholder="man")
+inputs[1].text_input("b", key="an_b", placeholder="king")
+inputs[2].text_input("c", key="an_c", placeholder="woman")
+inputs[3].text_input("expected d (optional)", key="an_expected", placeholder="queen")
+st.toggle("Exclude the inputs from the answers", key="an_exclude",
+          help="Benchmarks exclude a, b and c; switch off to see the unrestricted ranking")
+url_state.publish(["an_model", "an_method", "an_k", "an_mode", "an_a", "an_b", "an_c", "an_expected", "an_exclude"])
+
+a, b, c = (st.session_state[k].strip() for k in ("an_a", "an_b", "an_c"))
+if not (a and b and c):
+    st.info("Type three words a, b and c, or press **Guided demo**.")
+    st.stop()
+
+with user_errors():
+    result = cached_analogy(model, a, b, c, st.session_state["an_k"], st.session_state["an_method"],
+                            st.session_state["an_exclude"], st.session_state["an_expected"].strip())
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(f"{result.a} : {result.b} :: {result.c} : **{result.best or '?'}**")
+        st.dataframe(pd.DataFrame([{"rank": i + 1, "word": x.word, "score": round(x.score, 4)}
+                                   for i, x in enumerate(result.answers)]), hide_index=True, key="an_answers")
+        if result.expected:
+            if result.expected_rank is None:
+                st.info(f"Expected answer **{result.expected}**: {result.note}.")
+            else:
+                st.metric(f"Rank of the expected answer '{result.expected}'", result.expected_rank,
+                          help=f"score {result.expected_score:.4f} ({result.method})")
+        if result.note and not (result.expected and result.expected_rank is None):
+            st.warning(result.note.capitalize() + ".")
+    with right:
+        picture = cached_picture(model, result)
+        st.plotly_chart(analogy_figure(picture, f"PCA of the words involved ({picture.explained_variance:.0%} of their variance)"),
+                        key="an_picture")
+        st.caption("Arrows: a→b (blue) and c→d (orange). Parallel arrows of similar length mean the same offset.")
+
+    if st.session_state.get("an_demo"):
+        st.subheader("Guided demo: four analogies on " + model)
+        rows = []
+        for da, db, dc, dd, what in DEMOS:
+            try:
+                solved = cached_analogy(model, da, db, dc, 10, st.session_state["an_method"], True, dd)
+                rows.append({"analogy": f"{da} : {db} :: {dc} : ?", "expected": dd, "top answer": solved.best,
+                             "expected rank": solved.expected_rank, "what it tests": what})
+            except EmbedlabError as error:  # an unknown demo word in a small model is shown, not fatal
+                rows.append({"analogy": f"{da} : {db} :: {dc} : ?", "expected": dd, "top answer": f"({error})",
+                             "expected rank": None, "what it tests": what})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="an_demo_table")
+        st.caption("The last one fails on purpose: see the explanation above.")

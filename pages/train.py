@@ -1,0 +1,228 @@
+"""Train: word vectors from a corpus, subwords for unseen words, node embeddings, and uploads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
+import streamlit as st
+
+from embedlab.backends import get_word_vectors
+from embedlab.training import ALGORITHMS, CORPORA, GRAPHS, TRAIN_LIMITS, WordEmbeddingTrainer, group_separation
+from embedlab.ui import url_state
+from embedlab.ui.router import ensure_router
+from embedlab.ui.feedback import progress_reporter, user_errors
+from embedlab.ui.train_view import (
+    cached_corpus_tokens,
+    cached_download,
+    cached_graph,
+    cached_oov,
+    cached_uploaded_tokens,
+    run_node_embedding,
+    saved_models_table,
+    upload_word_vectors,
+)
+from embedlab.ui.words_view import node_map_figure, word_models
+from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS
+
+DEFAULT_DOCS = {"lee": 300, "news": 400, "healthtweets": 20_000}
+ensure_router()
+
+EXPLANATION = """
+**Word2Vec** learns a vector per word by predicting words from their neighbours within a
+*window*: **skip-gram** predicts the context from the word (better for rare words), **CBOW**
+the word from its averaged context (faster). *Negative sampling* contrasts each true pair with
+a few random words. **FastText** adds vectors for character n-grams (`<pl`, `pla`, …, `ers>`),
+so it can build a vector for a word it never saw; **Doc2Vec** (PV-DM) also learns a vector per
+document and trains word vectors along the way.
+
+**What to expect.** The built-in corpora are tiny next to GloVe's 6 billion tokens, so
+neighbours are topical rather than precise (in Lee, *government*'s neighbours are words from the
+same news stories). More epochs and a larger corpus help; the same **seed** with **workers = 1**
+gives exactly the same vectors again. A trained model is saved and becomes available on every
+word page (Similarity, Analogies, Evaluate) under its `trained:` name; download it in word2vec
+text format to use elsewhere.
+
+**Node embeddings.** A random walk over a graph is a "sentence" of nodes; Word2Vec on many
+walks places nodes that share neighbourhoods close together (DeepWalk). node2vec biases the
+walk: a small **p** makes walks return to where they came from, a small **q** pushes them
+outward. The map colours nodes by the graph's known groups — the karate club's two factions
+after its split — and **link prediction** hides 20% of the edges, trains on the rest, and asks
+whether hidden edges get higher cosine than random non-edges (ROC AUC 0.5 = chance).
+"""
+
+url_state.restore(
+    "train",
+    defaults={"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50, "tr_window": 5,
+              "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0, "tr_workers": 1, "tr_docs": 300,
+              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_p": 1.0, "tr_q": 1.0, "tr_walks": 10,
+              "tr_walk_length": 20, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2},
+    choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": ["skip-gram", "CBOW"],
+             "tr_graph": list(GRAPHS) + ["upload"]},
+)
+
+
+def load_demo() -> None:
+    """Word2Vec on Lee, then DeepWalk on the karate club, both run straight away."""
+    st.session_state.update({"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50,
+                             "tr_window": 5, "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0,
+                             "tr_workers": 1, "tr_docs": 300, "tr_oov_word": "airplanes", "tr_graph": "karate",
+                             "tr_p": 1.0, "tr_q": 1.0, "tr_node_seed": 0, "tr_demo": True, "tr_train_now": True, "tr_nodes_now": True})
+
+
+def corpus_changed() -> None:
+    st.session_state["tr_docs"] = DEFAULT_DOCS.get(st.session_state["tr_corpus"], 1000)
+
+
+word_models()  # registers saved uploaded/trained models once per server process
+st.title("🏋️ Train")
+st.caption("Train word vectors and node embeddings here, or bring your own word vectors; every result becomes a model on the word pages.")
+st.button("▶ Guided demo", on_click=load_demo, help="Train Word2Vec on the Lee corpus and DeepWalk on the karate club")
+with st.expander("What training does and what to expect", expanded=bool(st.session_state.get("tr_demo"))):
+    st.markdown(EXPLANATION)
+
+words_tab, oov_tab, nodes_tab, upload_tab = st.tabs(["Word vectors", "Unseen words (FastText)", "Node embeddings", "Upload word vectors"])
+
+with words_tab:
+    row = st.columns(4)
+    algorithm = row[0].selectbox("Algorithm", list(ALGORITHMS), key="tr_algorithm")
+    row[1].radio("Architecture", ["skip-gram", "CBOW"], key="tr_sg", horizontal=True, disabled=algorithm == "doc2vec",
+                 help="Doc2Vec here is PV-DM")
+    corpus = row[2].selectbox("Corpus", list(CORPORA) + ["upload"], key="tr_corpus", on_change=corpus_changed,
+                              format_func=lambda c: "your text file" if c == "upload" else c)
+    row[3].number_input("Documents (first N)", 10, TRAIN_LIMITS.max_documents, step=100, key="tr_docs")
+    st.caption(CORPORA.get(corpus, f"A UTF-8 text file, one document per line, up to {TRAIN_LIMITS.max_upload_bytes // 2**20} MB "
+                                   f"and {TRAIN_LIMITS.max_tokens:,} tokens."))
+    uploaded_text = st.file_uploader("Text file (one document per line)", type=["txt"], key="tr_text") if corpus == "upload" else None
+    row = st.columns(7)
+    row[0].slider("Dimension", 10, TRAIN_LIMITS.max_dim, step=10, key="tr_dim")
+    row[1].slider("Window", 1, 15, key="tr_window")
+    row[2].number_input("min_count", 1, 100, key="tr_min_count")
+    row[3].slider("Epochs", 1, TRAIN_LIMITS.max_epochs, key="tr_epochs")
+    row[4].slider("Negative samples", 1, 20, key="tr_negative")
+    row[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed")
+    row[6].radio("Workers", [1, 2], key="tr_workers", horizontal=True, help="1 = exactly reproducible")
+    url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dim", "tr_window", "tr_min_count", "tr_epochs",
+                       "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
+                       "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out"])
+
+    train_now = st.button("Train", type="primary", key="tr_train") or st.session_state.pop("tr_train_now", False)
+    if train_now:
+        with user_errors():
+            if corpus == "upload":
+                if uploaded_text is None:
+                    st.error("Upload a text file first, or pick a built-in corpus.")
+                    st.stop()
+                documents = cached_uploaded_tokens(uploaded_text.getvalue(), int(st.session_state["tr_docs"]))
+            else:
+                documents = cached_corpus_tokens(corpus, int(st.session_state["tr_docs"]))
+            trainer = WordEmbeddingTrainer(
+                algorithm, sg=0 if st.session_state["tr_sg"] == "CBOW" else 1, vector_size=int(st.session_state["tr_dim"]),
+                window=int(st.session_state["tr_window"]), min_count=int(st.session_state["tr_min_count"]),
+                epochs=int(st.session_state["tr_epochs"]), negative=int(st.session_state["tr_negative"]),
+                seed=int(st.session_state["tr_seed"]), workers=int(st.session_state["tr_workers"]),
+            )
+            trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
+            backend = trainer.to_backend()
+            st.session_state["tr_last"] = trainer.report_.as_dict()
+
+    last = st.session_state.get("tr_last")
+    if last:
+        with user_errors():
+            st.success(f"Trained **{last['name']}**: {last['vocabulary']:,} words from {last['documents']:,} documents"
+                       f" ({last['tokens']:,} tokens), seed {last['seed']}. It is now a model on every word page.")
+            cols = st.columns([2, 3])
+            cols[0].dataframe(pd.DataFrame({"epoch": range(1, len(last["epoch_seconds"]) + 1), "seconds": last["epoch_seconds"]}),
+                              hide_index=True, key="tr_epochs_table")
+            probe = cols[1].text_input("Nearest neighbours of", value="government", key="tr_probe")
+            model = get_word_vectors(last["name"])
+            if probe.strip():
+                cols[1].dataframe(pd.DataFrame(model.neighbors(probe.strip().lower(), 10), columns=["word", "cosine"]),
+                                  hide_index=True, key="tr_neighbours")
+            st.download_button("Download (word2vec text format)", data=cached_download(last["name"]),
+                               file_name=f"{last['name'].replace(':', '_')}.txt", mime="text/plain", key="tr_download")
+    else:
+        st.info("Pick a corpus and press **Train** (Lee, 10 epochs: a few seconds).")
+
+with oov_tab:
+    st.markdown("FastText and Word2Vec trained on the Lee corpus with the same settings (50-d, 10 epochs, seed 0). "
+                "Type a word that is **not** in the corpus.")
+    word = st.text_input("An unseen word", key="tr_oov_word")
+    with user_errors():
+        if word.strip():
+            fasttext_report, plain = cached_oov(word)
+            left, right = st.columns(2)
+            with left:
+                st.subheader("FastText")
+                st.caption(fasttext_report.message)
+                st.markdown("Character n-grams: " + " ".join(f"`{g}`" for g in fasttext_report.ngrams[:60])
+                            + (" …" if len(fasttext_report.ngrams) > 60 else ""))
+                st.dataframe(pd.DataFrame(fasttext_report.neighbors, columns=["neighbour", "cosine"]), hide_index=True, key="tr_oov_ft")
+            with right:
+                st.subheader("Word2Vec")
+                if plain.neighbors:
+                    st.caption("in the vocabulary")
+                    st.dataframe(pd.DataFrame(plain.neighbors, columns=["neighbour", "cosine"]), hide_index=True, key="tr_oov_w2v")
+                else:
+                    st.warning(f"No vector for '{plain.word}': {plain.message}")
+
+with nodes_tab:
+    row = st.columns(4)
+    graph_name = row[0].selectbox("Graph", list(GRAPHS) + ["upload"], key="tr_graph",
+                                  format_func=lambda g: "your edge list" if g == "upload" else g)
+    row[1].number_input("p (return)", 0.01, 100.0, step=0.25, key="tr_p", help="1 and q = 1: DeepWalk")
+    row[2].number_input("q (in-out)", 0.01, 100.0, step=0.25, key="tr_q")
+    row[3].slider("Held-out edges", 0.05, 0.5, step=0.05, key="tr_held_out")
+    row = st.columns(5)
+    row[0].slider("Walks per node", 1, 50, key="tr_walks")
+    row[1].slider("Walk length", 5, 80, key="tr_walk_length")
+    row[2].slider("Dimension ", 4, 128, key="tr_node_dim")
+    row[3].slider("Epochs ", 1, 30, key="tr_node_epochs")
+    row[4].number_input("Seed ", 0, 2**31 - 1, key="tr_node_seed")
+    st.caption(GRAPHS.get(graph_name, f"Edge list: 'source target [group]' per line, up to {TRAIN_LIMITS.max_nodes:,} nodes"
+                                      f" and {TRAIN_LIMITS.max_edges:,} edges."))
+    edges_file = st.file_uploader("Edge list", type=["txt", "csv", "tsv"], key="tr_edges") if graph_name == "upload" else None
+    nodes_now = st.button("Embed the graph", type="primary", key="tr_embed") or st.session_state.pop("tr_nodes_now", False)
+    if nodes_now:
+        with user_errors():
+            if graph_name == "upload" and edges_file is None:
+                st.error("Upload an edge list first, or pick a built-in graph.")
+                st.stop()
+            graph = cached_graph(graph_name, edges_file.getvalue() if edges_file is not None else b"")
+            params = dict(walks_per_node=int(st.session_state["tr_walks"]), walk_length=int(st.session_state["tr_walk_length"]),
+                          p=float(st.session_state["tr_p"]), q=float(st.session_state["tr_q"]),
+                          vector_size=int(st.session_state["tr_node_dim"]), epochs=int(st.session_state["tr_node_epochs"]),
+                          seed=int(st.session_state["tr_node_seed"]))
+            result = run_node_embedding(graph, float(st.session_state["tr_held_out"]), progress_reporter("Node embedding, epochs"), params)
+            st.session_state["tr_nodes"] = (graph_name, result, list(graph.edges))
+    if st.session_state.get("tr_nodes"):
+        name, result, edges = st.session_state["tr_nodes"]
+        metrics = st.columns(4)
+        metrics[0].metric("Method", result.method)
+        metrics[1].metric("Link prediction ROC AUC", "—" if result.auc is None else f"{result.auc:.3f}",
+                          help=f"{result.held_out} held-out edges vs as many non-edges; 0.5 = chance")
+        metrics[2].metric("Group separation", f"{group_separation(result):+.3f}",
+                          help="mean cosine within groups minus across groups")
+        metrics[3].metric("Seed", str(result.params.get("seed")))
+        st.plotly_chart(node_map_figure(result, edges, f"{name}: PCA of {result.method} node vectors, coloured by group"),
+                        key="tr_node_map")
+
+with upload_tab:
+    server_cap = int(st.get_option("server.maxUploadSize"))
+    st.markdown(
+        "Bring word vectors trained elsewhere: **word2vec** text or binary, or **GloVe** text (no header), optionally"
+        f" **gzip**-compressed. Limits: {min(server_cap, WORDVEC_LIMITS.max_bytes // 2**20)} MB per upload here;"
+        f" {WORDVEC_LIMITS.describe()}. Pickled gensim models (`.model`, `.kv`) are refused: they can run code when loaded."
+    )
+    fmt = st.selectbox("Format", list(FORMATS), key="tr_upload_format", help="auto: detected from the header and bytes")
+    vectors_file = st.file_uploader("Word-vector file", key="tr_vectors_file")
+    if vectors_file is not None:
+        with user_errors():
+            report = upload_word_vectors(vectors_file.getvalue(), vectors_file.name, fmt)
+            st.success(f"Added **{report.name}**: {report.words:,} words, {report.dim}-d ({report.format})."
+                       " It is now a model on every word page.")
+            for message in report.warnings:
+                st.warning(message)
+    table = saved_models_table()
+    if not table.empty:
+        st.subheader("Uploaded and trained models")
+        st.dataframe(table, hide_index=True, key="tr_models")

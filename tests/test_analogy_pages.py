@@ -1,0 +1,94 @@
+"""AppTest of the Analogies and Evaluate pages: real GloVe, values read back, URL state, errors."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import embedlab  # noqa: F401
+from embedlab.analysis.analogy import solve_analogy
+from embedlab.analysis.evaluation import evaluate_similarity
+
+PAGES = Path(__file__).resolve().parents[1] / "pages"
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=240)
+
+
+def decode(values: object) -> np.ndarray:
+    """plotly 7 writes arrays as {'dtype', 'bdata'} (base64)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values)
+
+
+@pytest.mark.slow
+def test_analogy_demo_shows_queen_the_failure_and_the_picture() -> None:
+    at = page("analogies").run()
+    assert not at.exception and "Guided demo" in at.info[0].value
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    answers = at.dataframe[0].value
+    expected = solve_analogy("glove-6b-50d", "man", "king", "woman", k=10)
+    assert list(answers["word"]) == [a.word for a in expected.answers]
+    assert answers["score"].iloc[0] == pytest.approx(expected.answers[0].score, abs=1e-4)
+    assert at.metric[0].value == "1"  # queen's rank
+    demo = at.dataframe[1].value.set_index("expected")
+    assert demo.loc["queen", "top answer"] == "queen" and demo.loc["japan", "top answer"] == "japan"
+    assert demo.loc["tree", "top answer"] != "tree" and demo.loc["tree", "expected rank"] > 1
+    chart = at.get("plotly_chart")[0].proto.spec
+    import json
+
+    spec = json.loads(chart)
+    names = [trace.get("name") for trace in spec["data"]]
+    assert {"a", "b", "c", "answer"} <= set(names)
+    assert len(spec["layout"]["annotations"]) == 2  # the two arrows
+    assert at.query_params["an_a"] == "man" and at.query_params["an_expected"] == "queen"
+
+
+@pytest.mark.slow
+def test_unrestricted_ranking_from_the_url_warns_and_unknown_words_are_named() -> None:
+    at = page("analogies")
+    at.query_params.update({"an_model": "glove-6b-50d", "an_a": "man", "an_b": "king", "an_c": "woman",
+                            "an_exclude": "false", "an_k": "3"})
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["word"].iloc[0] == "king"
+    assert any("one of the inputs" in w.value for w in at.warning)
+    at.text_input[1].set_value("qqzzxx").run()
+    assert not at.exception and any("qqzzxx" in e.value for e in at.error)
+
+
+def test_batch_mode_counts_and_lists_misses() -> None:
+    at = page("analogies")
+    at.query_params.update({"an_model": "glove-6b-50d", "an_mode": "batch"})
+    at.run()
+    at.text_area[0].set_value("man king woman queen\nfinger hand leaf tree\nman king woman zzqqxx\n").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Analogies scored"] == "2" and metrics["Skipped (unknown words)"] == "1"
+    assert float(metrics["Accuracy (top-1, inputs excluded)"]) == pytest.approx(0.5)
+    misses = at.dataframe[0].value
+    assert list(misses["expected"]) == ["tree"] and list(misses["line"]) == [2]
+    at.text_area[0].set_value("man king woman\n").run()
+    assert any("Line 1" in e.value for e in at.error)
+
+
+@pytest.mark.slow
+def test_evaluate_demo_figures_equal_the_engine() -> None:
+    at = page("evaluate").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("benchmark")
+    ws = evaluate_similarity("glove-6b-50d", "ws353")
+    assert table.loc["ws353", "Spearman ρ"] == pytest.approx(ws.spearman, abs=1e-4)
+    assert set(table.index) == {"ws353", "simlex999", "men", "rw", "mturk771", "rg"}
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Questions used"] == "14,877" and metrics["Accuracy"] == "0.497"  # gensim's figures
+    assert at.query_params["ev_run"] == "true" and at.query_params["ev_restrict"] == "30000"

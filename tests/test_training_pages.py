@@ -1,0 +1,62 @@
+"""AppTest of the Train page: training, the unseen-word demo, node embeddings and uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import embedlab  # noqa: F401
+from embedlab.backends import backend_names, unregister
+
+PAGES = Path(__file__).resolve().parents[1] / "pages"
+
+
+@pytest.fixture(autouse=True)
+def forget_models():  # type: ignore[no-untyped-def]
+    yield
+    for name in backend_names():
+        if name.startswith(("trained:", "user:")):
+            unregister(name)
+
+
+def page() -> AppTest:
+    return AppTest.from_file(str(PAGES / "train.py"), default_timeout=240)
+
+
+@pytest.mark.slow
+def test_demo_trains_a_backend_and_embeds_the_karate_club() -> None:
+    at = page().run()
+    assert not at.exception
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    trained = [n for n in backend_names() if n.startswith("trained:word2vec-")]
+    assert len(trained) == 1 and trained[0] in at.success[0].value
+    assert len(at.dataframe[0].value) == 10  # one row per epoch
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Method"] == "deepwalk" and 0.0 <= float(metrics["Link prediction ROC AUC"]) <= 1.0
+    assert float(metrics["Group separation"]) > 0
+    # the unseen-word tab: FastText answers from n-grams, Word2Vec cannot
+    assert any("never seen in training" in c.value for c in at.caption)
+    assert any("no subwords" in w.value for w in at.warning)
+    assert at.query_params["tr_epochs"] == "10"
+
+
+def test_upload_tab_refuses_a_pickle_then_adds_real_glove_vectors() -> None:
+    import gzip
+
+    from embedlab.backends.words import package_dir
+
+    at = page().run()
+    uploader = at.file_uploader(key="tr_vectors_file")
+    uploader.set_value(("model.kv", b"\x80\x04\x95" + b"\x00" * 40, "application/octet-stream")).run()
+    assert not at.exception
+    assert any("pickle" in e.value and "refused" in e.value for e in at.error)
+    assert not [n for n in backend_names() if n.startswith("user:")]
+    glove = (package_dir("gensim") / "test/test_data/test_glove.txt").read_bytes()
+    at.file_uploader(key="tr_vectors_file").set_value(("test_glove.txt.gz", gzip.compress(glove), "application/gzip")).run()
+    assert not at.exception and not at.error
+    added = [n for n in backend_names() if n.startswith("user:test-glove-")]
+    assert len(added) == 1 and added[0] in at.success[0].value and "50-d (glove)" in at.success[0].value
+    assert added[0] in set(at.dataframe[-1].value["name"])  # the table of uploaded and trained models
