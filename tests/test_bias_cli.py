@@ -1,0 +1,89 @@
+"""The bias commands: weat, bias-direction, debias (JSON keys of the issue, errors exit 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from embedlab.backends import unregister
+from embedlab.cli import main
+
+KEYS = {"test", "name", "effect_size", "p_value", "statistic", "n_used", "oov"}
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> object:
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_weat_one_test_json(capsys: pytest.CaptureFixture[str]) -> None:
+    document = _json(capsys, ["weat", "glove-6b-50d", "--test", "6", "--seed", "5", "--json"])
+    assert isinstance(document, list) and len(document) == 1
+    row = document[0]
+    assert KEYS <= set(row)
+    assert row["test"] == "6" and row["effect_size"] > 1 and row["p_value"] < 0.01
+    assert row["n_used"] == {"X": 8, "Y": 8, "A": 8, "B": 8} and row["oov"] == []
+    assert row["p_method"] == "exact" and row["permutations"] == 12_870
+
+
+@pytest.mark.slow
+def test_weat_all_on_word2vec_reports_uncomputable(capsys: pytest.CaptureFixture[str]) -> None:
+    document = _json(capsys, ["weat", "word2vec-gn-bolukbasi", "--json", "--seed", "2", "--permutations", "20000"])
+    assert [row["test"] for row in document] == [str(i) for i in range(1, 11)]
+    by_test = {row["test"]: row for row in document}
+    assert by_test["6"]["effect_size"] is None and "not computable" in by_test["6"]["reason"]
+    assert "Amy" in by_test["6"]["oov"]
+    random_rows = [row for row in document if row["p_method"] == "random"]
+    assert random_rows and all(row["seed"] == 2 and row["permutations"] == 20_000 for row in random_rows)
+
+
+def test_weat_human_output_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["weat", "glove-6b-50d", "--test", "9", "--words"]) == 0
+    out = capsys.readouterr().out
+    assert "exact over all 924 partitions" in out and "paper d" in out
+    assert main(["weat", "glove-6b-50d", "--test", "12"]) == 2
+    assert "Unknown WEAT test" in capsys.readouterr().err
+    assert main(["weat", "glove-6b-50d", "--permutations", "99"]) == 2
+    assert "at least 10,000" in capsys.readouterr().err
+    assert main(["weat", "no-such-model"]) == 2
+    assert "Unknown model" in capsys.readouterr().err
+
+
+def test_bias_direction_json(capsys: pytest.CaptureFixture[str]) -> None:
+    document = _json(capsys, ["bias-direction", "word2vec-gn-bolukbasi", "--words", "nurse", "programmer", "qqzzxx", "--json"])
+    assert document["explained_variance"] > 0.5
+    projections = {item["word"]: item["projection"] for item in document["projections"]}
+    assert projections["nurse"] > projections["programmer"]
+    assert document["missing"] == ["qqzzxx"]
+    assert document["direct_bias"]["c"] == 1.0 and document["direct_bias"]["direct_bias"] > 0
+    axis = _json(capsys, ["bias-direction", "word2vec-gn-bolukbasi", "--axis", "rich", "poor", "--words", "banker", "--json"])
+    assert axis["axis"] == "rich – poor" and axis["method"] == "pair"
+    assert main(["bias-direction", "word2vec-gn-bolukbasi", "--axis", "rich", "zzqqxx"]) == 2
+    assert "zzqqxx" in capsys.readouterr().err
+
+
+def test_debias_json(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        document = _json(capsys, ["debias", "word2vec-gn-bolukbasi", "--out", "cli-debiased", "--no-analogies", "--json"])
+        assert document["backend"] == "cli-debiased"
+        assert document["direct_bias"]["after"] < document["direct_bias"]["before"]
+        assert len(document["weat"]) == 10 and document["analogy_accuracy"]["before"] is None
+    finally:
+        unregister("cli-debiased")
+    assert main(["debias", "word2vec-gn-bolukbasi", "--out", "minilm"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_console_script_runs_in_a_fresh_process() -> None:
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "embedlab"), "weat", "glove-6b-50d", "--test", "1", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    row = json.loads(completed.stdout)[0]
+    assert row["oov"] == ["gladiola"] and row["effect_size"] > 0.5 and row["seed"] == 0
