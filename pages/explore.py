@@ -314,7 +314,8 @@ with user_errors():
                                    "also in original": [i in shared for i in overlap.on_map]}), hide_index=True, key="explore_nn_map")
 
     st.subheader("Clusters")
-    st.caption(f"{cluster_method} on the full {info.dim}-d vectors; terms by class-based TF-IDF; seed {cparams.seed}.")
+    space = f"the full {info.dim}-d vectors" if clusters.space == "full" else f"a seeded {clusters.space.upper()} reduction (HDBSCAN on more than 10,000 points)"
+    st.caption(f"{cluster_method} on {space}; terms by class-based TF-IDF; seed {cparams.seed}.")
     st.dataframe(pd.DataFrame([{"cluster": c.id, "size": c.size, "top terms": ", ".join(c.terms)} for c in clusters.clusters]),
                  hide_index=True, key="explore_clusters")
 

@@ -236,3 +236,13 @@ def test_corpus_snapshot_is_reused_until_the_collection_changes(hashing_encoder:
     assert not third.from_snapshot and len(third) == 50
     remember_view(third.info.name, {"projection": {"method": "pca"}})
     assert last_view(third.info.name) == {"projection": {"method": "pca"}} and last_view("other") is None
+
+
+def test_hdbscan_on_a_big_corpus_runs_on_a_pca_reduction_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedlab.analysis import clustering
+
+    monkeypatch.setattr(clustering, "HDBSCAN_FULL_MAX", 100)
+    vectors, truth = blobs(n_per=60)
+    result = cluster(vectors, [f"t{i}" for i in range(len(vectors))], ClusterParams("hdbscan", min_cluster_size=10), use_cache=False)
+    assert result.space == "pca-16" and result.as_dict()["space"] == "pca-16"
+    assert label_agreement(truth, result.labels)[0] > 0.9
