@@ -28,6 +28,7 @@ from embedlab.ui.bias import (
     weat_table,
 )
 from embedlab.ui.feedback import user_errors
+from embedlab.ui.router import ensure_router
 
 SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
 TESTS = [t.id for t in weat_tests()]
@@ -62,6 +63,8 @@ random splits of *these* words would, not that the finding generalises. Two mode
 comparable in sign and rough size, not to the second decimal. Removing a bias direction can
 hide bias from this test while it remains recoverable (Gonen & Goldberg, 2019).
 """
+
+ensure_router()
 
 word_models = backend_names(BackendKind.WORDS)
 text_models = backend_names(BackendKind.TEXT)

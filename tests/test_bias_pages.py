@@ -1,0 +1,130 @@
+"""AppTest of the Bias probes page: values equal the engine's, URL state, demo, errors shown."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from embedlab.backends import unregister
+from embedlab.bias.direction import gender_direction
+from embedlab.bias.weat import weat
+from embedlab.bias.wordsets import weat_test
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "bias.py"
+
+
+def page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=240)
+    at.query_params.update(params)
+    return at
+
+
+def _values(values: object) -> np.ndarray:
+    """plotly 7 writes arrays as {'dtype', 'bdata'} (base64)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values)
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_one_test_from_the_url_shows_the_engine_values_and_per_word_chart() -> None:
+    at = page(bias_test="6", bias_model="glove-6b-50d", bias_seed="4").run()
+    assert not at.exception and not at.error
+    expected = weat("glove-6b-50d", weat_test("6"), seed=4)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["effect size d"]) == pytest.approx(expected.effect_size, abs=1e-3)
+    assert float(metrics["p-value (one-sided)"]) == pytest.approx(expected.p_value, rel=0.01)
+    assert metrics["words used X/Y/A/B"] == "8/8/8/8"
+    assert any("exact over all 12,870 partitions" in c.value for c in at.caption)
+    bars = _charts(at)[0]["data"][0]
+    s = _values(bars["x"])
+    assert len(s) == 16 and list(s) == sorted(s, reverse=True)  # sorted, most career-leaning first
+    top = bars["y"][0]
+    assert top == expected.sorted_associations()[0].word
+    assert at.query_params["bias_test"] == "6" and at.query_params["bias_seed"] == "4"
+
+
+@pytest.mark.slow
+def test_all_tests_table_has_every_model_and_the_paper_column() -> None:
+    at = page().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["test"]) == [str(i) for i in range(1, 11)]
+    assert list(table["paper d (GloVe 840B)"]) == [1.50, 1.53, 1.41, 1.50, 1.28, 1.81, 1.06, 1.24, 1.38, 1.21]
+    assert (table["d · glove-6b-50d"] > 0).all()
+    assert table["d · word2vec-gn-bolukbasi"].isna().sum() == 2  # tests 6 and 10 are not computable there
+    assert any("**glove-6b-50d**: 10 of 10 computable tests have the paper's sign" in m.value for m in at.markdown)
+    effect_chart = _charts(at)[0]
+    assert [trace["name"] for trace in effect_chart["data"]][:2] == ["paper (GloVe 840B)", "glove-6b-50d"]
+
+
+def test_guided_demo_shows_the_control_then_career_family() -> None:
+    at = page().run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.query_params["bias_test"] == "1"
+    headings = [m.value for m in at.markdown if m.value.startswith("####")]
+    assert headings == ["#### Test 1 on glove-6b-50d", "#### Step 2 — test 6 on glove-6b-50d"]
+    assert any("gladiola" in w.value for w in at.warning)  # listed and dropped
+    assert any("does not show" in m.value for m in at.markdown)
+    d_values = [float(m.value) for m in at.metric if m.label == "effect size d"]
+    assert len(d_values) == 2 and all(d > 0.5 for d in d_values)
+
+
+def test_direction_section_projects_words_and_lists_unknown_ones() -> None:
+    at = page(bias_section="Direction", bias_dir_model="word2vec-gn-bolukbasi", bias_words="nurse, programmer, zzqqxx").run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    expected = gender_direction("word2vec-gn-bolukbasi").first_explained
+    assert metrics["variance explained by the gender direction"] == f"{expected:.1%}"
+    assert metrics["words placed"] == "2"
+    assert any("zzqqxx" in w.value for w in at.warning)
+    projection = _charts(at)[0]["data"][0]
+    assert list(projection["y"]) == ["nurse", "programmer"]  # nurse on the she side
+    at.text_input(key="bias_axis_pos").input("rich")
+    at.text_input(key="bias_axis_neg").input("qqxxzz").run()
+    assert not at.exception
+    assert any("qqxxzz" in e.value for e in at.error)  # an unknown axis word is a clear error
+
+
+def test_custom_sets_with_too_few_words_get_a_clear_error() -> None:
+    at = page(bias_test="custom", bias_model="glove-6b-50d").run()
+    assert not at.exception
+    assert at.metric and not at.error  # the default custom sets (WEFE flowers/insects) run
+    at.selectbox(key="bias_set_X").set_value("(typed below)").run()
+    at.text_area(key="bias_typed_X").input("tulip").run()
+    assert not at.exception
+    assert any("needs at least two words" in e.value for e in at.error)
+
+
+def test_seat_section_on_a_text_encoder(hashing_encoder) -> None:  # noqa: ANN001
+    at = page(bias_section="SEAT", bias_seat_model="hashing-test", bias_seat_test="9").run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["words used X/Y/A/B"] == "36/36/42/42"  # 6 words x 6 templates, 7 x 6
+    assert at.query_params["bias_seat_model"] == "hashing-test"
+
+
+@pytest.mark.slow
+def test_debias_button_makes_a_model_and_shows_before_after() -> None:
+    at = page(bias_section="Debias", bias_debias_model="word2vec-gn-bolukbasi").run()
+    assert not at.exception
+    at.text_input(key="bias_out_word2vec-gn-bolukbasi").input("page-debiased-w2v")
+    at.toggle(key="bias_analogies").set_value(False)
+    at.button(key="bias_run_debias").click().run()
+    try:
+        assert not at.exception and not at.error
+        metrics = {m.label: m.value for m in at.metric}
+        assert float(metrics["DirectBias_1 after"]) < float(metrics["DirectBias_1 before"])
+        table = at.dataframe[0].value
+        assert len(table) == 10 and {"effect_size_before", "effect_size_after"} <= set(table.columns)
+    finally:
+        unregister("page-debiased-w2v")
