@@ -112,3 +112,26 @@ def test_concurrent_sessions_share_one_model_safely() -> None:
         t.join()
     assert not errors, errors
     assert len(results) == 30 and all(np.allclose(r, expected, atol=1e-5) for r in results)
+
+
+@pytest.mark.slow
+def test_any_sentence_transformers_model_by_path_through_the_hub_loader() -> None:
+    """`st:<hub id or path>` is the non-default path for other models; offline we point it at a directory."""
+    from embedlab.backends.sentence import minilm_model_path
+
+    name = f"st:{minilm_model_path()}"
+    encoder = get_text_encoder(name)
+    assert encoder.dim == 384
+    reference = get_text_encoder("minilm").encode(["hub path check"])
+    assert np.allclose(encoder.encode(["hub path check"]), reference, atol=1e-5)
+    row = next(r for r in model_status() if r.name == name)
+    assert row.available and row.dim == 384 and row.loaded
+
+
+def test_a_hub_id_that_cannot_be_fetched_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import, so patch it
+    with pytest.raises(BackendUnavailableError, match="could not load 'no-such-org/no-such-model'"):
+        get_backend("st:no-such-org/no-such-model")
+    backends._SPECS.pop("st:no-such-org/no-such-model", None)

@@ -179,12 +179,13 @@ def model_status() -> list[BackendStatus]:
     rows = []
     for spec in _SPECS.values():
         reason = spec.check()
+        loaded = _LOADED.get(spec.name)
         rows.append(
             BackendStatus(
                 name=spec.name,
                 kind=str(spec.kind),
-                dim=spec.dim,
-                device=spec.device_of(),
+                dim=loaded.dim if loaded is not None else spec.dim,
+                device=loaded.device if loaded is not None else spec.device_of(),
                 available=reason is None,
                 package=spec.package,
                 loaded=spec.name in _LOADED,
