@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.backends.base import l2_normalise
-from embedlab.bias.wordsets import bolukbasi, resolve_words
+from embedlab.bias.wordsets import bolukbasi, key_vectors, resolve_words
 from embedlab.errors import InputError, OutOfVocabularyError
 
 
@@ -109,8 +109,8 @@ def gender_direction(
             f"A PCA direction needs at least two definitional pairs known to {backend.name!r}; "
             f"{len(used)} of {len(chosen)} are known (missing: {', '.join(f'{a}/{b}' for a, b in missing[:10])})."
         )
-    first = backend.encode([k[0] for k in keys])
-    second = backend.encode([k[1] for k in keys])
+    first = key_vectors(backend, [k[0] for k in keys])
+    second = key_vectors(backend, [k[1] for k in keys])
     direction, ratios = principal_direction(first, second, n_components)
     return BiasDirection(
         model=backend.name,
@@ -134,7 +134,7 @@ def pair_direction(model: Any, positive: str, negative: str) -> BiasDirection:
         raise OutOfVocabularyError(list(lookup.missing), backend.name)
     if len(lookup.keys) < 2:
         raise InputError(f"{positive!r} and {negative!r} are the same word in {backend.name!r}.")
-    vectors = backend.encode(list(lookup.keys)).astype(np.float64)
+    vectors = l2_normalise(key_vectors(backend, lookup.keys)).astype(np.float64)
     difference = vectors[0] - vectors[1]
     norm = float(np.linalg.norm(difference))
     if norm == 0:
@@ -157,6 +157,8 @@ def project(model: Any, words: Sequence[str], direction: BiasDirection) -> Proje
     lookup = resolve_words(backend, list(words))
     if not lookup.keys:
         return Projection(backend.name, direction.label, (), np.zeros(0), lookup.missing)
-    vectors = backend.encode(list(lookup.keys)).astype(np.float64)
-    values = vectors @ direction.vector.astype(np.float64)
+    vectors = key_vectors(backend, lookup.keys).astype(np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    values = (vectors @ direction.vector.astype(np.float64)) / norms
     return Projection(backend.name, direction.label, lookup.keys, values, lookup.missing)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.bias.wordsets import WeatTest, resolve_words, weat_tests
+from embedlab.bias.wordsets import WeatTest, key_vectors, resolve_words, weat_tests
 from embedlab.errors import InputError
 
 EXACT_LIMIT = 100_000
@@ -270,7 +270,7 @@ def weat(
     removed: list[str] = []
     for key, word_set in sets.items():
         lookup = resolve_words(backend, word_set.words, remove=remove)
-        vectors[key] = backend.encode(list(lookup.keys)) if lookup.keys else np.zeros((0, backend.dim), np.float32)
+        vectors[key] = key_vectors(backend, lookup.keys)
         labels[key] = list(lookup.keys)
         oov[key] = list(lookup.missing)
         removed += list(lookup.removed)

@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embedlab.backends.words import package_dir
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
 
@@ -311,3 +313,17 @@ def resolve_words(model: Any, words: Sequence[str], *, remove: Sequence[str] = (
         else:
             missing.append(word)
     return Lookup(tuple(given), tuple(keys), tuple(missing), removed, lowercase)
+
+
+def key_vectors(model: Any, keys: Sequence[str]) -> np.ndarray:
+    """Vectors of known ``keys`` as float32 rows (not normalised: callers normalise in float64).
+
+    Reads gensim's matrix directly: ``encode`` would normalise the whole vocabulary on every
+    call (400,000 rows for GloVe) just to pick a few rows.
+    """
+    kv = getattr(model, "kv", None)
+    if kv is None:
+        return np.asarray(model.encode(list(keys)), dtype=np.float32)
+    if not keys:
+        return np.zeros((0, kv.vector_size), dtype=np.float32)
+    return np.asarray(kv.vectors[[kv.key_to_index[k] for k in keys]], dtype=np.float32)
