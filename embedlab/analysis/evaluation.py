@@ -215,28 +215,27 @@ def evaluate_analogies(
     for start in range(0, len(usable), chunk):
         stop = min(start + chunk, len(usable))
         scores = _batch_scores(unit, pool, ia[start:stop], ib[start:stop], ic[start:stop], method)
-        if take < len(keys):
-            part = np.argpartition(-scores, take - 1, axis=1)[:, :take]
-        else:
-            part = np.tile(np.arange(len(keys)), (stop - start, 1))
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        best = np.take_along_axis(part, order, axis=1)
-        best_scores = np.take_along_axis(part_scores, order, axis=1)
-        for row in range(stop - start):
+        rows = np.arange(stop - start)
+        for column in (ia[start:stop], ib[start:stop], ic[start:stop]):
+            scores[rows, column] = -np.inf  # gensim drops the input indices from its candidates
+        best = np.argmax(scores, axis=1)
+        best_scores = scores[rows, best]
+        scores[rows, best] = -np.inf
+        second_scores = scores.max(axis=1) if scores.shape[1] > 1 else np.full(len(rows), -np.inf)
+        for row in rows:
             q = usable[start + row]
-            inputs = (ia[start + row], ib[start + row], ic[start + row])
-            ranked = [j for j in range(best.shape[1]) if best[row, j] not in inputs]
-            if len(ranked) > 1 and best_scores[row, ranked[0]] - best_scores[row, ranked[1]] < NEAR_TIE:
-                candidates = _exact_candidates(vectors[: len(keys)], norms, unit, inputs, method, take)
-            else:
-                candidates = [int(best[row, j]) for j in ranked]
-            candidates = [i for i in candidates if i not in inputs][:GENSIM_TOPN]
-            predicted = None
-            for i in candidates:
-                predicted = folded[i]
-                if predicted not in (q.a, q.b, q.c):
-                    break
+            candidate = int(best[row])
+            if folded[candidate] not in (q.a, q.b, q.c) and best_scores[row] - second_scores[row] >= NEAR_TIE:
+                predicted = folded[candidate]  # the common case: gensim's first candidate, no tie
+            else:  # a case variant of an input, or a near-tie: redo this question exactly as gensim does
+                inputs = (int(ia[start + row]), int(ib[start + row]), int(ic[start + row]))
+                exact = _exact_candidates(vectors[: len(keys)], norms, unit, inputs, method, take)
+                candidates = [i for i in exact if i not in inputs][:GENSIM_TOPN]
+                predicted = None
+                for i in candidates:
+                    predicted = folded[i]
+                    if predicted not in (q.a, q.b, q.c):
+                        break
             predictions[start + row] = predicted or ""
             correct_flags[start + row] = predicted == q.expected
         if progress:
