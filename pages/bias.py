@@ -311,9 +311,11 @@ else:  # Debias
             table = pd.DataFrame(report.as_dict()["weat"])
             st.dataframe(table, hide_index=True, key="bias_debias_table")
             st.markdown(
-                "Tests 7 and 8 (math/science vs arts × male/female terms) use gender words as attributes; "
-                "equalising those words is what flips or shrinks them. Tests about names or pleasantness barely move: "
-                "hard debiasing removes one direction, not every association."
+                "Tests 7 and 8 (math/science vs arts × male/female terms) use gender words as attributes. After debiasing, "
+                "attribute words in the equalize list (man/woman, he/she, …) are equally far from every neutralised word, so "
+                "what is left of the test comes from the few attribute words outside that list (*him*, *hers*): d can shrink "
+                "to noise or even flip sign, which is not the same as the association being gone. Tests about names or "
+                "pleasantness barely move: hard debiasing removes one direction, not every association."
             )
         else:
             st.info("Choose a model and press **Debias**.")
