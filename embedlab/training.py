@@ -389,7 +389,7 @@ def builtin_graph(name: str):  # type: ignore[no-untyped-def]
 
     if name == "karate":
         graph = nx.karate_club_graph()
-        for node, data in graph.nodes(data=True):
+        for _, data in graph.nodes(data=True):
             data["group"] = data.get("club", "")
     elif name == "lesmis":
         graph = nx.les_miserables_graph()

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import tempfile
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +306,7 @@ def save_word_backend(backend: KeyedWordVectors) -> Path:
     stem = _file_stem(backend.name)
     path = folder / f"{stem}.w2v"
     if not path.exists():
-        tmp = path.with_suffix(".partial")
+        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.partial")  # no clash between sessions
         backend.kv.save_word2vec_format(str(tmp), binary=True)
         tmp.replace(path)
     meta = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size,

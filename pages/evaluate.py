@@ -25,7 +25,8 @@ words are skipped, so a model with a small vocabulary is scored on fewer, easier
 always read accuracy together with *n*.
 
 **Word similarity.** Each benchmark pairs words with human scores; we report Spearman ρ between
-those scores and the model's cosine similarity, over the pairs whose words the model knows.
+those scores and the model's cosine similarity, over the pairs whose words are among the model's
+first 300,000 words (gensim's default; pairs with other words count as out of vocabulary).
 WS353, MEN and MTurk-771 measure *relatedness* (cup–coffee is high); SimLex-999 measures
 *similarity* proper (cup–coffee is low), which is why every model scores lower there. RW is made
 of rare words, so out-of-vocabulary counts matter. RG has 65 pairs: treat it as noisy.
