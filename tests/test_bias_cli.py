@@ -87,3 +87,21 @@ def test_console_script_runs_in_a_fresh_process() -> None:
     assert completed.returncode == 0, completed.stderr[-2000:]
     row = json.loads(completed.stdout)[0]
     assert row["oov"] == ["gladiola"] and row["effect_size"] > 0.5 and row["seed"] == 0
+
+
+def test_custom_sets_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sets = tmp_path / "sets.txt"
+    sets.write_text("pets: cat, dog, hamster, qqzzpet\ntools: hammer, saw, drill, wrench\n")
+    document = _json(capsys, ["weat", "glove-6b-50d", "--sets", str(sets), "--custom", "pets", "tools",
+                              "wefe:pleasant_5", "wefe:unpleasant_5a", "--json"])
+    row = document[0]
+    assert row["test"] == "custom" and row["n_used"]["X"] == 3 and row["oov"] == ["qqzzpet"]
+    assert row["p_method"] == "exact" and row["permutations"] == 35  # C(7, 3)
+    listed = _json(capsys, ["weat", "glove-6b-50d", "--sets", str(sets), "--list-sets", "--json"])
+    assert listed["pets"] == ["cat", "dog", "hamster", "qqzzpet"] and "wefe:career" in listed
+    assert main(["weat", "glove-6b-50d", "--custom", "pets", "tools", "A", "B"]) == 2
+    assert "Unknown word set(s): pets, tools, A, B" in capsys.readouterr().err
+    bad = tmp_path / "bad.txt"
+    bad.write_text("no colon\n")
+    assert main(["weat", "glove-6b-50d", "--sets", str(bad), "--list-sets"]) == 2
+    assert "line 1" in capsys.readouterr().err

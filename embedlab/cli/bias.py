@@ -20,6 +20,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     weat.add_argument("--permutations", type=int, default=10_000, help="random partitions when exact is too many (≥ 10,000; default 10,000)")
     weat.add_argument("--seed", type=int, default=0, help="seed of the random partitions (default 0)")
     weat.add_argument("--words", action="store_true", help="also list each target word's association s(w, A, B)")
+    weat.add_argument("--sets", metavar="FILE", help="word sets file: JSON {name: [words]} or lines 'name: w1, w2'")
+    weat.add_argument("--custom", nargs=4, metavar=("X", "Y", "A", "B"),
+                      help="run one custom test on four named sets (from --sets, 'wefe:NAME' or 'T<n> NAME'; see --list-sets)")
+    weat.add_argument("--list-sets", action="store_true", help="list the named word sets available to --custom and exit")
     add_json_flag(weat)
     weat.set_defaults(handler=cmd_weat)
 
@@ -48,12 +52,28 @@ def cmd_weat(args: argparse.Namespace) -> int:
     from embedlab.backends import BackendKind, backend_kind
     from embedlab.bias.seat import seat
     from embedlab.bias.weat import weat
-    from embedlab.bias.wordsets import weat_test, weat_tests
+    from embedlab.bias.wordsets import custom_test, weat_test, weat_tests
 
     kind = backend_kind(args.model)
     if kind not in (BackendKind.WORDS, BackendKind.TEXT):
         raise InputError(f"{args.model!r} is a {kind} model; WEAT needs a word model (or a text model for SEAT).")
-    tests = list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
+    library = _library(args)
+    if args.list_sets:
+        def list_sets() -> None:
+            for name, word_set in library.items():
+                more = " …" if len(word_set) > 8 else ""
+                print(f"{name} ({len(word_set)}): {', '.join(word_set.words[:8])}{more}")
+
+        emit(args, {name: list(s.words) for name, s in library.items()}, list_sets)
+        return 0
+    if args.custom:
+        missing = [name for name in args.custom if name not in library]
+        if missing:
+            raise InputError(f"Unknown word set(s): {', '.join(missing)}. See `embedlab weat MODEL --list-sets`.")
+        x, y, a, b = ((name, library[name].words) for name in args.custom)
+        tests = [custom_test(x, y, a, b)]
+    else:
+        tests = list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
     results = []
     quiet = getattr(args, "json", False) or not sys.stderr.isatty()
     with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet) as progress:
@@ -86,6 +106,23 @@ def cmd_weat(args: argparse.Namespace) -> int:
 
     emit(args, document, human)
     return 0
+
+
+def _library(args: argparse.Namespace) -> dict:
+    """Named sets: the paper's, WEFE's and those of ``--sets FILE`` (read and validated)."""
+    from pathlib import Path
+
+    from embedlab.bias.wordsets import MAX_UPLOAD_BYTES, library_sets, parse_wordset_upload
+
+    library = dict(library_sets())
+    if args.sets:
+        path = Path(args.sets)
+        if not path.is_file():
+            raise InputError(f"No such word-set file: {args.sets}")
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise InputError(f"{args.sets}: larger than {MAX_UPLOAD_BYTES:,} bytes.")
+        library.update(parse_wordset_upload(path.read_bytes(), path.name))
+    return library
 
 
 def cmd_bias_direction(args: argparse.Namespace) -> int:
