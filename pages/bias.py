@@ -266,6 +266,12 @@ elif section == "SEAT":
             "Default templates — nouns: " + " · ".join(NOUN_TEMPLATES) + "; names: " + " · ".join(NAME_TEMPLATES)
         )
         show_weat_result(result, f"SEAT test {test_id} on {model}")
+        word_level = [cached_weat(name, test_id, int(seed), 10_000) for name in word_models[:2]]
+        st.caption(
+            "Word-level WEAT of the same test: "
+            + "; ".join(f"{r.model} d = {r.effect_size:.2f}" if r.computable else f"{r.model}: not computable" for r in word_level)
+            + f"; the paper (GloVe 840B) d = {weat_tests()[int(test_id) - 1].paper_effect_size:.2f}."
+        )
         st.markdown(
             "Each sentence is one member of its set, so the sets are larger than in WEAT and p-values smaller for the same d. "
             "Compare d with the word-level WEAT of the same test: May et al. (2019) found sentence encoders show weaker and "

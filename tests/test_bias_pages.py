@@ -110,6 +110,8 @@ def test_seat_section_on_a_text_encoder(hashing_encoder) -> None:  # noqa: ANN00
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["words used X/Y/A/B"] == "36/36/42/42"  # 6 words x 6 templates, 7 x 6
+    word_level = weat("glove-6b-50d", weat_test("9"))
+    assert any(f"glove-6b-50d d = {word_level.effect_size:.2f}" in c.value for c in at.caption)
     assert at.query_params["bias_seat_model"] == "hashing-test"
 
 
