@@ -135,6 +135,8 @@ def test_debias_registers_a_backend_with_before_after_figures() -> None:
         assert abs(after["2"].effect_size - before["2"].effect_size) < 0.1
         again = debias(W2V, "debiased-w2v-test", analogies=False)  # re-making our own name is allowed
         assert again.out == "debiased-w2v-test"
+        with pytest.raises(InputError, match="already exists"):  # same name from another base: refused
+            debias("glove-6b-50d", "debiased-w2v-test", analogies=False)
     finally:
         unregister("debiased-w2v-test")
 

@@ -32,7 +32,7 @@ from embedlab.errors import InputError
 
 ANALOGY_RESTRICT_VOCAB = 30_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,62}[A-Za-z0-9]$")
-_MADE_HERE: set[str] = set()
+_MADE_HERE: dict[str, str] = {}  # debiased name -> its base model (re-making is deterministic)
 
 
 def _case_forms(word: str) -> set[str]:
@@ -196,15 +196,16 @@ def analogy_accuracy(model: Any, restrict_vocab: int = ANALOGY_RESTRICT_VOCAB) -
     return float(score)
 
 
-def check_out_name(name: str) -> None:
-    """A new backend name must be well formed and not shadow a model made elsewhere."""
+def check_out_name(name: str, base: str | None = None) -> None:
+    """A new backend name must be well formed and not shadow another model. Re-making the same
+    debiased copy of the same base is allowed (deterministic, so cached results stay true)."""
     from embedlab.backends import backend_names
 
     if not _NAME.match(name or ""):
         raise InputError(
             f"Backend name {name!r} is not allowed: use 2-64 letters, digits, ':', '.', '_' or '-', starting and ending with a letter or digit."
         )
-    if name in backend_names() and name not in _MADE_HERE:
+    if name in backend_names() and _MADE_HERE.get(name) != base:
         raise InputError(f"A model named {name!r} already exists; choose another name for the debiased copy.")
 
 
@@ -225,7 +226,7 @@ def debias(
 
     if out == model:
         raise InputError("The debiased copy needs a name different from its model's.")
-    check_out_name(out)
+    check_out_name(out, model)
     started = time.perf_counter()
     steps = 6 if analogies else 4
     tick = (lambda n: progress(n, steps)) if progress else (lambda n: None)
@@ -253,7 +254,7 @@ def debias(
         after_acc = analogy_accuracy(debiased, restrict_vocab)
         tick(6)
     register_instance(debiased, replace=True)
-    _MADE_HERE.add(out)
+    _MADE_HERE[out] = model
     return DebiasReport(
         base=base.name,
         out=out,
