@@ -205,7 +205,7 @@ def check_out_name(name: str, base: str | None = None) -> None:
         raise InputError(
             f"Backend name {name!r} is not allowed: use 2-64 letters, digits, ':', '.', '_' or '-', starting and ending with a letter or digit."
         )
-    if name in backend_names() and _MADE_HERE.get(name) != base:
+    if name in backend_names() and (name not in _MADE_HERE or _MADE_HERE[name] != base):
         raise InputError(f"A model named {name!r} already exists; choose another name for the debiased copy.")
 
 
