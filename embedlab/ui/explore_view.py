@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -51,9 +52,17 @@ def _cached_projection(digest: str, params: ProjectionParams, _vectors: np.ndarr
     return project(_vectors, params, digest=digest)
 
 
+_SHOWN: set[str] = set()
+
+
 def projection_for(corpus: Corpus, params: ProjectionParams) -> Projection:
-    """The map of ``corpus`` (memory, then disk cache, then computed)."""
-    return _cached_projection(corpus.digest, params, corpus.vectors)
+    """The map of ``corpus`` (memory, then disk cache, then computed); ``cached`` is true
+    whenever this call computed nothing."""
+    projection = _cached_projection(corpus.digest, params, corpus.vectors)
+    if projection.key in _SHOWN and not projection.cached:
+        return replace(projection, cached=True)
+    _SHOWN.add(projection.key)
+    return projection
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -1,0 +1,141 @@
+"""The Explore page under AppTest: the map of every point, colours, escaped hover, search,
+metrics, the last view on reopen, and deleting a collection with confirmation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.ingest import build_records, ingest_records, parse_upload
+from embedlab.store import close_all_stores, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = str(REPO / "pages" / "explore.py")
+HOSTILE = '<img src=x onerror="alert(1)"> & friends'
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_caches() -> None:
+    """Each test has its own EMBEDLAB_HOME: drop the server-wide store and corpus caches."""
+    from embedlab.ui import explore_view
+    from embedlab.ui.resources import cached_store
+
+    cached_store.clear()
+    for cached in (explore_view.cached_corpus, explore_view._cached_projection, explore_view._cached_clusters, explore_view._cached_trust):
+        cached.clear()
+
+
+def decode(values: object) -> list:
+    """plotly 7 writes arrays as base64 ``{"dtype", "bdata"}``; lists stay lists."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).tolist()
+    return list(values)
+
+
+def make_collection(rows: int = 60) -> str:
+    topics = {"finance": "bank rates markets stocks", "sport": "goal match team coach", "health": "flu vaccine doctor hospital"}
+    lines = ["text,label,source"]
+    for i in range(rows):
+        topic = list(topics)[i % 3]
+        lines.append(f"{topics[topic]} story {i} number {i * 7},{topic},src{i % 2}")
+    lines.append(f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",health,src0')
+    table = parse_upload("\n".join(lines).encode(), "stories.csv")
+    report = ingest_records("stories", "hashing-test", build_records(table, "text", "label", ["source"]))
+    close_all_stores()  # the page opens its own store, as the server does
+    return report.collection
+
+
+def chart_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def walk(node: object) -> list[object]:
+    """Every element under ``node`` (AppTest has no accessor for st.status)."""
+    children = getattr(node, "children", None) or {}
+    found: list[object] = []
+    for child in children.values() if isinstance(children, dict) else children:
+        found += [child, *walk(child)]
+    return found
+
+
+def run_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_map_shows_every_point_coloured_by_label_with_escaped_hover(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "3"})
+    spec = chart_spec(at)
+    traces = spec["data"]
+    assert {t["type"] for t in traces} == {"scattergl"}
+    assert sorted(t["name"] for t in traces) == ["finance", "health", "sport"]
+    rows = sorted(i for t in traces for i in decode(t["customdata"]))
+    assert rows == list(range(61))  # every point, each once
+    hover = [h for t in traces for h in t["hovertext"]]
+    assert any("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; friends" in h for h in hover)
+    assert not any("<img" in h for h in hover)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Points"] == "61" and metrics["Clusters"] == "3"
+    assert float(metrics["ARI vs labels"]) > 0.5  # the hashing vectors separate the three topics
+    assert 0 < float(metrics["Trustworthiness"]) <= 1
+    assert at.query_params["explore_method"] == "pca"
+
+
+def test_colour_by_cluster_search_and_3d(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "4"})
+    at.selectbox(key="explore_colour").set_value("cluster").run()
+    assert sorted(t["name"] for t in chart_spec(at)["data"]) == ["0", "1", "2", "3"]
+    at.text_input(key="explore_query").set_value("flu vaccine").run()
+    assert not at.exception
+    traces = chart_spec(at)["data"]
+    hits = [t for t in traces if t["name"] == "search hits"]
+    assert len(hits) == 1 and len(decode(hits[0]["customdata"])) == 10
+    hit_table = next(df.value for df in at.dataframe if "score" in df.value.columns)
+    assert len(hit_table) == 10 and hit_table["label"].iloc[0] == "health"
+    at.selectbox(key="explore_dims").set_value(3)  # map settings live in a form: submit it to redraw
+    next(b for b in at.button if b.label == "Draw the map").click().run()
+    assert not at.exception
+    assert {t["type"] for t in chart_spec(at)["data"]} == {"scatter3d"}
+
+
+def test_reopen_shows_the_last_map_from_the_cache(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    first = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"})
+    assert first.metric[1].value == "5"
+    again = run_page()  # no URL: the last view of the collection comes back
+    assert again.selectbox(key="explore_method").value == "pca" and again.number_input(key="explore_k").value == 5
+    labels = [str(getattr(node, "label", "")) for node in walk(again.main)]
+    status = [label for label in labels if label.startswith("Map of 61 points")]
+    assert status and "loaded from the cache" in status[0]
+
+
+def test_delete_needs_confirmation_and_keeps_other_collections(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    table = parse_upload(b"text\nalpha beta\ngamma delta\nepsilon zeta\n", "other.csv")
+    other = ingest_records("other", "hashing-test", build_records(table, "text")).collection
+    close_all_stores()
+    at = run_page({"explore_collection": name, "explore_method": "pca"})
+    inspect = at.selectbox(key="explore_inspect")
+    inspect.select_index(next(i for i, label in enumerate(inspect.options) if label.startswith("other ·"))).run()
+    delete = at.button(key="explore_delete")
+    assert delete.disabled
+    at.checkbox(key="explore_confirm_delete").check().run()
+    at.button(key="explore_delete").click().run()
+    assert not at.exception
+    remaining = [i.name for i in open_store().collections()]
+    assert remaining == [name]
+    assert open_store().info(name).count == 61
