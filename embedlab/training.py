@@ -34,7 +34,7 @@ import numpy as np
 
 from embedlab.backends import backend_names, register_instance
 from embedlab.backends.words import KeyedWordVectors, package_dir
-from embedlab.errors import BackendUnavailableError, BadUploadError, InputError, OutOfVocabularyError
+from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
 
 Progress = Callable[[int, int], None]
 ALGORITHMS = ("word2vec", "fasttext", "doc2vec")
@@ -324,8 +324,8 @@ def make_backend(wv: object, report: TrainingReport, *, register_backend: bool =
     backend = KeyedWordVectors(report.name, wv, source=f"trained {report.algorithm}")
     params = ", ".join(f"{k}={v}" for k, v in report.params.items() if k != "algorithm")
     backend.description = f"{report.algorithm} trained here on {report.documents:,} documents ({params})"  # type: ignore[attr-defined]
-    if register_backend:
-        register_instance(backend, replace=report.name in backend_names())
+    if register_backend and report.name not in backend_names():  # same name = same corpus and parameters
+        register_instance(backend)
     if persist:
         save_word_backend(backend)
     return backend
@@ -637,16 +637,3 @@ def group_separation(result: NodeEmbeddingResult) -> float:
     same = groups[:, None] == groups[None, :]
     off = ~np.eye(len(groups), dtype=bool)
     return float(matrix[same & off].mean() - matrix[~same].mean())
-
-
-def node_backend(result_wv: object, name: str) -> KeyedWordVectors:
-    """Node vectors as a (non-persisted) word backend, so neighbours work on other pages."""
-    backend = KeyedWordVectors(name, result_wv, source="node embedding")
-    register_instance(backend, replace=name in backend_names())
-    return backend
-
-
-def require_word(wv: object, word: str, model: str) -> None:
-    """OutOfVocabularyError unless ``word`` is a trained key."""
-    if word not in wv.key_to_index:  # type: ignore[attr-defined]
-        raise OutOfVocabularyError([word], model)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.backends import BackendSpec, backend_names, register, register_instance
+from embedlab.backends import backend_names, register_instance
 from embedlab.backends.base import BackendKind
 from embedlab.backends.words import KeyedWordVectors
 from embedlab.config import embedlab_home
@@ -315,17 +315,48 @@ def save_word_backend(backend: KeyedWordVectors) -> Path:
     return path
 
 
-def _saved_loader(name: str, path: Path, description: str) -> KeyedWordVectors:
-    from gensim.models import KeyedVectors
+class SavedWordVectors:
+    """A saved uploaded/trained model, registered at start-up and read from disk on first use.
 
-    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
-    backend = KeyedWordVectors(name, kv, source=str(path))
-    backend.description = description  # type: ignore[attr-defined]
-    return backend
+    A run-time instance (not a registry spec), so ``unregister`` forgets it like any upload.
+    Attributes other than the cheap ones below come from the loaded ``KeyedWordVectors``.
+    """
+
+    kind = BackendKind.WORDS
+    device = "cpu"
+
+    def __init__(self, name: str, path: Path, dim: int, words: int, description: str) -> None:
+        self.name = name
+        self.path = path
+        self.dim = dim
+        self.vocab_size = words
+        self.description = description
+        self.source = str(path)
+        self._loaded: KeyedWordVectors | None = None
+        self._lock = threading.Lock()
+
+    def _backend(self) -> KeyedWordVectors:
+        with self._lock:
+            if self._loaded is None:
+                from gensim.models import KeyedVectors
+
+                if not self.path.exists():
+                    raise BadUploadError(f"The saved file of {self.name!r} is gone ({self.path}); upload or train it again.")
+                kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
+                self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
+            return self._loaded
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._backend()
+
+    def __getattr__(self, attribute: str) -> object:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self._backend(), attribute)
 
 
 def restore_saved_backends() -> list[str]:
-    """Register (lazily) every saved uploaded/trained model not yet known; returns their names."""
+    """Register every saved uploaded/trained model not yet known (loaded on first use); returns their names."""
     folder = saved_dir()
     if not folder.is_dir():
         return []
@@ -334,21 +365,17 @@ def restore_saved_backends() -> list[str]:
     for note in sorted(folder.glob("*.json")):
         try:
             meta = json.loads(note.read_text())
-            name, dim, description = str(meta["name"]), int(meta["dim"]), str(meta.get("description", ""))
+            name, dim, words = str(meta["name"]), int(meta["dim"]), int(meta.get("words", 0))
+            description = str(meta.get("description", ""))
         except (ValueError, KeyError, TypeError):
             continue
         path = note.with_suffix(".w2v")
         if name in known or not path.exists() or not name.startswith(("user:", "trained:")):
             continue
-        register(
-            BackendSpec(
-                name=name, kind=BackendKind.WORDS, dim=dim, package="(saved in EMBEDLAB_HOME/wordvectors)",
-                description=description or name, install_hint=f"re-upload or re-train; file {path} is missing",
-                loader=lambda n=name, p=path, d=description: _saved_loader(n, p, d),
-                check=lambda p=path: None if p.exists() else f"file {p} is missing",
-                device_of=lambda: "cpu",
-            )
-        )
+        try:
+            register_instance(SavedWordVectors(name, path, dim, words, description or name))
+        except ValueError:  # registered meanwhile by another session
+            continue
         added.append(name)
     return added
 

@@ -12,6 +12,14 @@ from embedlab.backends import backend_names, unregister
 from embedlab.cli import main
 
 
+@pytest.fixture(autouse=True)
+def forget_uploads():  # type: ignore[no-untyped-def]
+    yield
+    for name in backend_names():
+        if name.startswith(("user:", "trained:")):
+            unregister(name)
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)

@@ -77,7 +77,12 @@ def test_real_word2vec_binary_gzipped_equals_the_builtin_and_survives_restart() 
     assert report.name not in backend_names()
     assert report.name in restore_saved_backends()
     again = get_word_vectors(report.name)
+    assert again._loaded is None and again.dim == 300 and again.vocab_size == 26_423  # read on first use only
     assert np.array_equal(again.kv["queen"], builtin.kv["queen"])
+    assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
+    assert restore_saved_backends() == []  # already known
+    unregister(report.name)
+    assert report.name not in backend_names()
 
 
 def test_text_round_trip_through_download_bytes(small) -> None:  # type: ignore[no-untyped-def]
