@@ -104,7 +104,8 @@ class KeyedWordVectors:
         if not known:
             return np.zeros((0, self.dim), dtype=np.float32)
         indices = [self.kv.key_to_index[w] for w in known]
-        return l2_normalise(self.kv.get_normed_vectors()[indices])
+        # Only the requested rows: get_normed_vectors() would divide the whole vocabulary.
+        return l2_normalise(self.kv.vectors[indices])
 
     def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
         """Un-normalised vectors (analogy arithmetic sometimes wants them)."""
