@@ -637,3 +637,15 @@ def group_separation(result: NodeEmbeddingResult) -> float:
     same = groups[:, None] == groups[None, :]
     off = ~np.eye(len(groups), dtype=bool)
     return float(matrix[same & off].mean() - matrix[~same].mean())
+
+
+def similar_documents(model: object, documents: Sequence[Sequence[str]], index: int, k: int = 5) -> list[tuple[int, float, str]]:
+    """Doc2Vec: the ``k`` training documents whose vectors are nearest to document ``index``,
+    as (document number, cosine, first words)."""
+    dv = getattr(model, "dv", None)
+    if dv is None:
+        raise InputError("Document similarity needs a Doc2Vec model.")
+    if not 0 <= index < len(dv):
+        raise InputError(f"Document number must be between 0 and {len(dv) - 1}, got {index}.")
+    return [(int(tag), float(score), " ".join(documents[int(tag)][:25]))
+            for tag, score in dv.most_similar(index, topn=min(k, len(dv) - 1))]

@@ -73,13 +73,16 @@ with st.expander("What these benchmarks measure and how to read them", expanded=
 
 st.subheader("Word similarity")
 with user_errors():
-    results = similarity_benchmarks(model, tuple(SIMILARITY_DATASETS))
-    table = pd.DataFrame([{"benchmark": r.dataset, "Spearman ρ": round(r.spearman, 4), "pairs used": r.pairs,
-                           "pairs out of vocabulary": r.oov, "Pearson r": round(r.pearson, 4),
-                           "about": SIMILARITY_DATASETS[r.dataset][2]} for r in results])
-    left, right = st.columns([3, 2])
-    left.dataframe(table, hide_index=True, key="ev_similarity")
-    right.plotly_chart(similarity_figure(results), key="ev_similarity_chart")
+    results, skipped = similarity_benchmarks(model, tuple(SIMILARITY_DATASETS))
+    if results:
+        table = pd.DataFrame([{"benchmark": r.dataset, "Spearman ρ": round(r.spearman, 4), "pairs used": r.pairs,
+                               "pairs out of vocabulary": r.oov, "Pearson r": round(r.pearson, 4),
+                               "about": SIMILARITY_DATASETS[r.dataset][2]} for r in results])
+        left, right = st.columns([3, 2])
+        left.dataframe(table, hide_index=True, key="ev_similarity")
+        right.plotly_chart(similarity_figure(results), key="ev_similarity_chart")
+    for name, reason in skipped.items():
+        st.warning(f"{name}: {reason}")
 
 st.subheader("Analogies")
 cols = st.columns([1, 1, 1, 1])

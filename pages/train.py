@@ -7,7 +7,15 @@ import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN 
 import streamlit as st
 
 from embedlab.backends import get_word_vectors
-from embedlab.training import ALGORITHMS, CORPORA, GRAPHS, TRAIN_LIMITS, WordEmbeddingTrainer, group_separation
+from embedlab.training import (
+    ALGORITHMS,
+    CORPORA,
+    GRAPHS,
+    TRAIN_LIMITS,
+    WordEmbeddingTrainer,
+    group_separation,
+    similar_documents,
+)
 from embedlab.ui import url_state
 from embedlab.ui.router import ensure_router
 from embedlab.ui.feedback import progress_reporter, user_errors
@@ -122,8 +130,9 @@ with words_tab:
                 seed=int(st.session_state["tr_seed"]), workers=int(st.session_state["tr_workers"]),
             )
             trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
-            backend = trainer.to_backend()
+            trainer.to_backend()
             st.session_state["tr_last"] = trainer.report_.as_dict()
+            st.session_state["tr_doc2vec"] = (trainer.model_, documents) if algorithm == "doc2vec" else None
 
     last = st.session_state.get("tr_last")
     if last:
@@ -138,6 +147,12 @@ with words_tab:
             if probe.strip():
                 cols[1].dataframe(pd.DataFrame(model.neighbors(probe.strip().lower(), 10), columns=["word", "cosine"]),
                                   hide_index=True, key="tr_neighbours")
+            if st.session_state.get("tr_doc2vec") and last["algorithm"] == "doc2vec":
+                doc_model, documents = st.session_state["tr_doc2vec"]
+                number = st.number_input("Documents nearest to document number", 0, len(documents) - 1, 0, key="tr_doc")
+                st.caption("Document " + str(number) + ": " + " ".join(documents[int(number)][:40]) + " …")
+                st.dataframe(pd.DataFrame(similar_documents(doc_model, documents, int(number)),
+                                          columns=["document", "cosine", "first words"]), hide_index=True, key="tr_docs_nn")
             st.download_button("Download (word2vec text format)", data=cached_download(last["name"]),
                                file_name=f"{last['name'].replace(':', '_')}.txt", mime="text/plain", key="tr_download")
     else:

@@ -92,3 +92,24 @@ def test_evaluate_demo_figures_equal_the_engine() -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Questions used"] == "14,877" and metrics["Accuracy"] == "0.497"  # gensim's figures
     assert at.query_params["ev_run"] == "true" and at.query_params["ev_restrict"] == "30000"
+
+
+def test_evaluate_a_tiny_uploaded_model_explains_what_cannot_be_scored() -> None:
+    from embedlab.backends import unregister
+    from embedlab.wordvec_upload import load_word_vectors
+
+    _, report = load_word_vectors(b"king 1 0 1\nqueen 0 1 1\nman 1 0 0\nwoman 0 1 0\n", "tiny.txt", persist=False)
+    try:
+        at = page("evaluate")
+        at.query_params.update({"ev_model": report.name, "ev_run": "true", "ev_restrict": "30000"})
+        at.run()
+        assert not at.exception and not at.error
+        assert sum("pairs of" in w.value for w in at.warning) == 6  # every similarity benchmark explained
+        from embedlab.analysis.evaluation import evaluate_analogies
+
+        engine = evaluate_analogies(report.name, "google")
+        assert engine.n == 2  # only the family questions built from these four words
+        assert {m.label: m.value for m in at.metric}["Questions used"] == str(engine.n)
+        assert any("capital-world" in w.value for w in at.warning)  # empty sections are named
+    finally:
+        unregister(report.name)

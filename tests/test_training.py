@@ -20,6 +20,7 @@ from embedlab.training import (
     parse_edge_list,
     parse_uploaded_text,
     random_walks,
+    similar_documents,
     split_edges,
     tokenize_corpus,
     train_word_model,
@@ -93,9 +94,20 @@ def test_fasttext_builds_unseen_words_from_ngrams_and_word2vec_cannot(lee: list[
 
 
 def test_doc2vec_trains_word_vectors_too(lee: list[list[str]]) -> None:
-    backend, report = train_word_model("doc2vec", lee, vector_size=16, epochs=2, persist=False)
-    assert report.algorithm == "doc2vec" and backend.dim == 16
+    trainer = WordEmbeddingTrainer("doc2vec", vector_size=16, epochs=2).fit(lee)
+    backend = trainer.to_backend(persist=False)
+    assert trainer.report_.algorithm == "doc2vec" and backend.dim == 16
     assert len(backend.neighbors("government", 3)) == 3
+    nearest = similar_documents(trainer.model_, lee, 0, k=4)
+    assert len(nearest) == 4 and all(0 < doc < len(lee) for doc, _, _ in nearest)
+    assert [score for _, score, _ in nearest] == sorted((score for _, score, _ in nearest), reverse=True)
+    assert nearest[0][2].split()[:3] == lee[nearest[0][0]][:3]
+    with pytest.raises(InputError, match="between 0 and 299"):
+        similar_documents(trainer.model_, lee, 300)
+    with pytest.raises(InputError, match="needs a Doc2Vec"):
+        similar_documents(WordEmbeddingTrainer("word2vec", epochs=1).fit(lee[:20]).model_, lee, 0)
+    _, report = train_word_model("doc2vec", lee[:50], vector_size=8, epochs=1, persist=False)
+    assert report.documents == 50
 
 
 def test_uploaded_text_and_edge_list_errors_name_the_problem() -> None:

@@ -61,3 +61,14 @@ def test_upload_tab_refuses_a_pickle_then_adds_real_glove_vectors() -> None:
     added = [n for n in backend_names() if n.startswith("user:test-glove-")]
     assert len(added) == 1 and added[0] in at.success[0].value and "50-d (glove)" in at.success[0].value
     assert added[0] in set(at.dataframe[-1].value["name"])  # the table of uploaded and trained models
+
+
+def test_doc2vec_from_the_url_lists_similar_documents() -> None:
+    at = page()
+    at.query_params.update({"tr_algorithm": "doc2vec", "tr_epochs": "2", "tr_dim": "20", "tr_docs": "120"})
+    at.run()
+    at.button(key="tr_train").click().run()
+    assert not at.exception and not at.error
+    assert "trained:doc2vec-" in at.success[0].value and "120 documents" in at.success[0].value
+    nearest = next(d.value for d in at.dataframe if "first words" in d.value.columns)
+    assert len(nearest) == 5 and 0 not in set(nearest["document"])

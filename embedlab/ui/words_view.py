@@ -11,6 +11,7 @@ import streamlit as st
 from embedlab.analysis.analogy import AnalogyPicture, AnalogyResult, BatchResult, analogy_picture, batch_accuracy, parse_analogies, solve_analogy
 from embedlab.analysis.evaluation import AnalogyEvaluation, SimilarityEvaluation, evaluate_analogies, evaluate_similarity
 from embedlab.backends import BackendKind, backend_names
+from embedlab.errors import InputError
 from embedlab.training import NodeEmbeddingResult
 from embedlab.wordvec_upload import restore_saved_backends
 
@@ -60,8 +61,15 @@ def analogy_benchmark(model: str, dataset: str, restrict_vocab: int, method: str
 
 
 @st.cache_data(max_entries=64, ttl=24 * 3600, show_spinner="Scoring word pairs…")
-def similarity_benchmarks(model: str, datasets: tuple[str, ...]) -> list[SimilarityEvaluation]:
-    return [evaluate_similarity(model, name) for name in datasets]
+def similarity_benchmarks(model: str, datasets: tuple[str, ...]) -> tuple[list[SimilarityEvaluation], dict[str, str]]:
+    """(results, {dataset: why it could not be scored}); a small model misses some benchmarks."""
+    results, skipped = [], {}
+    for name in datasets:
+        try:
+            results.append(evaluate_similarity(model, name))
+        except InputError as error:  # too few known pairs: say so for this benchmark only
+            skipped[name] = str(error)
+    return results, skipped
 
 
 def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:
