@@ -15,7 +15,7 @@ from embedlab.errors import InputError
 from embedlab.training import NodeEmbeddingResult
 from embedlab.wordvec_upload import restore_saved_backends
 
-ROLE_COLOURS = {"a": "#1f77b4", "b": "#1f77b4", "c": "#ff7f0e", "answer": "#2ca02c", "expected": "#d62728"}
+ROLE_COLOURS = {"a": "#6baed6", "b": "#08519c", "c": "#fdae6b", "answer": "#2ca02c", "expected": "#d62728"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -86,7 +86,7 @@ def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:
             hovertemplate="%{text}<extra>" + role + "</extra>",
         ))
     position = {w: (x, y) for w, x, y in zip(picture.words, picture.x, picture.y)}
-    for (start, end), colour in zip(picture.arrows, ("#1f77b4", "#ff7f0e")):
+    for (start, end), colour in zip(picture.arrows, ("#08519c", "#e6550d")):
         (x0, y0), (x1, y1) = position[start], position[end]
         figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                               arrowhead=3, arrowsize=1.5, arrowwidth=2, arrowcolor=colour, text="")
