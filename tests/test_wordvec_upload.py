@@ -199,3 +199,37 @@ def test_binary_vectors_are_read_exactly(small) -> None:  # type: ignore[no-unty
     assert report.format == "word2vec-binary"
     assert np.array_equal(backend.kv["w7"], vectors[7])
     assert struct.calcsize("<f") == 4
+
+
+def test_mutated_files_either_load_or_fail_with_an_embedlab_error() -> None:
+    """Seeded fuzzing: truncations, flipped, inserted and deleted bytes of valid text, binary,
+    GloVe and gzip files never escape as a raw library exception."""
+    from embedlab.errors import EmbedlabError
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    vectors = rng.normal(size=(40, 6)).astype(np.float32)
+    text = text_w2v(words, vectors)
+    bases = [text, binary_w2v([w.encode() for w in words], vectors), b"\n".join(text.splitlines()[1:]) + b"\n",
+             gzip.compress(text)]
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(240):
+        data = bytearray(bases[case % 4])
+        operation = case // 4 % 4
+        position = int(rng.integers(len(data)))
+        if operation == 0:
+            data = data[:position]
+        elif operation == 1:
+            for _ in range(int(rng.integers(1, 6))):
+                data[int(rng.integers(len(data)))] = int(rng.integers(256))
+        elif operation == 2:
+            data[position:position] = bytes(rng.integers(0, 256, int(rng.integers(1, 20))).tolist())
+        else:
+            del data[position : position + int(rng.integers(1, 30))]
+        try:
+            backend, _ = load_word_vectors(bytes(data), "fuzz.txt", persist=False, register_backend=False)
+            assert np.isfinite(backend.kv.vectors).all()
+            outcomes["loaded"] += 1
+        except EmbedlabError:
+            outcomes["refused"] += 1
+    assert outcomes["loaded"] > 10 and outcomes["refused"] > 10
