@@ -9,7 +9,10 @@ from __future__ import annotations
 import embedlab  # noqa: F401  (applies the torchvision shim before any model library loads)
 import streamlit as st
 
+from embedlab.projection import warm_up_umap
+
 st.set_page_config(page_title="EmbedLab", page_icon="🧭", layout="wide")
+warm_up_umap()  # UMAP's numba compile runs in the background at start-up, once per process
 
 PAGES = {
     "EmbedLab": [

@@ -370,8 +370,9 @@ def _outlet(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def load_dataset(name: str, limit: int | None = None) -> Table:
-    """A built-in dataset as a Table (first ``limit`` rows when given)."""
+def load_dataset(name: str, limit: int | None = None, per_label: int | None = None) -> Table:
+    """A built-in dataset as a Table (first ``limit`` rows when given; with ``per_label``, the
+    first that many rows of each label, for a balanced sample such as the guided demo's)."""
     if name not in DATASETS:
         raise InputError(f"Unknown dataset {name!r}. Built-in datasets: {', '.join(DATASETS)}.")
     if limit is not None and limit < 1:
@@ -400,16 +401,23 @@ def load_dataset(name: str, limit: int | None = None) -> Table:
         path = _package_file("gensim", "test", "test_data", "lee_background.cor")
         frame = _read_lines(path.read_text(encoding="utf-8"))
     frame = frame[frame["text"].str.strip().str.len() > 0]
+    if per_label is not None:
+        if per_label < 1 or "label" not in frame.columns:
+            raise InputError(f"per_label needs a labelled dataset and a count of at least 1 (dataset {name!r}).")
+        frame = frame.groupby("label", sort=False).head(per_label)
     if limit is not None:
         frame = frame.head(limit)
     return Table(frame.reset_index(drop=True), name=name, format="dataset", text_column=info.text_column,
                  label_column=info.label_column, description=info.line())
 
 
-def dataset_records(name: str, limit: int | None = None, chunk_size: int = DEFAULT_CHUNK_WORDS, overlap: int = DEFAULT_OVERLAP_WORDS) -> Records:
+def dataset_records(
+    name: str, limit: int | None = None, chunk_size: int = DEFAULT_CHUNK_WORDS, overlap: int = DEFAULT_OVERLAP_WORDS,
+    per_label: int | None = None,
+) -> Records:
     """Records of a built-in dataset with its own text, label and id columns."""
     info = DATASETS.get(name)
-    table = load_dataset(name, limit)
+    table = load_dataset(name, limit, per_label)
     assert info is not None
     return build_records(table, info.text_column, info.label_column, info.columns, chunk_size=chunk_size,
                          overlap=overlap, id_column=info.id_column, limits=UploadLimits(max_chunks=10**7))

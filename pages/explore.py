@@ -38,7 +38,7 @@ from embedlab.ui.explore_view import (
 from embedlab.ui.feedback import progress_reporter, user_errors
 from embedlab.ui.resources import cached_store
 
-DEMO_DATASET, DEMO_LIMIT, DEMO_COLLECTION = "news", 300, "news-demo"
+DEMO_DATASET, DEMO_PER_OUTLET, DEMO_COLLECTION = "news", 35, "news-demo"
 MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_seed",
             "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
 EXPLANATION = """
@@ -52,11 +52,14 @@ Trustworthiness (1 = every map neighbour is a true neighbour) and the neighbour 
 picked point tell you how far the local picture holds. Clusters are computed on the full
 vectors, not on the map, so a cluster may look split on the map and still be one group.
 
-**In the guided demo** (300 news articles, each read by MiniLM up to its first ~200 words),
-colour by *label* (the outlet) and compare with the k-means clusters: clusters follow topics
-(Russia, Trump's administration, health, courts) more than outlets, which is why the adjusted
-Rand index against the outlets stays low while some outlets (TASS, Al Jazeera) still form
-islands of their own. Silhouette near 0 means the clusters touch: topics blend into each other.
+**In the guided demo** (35 articles from each of the 9 outlets, 315 in all, each read by MiniLM
+up to its first ~200 words), colour by *label* (the outlet) and compare with the 9 k-means
+clusters. Clusters follow *topics*: Russia, China, Irish courts and police, Israel and Palestine,
+Trump's White House, Brexit and government. Outlets with a beat of their own therefore get an
+island and nearly a cluster of their own (China Daily, TASS, and RTÉ and Al Jazeera in part),
+while CNN, ABC News and HuffPost mix in the US-politics clusters. Measured here with seed 42:
+ARI ≈ 0.21 and NMI ≈ 0.33 against the outlets (topics are not outlets), silhouette ≈ 0.07 (the
+topics blend into each other), trustworthiness ≈ 0.89 (local neighbourhoods mostly hold).
 """
 
 text_models = backend_names(BackendKind.TEXT)
@@ -123,16 +126,16 @@ url_state.restore(
 
 st.title("🗺️ Explore")
 st.caption("Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.")
-st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {DEMO_LIMIT} news articles (once), colour them by outlet, cluster them")
+st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {DEMO_PER_OUTLET} news articles per outlet (once), colour them by outlet, cluster them")
 
 # -- the guided demo needs its collection ------------------------------------------------------
 if st.session_state.pop("_explore_demo_pending", False):
     with user_errors():
         demo_name = next((n for n, i in infos.items() if i.dataset == DEMO_COLLECTION and i.backend == "minilm" and i.complete), None)
         if demo_name is None:
-            records = dataset_records(DEMO_DATASET, DEMO_LIMIT, chunk_size=0, overlap=0)
+            records = dataset_records(DEMO_DATASET, None, chunk_size=0, overlap=0, per_label=DEMO_PER_OUTLET)
             report = ingest_records(DEMO_COLLECTION, "minilm", records, source=f"dataset:{DEMO_DATASET}", chunk_size=0, overlap=0,
-                                    progress=progress_reporter(f"Encoding {DEMO_LIMIT} news articles with MiniLM"), store=store)
+                                    progress=progress_reporter(f"Encoding {len(records)} news articles with MiniLM"), store=store)
             demo_name = report.collection
         st.session_state["_explore_select"] = demo_name
         st.rerun()

@@ -139,3 +139,20 @@ def test_delete_needs_confirmation_and_keeps_other_collections(hashing_encoder: 
     remaining = [i.name for i in open_store().collections()]
     assert remaining == [name]
     assert open_store().info(name).count == 61
+
+
+@pytest.mark.slow
+def test_guided_demo_maps_news_by_outlet_with_kmeans() -> None:
+    """The demo with the real model: 35 articles per outlet through MiniLM, 9 k-means clusters."""
+    at = run_page()
+    assert "No collections yet" in " ".join(i.value for i in at.info)
+    at.button[0].click().run(timeout=600)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    info = open_store().info("news-demo")
+    assert info.backend == "minilm" and info.count == 315
+    traces = chart_spec(at)["data"]
+    assert len(traces) == 9 and "tass.com" in {t["name"] for t in traces}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Points"] == "315" and metrics["Clusters"] == "9"
+    assert 0.05 < float(metrics["ARI vs labels"]) < 0.6  # clusters follow topics, partly outlets
+    assert at.query_params["explore_k"] == "9" and at.selectbox(key="explore_colour").value == "label"

@@ -237,3 +237,10 @@ def test_real_minilm_ingest_and_search_of_health_tweets() -> None:
     relevant = [h for h in hits if any(w in h.text.lower() for w in ("snack", "hunger", "hungry", "food", "eat"))]
     assert len(relevant) >= 3, [h.text for h in hits]
     assert ingest_dataset("healthtweets", "tweets", "minilm", limit=200).added == 0
+
+
+def test_balanced_sample_per_label() -> None:
+    table = load_dataset("news", per_label=5)
+    assert len(table.frame) == 45 and set(table.frame["label"].value_counts()) == {5}
+    with pytest.raises(InputError, match="per_label needs a labelled dataset"):
+        load_dataset("lee", per_label=3)
