@@ -20,13 +20,16 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pandas as pd
 
 from embedlab.backends.words import package_dir
 from embedlab.errors import BadUploadError, InputError
+
+if TYPE_CHECKING:
+    from embedlab.store import Store
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -466,7 +469,7 @@ def ingest_records(
     overlap: int = DEFAULT_OVERLAP_WORDS,
     progress: ProgressCallback | None = None,
     batch_size: int = 64,
-    store: Any = None,
+    store: Store | None = None,
 ) -> IngestReport:
     """Encode ``records`` with ``model`` into the (dataset, model) collection.
 
@@ -505,7 +508,7 @@ def ingest_upload(
     chunk_size: int = DEFAULT_CHUNK_WORDS,
     overlap: int = DEFAULT_OVERLAP_WORDS,
     progress: ProgressCallback | None = None,
-    store: Any = None,
+    store: Store | None = None,
 ) -> IngestReport:
     """Parse, validate, chunk and store an uploaded file in one call (the CLI's ``ingest``)."""
     table = parse_upload(data, filename)
@@ -524,7 +527,7 @@ def ingest_dataset(
     chunk_size: int = DEFAULT_CHUNK_WORDS,
     overlap: int = DEFAULT_OVERLAP_WORDS,
     progress: ProgressCallback | None = None,
-    store: Any = None,
+    store: Store | None = None,
 ) -> IngestReport:
     """Store a built-in dataset (or its first ``limit`` rows) under the collection ``dataset``."""
     records = dataset_records(name, limit, chunk_size, overlap)

@@ -11,6 +11,7 @@ import numpy as np
 from embedlab.cli._common import add_json_flag, emit, progress_bar
 from embedlab.errors import InputError
 from embedlab.ingest import DATASETS, DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
+from embedlab.projection import ProjectionParams
 
 DEFAULT_MODEL = "minilm"
 
@@ -42,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 
-    dataset = commands.add_parser("ingest-dataset", help="encode a built-in dataset into a collection")
+    dataset = commands.add_parser("ingest-dataset", help="encode a built-in dataset (news, healthtweets, commons, lee)")
     dataset.add_argument("dataset", choices=list(DATASETS), metavar="DATASET", help=", ".join(DATASETS))
     dataset.add_argument("--collection", required=True, metavar="NAME")
     dataset.add_argument("--model", default=DEFAULT_MODEL, metavar="M")
@@ -181,9 +182,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _params(args: argparse.Namespace):  # noqa: ANN202 (ProjectionParams, imported lazily)
-    from embedlab.projection import ProjectionParams
-
+def _params(args: argparse.Namespace) -> ProjectionParams:
+    """Projection settings from the command line."""
     return ProjectionParams(args.method, args.dims, args.n_neighbors, args.min_dist, args.metric, seed=args.seed)
 
 
