@@ -55,6 +55,7 @@ class WordVectorLimits:
 
 
 WORDVEC_LIMITS = WordVectorLimits()
+MAX_ABS_VALUE = 1e15  # beyond this, squared norms overflow float32
 _TEXT_BYTES = set(range(32, 256)) | {9, 10, 13}
 _PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
@@ -244,11 +245,12 @@ def load_word_vectors(
         del plain
         kwargs = {"binary": kind == "word2vec-binary", "limit": words, "no_header": kind == "glove"}
         try:
-            try:
-                kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="strict", **kwargs)
-            except UnicodeDecodeError:
-                kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace", **kwargs)
-                warnings.append("Some words were not valid UTF-8; their bad bytes were replaced by '\ufffd'.")
+            with np.errstate(over="ignore", invalid="ignore"):  # huge numbers become inf: reported below
+                try:
+                    kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="strict", **kwargs)
+                except UnicodeDecodeError:
+                    kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace", **kwargs)
+                    warnings.append("Some words were not valid UTF-8; their bad bytes were replaced by '\ufffd'.")
         except (ValueError, EOFError, OverflowError, MemoryError) as error:
             raise BadUploadError(f"Could not read the {kind} file: {error}") from error
     if len(kv) == 0:
@@ -257,6 +259,12 @@ def load_word_vectors(
     if not finite.all():
         bad = [kv.index_to_key[i] for i in np.flatnonzero(~finite)[:5]]
         raise BadUploadError(f"Vectors contain NaN or infinite values (words: {', '.join(map(repr, bad))}).")
+    largest = float(np.abs(kv.vectors).max())
+    if largest > MAX_ABS_VALUE:
+        raise BadUploadError(
+            f"Vector values reach {largest:.3g}; word vectors hold small numbers (limit {MAX_ABS_VALUE:.0e})."
+            " This does not look like a word-vector file."
+        )
     if header_words is not None and len(kv) < words:
         warnings.append(f"{words - len(kv):,} duplicate words were dropped (the first vector of each is kept).")
     backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}")
