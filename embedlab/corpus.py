@@ -120,8 +120,15 @@ def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bo
         if snapshot is not None:
             return snapshot
     rows = store.get_all(info.name)
-    vectors = np.ascontiguousarray(rows["embeddings"], dtype=np.float32)
-    corpus = Corpus(info, rows["ids"], [str(d or "") for d in rows["documents"]], _frame(rows["metadatas"]), vectors, diskcache.array_digest(vectors))
+    metadata = _frame(rows["metadatas"])
+    ids, texts, vectors = rows["ids"], [str(d or "") for d in rows["documents"]], rows["embeddings"]
+    if {"row", "chunk"} <= set(metadata.columns) and metadata[["row", "chunk"]].notna().all().all():
+        # Rows are stored in the order they were encoded (by length); show them in file order.
+        order = np.lexsort((metadata["chunk"].to_numpy(), metadata["row"].to_numpy()))
+        metadata = metadata.iloc[order].reset_index(drop=True)
+        ids, texts, vectors = [ids[i] for i in order], [texts[i] for i in order], vectors[order]
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    corpus = Corpus(info, ids, texts, metadata, vectors, diskcache.array_digest(vectors))
     if use_snapshot and info.status == STATUS_COMPLETE and len(corpus):
         _write_snapshot(corpus)
     return corpus

@@ -492,7 +492,12 @@ def ingest_records(
         "chunk_size": int(chunk_size),
         "overlap": int(overlap),
     }
-    report = store.add_texts(dataset, encoder, records.texts, records.metadatas, batch_size=batch_size, progress=progress, extra=extra)
+    # Encode in order of length: each batch then pads to similar lengths, as sentence-transformers
+    # does when it gets the whole list at once. The corpus is put back in file order on loading.
+    order = sorted(range(len(records.texts)), key=lambda i: len(records.texts[i]))
+    texts = [records.texts[i] for i in order]
+    metadatas = [records.metadatas[i] for i in order]
+    report = store.add_texts(dataset, encoder, texts, metadatas, batch_size=batch_size, progress=progress, extra=extra)
     return IngestReport(report.collection, dataset, encoder.name, records.documents, len(records.texts), report.added, report.skipped, report.seconds)
 
 

@@ -226,6 +226,8 @@ def test_corpus_snapshot_is_reused_until_the_collection_changes(hashing_encoder:
     ingest_records("lee", "hashing-test", dataset_records("lee", limit=40, chunk_size=0))
     first = load_corpus("lee")
     assert not first.from_snapshot and len(first) == 40 and first.vectors.shape == (40, 64)
+    assert first.metadata["row"].tolist() == list(range(1, 41))  # file order, though encoded by length
+    assert np.allclose(first.vectors, hashing_encoder.encode(first.texts))  # each vector still beside its text
     started = time.perf_counter()
     second = load_corpus("lee")
     assert second.from_snapshot and second.ids == first.ids and np.array_equal(second.vectors, first.vectors)
