@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N tweets only (default: all 63,326)")
     parser.add_argument("--home", type=Path, default=None, help="EMBEDLAB_HOME to use (default: a fresh temporary folder)")
     parser.add_argument("--skip-hdbscan", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true", help="stop after the ingest comparison and the re-ingest")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="embedlab-bench-"))
     os.environ["EMBEDLAB_HOME"] = str(home)
@@ -118,6 +119,9 @@ def main() -> int:
     again = ingest_dataset("healthtweets", "healthtweets", "minilm", limit=args.limit)
     summary["reingest_s"] = time.perf_counter() - started
     print(f"{'re-ingest (nothing to encode)':<34} {summary['reingest_s']:.2f} s, {again.added} encoded, {again.skipped:,} skipped", flush=True)
+    if args.ingest_only:
+        print(json.dumps(summary, default=float))
+        return 0
 
     # -- 3. UMAP ------------------------------------------------------------------------------------
     corpus = load_corpus("healthtweets")
