@@ -113,3 +113,29 @@ def test_evaluate_a_tiny_uploaded_model_explains_what_cannot_be_scored() -> None
         assert any("capital-world" in w.value for w in at.warning)  # empty sections are named
     finally:
         unregister(report.name)
+
+
+@pytest.mark.slow
+def test_a_model_trained_by_the_cli_in_another_process_is_listed_and_usable(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from embedlab.backends import unregister
+
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "embedlab"), "train", "word2vec", "--dim", "16", "--epochs", "2", "--out",
+         str(tmp_path / "lee.txt"), "--json"],
+        capture_output=True, text=True, env=os.environ.copy(), timeout=300, check=True,
+    )
+    name = json.loads(done.stdout)["name"]
+    try:
+        at = page("analogies")
+        at.query_params.update({"an_model": name, "an_a": "man", "an_b": "he", "an_c": "woman", "an_k": "3"})
+        at.run()
+        assert not at.exception and not at.error
+        assert name in at.selectbox[0].options and at.selectbox[0].value == name
+        assert len(at.dataframe[0].value) == 3
+    finally:
+        unregister(name)

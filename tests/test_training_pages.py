@@ -72,3 +72,28 @@ def test_doc2vec_from_the_url_lists_similar_documents() -> None:
     assert "trained:doc2vec-" in at.success[0].value and "120 documents" in at.success[0].value
     nearest = next(d.value for d in at.dataframe if "first words" in d.value.columns)
     assert len(nearest) == 5 and 0 not in set(nearest["document"])
+
+
+def test_uploaded_edge_list_and_uploaded_text_train_from_the_page() -> None:
+    import networkx as nx
+
+    karate = nx.karate_club_graph()
+    lines = [f"{u} {v} {karate.nodes[u]['club'].replace(' ', '').replace('.', '')}" for u, v in karate.edges]
+    at = page()
+    at.query_params.update({"tr_graph": "upload", "tr_corpus": "upload", "tr_epochs": "2", "tr_min_count": "1"})
+    at.run()
+    at.file_uploader(key="tr_edges").set_value(("karate.txt", "\n".join(lines).encode(), "text/plain"))
+    at.button(key="tr_embed").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Method"] == "deepwalk" and 0.0 <= float(metrics["Link prediction ROC AUC"]) <= 1.0
+    from embedlab.backends.words import package_dir
+
+    lee = (package_dir("gensim") / "test/test_data/lee_background.cor").read_bytes()
+    at.file_uploader(key="tr_text").set_value(("lee.txt", lee, "text/plain"))
+    at.button(key="tr_train").click().run()
+    assert not at.exception and not at.error
+    assert "from 300 documents" in at.success[0].value
+    at.file_uploader(key="tr_text").set_value(("bad.txt", b"\x00\x01binary", "application/octet-stream"))
+    at.button(key="tr_train").click().run()
+    assert not at.exception and any("binary file" in e.value for e in at.error)

@@ -18,15 +18,10 @@ from embedlab.wordvec_upload import restore_saved_backends
 ROLE_COLOURS = {"a": "#6baed6", "b": "#08519c", "c": "#fdae6b", "answer": "#2ca02c", "expected": "#d62728"}
 
 
-@st.cache_resource(show_spinner=False)
-def _restored_once() -> list[str]:
-    """Saved uploaded/trained models, registered once per server process."""
-    return restore_saved_backends()
-
-
 def word_models() -> list[str]:
-    """Every word backend: built-ins, then uploaded and trained ones (saved ones included)."""
-    _restored_once()
+    """Every word backend: built-ins, then uploaded and trained ones, including those saved by
+    an earlier run or by the CLI (a directory listing per page run: cheap)."""
+    restore_saved_backends()
     return backend_names(BackendKind.WORDS)
 
 
