@@ -325,7 +325,10 @@ def make_backend(wv: object, report: TrainingReport, *, register_backend: bool =
     params = ", ".join(f"{k}={v}" for k, v in report.params.items() if k != "algorithm")
     backend.description = f"{report.algorithm} trained here on {report.documents:,} documents ({params})"  # type: ignore[attr-defined]
     if register_backend and report.name not in backend_names():  # same name = same corpus and parameters
-        register_instance(backend)
+        try:
+            register_instance(backend)
+        except ValueError:  # the same training, registered by another session a moment ago
+            pass
     if persist:
         save_word_backend(backend)
     return backend

@@ -270,7 +270,10 @@ def load_word_vectors(
     backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}")
     backend.description = f"uploaded {Path(filename).name}: {len(kv):,} words, {kv.vector_size}-d ({kind})"  # type: ignore[attr-defined]
     if register_backend and name not in backend_names():  # same content hash: already there
-        register_instance(backend)
+        try:
+            register_instance(backend)
+        except ValueError:  # the same file, registered by another session a moment ago
+            pass
     if persist:
         save_word_backend(backend)
     report = UploadReport(name, kind, len(kv), int(kv.vector_size), header_words, warnings)
