@@ -235,3 +235,15 @@ def test_mutated_files_either_load_or_fail_with_an_embedlab_error() -> None:
         except EmbedlabError:
             outcomes["refused"] += 1
     assert outcomes["loaded"] > 10 and outcomes["refused"] > 10
+
+
+def test_the_same_upload_from_many_sessions_at_once_gives_one_backend(small) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    words, vectors = small
+    data = text_w2v(words, vectors)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reports = list(pool.map(lambda _: load_word_vectors(data, "shared.txt")[1], range(8)))
+    assert len({r.name for r in reports}) == 1
+    assert backend_names().count(reports[0].name) == 1
+    assert len(list(saved_dir().glob("*.w2v"))) == 1 and not list(saved_dir().glob("*.partial"))
