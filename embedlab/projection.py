@@ -179,6 +179,7 @@ def cached_projection(vectors: np.ndarray, params: ProjectionParams, digest: str
 
 # -- numba warm-up -----------------------------------------------------------------------------
 
+WARM_UP_LARGE = 4_200
 _WARM_LOCK = threading.Lock()
 _WARM_THREAD: threading.Thread | None = None
 _WARM_DONE = threading.Event()
@@ -189,9 +190,15 @@ def _warm() -> None:
     started = time.perf_counter()
     try:
         rng = np.random.default_rng(0)
-        data = rng.normal(size=(300, 16)).astype(np.float32)
+        # Below 4,096 points umap-learn finds neighbours exactly; above, with NN-descent, which
+        # compiles separately: warm both paths, for the default metric and euclidean.
+        small = rng.normal(size=(300, 16)).astype(np.float32)
+        large = rng.normal(size=(WARM_UP_LARGE, 16)).astype(np.float32)
         for metric in ("cosine", "euclidean"):
-            umap_model(ProjectionParams(n_neighbors=10, metric=metric, seed=0)).fit_transform(data)
+            umap_model(ProjectionParams(n_neighbors=10, metric=metric, seed=0)).fit_transform(small)
+        import umap
+
+        umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, n_epochs=10).fit_transform(large)
     except Exception:  # warm-up is an optimisation: a failure shows up on the real call instead
         pass
     finally:
