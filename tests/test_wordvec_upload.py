@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import io
 import struct
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import embedlab  # noqa: F401
+from embedlab import backends
 from embedlab.analysis.analogy import solve_analogy
 from embedlab.backends import backend_names, get_word_vectors, unregister
 from embedlab.backends.base import BackendKind
@@ -18,6 +20,7 @@ from embedlab.backends.words import package_dir, word2vec_bolukbasi_file
 from embedlab.errors import BadUploadError, InputError
 from embedlab.wordvec_upload import (
     WordVectorLimits,
+    delete_saved_backend,
     load_word_vectors,
     load_word_vectors_file,
     restore_saved_backends,
@@ -72,16 +75,17 @@ def test_real_word2vec_binary_gzipped_equals_the_builtin_and_survives_restart() 
     builtin = get_word_vectors("word2vec-gn-bolukbasi")
     assert np.array_equal(backend.kv["queen"], builtin.kv["queen"])
     assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
-    # a restart: the run-time instance is gone, the saved copy is registered again lazily
+    # a restart: the run-time instance is gone and the registry has not looked at the folder yet;
+    # listing backends finds the saved copy again, registered lazily (read on first use)
     unregister(report.name)
-    assert report.name not in backend_names()
-    assert report.name in restore_saved_backends()
+    backends._SAVED_STATE["stamp"] = None
+    assert report.name in backend_names(BackendKind.WORDS)
     again = get_word_vectors(report.name)
     assert again._loaded is None and again.dim == 300 and again.vocab_size == 26_423  # read on first use only
     assert np.array_equal(again.kv["queen"], builtin.kv["queen"])
     assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
     assert restore_saved_backends() == []  # already known
-    unregister(report.name)
+    delete_saved_backend(report.name)
     assert report.name not in backend_names()
 
 
@@ -247,3 +251,20 @@ def test_the_same_upload_from_many_sessions_at_once_gives_one_backend(small) -> 
     assert len({r.name for r in reports}) == 1
     assert backend_names().count(reports[0].name) == 1
     assert len(list(saved_dir().glob("*.w2v"))) == 1 and not list(saved_dir().glob("*.partial"))
+
+
+def test_every_page_and_command_sees_models_saved_by_another_process(tmp_path: Path) -> None:
+    """A model saved under EMBEDLAB_HOME (by the CLI, or before a restart) is listed by the
+    registry itself, so Similarity and Bias see it too, not only the Words pages."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "tiny.txt"
+    source.write_text("3 4\nalpha 1 0 0 0\nbeta 0 1 0 0\ngamma 0 0 1 0\n")
+    done = subprocess.run([sys.executable, "-m", "embedlab", "load-vectors", str(source), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    saved = json.loads(done.stdout)["name"]
+    from embedlab.backends import BackendKind, backend_names, model_status
+
+    assert saved in backend_names(BackendKind.WORDS)
+    assert any(row.name == saved for row in model_status())

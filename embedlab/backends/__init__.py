@@ -48,6 +48,7 @@ __all__ = [
     "WordVectors",
     "backend_kind",
     "backend_names",
+    "discover_saved_backends",
     "get_backend",
     "get_text_encoder",
     "get_word_vectors",
@@ -66,6 +67,8 @@ def _cpu() -> str:
 
 
 _SPECS: dict[str, BackendSpec] = {}
+_SAVED_STATE: dict[str, object] = {"stamp": None, "busy": False}
+_SAVED_LOCK = threading.RLock()  # restore_saved_backends re-enters through backend_names()
 _INSTANCES: dict[str, Backend] = {}
 _LOADED: dict[str, Backend] = {}
 _LOAD_LOCKS: dict[str, threading.Lock] = {}
@@ -93,8 +96,35 @@ def unregister(name: str) -> None:
         _INSTANCES.pop(name, None)
 
 
+def discover_saved_backends() -> None:
+    """Register word models saved under ``EMBEDLAB_HOME/wordvectors`` (uploaded or trained by
+    this or another process, before or since start-up). Cheap: it reads the folder only when
+    its modification time changed."""
+    from embedlab.config import embedlab_home
+
+    folder = embedlab_home() / "wordvectors"
+    try:
+        stamp = f"{folder}:{folder.stat().st_mtime_ns}"
+    except OSError:
+        return
+    if _SAVED_STATE["stamp"] == stamp:
+        return
+    with _SAVED_LOCK:
+        if _SAVED_STATE["busy"] or _SAVED_STATE["stamp"] == stamp:
+            return  # re-entered from restore_saved_backends, or done by another thread
+        _SAVED_STATE["busy"] = True
+        try:
+            from embedlab.wordvec_upload import restore_saved_backends
+
+            restore_saved_backends()
+            _SAVED_STATE["stamp"] = stamp
+        finally:
+            _SAVED_STATE["busy"] = False
+
+
 def backend_names(kind: BackendKind | None = None) -> list[str]:
     """Names of every registered backend, optionally of one kind, built-ins first."""
+    discover_saved_backends()
     names = [s.name for s in _SPECS.values() if kind is None or s.kind == kind]
     names += [b.name for b in _INSTANCES.values() if kind is None or b.kind == kind]
     return names
@@ -102,6 +132,8 @@ def backend_names(kind: BackendKind | None = None) -> list[str]:
 
 def backend_kind(name: str) -> BackendKind:
     """The kind of a backend, without loading it."""
+    if name not in _INSTANCES and name not in _SPECS:
+        discover_saved_backends()
     if name in _INSTANCES:
         return _INSTANCES[name].kind
     if name in _SPECS:
@@ -113,6 +145,8 @@ def backend_kind(name: str) -> BackendKind:
 
 def get_backend(name: str) -> Backend:
     """The loaded backend ``name``; loads it once per process, safely across threads."""
+    if name not in _INSTANCES and name not in _SPECS:
+        discover_saved_backends()
     if name in _INSTANCES:
         return _INSTANCES[name]
     if name in _LOADED:
@@ -176,6 +210,7 @@ class BackendStatus:
 
 def model_status() -> list[BackendStatus]:
     """Status of every backend without loading any (cheap: for the home page and the CLI)."""
+    discover_saved_backends()
     rows = []
     for spec in _SPECS.values():
         reason = spec.check()

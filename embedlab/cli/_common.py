@@ -35,11 +35,11 @@ def emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> 
 
 
 @contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(description: str, enabled: bool = True, unit: str = "row") -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on stderr as a ``progress(done, total)`` callback (quiet when disabled)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, desc=description, unit="row", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    bar = tqdm(total=0, desc=description, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
     def update(done: int, total: int) -> None:
         if bar.total != total:

@@ -76,7 +76,7 @@ def cmd_weat(args: argparse.Namespace) -> int:
         tests = list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
     results = []
     quiet = getattr(args, "json", False) or not sys.stderr.isatty()
-    with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet) as progress:
+    with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet, unit="test") as progress:
         for done, test in enumerate(tests, start=1):
             if kind == BackendKind.WORDS:
                 results.append(weat(args.model, test, n_permutations=args.permutations, seed=args.seed))

@@ -18,10 +18,6 @@ SIMILARITY_CHOICES = ["ws353", "simlex999", "men", "rw", "mturk771", "rg", "all"
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the word-vector sub-commands."""
-    from embedlab.wordvec_upload import restore_saved_backends
-
-    restore_saved_backends()
-
     analogy = commands.add_parser("analogy", help="solve A : B :: C : ? with a word model")
     analogy.add_argument("model", help="word model name (see `embedlab models`)")
     analogy.add_argument("a")
@@ -106,7 +102,7 @@ def cmd_analogy(args: argparse.Namespace) -> int:
 def cmd_eval_analogies(args: argparse.Namespace) -> int:
     from embedlab.analysis.evaluation import evaluate_analogies
 
-    with progress_bar("analogies", enabled=not args.json) as progress:
+    with progress_bar("analogies", enabled=not args.json, unit="question") as progress:
         result = evaluate_analogies(args.model, args.dataset, restrict_vocab=args.restrict_vocab,
                                     method=args.method, progress=progress)
 
@@ -160,7 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         params = dict(walks_per_node=args.walks, walk_length=args.walk_length, p=args.p, q=args.q,
                       vector_size=args.dim or 32, window=args.window, epochs=args.epochs, negative=args.negative,
                       seed=args.seed, workers=args.workers)
-        with progress_bar("epochs", enabled=not args.json) as progress:
+        with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
             result = training.embed_graph(graph, held_out=args.held_out, progress=progress, **params)
         result.wv.save_word2vec_format(str(out), binary=binary)
         document = {"algorithm": result.method, "graph": source, "nodes": len(result.nodes),
@@ -191,7 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         min_count=args.min_count, epochs=args.epochs, negative=args.negative, min_n=args.min_n, max_n=args.max_n,
         seed=args.seed, workers=args.workers,
     )
-    with progress_bar("epochs", enabled=not args.json) as progress:
+    with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
         trainer.fit(documents, progress=progress)
     backend = trainer.to_backend()
     trainer.wv_.save_word2vec_format(str(out), binary=binary)

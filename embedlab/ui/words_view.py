@@ -13,15 +13,13 @@ from embedlab.analysis.evaluation import AnalogyEvaluation, SimilarityEvaluation
 from embedlab.backends import BackendKind, backend_names
 from embedlab.errors import InputError
 from embedlab.training import NodeEmbeddingResult
-from embedlab.wordvec_upload import restore_saved_backends
 
 ROLE_COLOURS = {"a": "#6baed6", "b": "#08519c", "c": "#fdae6b", "answer": "#2ca02c", "expected": "#d62728"}
 
 
 def word_models() -> list[str]:
     """Every word backend: built-ins, then uploaded and trained ones, including those saved by
-    an earlier run or by the CLI (a directory listing per page run: cheap)."""
-    restore_saved_backends()
+    an earlier run or by the CLI (the registry discovers them)."""
     return backend_names(BackendKind.WORDS)
 
 
