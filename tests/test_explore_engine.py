@@ -164,7 +164,7 @@ def test_neighbor_overlap_is_full_when_the_map_is_the_space_and_low_when_random(
         neighbor_overlap(vectors, vectors[:, :2], len(vectors))
 
 
-def test_trustworthiness_matches_scikit_learn_and_samples_big_maps() -> None:
+def test_trustworthiness_matches_scikit_learn_and_samples_big_maps(embedlab_home: Path) -> None:
     from sklearn.manifold import trustworthiness
 
     vectors, _ = blobs()
@@ -173,6 +173,8 @@ def test_trustworthiness_matches_scikit_learn_and_samples_big_maps() -> None:
     assert not trust.sampled and trust.score == pytest.approx(trustworthiness(vectors, coords, n_neighbors=10, metric="cosine"))
     sampled = map_trustworthiness(vectors, coords, k=10, sample=100, seed=3)
     assert sampled.sampled and sampled.points == 100 and 0.5 < sampled.score <= 1.0
+    assert map_trustworthiness(vectors, coords, k=10, sample=100, seed=3) == sampled  # from the disk cache
+    assert list((embedlab_home / "cache" / "trust").glob("*.json"))
 
 
 # -- export --------------------------------------------------------------------------------------

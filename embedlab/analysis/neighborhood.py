@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedlab import diskcache
 from embedlab.backends.base import l2_normalise
 from embedlab.errors import InputError
 
@@ -74,11 +75,29 @@ class Trust:
     seed: int
 
 
-def map_trustworthiness(vectors: np.ndarray, coords: np.ndarray, k: int = 10, sample: int = TRUST_SAMPLE, seed: int = 42) -> Trust:
-    """scikit-learn trustworthiness (cosine in the original space), sampled for large maps."""
+def map_trustworthiness(
+    vectors: np.ndarray, coords: np.ndarray, k: int = 10, sample: int = TRUST_SAMPLE, seed: int = 42, *, digest: str | None = None
+) -> Trust:
+    """scikit-learn trustworthiness (cosine in the original space), sampled for large maps.
+
+    Cached on disk by the vectors (or their ``digest``), the map and the settings, so reopening
+    a map shows its figure without recomputing it.
+    """
+    _check(vectors, coords)
+    key = diskcache.make_key("trust", digest or diskcache.array_digest(np.asarray(vectors)), diskcache.array_digest(np.asarray(coords)), k, sample, seed)
+    hit = diskcache.load("trust", key)
+    if hit is not None:
+        meta = hit[1]
+        return Trust(float(meta["score"]), int(meta["k"]), int(meta["points"]), bool(meta["sampled"]), int(meta["seed"]))
+    trust = _trustworthiness(vectors, coords, k, sample, seed)
+    diskcache.save("trust", key, {}, {"score": trust.score, "k": trust.k, "points": trust.points, "sampled": trust.sampled, "seed": trust.seed})
+    return trust
+
+
+def _trustworthiness(vectors: np.ndarray, coords: np.ndarray, k: int, sample: int, seed: int) -> Trust:
+    """The computation behind ``map_trustworthiness``."""
     from sklearn.manifold import trustworthiness
 
-    _check(vectors, coords)
     n = len(vectors)
     if n < 4:
         raise InputError("Trustworthiness needs at least 4 points.")

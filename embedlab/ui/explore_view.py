@@ -77,7 +77,7 @@ def clusters_for(corpus: Corpus, params: ClusterParams) -> ClusterResult:
 
 @st.cache_resource(max_entries=8, show_spinner="Measuring trustworthiness…")
 def _cached_trust(digest: str, projection_key: str, _vectors: np.ndarray, _coords: np.ndarray) -> Trust:
-    return map_trustworthiness(_vectors, _coords)
+    return map_trustworthiness(_vectors, _coords, digest=digest)
 
 
 def trust_for(corpus: Corpus, projection: Projection) -> Trust:
