@@ -22,6 +22,7 @@ from embedlab import config, diskcache
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
+MAX_COLOUR_GROUPS = 60  # text values a legend can still hold; more only for numbers (a scale)
 
 
 @dataclass
@@ -48,15 +49,29 @@ class Corpus:
         return values.tolist() if values.nunique() > 1 else None
 
     def colour_columns(self) -> list[str]:
-        """Metadata columns worth colouring by (few distinct values), label first."""
+        """Metadata columns worth colouring by, label first: text columns with 2 to
+        ``MAX_COLOUR_GROUPS`` values, and numeric columns with at least 2 values (a scale)."""
+        numeric = set(self.numeric_columns())
         columns = []
         for column in self.metadata.columns:
             if column in HIDDEN_COLUMNS:
                 continue
             distinct = self.metadata[column].nunique()
-            if 1 < distinct <= 60:
+            if 1 < distinct <= MAX_COLOUR_GROUPS or column in numeric:
                 columns.append(str(column))
         return sorted(columns, key=lambda c: (c != "label", c))
+
+    def numeric_columns(self) -> list[str]:
+        """Metadata columns whose every value is a number (coloured on a continuous scale when
+        they have more values than a legend can hold); ids and positions are left out."""
+        columns = []
+        for column in self.metadata.columns:
+            if column in HIDDEN_COLUMNS or column in ("doc", "label"):
+                continue
+            values = pd.to_numeric(self.metadata[column], errors="coerce")
+            if len(values) and values.notna().all() and values.nunique() > 1:
+                columns.append(str(column))
+        return columns
 
 
 def _snapshot_key(info: CollectionInfo) -> str:
@@ -86,6 +101,7 @@ def _read_snapshot(info: CollectionInfo) -> Corpus | None:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         return None
+    diskcache.touch(vectors_path, table_path, meta_path)
     metadata = table.drop(columns=["__id", "__text"])
     return Corpus(info, table["__id"].tolist(), table["__text"].tolist(), metadata.reset_index(drop=True), vectors, meta["digest"], True)
 
@@ -109,6 +125,7 @@ def _write_snapshot(corpus: Corpus) -> None:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+    diskcache.prune()
 
 
 def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bool = True) -> Corpus:
@@ -166,12 +183,35 @@ def remember_view(collection: str, view: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def forget_view(collection: str) -> None:
-    """Drop the remembered view of a deleted collection."""
+def forget_collection(collection: str) -> None:
+    """Drop what was kept on disk for a deleted collection: its last view and its snapshots.
+    (Maps and clusters are keyed by the vectors, not the name, and stay until pruned.)"""
     path = _views_path()
     try:
         views = json.loads(path.read_text())
     except (OSError, ValueError):
-        return
-    if views.pop(collection, None) is not None:
+        views = None
+    if views is not None and views.pop(collection, None) is not None:
         path.write_text(json.dumps(views))
+    folder = diskcache.cache_dir("corpus")
+    for meta_path in folder.glob("*.json"):
+        try:
+            owner = json.loads(meta_path.read_text()).get("collection")
+        except (OSError, ValueError):
+            continue
+        if owner == collection:
+            for suffix in (".npy", ".parquet", ".json"):
+                meta_path.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def rows_containing(texts: list[str], needle: str, limit: int) -> list[int]:
+    """Indices of the first ``limit`` texts that contain ``needle`` (case-insensitive; all rows
+    when it is blank), so any row of a big corpus can be found and picked."""
+    needle = needle.strip().casefold()
+    found: list[int] = []
+    for index, text in enumerate(texts):
+        if not needle or needle in text.casefold():
+            found.append(index)
+            if len(found) >= limit:
+                break
+    return found

@@ -21,6 +21,63 @@ import numpy as np
 from embedlab import config
 
 CACHE_VERSION = "1"
+DEFAULT_CACHE_MB = 4096
+
+
+def cache_limit_bytes() -> int:
+    """Size cap of the whole cache (``EMBEDLAB_CACHE_MB``, default 4 GiB)."""
+    try:
+        megabytes = int(os.environ.get("EMBEDLAB_CACHE_MB", DEFAULT_CACHE_MB))
+    except ValueError:
+        megabytes = DEFAULT_CACHE_MB
+    return max(megabytes, 1) * 1024 * 1024
+
+
+def prune(limit_bytes: int | None = None) -> int:
+    """Delete the least recently used entries until the cache is under its cap; returns the
+    bytes freed. An entry is every file of one key (``KEY.npz`` + ``KEY.json``, ...)."""
+    limit = cache_limit_bytes() if limit_bytes is None else limit_bytes
+    root = config.embedlab_home() / "cache"
+    entries: dict[Path, list[Path]] = {}
+    for path in root.glob("*/*"):
+        if path.is_file() and path.suffix != ".tmp" and not path.name.startswith("tmp"):  # not writes in flight
+            entries.setdefault(path.with_suffix(""), []).append(path)
+    sizes = {stem: sum(_size(f) for f in files) for stem, files in entries.items()}
+    total = sum(sizes.values())
+    if total <= limit:
+        return 0
+    freed = 0
+    by_age = sorted(entries, key=lambda stem: max(_mtime(f) for f in entries[stem]))
+    for stem in by_age[:-1]:  # never the newest entry: it was just written
+        if total - freed <= limit:
+            break
+        for file in entries[stem]:
+            file.unlink(missing_ok=True)
+        freed += sizes[stem]
+    return freed
+
+
+def touch(*paths: Path) -> None:
+    """Mark entries as just used (the cache is pruned least recently used first)."""
+    for path in paths:
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def cache_dir(kind: str) -> Path:
@@ -57,6 +114,7 @@ def load(kind: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | 
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError, KeyError):
         return None  # a damaged entry is recomputed
+    touch(arrays_path, meta_path)
     return arrays, meta
 
 
@@ -72,3 +130,4 @@ def save(kind: str, key: str, arrays: Mapping[str, np.ndarray], meta: Mapping[st
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+    prune()

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from embedlab.backends.words import package_dir
-from embedlab.errors import BadUploadError, InputError
+from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
 
 if TYPE_CHECKING:
     from embedlab.store import Store
@@ -144,9 +144,15 @@ def _read_delimited(text: str, filename: str, sep: str) -> pd.DataFrame:
         raise BadUploadError(f"{filename!r} could not be parsed{place}: {message.strip()}") from None
 
 
+def _physical_lines(text: str) -> list[str]:
+    """Lines split on ``\n`` (and ``\r\n``) only. ``str.splitlines`` also breaks on U+2028,
+    U+2029 and U+0085, which JSON and ordinary text may hold inside one line."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
 def _read_jsonl(text: str, filename: str, limits: UploadLimits) -> pd.DataFrame:
     rows: list[dict[str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_physical_lines(text), start=1):
         if len(line.encode("utf-8")) > limits.max_jsonl_line_bytes:
             raise BadUploadError(
                 f"{filename!r}, line {number} is {len(line.encode('utf-8')):,} bytes; the limit is {limits.max_jsonl_line_bytes:,} per line."
@@ -168,8 +174,22 @@ def _read_jsonl(text: str, filename: str, limits: UploadLimits) -> pd.DataFrame:
 
 
 def _read_lines(text: str) -> pd.DataFrame:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in _physical_lines(text) if line.strip()]
     return pd.DataFrame({"text": lines}, dtype=str)
+
+
+def _check_column_names(columns: list[str], filename: str) -> None:
+    """Refuse headers that name two columns alike, as they are or once turned into metadata keys
+    (pandas would hand back two columns for one name; one key would overwrite the other)."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        key = metadata_key(column)
+        if key in seen:
+            raise BadUploadError(
+                f"{filename!r} has two columns that read the same, {seen[key]!r} and {column!r}"
+                f" (both are stored as {key!r}): rename one of them."
+            )
+        seen[key] = column
 
 
 def parse_upload(data: bytes, filename: str, limits: UploadLimits = UPLOAD_LIMITS) -> Table:
@@ -189,6 +209,7 @@ def parse_upload(data: bytes, filename: str, limits: UploadLimits = UPLOAD_LIMIT
     else:
         frame = _read_lines(text)
     frame.columns = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(frame.columns)]
+    _check_column_names(frame.columns.tolist(), filename)
     if frame.empty:
         raise BadUploadError(f"{filename!r} has a header but no data rows.")
     if len(frame) > limits.max_rows:
@@ -459,6 +480,32 @@ def check_dataset_name(name: str) -> str:
     return cleaned
 
 
+INGEST_SETTINGS = ("text_column", "label_column", "columns", "chunk_size", "overlap")
+
+
+def _refuse_other_settings(store: Store, dataset: str, model: str, settings: dict[str, Any]) -> None:
+    """Adding rows to a collection is fine; adding the same texts chunked or labelled another
+    way is not: their ids differ, so they would sit beside the old rows as near-duplicates."""
+    from embedlab.store import collection_name
+
+    name = collection_name(dataset, model)
+    try:
+        stored = store.info(name).extra
+    except CollectionNotFoundError:
+        return
+    differ = [
+        f"{key} {stored[key]!r} (now {settings[key]!r})"
+        for key in INGEST_SETTINGS
+        if key in stored and str(stored[key]) != str(settings[key])
+    ]
+    if differ:
+        raise InputError(
+            f"Collection {dataset!r} ({model}) was stored with other settings: {'; '.join(differ)}."
+            " Its rows and these would sit side by side as duplicates. Use another collection name,"
+            " or delete the collection first."
+        )
+
+
 def ingest_records(
     dataset: str,
     model: str,
@@ -492,6 +539,7 @@ def ingest_records(
         "chunk_size": int(chunk_size),
         "overlap": int(overlap),
     }
+    _refuse_other_settings(store, dataset, encoder.name, extra)
     # Encode in order of length: each batch then pads to similar lengths, as sentence-transformers
     # does when it gets the whole list at once. The corpus is put back in file order on loading.
     order = sorted(range(len(records.texts)), key=lambda i: len(records.texts[i]))

@@ -64,6 +64,8 @@ class ProjectionParams:
                     f"t-SNE is limited to {TSNE_MAX_POINTS:,} points here (this collection has {n_points:,});"
                     " use UMAP, which maps every point in a fraction of the time."
                 )
+            if self.metric not in UMAP_METRICS:
+                raise InputError(f"Unknown t-SNE metric {self.metric!r}; use one of {', '.join(UMAP_METRICS)}.")
             if self.perplexity <= 0:
                 raise InputError(f"perplexity must be positive, got {self.perplexity}.")
             return replace(self, perplexity=min(self.perplexity, (n_points - 1) / 3.0))

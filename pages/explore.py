@@ -7,10 +7,10 @@ import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN 
 import streamlit as st
 
 from embedlab.analysis.clustering import ClusterParams
-from embedlab.analysis.neighborhood import neighbor_overlap
-from embedlab.analysis.search import search_collection
+from embedlab.analysis.neighborhood import TRUST_MIN_POINTS, neighbor_overlap
+from embedlab.analysis.search import search_vectors
 from embedlab.backends import BackendKind, backend_names
-from embedlab.corpus import forget_view, last_view, remember_view
+from embedlab.corpus import forget_collection, last_view, remember_view, rows_containing
 from embedlab.export import csv_bytes, export_frame, parquet_bytes, projector_zip
 from embedlab.ingest import (
     DATASETS,
@@ -26,6 +26,7 @@ from embedlab.ui import url_state
 from embedlab.ui.explore_view import (
     cached_upload,
     clusters_for,
+    colouring,
     corpus_for,
     hover_texts,
     map_figure,
@@ -35,12 +36,14 @@ from embedlab.ui.explore_view import (
     start_umap_warm_up,
     trust_for,
 )
-from embedlab.ui.feedback import progress_reporter, user_errors
+from embedlab.ui.feedback import plain, progress_reporter, user_errors
 from embedlab.ui.resources import cached_store
 
 DEMO_DATASET, DEMO_PER_OUTLET, DEMO_COLLECTION = "news", 35, "news-demo"
-MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_seed",
-            "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
+ROW_TABLE_LIMIT = 500
+MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_perplexity",
+            "explore_seed", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
+STAY = "Stay on this page until it finishes: a click elsewhere stops it (ingesting the same data again resumes where it stopped)."
 EXPLANATION = """
 **What the map shows.** Every point is one text (or one chunk of a long text). UMAP, t-SNE and
 PCA squeeze the model's 384 or 512 dimensions into 2 or 3 so you can look at them: texts the
@@ -83,7 +86,7 @@ def apply_view(collection: str) -> None:
     mapping = {
         "explore_method": projection.get("method"), "explore_dims": projection.get("dims"),
         "explore_neighbors": projection.get("n_neighbors"), "explore_min_dist": projection.get("min_dist"),
-        "explore_metric": projection.get("metric"), "explore_seed": projection.get("seed"),
+        "explore_metric": projection.get("metric"), "explore_perplexity": projection.get("perplexity"), "explore_seed": projection.get("seed"),
         "explore_cluster_method": clustering.get("method"), "explore_k": clustering.get("k"),
         "explore_min_cluster_size": clustering.get("min_cluster_size"), "explore_colour": view.get("colour"),
     }
@@ -106,7 +109,7 @@ def delete_collection(name: str) -> None:
     """Delete after confirmation (a callback, so the confirmation box can be reset)."""
     with user_errors():
         store.delete(name)
-        forget_view(name)
+        forget_collection(name)
         st.session_state["_explore_deleted"] = f"Deleted {name}."
     st.session_state["explore_confirm_delete"] = False
 
@@ -117,7 +120,7 @@ url_state.restore(
     "explore",
     defaults={
         "explore_collection": names[0] if names else "", "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15,
-        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_seed": 42, "explore_cluster_method": "kmeans",
+        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_perplexity": 30.0, "explore_seed": 42, "explore_cluster_method": "kmeans",
         "explore_k": 8, "explore_min_cluster_size": 15, "explore_colour": "label", "explore_query": "", "explore_topk": 10,
     },
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
@@ -144,18 +147,21 @@ if st.session_state.pop("_explore_demo_pending", False):
 with st.expander("➕ Add data: a built-in dataset or your own file", expanded=not names):
     source_tab, upload_tab = st.tabs(["Built-in dataset", "Upload a file"])
     with source_tab:
-        dataset = st.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].line(), key="explore_dataset")
+        st.session_state.setdefault("explore_dataset_name", st.session_state.get("explore_dataset", next(iter(DATASETS))))
+        dataset = st.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].line(), key="explore_dataset",
+                               on_change=lambda: st.session_state.update(explore_dataset_name=st.session_state["explore_dataset"]))
         left, middle, right = st.columns(3)
         limit = left.number_input("First N documents (0 = all)", min_value=0, max_value=DATASETS[dataset].size, value=0, step=100,
                                   key="explore_dataset_limit")
         dataset_model = middle.selectbox("Text model", text_models, key="explore_dataset_model")
-        dataset_name = right.text_input("Collection name", value=dataset, key="explore_dataset_name")
+        dataset_name = right.text_input("Collection name", key="explore_dataset_name")
         d1, d2 = st.columns(2)
         dataset_chunk = d1.number_input("Chunk size (words, 0 = no chunking)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_dataset_chunk")
         dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
         if st.button("Encode and store", key="explore_dataset_go", type="primary"):
             with user_errors():
                 records = dataset_records(dataset, int(limit) or None, int(dataset_chunk), int(dataset_overlap))
+                st.caption(STAY)
                 report = ingest_records(dataset_name, dataset_model, records, source=f"dataset:{dataset}", chunk_size=int(dataset_chunk),
                                         overlap=int(dataset_overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
                 st.session_state["_explore_select"] = report.collection
@@ -167,6 +173,9 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         if upload is not None:
             with user_errors():
                 table = cached_upload(upload.getvalue(), upload.name)
+                if st.session_state.get("_explore_upload_for") != upload.file_id:  # a new file: name its collection after it
+                    st.session_state["_explore_upload_for"] = upload.file_id
+                    st.session_state["explore_upload_name"] = table.name
                 st.caption(f"Preview: first rows of {len(table.frame):,} ({table.format}).")
                 st.dataframe(table.frame.head(8), hide_index=True, key="explore_preview")
                 columns = table.columns
@@ -179,10 +188,11 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 chunk = u4.number_input("Chunk size (words, 0 = off)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_chunk")
                 overlap = u5.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_overlap")
                 upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
-                upload_name = u7.text_input("Collection name", value=table.name, key="explore_upload_name")
+                upload_name = u7.text_input("Collection name", key="explore_upload_name")
                 if st.button("Encode and store", key="explore_upload_go", type="primary"):
                     records = build_records(table, text_column, None if label_column == "(none)" else label_column, extra_columns,
                                             chunk_size=int(chunk), overlap=int(overlap))
+                    st.caption(STAY)
                     report = ingest_records(upload_name, upload_model, records, source=f"upload:{upload.name}", chunk_size=int(chunk),
                                             overlap=int(overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
                     st.session_state["_explore_select"] = report.collection
@@ -218,13 +228,14 @@ if not info.complete:
 # -- map and cluster settings ------------------------------------------------------------------
 with st.form("explore_settings"):
     st.markdown("**Map and clusters**")
-    c1, c2, c3, c4, c5, c6 = st.columns(6)
+    c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
     method = c1.selectbox("Projection", list(METHODS), key="explore_method", help=f"t-SNE up to {TSNE_MAX_POINTS:,} points")
     dims = c2.selectbox("Dimensions", [2, 3], key="explore_dims")
     n_neighbors = c3.number_input("UMAP n_neighbors", 2, 200, key="explore_neighbors")
     min_dist = c4.number_input("UMAP min_dist", 0.0, 1.0, step=0.05, key="explore_min_dist")
     metric = c5.selectbox("Metric", list(UMAP_METRICS), key="explore_metric")
-    seed = c6.number_input("Seed", 0, 2**31 - 1, key="explore_seed")
+    perplexity = c6.number_input("t-SNE perplexity", 2.0, 100.0, step=5.0, key="explore_perplexity")
+    seed = c7.number_input("Seed", 0, 2**31 - 1, key="explore_seed")
     k1, k2, k3, _ = st.columns([1, 1, 1, 3])
     cluster_method = k1.selectbox("Clustering", ["kmeans", "hdbscan"], key="explore_cluster_method")
     k = k2.number_input("k (k-means)", 2, 200, key="explore_k")
@@ -236,8 +247,11 @@ with user_errors():
     if len(corpus) < 3:
         st.warning("This collection has fewer than 3 rows: nothing to map.")
         st.stop()
-    params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, seed=int(seed))
-    cparams = ClusterParams(cluster_method, int(k), int(min_cluster_size), int(seed))
+    params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, float(perplexity), seed=int(seed))
+    asked = ClusterParams(cluster_method, int(k), int(min_cluster_size), int(seed))
+    cparams = asked.fitted(len(corpus))
+    if cparams != asked:
+        st.caption(f"{len(corpus):,} points: clustering with k = {cparams.k}, min_cluster_size = {cparams.min_cluster_size}.")
     with st.status(f"Mapping {len(corpus):,} points with {method.upper()} (numba warm-up: {warm_up_status()})…", expanded=False) as status:
         projection = projection_for(corpus, params)
         status.update(label=f"Clustering {len(corpus):,} points with {cluster_method}…")
@@ -255,22 +269,21 @@ with user_errors():
     query = s2.text_input("Semantic search: highlight the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
     top_k = s3.number_input("top-k", 1, 100, key="explore_topk")
 
-    hits: list[tuple[int, float]] = []
-    if query.strip():
-        position = {row_id: i for i, row_id in enumerate(corpus.ids)}
-        found = search_collection(collection, query, int(top_k), store=store)
-        hits = [(position[h.id], h.score) for h in found.hits if h.id in position]
+    hits = search_vectors(corpus.vectors, info.backend, query, int(top_k)) if query.strip() else []
 
-    colour = None if colour_by == "none" else (clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].astype(str).tolist())
+    colour = None if colour_by == "none" else (clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].tolist())
+    numeric = colour_by in corpus.numeric_columns()
     picked = st.session_state.get("_explore_picked")
     figure = map_figure(projection.coords, colour, colour_by, hover_texts(corpus, clusters.labels), [h[0] for h in hits],
                         picked if isinstance(picked, int) and picked < len(corpus) else None,
-                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · seed {projection.params.seed}")
+                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · seed {projection.params.seed}", numeric=numeric)
     event = st.plotly_chart(figure, key="explore_map", on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
+    if note := colouring(colour, numeric)[0].note(colour_by):
+        st.caption(note)
     if dims == 3:
         st.caption("Box and lasso selection work on the 2-D map; in 3-D, pick a point from the table below.")
 
-    trust = trust_for(corpus, projection)
+    trust = trust_for(corpus, projection) if len(corpus) >= TRUST_MIN_POINTS else None
     m = st.columns(6)
     m[0].metric("Points", f"{len(corpus):,}")
     m[1].metric("Clusters", f"{len(clusters.clusters)}" + (f" + {clusters.noise:,} noise" if clusters.noise else ""))
@@ -278,14 +291,17 @@ with user_errors():
                 help="cosine, on the full vectors" + (f"; seeded sample of {clusters.silhouette_sample:,}" if clusters.silhouette_sample else ""))
     m[3].metric("ARI vs labels", "n/a" if clusters.ari is None else f"{clusters.ari:.3f}", help="adjusted Rand index of clusters against the label column")
     m[4].metric("NMI vs labels", "n/a" if clusters.nmi is None else f"{clusters.nmi:.3f}", help="normalised mutual information against the labels")
-    m[5].metric("Trustworthiness", f"{trust.score:.3f}",
-                help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
+    if trust is None:
+        m[5].metric("Trustworthiness", "n/a", help=f"needs at least {TRUST_MIN_POINTS} points")
+    else:
+        m[5].metric("Trustworthiness", f"{trust.score:.3f}",
+                    help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
 
     rows_view = corpus.metadata.copy()
     rows_view.insert(0, "text", [shorten(t, 160) for t in corpus.texts])
     rows_view["cluster"] = clusters.labels
     if hits:
-        st.markdown(f"**Top {len(hits)} for “{shorten(query, 60)}”** (black stars on the map)")
+        st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
         hit_rows = rows_view.iloc[[h[0] for h in hits]].copy()
         hit_rows.insert(0, "score", [round(h[1], 4) for h in hits])
         st.dataframe(hit_rows, hide_index=True, key="explore_hits")
@@ -295,8 +311,11 @@ with user_errors():
         st.markdown(f"**{len(chosen):,} selected on the map**")
         table_rows = chosen
     else:
-        table_rows = [h[0] for h in hits] or list(range(min(len(corpus), 500)))
         st.markdown("**Rows** (select points on the map with a click, box or lasso; pick a row here to see its neighbours)")
+        needle = st.text_input("Find rows whose text contains", key="explore_row_filter", placeholder="a word or phrase")
+        table_rows = [h[0] for h in hits] if hits and not needle else rows_containing(corpus.texts, needle, ROW_TABLE_LIMIT)
+        if len(table_rows) == ROW_TABLE_LIMIT:
+            st.caption(f"The first {ROW_TABLE_LIMIT:,} matching rows; narrow the filter to reach others.")
     table = rows_view.iloc[table_rows]
     picked_event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="explore_rows")
     picked_rows = picked_event.selection.rows if picked_event is not None else []
@@ -304,7 +323,7 @@ with user_errors():
     st.session_state["_explore_picked"] = point
     if point is not None:
         overlap = neighbor_overlap(corpus.vectors, projection.coords, point, k=10)
-        st.markdown(f"**Neighbours of** “{shorten(corpus.texts[point], 120)}”: {len(overlap.shared)} of {overlap.k} shared"
+        st.markdown(f"**Neighbours of** “{plain(shorten(corpus.texts[point], 120))}”: {len(overlap.shared)} of {overlap.k} shared"
                     f" between the original space and the map (overlap {overlap.overlap:.0%}).")
         n1, n2 = st.columns(2)
         shared = set(overlap.shared)

@@ -156,3 +156,67 @@ def test_guided_demo_maps_news_by_outlet_with_kmeans() -> None:
     assert metrics["Points"] == "315" and metrics["Clusters"] == "9"
     assert 0.05 < float(metrics["ARI vs labels"]) < 0.6  # clusters follow topics, partly outlets
     assert at.query_params["explore_k"] == "9" and at.selectbox(key="explore_colour").value == "label"
+
+
+def test_upload_preview_names_the_collection_after_each_file_and_refuses_bad_ones(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca"})
+    csv = b"body,topic\nthe cat sat on the mat,pets\nthe dog ran in the park,pets\nstocks fell sharply today,money\n"
+    at.file_uploader(key="explore_upload").upload("animals.csv", csv, "text/csv").run()
+    assert not at.exception and not at.error
+    preview = next(df.value for df in at.dataframe if "topic" in df.value.columns)
+    assert list(preview.columns) == ["body", "topic"] and len(preview) == 3  # shown before anything is encoded
+    assert "animals" not in [i.dataset for i in open_store().collections()]
+    assert at.text_input(key="explore_upload_name").value == "animals"
+    assert at.selectbox(key="explore_text_column").value == "body"
+    at.selectbox(key="explore_label_column").set_value("topic")
+    at.selectbox(key="explore_upload_model").set_value("hashing-test")
+    at.button(key="explore_upload_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert open_store().info("animals").count == 3
+    assert any("Stored 3 rows from 3 documents" in s.value for s in at.success)
+
+    at.file_uploader(key="explore_upload").set_value(("broken.jsonl", b'{"text": "ok"}\n{"text": nope}\n', "application/json")).run()
+    assert not at.exception
+    assert any("line 2 is not valid JSON" in e.value for e in at.error)
+    assert open_store().info(name).count == 61 and open_store().info("animals").count == 3  # nothing stored is lost
+
+    at.file_uploader(key="explore_upload").set_value(("second batch.txt", b"one line\nanother line\n", "text/plain")).run()
+    assert at.text_input(key="explore_upload_name").value == "second batch"
+
+
+def test_dataset_collection_name_follows_the_dataset(hashing_encoder: HashingEncoder) -> None:
+    make_collection()
+    at = run_page({"explore_method": "pca"})
+    assert at.text_input(key="explore_dataset_name").value == at.selectbox(key="explore_dataset").value
+    at.selectbox(key="explore_dataset").set_value("lee").run()
+    assert at.text_input(key="explore_dataset_name").value == "lee"
+    at.text_input(key="explore_dataset_name").set_value("my lee").run()
+    assert at.text_input(key="explore_dataset_name").value == "my lee"  # a typed name is kept
+
+
+def test_many_clusters_and_numeric_columns_are_still_coloured(hashing_encoder: HashingEncoder) -> None:
+    lines = ["text,label,score"] + [f"item {i} words {i % 7} more {i % 11},{'ab'[i % 2]},{i * 1.5}" for i in range(150)]
+    table = parse_upload("\n".join(lines).encode(), "scored.csv")
+    name = ingest_records("scored", "hashing-test", build_records(table, "text", "label", ["score"])).collection
+    close_all_stores()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "70", "explore_colour": "cluster"})
+    traces = [t for t in chart_spec(at)["data"] if t["name"] not in ("search hits", "picked point")]
+    assert len(traces) == 1 and traces[0]["showlegend"] is False
+    assert len(set(traces[0]["marker"]["color"])) > 40  # one colour per cluster, not one for all
+    assert any("70 values of cluster" in c.value for c in at.caption)
+    at.selectbox(key="explore_colour").set_value("score").run()
+    marker = chart_spec(at)["data"][0]["marker"]
+    assert marker["showscale"] is True and decode(marker["color"])[:3] == [0.0, 1.5, 3.0]
+
+
+def test_row_filter_reaches_any_row_and_user_text_is_not_markdown(hashing_encoder: HashingEncoder) -> None:
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca"})
+    at.text_input(key="explore_row_filter").set_value("story 42 ").run()
+    rows = at.dataframe(key="explore_rows").value
+    assert rows["text"].tolist() == ["bank rates markets stocks story 42 number 294"]
+    at.text_input(key="explore_row_filter").set_value("")
+    at.text_input(key="explore_query").set_value("[click](http://evil.example) ![x](http://evil.example/x.png)").run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "\\[click\\]\\(http\\://evil\\.example\\)" in shown and "](http://evil" not in shown

@@ -244,3 +244,34 @@ def test_balanced_sample_per_label() -> None:
     assert len(table.frame) == 45 and set(table.frame["label"].value_counts()) == {5}
     with pytest.raises(InputError, match="per_label needs a labelled dataset"):
         load_dataset("lee", per_label=3)
+
+
+def test_column_names_that_collide_are_refused() -> None:
+    with pytest.raises(BadUploadError, match=r"two columns that read the same, 'a' and 'a'"):
+        parse_upload(b"a, a\n1,2\n", "spaced.csv")  # ' a' is 'a' once stripped
+    with pytest.raises(BadUploadError, match=r"'my col' and 'my_col' \(both are stored as 'my_col'\)"):
+        parse_upload(b'{"text": "x", "my col": "1", "my_col": "2"}\n', "keys.jsonl")
+
+
+def test_unicode_line_separators_stay_inside_their_line() -> None:
+    """U+2028/U+2029/U+0085 are legal inside JSON strings and ordinary text: one line each."""
+    jsonl = '{"text": "first\u2028still first"}\n{"text": "second\u0085part"}\n'.encode()
+    table = parse_upload(jsonl, "seps.jsonl")
+    assert table.frame["text"].tolist() == ["first\u2028still first", "second\u0085part"]
+    text = "one\u2029doc\r\ntwo\n".encode()
+    assert parse_upload(text, "seps.txt").frame["text"].tolist() == ["one\u2029doc", "two"]
+
+
+def test_reingest_with_other_settings_is_refused_and_stores_nothing(hashing_encoder: HashingEncoder) -> None:
+    data = b"text,label,source\nthe cat sat on the mat,a,x\nthe dog ran in the park,b,y\nbirds fly high,a,x\n"
+    first = ingest_upload(data, "pets.csv", "pets", "hashing-test", label_column="label")
+    store = open_store()
+    before = store.get_all(first.collection)["ids"]
+    for changes, named in (({"label_column": "source"}, "label_column"), ({"columns": ["source"]}, "columns"),
+                           ({"chunk_size": 2, "overlap": 0}, "chunk_size")):
+        options = {"label_column": "label", **changes}
+        with pytest.raises(InputError, match=rf"stored with other settings: {named}"):
+            ingest_upload(data, "pets.csv", "pets", "hashing-test", **options)
+    assert store.get_all(first.collection)["ids"] == before
+    more = ingest_upload(b"text,label\nfish swim,b\n", "more.csv", "pets", "hashing-test", label_column="label")
+    assert more.added == 1 and store.info(first.collection).count == 4  # same settings: rows are added

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,13 @@ class ClusterParams:
     k: int = 8
     min_cluster_size: int = 15
     seed: int = 42
+
+    def fitted(self, n_points: int) -> ClusterParams:
+        """The nearest settings that work on ``n_points`` points (k at most n − 1, min_cluster_size
+        at most n): the page uses them so a small collection still gets clusters, and says so."""
+        if n_points < 3:
+            return self
+        return replace(self, k=max(2, min(self.k, 200, n_points - 1)), min_cluster_size=max(2, min(self.min_cluster_size, n_points)))
 
     def validate(self, n_points: int) -> None:
         """Refuse settings that cannot work on ``n_points`` points, saying why."""

@@ -18,6 +18,7 @@ from embedlab.backends.base import l2_normalise
 from embedlab.errors import InputError
 
 TRUST_SAMPLE = 3_000
+TRUST_MIN_POINTS = 4  # scikit-learn needs k < n / 2
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ def _trustworthiness(vectors: np.ndarray, coords: np.ndarray, k: int, sample: in
     from sklearn.manifold import trustworthiness
 
     n = len(vectors)
-    if n < 4:
-        raise InputError("Trustworthiness needs at least 4 points.")
+    if n < TRUST_MIN_POINTS:
+        raise InputError(f"Trustworthiness needs at least {TRUST_MIN_POINTS} points.")
     rows = np.arange(n)
     sampled = n > sample
     if sampled:

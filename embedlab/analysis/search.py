@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from embedlab.analysis.similarity import top_k_cosine
 from embedlab.backends import get_text_encoder
 from embedlab.errors import InputError
 from embedlab.store import SearchResult, Store, open_store
@@ -21,3 +24,14 @@ def search_collection(collection: str, query: str, k: int = 10, *, model: str | 
         raise InputError(f"Collection {info.name!r} was encoded with {info.backend!r}, not {model!r}; vectors of different models cannot be compared.")
     encoder = get_text_encoder(info.backend)
     return store.search(info.name, encoder.encode([query])[0], k)
+
+
+def search_vectors(vectors: np.ndarray, model: str, query: str, k: int = 10) -> list[tuple[int, float]]:
+    """Top-k rows of an in-memory matrix (a loaded corpus) for a text query: exact cosine,
+    no store round trip. Returns (row index, score) pairs, best first."""
+    if not query.strip():
+        raise InputError("Type a query to search for.")
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}.")
+    order, scores = top_k_cosine(get_text_encoder(model).encode([query])[0], vectors, k)
+    return [(int(i), float(s)) for i, s in zip(order, scores)]

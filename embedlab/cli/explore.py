@@ -11,7 +11,7 @@ import numpy as np
 from embedlab.cli._common import add_json_flag, emit, progress_bar
 from embedlab.errors import InputError
 from embedlab.ingest import DATASETS, DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
-from embedlab.projection import ProjectionParams
+from embedlab.projection import METHODS, UMAP_METRICS, ProjectionParams
 
 DEFAULT_MODEL = "minilm"
 
@@ -22,11 +22,12 @@ def _chunk_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _map_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap", help="projection (default umap)")
+    parser.add_argument("--method", choices=list(METHODS), default="umap", help="projection (default umap)")
     parser.add_argument("--dims", type=int, choices=[2, 3], default=2, help="2 or 3 (default 2)")
     parser.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors (default 15)")
     parser.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist (default 0.1)")
-    parser.add_argument("--metric", default="cosine", help="UMAP/t-SNE metric (default cosine)")
+    parser.add_argument("--metric", choices=list(UMAP_METRICS), default="cosine", help="UMAP/t-SNE metric (default cosine)")
+    parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
 
@@ -157,13 +158,13 @@ def cmd_collections(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from embedlab.corpus import forget_view
+    from embedlab.corpus import forget_collection
     from embedlab.store import open_store
 
     store = open_store()
     name = store.resolve(args.name)
     store.delete(name)
-    forget_view(name)
+    forget_collection(name)
     emit(args, {"deleted": name}, lambda: print(f"deleted {name}"))
     return 0
 
@@ -184,7 +185,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _params(args: argparse.Namespace) -> ProjectionParams:
     """Projection settings from the command line."""
-    return ProjectionParams(args.method, args.dims, args.n_neighbors, args.min_dist, args.metric, seed=args.seed)
+    return ProjectionParams(args.method, args.dims, args.n_neighbors, args.min_dist, args.metric, args.perplexity, seed=args.seed)
 
 
 def cmd_project(args: argparse.Namespace) -> int:

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
+import plotly.colors as plotly_colors
 import plotly.graph_objects as go
 import streamlit as st
 
 from embedlab.analysis.clustering import ClusterParams, ClusterResult, cluster
 from embedlab.analysis.neighborhood import Trust, map_trustworthiness
-from embedlab.corpus import Corpus, load_corpus
+from embedlab.corpus import HIDDEN_COLUMNS, MAX_COLOUR_GROUPS, Corpus, load_corpus
 from embedlab.ingest import Table, parse_upload
 from embedlab.projection import Projection, ProjectionParams, project, warm_up_umap
 from embedlab.store import CollectionInfo
 
-MAX_CATEGORIES = 40
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
     "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd", "#fd8d3c", "#74c476", "#ad494a", "#a55194",
+    *plotly_colors.qualitative.Dark24, *plotly_colors.qualitative.Light24, *plotly_colors.qualitative.Alphabet,
 ]
+MAX_HOVER_COLUMNS = 6
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,11 +101,13 @@ def shorten(text: str, limit: int) -> str:
 
 
 def hover_texts(corpus: Corpus, clusters: np.ndarray | None, limit: int = 140) -> list[str]:
-    """Escaped hover text per point: the text (shortened), its label, cluster and columns."""
-    limit = limit if len(corpus) <= 20_000 else 90
-    columns = [c for c in corpus.colour_columns() if c != "label"][:3]
+    """Escaped hover text per point: the text (shortened), its label, cluster and metadata."""
+    big = len(corpus) > 20_000
+    limit = 90 if big else limit
+    columns = [c for c in corpus.metadata.columns if c not in (*HIDDEN_COLUMNS, "label")][: MAX_HOVER_COLUMNS // (2 if big else 1)]
     labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata.columns else None
     extra = {c: corpus.metadata[c].astype(str).tolist() for c in columns}
+    names = {c: html.escape(shorten(c, 24)) for c in columns}
     out = []
     for i, text in enumerate(corpus.texts):
         parts = [html.escape(shorten(text, limit))]
@@ -110,46 +115,85 @@ def hover_texts(corpus: Corpus, clusters: np.ndarray | None, limit: int = 140) -
             parts.append(f"label: {html.escape(shorten(labels[i], 40))}")
         if clusters is not None:
             parts.append(f"cluster: {int(clusters[i])}")
-        parts += [f"{html.escape(c)}: {html.escape(shorten(extra[c][i], 40))}" for c in columns]
+        parts += [f"{names[c]}: {html.escape(shorten(extra[c][i], 40))}" for c in columns]
         out.append("<br>".join(parts))
     return out
 
 
+@dataclass(frozen=True)
+class Colouring:
+    """How the map colours its points: one legend entry per group, one shared colour per group
+    without a legend (too many groups), or a continuous scale (numbers)."""
+
+    mode: str  # "none", "groups", "many-groups" or "scale"
+    groups: int = 0
+
+    def note(self, name: str) -> str:
+        """A caption for the modes a legend cannot explain."""
+        if self.mode == "many-groups":
+            return f"{self.groups:,} values of {name}: too many for a legend (colours repeat); hover a point to read its value."
+        if self.mode == "scale":
+            return f"{name} is numeric: coloured on a continuous scale."
+        return ""
+
+
+def colouring(colour: Sequence[object] | None, numeric: bool = False) -> tuple[Colouring, np.ndarray | None]:
+    """Decide how to colour; returns the mode and the values as strings (or numbers for a scale)."""
+    if colour is None:
+        return Colouring("none"), None
+    values = np.asarray([str(v) for v in colour], dtype=object)
+    groups = len(set(values.tolist()))
+    if numeric and groups > MAX_COLOUR_GROUPS:
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        if np.isfinite(numbers).all():
+            return Colouring("scale", groups), numbers
+    return Colouring("groups" if groups <= MAX_COLOUR_GROUPS else "many-groups", groups), values
+
+
 def map_figure(
     coords: np.ndarray,
-    colour: Sequence[str] | None,
+    colour: Sequence[object] | None,
     colour_name: str,
     hover: list[str],
     highlight: Sequence[int] = (),
     picked: int | None = None,
     title: str = "",
+    numeric: bool = False,
 ) -> go.Figure:
-    """WebGL scatter of every point (``Scattergl`` 2-D, ``Scatter3d`` 3-D), one trace per colour.
+    """WebGL scatter of every point (``Scattergl`` 2-D, ``Scatter3d`` 3-D).
 
+    Up to ``MAX_COLOUR_GROUPS`` groups get a trace (and a legend entry) each; more groups share
+    one trace with a colour per group; a numeric column with more values gets a colour scale.
     Each point's row index is its ``customdata``, so a selection maps back to rows.
     """
     n = len(coords)
     three = coords.shape[1] == 3
     size = 6 if n < 2_000 else (4 if n < 20_000 else 3)
+    opacity = 0.75 if n > 5_000 else 0.85
     index = np.arange(n)
     hover_array = np.asarray(hover, dtype=object)
-    traces = []
-    groups: list[tuple[str, np.ndarray]]
-    if colour is None:
-        groups = [("points", index)]
-    else:
-        values = np.asarray([str(v) for v in colour], dtype=object)
+    mode, values = colouring(colour, numeric)
+    groups: list[tuple[str, np.ndarray, dict]] = []
+    if mode.mode == "groups":
+        assert values is not None
         names, counts = np.unique(values, return_counts=True)
-        if len(names) > MAX_CATEGORIES:
-            groups = [("points", index)]
-        else:
-            order = sorted(zip(names, counts), key=lambda item: -item[1])
-            groups = [(str(name), index[values == name]) for name, _ in order]
-    for number, (name, rows) in enumerate(groups):
-        marker = {"size": size, "color": PALETTE[number % len(PALETTE)], "opacity": 0.75 if n > 5_000 else 0.85}
+        order = sorted(zip(names, counts), key=lambda item: -item[1])
+        groups = [(str(name), index[values == name], {"color": PALETTE[number % len(PALETTE)]}) for number, (name, _) in enumerate(order)]
+    elif mode.mode == "many-groups":
+        assert values is not None
+        _, codes = np.unique(values, return_inverse=True)
+        groups = [(colour_name, index, {"color": [PALETTE[c % len(PALETTE)] for c in codes]})]
+    elif mode.mode == "scale":
+        groups = [(colour_name, index, {"color": values, "colorscale": "Viridis", "showscale": True,
+                                        "colorbar": {"title": {"text": html.escape(shorten(colour_name, 20))}}})]
+    else:
+        groups = [("points", index, {"color": PALETTE[0]})]
+    traces = []
+    for name, rows, colours in groups:
+        marker = {"size": size, "opacity": opacity, **colours}
         common = {
             "mode": "markers", "name": html.escape(shorten(name, 30)), "customdata": rows, "hovertext": hover_array[rows],
-            "hovertemplate": "%{hovertext}<extra></extra>", "marker": marker,
+            "hovertemplate": "%{hovertext}<extra></extra>", "marker": marker, "showlegend": mode.mode == "groups",
         }
         if three:
             traces.append(go.Scatter3d(x=coords[rows, 0], y=coords[rows, 1], z=coords[rows, 2], **common))
@@ -174,7 +218,7 @@ def map_figure(
             traces.append(go.Scattergl(x=coords[rows_array, 0], y=coords[rows_array, 1], **common))
     figure = go.Figure(traces)
     figure.update_layout(
-        title=title, height=680, legend={"title": {"text": html.escape(colour_name)}, "itemsizing": "constant"},
+        title={"text": html.escape(title)}, height=680, legend={"title": {"text": html.escape(colour_name)}, "itemsizing": "constant"},
         margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="explore-map",
         hoverlabel={"align": "left"},
     )

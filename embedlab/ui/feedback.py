@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -10,6 +11,15 @@ from contextlib import contextmanager
 import streamlit as st
 
 from embedlab.errors import EmbedlabError
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so that ``st.markdown``/``st.error`` show it as typed: a file name,
+    column or query from a user never becomes a link, an image, a heading or LaTeX."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(text).split("\n")))
 
 
 @contextmanager
@@ -21,9 +31,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except EmbedlabError as error:
-        st.error(str(error), icon="⚠️")
+        st.error(plain(error), icon="⚠️")
     except Exception as error:  # a bug, not the user's fault: say so without a wall of text
-        st.error(f"Something went wrong ({type(error).__name__}: {error}). The app is still running.", icon="🐞")
+        st.error(plain(f"Something went wrong ({type(error).__name__}: {error}). The app is still running."), icon="🐞")
         with st.expander("Technical details"):
             st.code("".join(traceback.format_exception(error))[-4000:])
 
