@@ -128,7 +128,7 @@ def main() -> int:
             sub = client.create_collection("bare", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
             for start in range(0, len(subset), step):
                 sub.add(ids=[str(i) for i in range(start, min(len(subset), start + step))], embeddings=sub_vectors[start : start + step],
-                        documents=subset[start : start + step], metadatas=[{"label": x} for x in labels[start : start + step]])
+                        documents=subset[start : start + step], metadatas=[{"label": x} for x in labels[start : min(len(subset), start + step)]])
             bare_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             ingest_dataset("healthtweets", f"ab-{round_number}", "minilm", limit=args.ab_size)

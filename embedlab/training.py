@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.backends import backend_names, register_instance
-from embedlab.backends.words import KeyedWordVectors, package_dir
+from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors, package_dir
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
 
 Progress = Callable[[int, int], None]
@@ -120,8 +120,9 @@ def builtin_corpus(name: str, max_documents: int | None = None) -> list[str]:
     raise InputError(f"Unknown corpus {name!r}; choose one of {', '.join(CORPORA)}.")
 
 
-def parse_uploaded_text(data: bytes, limits: TrainingLimits = TRAIN_LIMITS) -> list[str]:
-    """Uploaded plain text: one document per non-empty line (UTF-8; bad bytes replaced)."""
+def parse_uploaded_text(data: bytes, limits: TrainingLimits = TRAIN_LIMITS, max_documents: int | None = None) -> list[str]:
+    """Uploaded plain text: one document per non-empty line (UTF-8; bad bytes replaced).
+    With ``max_documents``, only the first that many lines are used (a longer file is fine)."""
     if not data:
         raise BadUploadError("The text file is empty.")
     if len(data) > limits.max_upload_bytes:
@@ -129,9 +130,11 @@ def parse_uploaded_text(data: bytes, limits: TrainingLimits = TRAIN_LIMITS) -> l
     if b"\x00" in data[:65536]:
         raise BadUploadError("This is a binary file, not plain text (one document per line).")
     text = data.decode("utf8", errors="replace")
-    documents = [line.strip() for line in text.splitlines() if line.strip()]
+    documents = [line.strip() for line in text.split("\n") if line.strip()]
     if not documents:
         raise BadUploadError("The text file has no non-empty lines.")
+    if max_documents is not None:
+        documents = documents[: max(1, min(max_documents, limits.max_documents))]
     if len(documents) > limits.max_documents:
         raise BadUploadError(f"The text has {len(documents):,} lines (documents); the limit is {limits.max_documents:,}.")
     return documents
@@ -203,7 +206,10 @@ class TrainingReport:
 
 
 class WordEmbeddingTrainer:
-    """Word2Vec (skip-gram or CBOW), FastText (subword n-grams) or Doc2Vec (PV-DM) on documents.
+    """Word2Vec (skip-gram or CBOW), FastText (subword n-grams) or Doc2Vec (PV-DM or PV-DBOW) on documents.
+
+    ``sg`` picks skip-gram (1) or CBOW (0) for Word2Vec and FastText; ``dm`` picks PV-DM (1) or
+    PV-DBOW (0) for Doc2Vec (PV-DBOW then also trains skip-gram word vectors, ``dbow_words``).
 
     ``fit(documents)`` takes token lists and leaves ``model_`` (the gensim model), ``wv_`` (its
     KeyedVectors) and ``report_``; ``to_backend()`` registers the vectors for every page.
@@ -221,11 +227,14 @@ class WordEmbeddingTrainer:
         negative: int = 5,
         min_n: int = 3,
         max_n: int = 6,
+        bucket: int = 200_000,
         seed: int = 0,
         workers: int = 1,
+        dm: int = 1,
     ) -> None:
         self.algorithm = algorithm
         self.sg = sg
+        self.dm = dm
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -233,14 +242,19 @@ class WordEmbeddingTrainer:
         self.negative = negative
         self.min_n = min_n
         self.max_n = max_n
+        self.bucket = bucket
         self.seed = seed
         self.workers = workers
 
     def get_params(self) -> dict[str, object]:
         """The constructor parameters (scikit-learn convention)."""
-        keys = ["algorithm", "sg", "vector_size", "window", "min_count", "epochs", "negative", "seed", "workers"]
+        keys = ["algorithm", "vector_size", "window", "min_count", "epochs", "negative", "seed", "workers"]
+        if self.algorithm == "doc2vec":
+            keys.insert(1, "dm")
+        else:
+            keys.insert(1, "sg")
         if self.algorithm == "fasttext":
-            keys += ["min_n", "max_n"]
+            keys += ["min_n", "max_n", "bucket"]
         return {k: getattr(self, k) for k in keys}
 
     def _validate(self, limits: TrainingLimits) -> None:
@@ -255,6 +269,7 @@ class WordEmbeddingTrainer:
             ("workers", self.workers, 1, 2),
             ("min_n", self.min_n, 1, 10),
             ("max_n", self.max_n, self.min_n, 10),
+            ("bucket", self.bucket, 1_000, 2_000_000),
             ("seed", self.seed, 0, 2**31 - 1),
         ]
         for name, value, low, high in checks:
@@ -262,6 +277,8 @@ class WordEmbeddingTrainer:
                 raise InputError(f"{name} must be an integer from {low} to {high}, got {value!r}.")
         if self.sg not in (0, 1):
             raise InputError(f"sg must be 1 (skip-gram) or 0 (CBOW), got {self.sg!r}.")
+        if self.dm not in (0, 1):
+            raise InputError(f"dm must be 1 (PV-DM) or 0 (PV-DBOW), got {self.dm!r}.")
 
     def fit(self, documents: Sequence[Sequence[str]], progress: Progress | None = None,
             limits: TrainingLimits = TRAIN_LIMITS) -> WordEmbeddingTrainer:
@@ -282,12 +299,14 @@ class WordEmbeddingTrainer:
         elif self.algorithm == "fasttext":
             from gensim.models import FastText
 
-            model = FastText(sg=self.sg, min_n=self.min_n, max_n=self.max_n, **common)
+            # gensim's default of 2M n-gram buckets holds 2M x dim floats (800 MB at 100-d); a
+            # corpus of this size fills far fewer, so 200k buckets cost little in collisions.
+            model = FastText(sg=self.sg, min_n=self.min_n, max_n=self.max_n, bucket=self.bucket, **common)
             corpus = documents
         else:
             from gensim.models.doc2vec import Doc2Vec, TaggedDocument
 
-            model = Doc2Vec(dm=1, **common)
+            model = Doc2Vec(dm=self.dm, dbow_words=int(self.dm == 0), **common)
             corpus = [TaggedDocument(d, [i]) for i, d in enumerate(documents)]
         model.build_vocab(corpus)
         if len(model.wv) < 2:
@@ -314,23 +333,27 @@ class WordEmbeddingTrainer:
         """The trained vectors as a word backend, registered (and saved) under ``report_.name``."""
         if not hasattr(self, "wv_"):
             raise InputError("Train the model first (call fit).")
-        return make_backend(self.wv_, self.report_, register_backend=register_backend, persist=persist)
+        return make_backend(self.wv_, self.report_, register_backend=register_backend, persist=persist, model=self.model_)
 
 
-def make_backend(wv: object, report: TrainingReport, *, register_backend: bool = True, persist: bool = True) -> KeyedWordVectors:
-    """Wrap trained KeyedVectors as ``trained:...`` backend; same name = same corpus and params."""
+def make_backend(wv: object, report: TrainingReport, *, register_backend: bool = True, persist: bool = True,
+                 model: object | None = None) -> KeyedWordVectors:
+    """Wrap trained KeyedVectors as ``trained:...`` backend; same name = same corpus and params.
+    FastText keeps its n-grams (``SubwordWordVectors``): unseen words get vectors on every page."""
     from embedlab.wordvec_upload import save_word_backend
 
-    backend = KeyedWordVectors(report.name, wv, source=f"trained {report.algorithm}")
+    if report.algorithm == "fasttext":
+        backend: KeyedWordVectors = SubwordWordVectors(report.name, wv, source=f"trained {report.algorithm}", model=model)
+    else:
+        backend = KeyedWordVectors(report.name, wv, source=f"trained {report.algorithm}")
     params = ", ".join(f"{k}={v}" for k, v in report.params.items() if k != "algorithm")
     backend.description = f"{report.algorithm} trained here on {report.documents:,} documents ({params})"  # type: ignore[attr-defined]
-    if register_backend and report.name not in backend_names():  # same name = same corpus and parameters
-        try:
-            register_instance(backend)
-        except ValueError:  # the same training, registered by another session a moment ago
-            pass
+    if register_backend:
+        # Same name = same corpus and parameters. With workers=1 the vectors are the same too;
+        # with workers=2 they differ a little, and the newest run is the one the name serves.
+        register_instance(backend, replace=True)
     if persist:
-        save_word_backend(backend)
+        save_word_backend(backend, origin="trained", overwrite=True)
     return backend
 
 

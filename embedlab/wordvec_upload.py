@@ -31,7 +31,7 @@ import numpy as np
 
 from embedlab.backends import backend_names, register_instance
 from embedlab.backends.base import BackendKind
-from embedlab.backends.words import KeyedWordVectors
+from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
 from embedlab.config import embedlab_home
 from embedlab.errors import BadUploadError, InputError
 
@@ -310,18 +310,33 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-def save_word_backend(backend: KeyedWordVectors) -> Path:
-    """Keep a run-time word backend as word2vec binary + a JSON note (cheap: one write)."""
+SAVED_ORIGINS = ("upload", "trained", "debiased")
+
+
+def save_word_backend(backend: KeyedWordVectors, origin: str = "upload", base: str | None = None, *, overwrite: bool = False) -> Path:
+    """Keep a run-time word backend as word2vec binary + a JSON note (cheap: one write).
+
+    ``origin`` says how it was made (an upload, training, or debiasing ``base``); every process
+    registers saved models at its next look (``restore_saved_backends``)."""
+    if origin not in SAVED_ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
     folder = saved_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stem = _file_stem(backend.name)
-    path = folder / f"{stem}.w2v"
-    if not path.exists():
+    fasttext = getattr(backend, "model", None) is not None and getattr(backend, "subwords", False)
+    path = folder / f"{stem}{'.fbin' if fasttext else '.w2v'}"
+    if overwrite or not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.partial")  # no clash between sessions
-        backend.kv.save_word2vec_format(str(tmp), binary=True)
+        if fasttext:  # Facebook's binary format keeps the n-grams (and is no pickle either)
+            from gensim.models.fasttext import save_facebook_model
+
+            save_facebook_model(backend.model, str(tmp))
+        else:
+            backend.kv.save_word2vec_format(str(tmp), binary=True)
         tmp.replace(path)
     meta = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size,
-            "description": getattr(backend, "description", backend.source)}
+            "description": getattr(backend, "description", backend.source), "origin": origin, "base": base,
+            "format": "fasttext" if fasttext else "word2vec-binary"}
     (folder / f"{stem}.json").write_text(json.dumps(meta))
     return path
 
@@ -337,6 +352,7 @@ class SavedWordVectors:
     device = "cpu"
 
     def __init__(self, name: str, path: Path, dim: int, words: int, description: str) -> None:
+        self.subwords = path.suffix == ".fbin"
         self.name = name
         self.path = path
         self.dim = dim
@@ -353,8 +369,13 @@ class SavedWordVectors:
 
                 if not self.path.exists():
                     raise BadUploadError(f"The saved file of {self.name!r} is gone ({self.path}); upload or train it again.")
-                kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
-                self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
+                if self.subwords:  # our own FastText file, Facebook's binary format (no pickle)
+                    from gensim.models.fasttext import load_facebook_vectors
+
+                    self._loaded = SubwordWordVectors(self.name, load_facebook_vectors(str(self.path)), source=str(self.path))
+                else:
+                    kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
+                    self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
             return self._loaded
 
     def __contains__(self, word: object) -> bool:
@@ -364,6 +385,26 @@ class SavedWordVectors:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         return getattr(self._backend(), attribute)
+
+
+def _saved_origin(name: str, meta: dict[str, object]) -> str | None:
+    """How a saved model was made (older notes have no origin: their name prefix tells)."""
+    origin = meta.get("origin")
+    if origin in SAVED_ORIGINS:
+        return str(origin)
+    if name.startswith("user:"):
+        return "upload"
+    if name.startswith("trained:"):
+        return "trained"
+    return None
+
+
+def saved_note(name: str) -> dict[str, object] | None:
+    """The JSON note of a saved model, or None."""
+    try:
+        return json.loads((saved_dir() / f"{_file_stem(name)}.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def restore_saved_backends() -> list[str]:
@@ -380,8 +421,8 @@ def restore_saved_backends() -> list[str]:
             description = str(meta.get("description", ""))
         except (ValueError, KeyError, TypeError):
             continue
-        path = note.with_suffix(".w2v")
-        if name in known or not path.exists() or not name.startswith(("user:", "trained:")):
+        path = note.with_suffix(".fbin" if meta.get("format") == "fasttext" else ".w2v")
+        if name in known or not path.exists() or not _saved_origin(name, meta):
             continue
         try:
             register_instance(SavedWordVectors(name, path, dim, words, description or name))
@@ -392,11 +433,15 @@ def restore_saved_backends() -> list[str]:
 
 
 def delete_saved_backend(name: str) -> None:
-    """Forget a saved model (files and registry entry)."""
-    from embedlab.backends import unregister
+    """Forget an uploaded, trained or debiased model (its saved files and its registry entry)."""
+    from embedlab.backends import is_built_in, unregister
 
+    if is_built_in(name):
+        raise InputError(f"{name!r} is a built-in model; only uploaded, trained or debiased models can be removed.")
+    if name not in backend_names() and saved_note(name) is None:
+        raise InputError(f"No uploaded, trained or debiased model named {name!r}.")
     stem = _file_stem(name)
-    for suffix in (".w2v", ".json"):
+    for suffix in (".w2v", ".fbin", ".json"):
         (saved_dir() / f"{stem}{suffix}").unlink(missing_ok=True)
     unregister(name)
 
@@ -412,5 +457,6 @@ __all__ = [
     "load_word_vectors_file",
     "restore_saved_backends",
     "save_word_backend",
+    "saved_note",
     "word2vec_bytes",
 ]

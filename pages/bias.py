@@ -10,6 +10,7 @@ import streamlit as st
 from embedlab.backends import BackendKind, backend_names
 from embedlab.bias.seat import NAME_TEMPLATES, NOUN_TEMPLATES, parse_templates
 from embedlab.bias.wordsets import bolukbasi, library_sets, parse_word_list, parse_wordset_upload, weat_tests
+from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
 from embedlab.ui.bias import (
     association_chart,
@@ -82,6 +83,7 @@ url_state.restore(
         "bias_axis_pos": "",
         "bias_axis_neg": "",
         "bias_c": 1.0,
+        "bias_neutral_words": False,
         "bias_seat_model": text_models[0] if text_models else "",
         "bias_seat_test": "6",
         "bias_debias_model": word_models[0] if word_models else "",
@@ -185,7 +187,10 @@ if section == "WEAT":
                     if key not in st.session_state:
                         st.session_state[key] = defaults[role] if defaults[role] in library else TYPED
                     picked = st.selectbox(label, names, key=key)
-                    typed = st.text_area(f"{label} words (if typed)", key=f"bias_typed_{role}", height=100, disabled=picked != TYPED)
+                    typed = st.text_area(f"{label} words (if typed)", key=f"bias_typed_{role}", height=100, disabled=picked != TYPED,
+                                         placeholder="rose, tulip, daisy",
+                                         help="Separate words with commas or new lines; inside such a list a space joins a phrase"
+                                              " (New York → New_York). A line with only spaces is a list of words.")
                     if picked == TYPED:
                         chosen.append((f"{label} (typed)", tuple(parse_word_list(typed, what=label))))
                     else:
@@ -214,31 +219,45 @@ elif section == "Direction":
         st.text_input("Axis: positive word (optional)", key="bias_axis_pos", placeholder="e.g. rich")
         st.text_input("Axis: negative word (optional)", key="bias_axis_neg", placeholder="e.g. poor")
         c = st.slider("c of DirectBias_c (strictness)", 0.0, 3.0, step=0.1, key="bias_c")
+        over_words = st.toggle("Direct bias over my words (they should all be neutral)", key="bias_neutral_words",
+                               help="Off: over Bolukbasi's gender-neutral professions.")
     with right:
         st.text_area("Words to place (empty = the 320 professions of Bolukbasi et al.)", key="bias_words", height=120,
                      placeholder="programmer, nurse, homemaker, architect, surgeon, receptionist")
-    url_state.publish(["bias_section", "bias_dir_model", "bias_words", "bias_axis_pos", "bias_axis_neg", "bias_c"])
+    url_state.publish(["bias_section", "bias_dir_model", "bias_words", "bias_axis_pos", "bias_axis_neg", "bias_c", "bias_neutral_words"])
     with user_errors():
-        gender = cached_gender_direction(model)
         raw_words = st.session_state["bias_words"]
-        words = tuple(parse_word_list(raw_words, what="word list")) if raw_words.strip() else tuple(bolukbasi().professions)
+        typed_words = tuple(parse_word_list(raw_words, what="word list")) if raw_words.strip() else ()
+        words = typed_words or tuple(bolukbasi().professions)
         pos, neg = st.session_state["bias_axis_pos"].strip(), st.session_state["bias_axis_neg"].strip()
         axis = (pos, neg) if pos and neg else None
         if (pos or neg) and axis is None:
             st.info("Give both axis words to use your own axis; showing the gender direction.")
+        if over_words and not typed_words:
+            st.info("Type the words that should be neutral to measure direct bias over them; showing the professions.")
+        gender = None
+        try:
+            gender = cached_gender_direction(model)
+        except EmbedlabError as error:
+            if axis is None:
+                raise
+            st.info(f"No gender direction for {model} ({error}); your axis needs none.")
         direction, placed = cached_projection(model, words, axis)
-        bias = cached_direct_bias(model, float(c))
+        bias = cached_direct_bias(model, float(c), typed_words if over_words and typed_words else None, axis)
         m1, m2, m3 = st.columns(3)
-        m1.metric("variance explained by the gender direction", f"{gender.first_explained:.1%}",
-                  help=f"first principal component of {len(gender.pairs_used)} definitional pairs (she−he, her−his, …)")
-        m2.metric(f"DirectBias_{c:g}", f"{bias.value:.4f}", help=f"mean |cos(w, g)|^c over {bias.n_words} gender-neutral professions")
+        if gender is not None:
+            m1.metric("variance explained by the gender direction", f"{gender.first_explained:.1%}",
+                      help=f"first principal component of {len(gender.pairs_used)} definitional pairs (she−he, her−his, …)")
+        over = f"{bias.n_words} of your words" if over_words and typed_words else f"{bias.n_words} gender-neutral professions"
+        m2.metric(f"DirectBias_{c:g}", f"{bias.value:.4f}", help=f"mean |cos(w, axis)|^c over {over}, on {bias.axis}")
         m3.metric("words placed", f"{len(placed.words)}", help="missing words are listed below")
-        if gender.pairs_missing:
+        if gender is not None and gender.pairs_missing:
             st.warning("Definitional pairs missing from the model: " + ", ".join(f"{a}/{b}" for a, b in gender.pairs_missing))
         if placed.missing:
             st.warning(f"Not in {model} (left out): " + ", ".join(placed.missing[:60]) + (" …" if len(placed.missing) > 60 else ""))
         st.plotly_chart(projection_chart(placed, direction.positive_end, direction.negative_end), key="bias_projection")
-        st.plotly_chart(variance_chart(gender), key="bias_variance")
+        if gender is not None:
+            st.plotly_chart(variance_chart(gender), key="bias_variance")
         with st.expander("All projections"):
             st.dataframe(pd.DataFrame(placed.sorted(), columns=["word", "projection"]), hide_index=True, key="bias_proj_table")
         st.markdown(
@@ -289,8 +308,8 @@ else:  # Debias
         st.markdown(
             "**Hard debiasing** (Bolukbasi et al. 2016): every word that is not gender-specific loses its component "
             "along the gender direction (*neutralise*); pairs such as man/woman, king/queen are moved to be symmetric "
-            "about the neutral plane (*equalise*). The result is a new model available on every word page of this server "
-            "until it restarts. The same WEAT tests, direct bias and analogy accuracy are measured before and after."
+            "about the neutral plane (*equalise*). The result is a new model, saved, and available on every word page and "
+            "to the CLI, also after a restart. The same WEAT tests, direct bias and analogy accuracy are measured before and after."
         )
     url_state.publish(["bias_section", "bias_debias_model"])
     with user_errors():

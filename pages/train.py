@@ -23,14 +23,17 @@ from embedlab.ui.train_view import (
     cached_corpus_tokens,
     cached_download,
     cached_graph,
+    LEE_PAIR,
     cached_oov,
+    fasttext_models,
     cached_uploaded_tokens,
+    node_vectors_bytes,
     run_node_embedding,
     saved_models_table,
     upload_word_vectors,
 )
 from embedlab.ui.words_view import node_map_figure, word_models
-from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS
+from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS, delete_saved_backend
 
 DEFAULT_DOCS = {"lee": 300, "news": 400, "healthtweets": 20_000}
 ensure_router()
@@ -40,8 +43,9 @@ EXPLANATION = """
 *window*: **skip-gram** predicts the context from the word (better for rare words), **CBOW**
 the word from its averaged context (faster). *Negative sampling* contrasts each true pair with
 a few random words. **FastText** adds vectors for character n-grams (`<pl`, `pla`, …, `ers>`),
-so it can build a vector for a word it never saw; **Doc2Vec** (PV-DM) also learns a vector per
-document and trains word vectors along the way.
+so it can build a vector for a word it never saw; **Doc2Vec** also learns a vector per document:
+PV-DM predicts a word from its context plus the document vector, PV-DBOW predicts the
+document's words from the document vector alone (here it trains skip-gram word vectors too).
 
 **What to expect.** The built-in corpora are tiny next to GloVe's 6 billion tokens, so
 neighbours are topical rather than precise (in Lee, *government*'s neighbours are words from the
@@ -62,9 +66,12 @@ url_state.restore(
     "train",
     defaults={"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50, "tr_window": 5,
               "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0, "tr_workers": 1, "tr_docs": 300,
+              "tr_dm": "PV-DM", "tr_min_n": 3, "tr_max_n": 6,
               "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_p": 1.0, "tr_q": 1.0, "tr_walks": 10,
-              "tr_walk_length": 20, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2},
+              "tr_walk_length": 20, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2,
+              "tr_node_window": 5, "tr_node_negative": 5},
     choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": ["skip-gram", "CBOW"],
+             "tr_dm": ["PV-DM", "PV-DBOW"],
              "tr_graph": list(GRAPHS) + ["upload"]},
 )
 
@@ -93,14 +100,22 @@ words_tab, oov_tab, nodes_tab, upload_tab = st.tabs(["Word vectors", "Unseen wor
 with words_tab:
     row = st.columns(4)
     algorithm = row[0].selectbox("Algorithm", list(ALGORITHMS), key="tr_algorithm")
-    row[1].radio("Architecture", ["skip-gram", "CBOW"], key="tr_sg", horizontal=True, disabled=algorithm == "doc2vec",
-                 help="Doc2Vec here is PV-DM")
+    if algorithm == "doc2vec":
+        row[1].radio("Architecture", ["PV-DM", "PV-DBOW"], key="tr_dm", horizontal=True,
+                     help="PV-DM: context words + document predict a word; PV-DBOW: the document predicts its words")
+    else:
+        row[1].radio("Architecture", ["skip-gram", "CBOW"], key="tr_sg", horizontal=True,
+                     help="skip-gram: a word predicts its context (better for rare words); CBOW: the context predicts the word")
     corpus = row[2].selectbox("Corpus", list(CORPORA) + ["upload"], key="tr_corpus", on_change=corpus_changed,
                               format_func=lambda c: "your text file" if c == "upload" else c)
     row[3].number_input("Documents (first N)", 10, TRAIN_LIMITS.max_documents, step=100, key="tr_docs")
     st.caption(CORPORA.get(corpus, f"A UTF-8 text file, one document per line, up to {TRAIN_LIMITS.max_upload_bytes // 2**20} MB "
                                    f"and {TRAIN_LIMITS.max_tokens:,} tokens."))
     uploaded_text = st.file_uploader("Text file (one document per line)", type=["txt"], key="tr_text") if corpus == "upload" else None
+    if algorithm == "fasttext":
+        ngram = st.columns(4)
+        ngram[0].number_input("Shortest n-gram (min_n)", 1, 10, key="tr_min_n")
+        ngram[1].number_input("Longest n-gram (max_n)", 1, 10, key="tr_max_n")
     row = st.columns(7)
     row[0].slider("Dimension", 10, TRAIN_LIMITS.max_dim, step=10, key="tr_dim")
     row[1].slider("Window", 1, 15, key="tr_window")
@@ -109,9 +124,10 @@ with words_tab:
     row[4].slider("Negative samples", 1, 20, key="tr_negative")
     row[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed")
     row[6].radio("Workers", [1, 2], key="tr_workers", horizontal=True, help="1 = exactly reproducible")
-    url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dim", "tr_window", "tr_min_count", "tr_epochs",
+    url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count", "tr_epochs",
                        "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
-                       "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out"])
+                       "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out",
+                       "tr_node_window", "tr_node_negative"])
 
     train_now = st.button("Train", type="primary", key="tr_train") or st.session_state.pop("tr_train_now", False)
     if train_now:
@@ -128,6 +144,8 @@ with words_tab:
                 window=int(st.session_state["tr_window"]), min_count=int(st.session_state["tr_min_count"]),
                 epochs=int(st.session_state["tr_epochs"]), negative=int(st.session_state["tr_negative"]),
                 seed=int(st.session_state["tr_seed"]), workers=int(st.session_state["tr_workers"]),
+                dm=0 if st.session_state["tr_dm"] == "PV-DBOW" else 1,
+                min_n=int(st.session_state["tr_min_n"]), max_n=int(st.session_state["tr_max_n"]),
             )
             trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
             trainer.to_backend()
@@ -142,29 +160,33 @@ with words_tab:
             cols = st.columns([2, 3])
             cols[0].dataframe(pd.DataFrame({"epoch": range(1, len(last["epoch_seconds"]) + 1), "seconds": last["epoch_seconds"]}),
                               hide_index=True, key="tr_epochs_table")
-            probe = cols[1].text_input("Nearest neighbours of", value="government", key="tr_probe")
+            st.download_button("Download (word2vec text format)", data=cached_download(last["name"]),
+                               file_name=f"{last['name'].replace(':', '_')}.txt", mime="text/plain", key="tr_download")
             model = get_word_vectors(last["name"])
-            if probe.strip():
-                cols[1].dataframe(pd.DataFrame(model.neighbors(probe.strip().lower(), 10), columns=["word", "cosine"]),
+            probe = cols[1].text_input("Nearest neighbours of", value="government", key="tr_probe").strip().lower()
+            if probe and probe in model:
+                cols[1].dataframe(pd.DataFrame(model.neighbors(probe, 10), columns=["word", "cosine"]),
                                   hide_index=True, key="tr_neighbours")
+            elif probe:
+                cols[1].info(f"'{probe}' is not among the {model.vocab_size:,} words of this model; try another word.")
             if st.session_state.get("tr_doc2vec") and last["algorithm"] == "doc2vec":
                 doc_model, documents = st.session_state["tr_doc2vec"]
                 number = st.number_input("Documents nearest to document number", 0, len(documents) - 1, 0, key="tr_doc")
                 st.caption("Document " + str(number) + ": " + " ".join(documents[int(number)][:40]) + " …")
                 st.dataframe(pd.DataFrame(similar_documents(doc_model, documents, int(number)),
                                           columns=["document", "cosine", "first words"]), hide_index=True, key="tr_docs_nn")
-            st.download_button("Download (word2vec text format)", data=cached_download(last["name"]),
-                               file_name=f"{last['name'].replace(':', '_')}.txt", mime="text/plain", key="tr_download")
     else:
         st.info("Pick a corpus and press **Train** (Lee, 10 epochs: a few seconds).")
 
 with oov_tab:
-    st.markdown("FastText and Word2Vec trained on the Lee corpus with the same settings (50-d, 10 epochs, seed 0). "
-                "Type a word that is **not** in the corpus.")
-    word = st.text_input("An unseen word", key="tr_oov_word")
+    st.markdown("FastText and Word2Vec trained on the Lee corpus with the same settings (50-d, 10 epochs, seed 0), "
+                "or a FastText model you trained. Type a word that is **not** in the corpus.")
+    left, right = st.columns([2, 1])
+    word = left.text_input("An unseen word", key="tr_oov_word")
+    fasttext_choice = right.selectbox("FastText model", [LEE_PAIR, *fasttext_models()], key="tr_oov_model")
     with user_errors():
         if word.strip():
-            fasttext_report, plain = cached_oov(word)
+            fasttext_report, plain = cached_oov(word, fasttext_choice)
             left, right = st.columns(2)
             with left:
                 st.subheader("FastText")
@@ -187,12 +209,14 @@ with nodes_tab:
     row[1].number_input("p (return)", 0.01, 100.0, step=0.25, key="tr_p", help="1 and q = 1: DeepWalk")
     row[2].number_input("q (in-out)", 0.01, 100.0, step=0.25, key="tr_q")
     row[3].slider("Held-out edges", 0.05, 0.5, step=0.05, key="tr_held_out")
-    row = st.columns(5)
+    row = st.columns(7)
     row[0].slider("Walks per node", 1, 50, key="tr_walks")
     row[1].slider("Walk length", 5, 80, key="tr_walk_length")
     row[2].slider("Dimension ", 4, 128, key="tr_node_dim")
-    row[3].slider("Epochs ", 1, 30, key="tr_node_epochs")
-    row[4].number_input("Seed ", 0, 2**31 - 1, key="tr_node_seed")
+    row[3].slider("Window ", 1, 15, key="tr_node_window", help="how many steps apart two nodes of a walk still count as context")
+    row[4].slider("Negative samples ", 1, 20, key="tr_node_negative")
+    row[5].slider("Epochs ", 1, 30, key="tr_node_epochs")
+    row[6].number_input("Seed ", 0, 2**31 - 1, key="tr_node_seed")
     st.caption(GRAPHS.get(graph_name, f"Edge list: 'source target [group]' per line, up to {TRAIN_LIMITS.max_nodes:,} nodes"
                                       f" and {TRAIN_LIMITS.max_edges:,} edges."))
     edges_file = st.file_uploader("Edge list", type=["txt", "csv", "tsv"], key="tr_edges") if graph_name == "upload" else None
@@ -206,6 +230,7 @@ with nodes_tab:
             params = dict(walks_per_node=int(st.session_state["tr_walks"]), walk_length=int(st.session_state["tr_walk_length"]),
                           p=float(st.session_state["tr_p"]), q=float(st.session_state["tr_q"]),
                           vector_size=int(st.session_state["tr_node_dim"]), epochs=int(st.session_state["tr_node_epochs"]),
+                          window=int(st.session_state["tr_node_window"]), negative=int(st.session_state["tr_node_negative"]),
                           seed=int(st.session_state["tr_node_seed"]))
             result = run_node_embedding(graph, float(st.session_state["tr_held_out"]), progress_reporter("Node embedding, epochs"), params)
             st.session_state["tr_nodes"] = (graph_name, result, list(graph.edges))
@@ -220,13 +245,16 @@ with nodes_tab:
         metrics[3].metric("Seed", str(result.params.get("seed")))
         st.plotly_chart(node_map_figure(result, edges, f"{name}: PCA of {result.method} node vectors, coloured by group"),
                         key="tr_node_map")
+        st.download_button("Download node vectors (word2vec text format)", data=node_vectors_bytes(result),
+                           file_name=f"{name}-{result.method}-nodes.txt", mime="text/plain", key="tr_node_download")
 
 with upload_tab:
     server_cap = int(st.get_option("server.maxUploadSize"))
     st.markdown(
         "Bring word vectors trained elsewhere: **word2vec** text or binary, or **GloVe** text (no header), optionally"
-        f" **gzip**-compressed. Limits: {min(server_cap, WORDVEC_LIMITS.max_bytes // 2**20)} MB per upload here;"
-        f" {WORDVEC_LIMITS.describe()}. Pickled gensim models (`.model`, `.kv`) are refused: they can run code when loaded."
+        f" **gzip**-compressed. The upload itself can be up to {min(server_cap, WORDVEC_LIMITS.max_bytes // 2**20)} MB"
+        f" on this server (gzip helps); what it holds: {WORDVEC_LIMITS.describe()}."
+        " Pickled gensim models (`.model`, `.kv`) are refused: they can run code when loaded."
     )
     fmt = st.selectbox("Format", list(FORMATS), key="tr_upload_format", help="auto: detected from the header and bytes")
     vectors_file = st.file_uploader("Word-vector file", key="tr_vectors_file")
@@ -239,5 +267,16 @@ with upload_tab:
                 st.warning(message)
     table = saved_models_table()
     if not table.empty:
-        st.subheader("Uploaded and trained models")
+        st.subheader("Uploaded, trained and debiased models")
         st.dataframe(table, hide_index=True, key="tr_models")
+        doomed = st.selectbox("Remove a model", table["name"].tolist(), key="tr_remove_model")
+        sure = st.checkbox(f"Yes, remove {doomed} from this server and delete its saved file", key="tr_remove_sure")
+        if st.button("Remove model", disabled=not sure, key="tr_remove"):
+            with user_errors():
+                delete_saved_backend(doomed)
+                if (st.session_state.get("tr_last") or {}).get("name") == doomed:
+                    del st.session_state["tr_last"]
+                st.session_state["tr_removed"] = doomed
+                st.rerun()
+    if removed := st.session_state.pop("tr_removed", None):
+        st.success(f"Removed {removed}.")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embedlab.backends import unregister
@@ -62,8 +63,34 @@ def test_bias_direction_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["direct_bias"]["c"] == 1.0 and document["direct_bias"]["direct_bias"] > 0
     axis = _json(capsys, ["bias-direction", "word2vec-gn-bolukbasi", "--axis", "rich", "poor", "--words", "banker", "--json"])
     assert axis["axis"] == "rich – poor" and axis["method"] == "pair"
+    assert axis["explained_variance"] is None and axis["direct_bias"]["axis"] == "rich – poor"
     assert main(["bias-direction", "word2vec-gn-bolukbasi", "--axis", "rich", "zzqqxx"]) == 2
     assert "zzqqxx" in capsys.readouterr().err
+    neutral = _json(capsys, ["bias-direction", "word2vec-gn-bolukbasi", "--neutral", "nurse", "programmer", "qqzzxx", "-c", "2", "--json"])
+    bias = neutral["direct_bias"]
+    assert bias["n_words"] == 2 and bias["missing"] == ["qqzzxx"]
+    assert bias["direct_bias"] == pytest.approx((projections["nurse"] ** 2 + projections["programmer"] ** 2) / 2, rel=1e-5)
+
+
+def test_own_axis_needs_no_definitional_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    from gensim.models import KeyedVectors
+
+    from embedlab.backends import register_instance
+    from embedlab.backends.words import KeyedWordVectors
+
+    kv = KeyedVectors(vector_size=3)
+    kv.add_vectors(["rich", "poor", "banker", "janitor"], np.array([[1, 0, 0], [-1, 0, 0], [0.8, 0.6, 0], [-0.6, 0.8, 0]], dtype=np.float32))
+    register_instance(KeyedWordVectors("tiny-no-gender", kv), replace=True)
+    try:
+        assert main(["bias-direction", "tiny-no-gender"]) == 2  # no she/he pairs: the gender direction cannot be found
+        capsys.readouterr()
+        document = _json(capsys, ["bias-direction", "tiny-no-gender", "--axis", "rich", "poor", "--words", "banker", "janitor",
+                                  "--neutral", "banker", "janitor", "--json"])
+        projections = {item["word"]: item["projection"] for item in document["projections"]}
+        assert projections["banker"] == pytest.approx(0.8, abs=1e-5) and projections["janitor"] == pytest.approx(-0.6, abs=1e-5)
+        assert document["direct_bias"]["direct_bias"] == pytest.approx(0.7, abs=1e-5)
+    finally:
+        unregister("tiny-no-gender")
 
 
 def test_debias_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,8 +99,23 @@ def test_debias_json(capsys: pytest.CaptureFixture[str]) -> None:
         assert document["backend"] == "cli-debiased"
         assert document["direct_bias"]["after"] < document["direct_bias"]["before"]
         assert len(document["weat"]) == 10 and document["analogy_accuracy"]["before"] is None
-    finally:
+        # Saved like an upload: a later command (another process, or after a restart) finds it.
+        from embedlab import backends
+        from embedlab.wordvec_upload import saved_note
+
+        assert saved_note("cli-debiased") == {**saved_note("cli-debiased"), "origin": "debiased", "base": "word2vec-gn-bolukbasi"}
         unregister("cli-debiased")
+        backends._SAVED_STATE["stamp"] = None  # as in a new process: the saved folder is read afresh
+        assert "cli-debiased" in backends.backend_names(backends.BackendKind.WORDS)
+        rows = _json(capsys, ["weat", "cli-debiased", "--test", "8", "--json"])
+        after = next(r["effect_size_after"] for r in document["weat"] if r["test"] == "8")
+        assert rows[0]["effect_size"] == pytest.approx(after, abs=1e-6)  # the saved vectors are the debiased ones
+        assert main(["debias", "glove-6b-50d", "--out", "cli-debiased", "--no-analogies"]) == 2  # another base: refused
+        assert "already exists" in capsys.readouterr().err
+    finally:
+        from embedlab.wordvec_upload import delete_saved_backend
+
+        delete_saved_backend("cli-debiased")
     assert main(["debias", "word2vec-gn-bolukbasi", "--out", "minilm"]) == 2
     assert "already exists" in capsys.readouterr().err
 

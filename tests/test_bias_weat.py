@@ -181,6 +181,8 @@ def test_wefe_and_bolukbasi_lists() -> None:
 
 def test_custom_sets_and_uploads() -> None:
     assert parse_word_list("nurse, New York\nteacher;nurse") == ["nurse", "New_York", "teacher"]
+    assert parse_word_list(" rose tulip daisy ") == ["rose", "tulip", "daisy"]  # no list separators: spaces separate
+    assert parse_word_list("rose tulip, daisy") == ["rose_tulip", "daisy"]
     test = custom_test(("x", ["a", "b"]), ("y", ["c", "d"]), ("A", ["e", "f"]), ("B", ["g", "h"]))
     assert test.label == "x vs y × A vs B"
     with pytest.raises(InputError, match="at least two words"):

@@ -158,3 +158,28 @@ def test_deepwalk_on_les_miserables_predicts_links_and_karate_groups_separate() 
     assert len(karate.x) == 34 and len(karate.epoch_seconds) == 5
     with pytest.raises(InputError, match="p must be between"):
         NodeEmbedding(p=0.0).fit(builtin_graph("karate"))
+
+
+def test_a_trained_fasttext_backend_keeps_its_ngrams_on_every_page_and_after_a_restart(lee: list[list[str]]) -> None:
+    from embedlab import backends
+    from embedlab.analysis.similarity import similarity, word_neighbors
+    from embedlab.backends.words import SubwordWordVectors
+    from embedlab.wordvec_upload import saved_dir, saved_note
+
+    trainer = WordEmbeddingTrainer("fasttext", vector_size=16, epochs=2, bucket=20_000).fit(lee)
+    backend = trainer.to_backend()
+    assert isinstance(backend, SubwordWordVectors) and trainer.report_.params["bucket"] == 20_000
+    unseen = "governmentalism"
+    assert unseen not in backend  # the vocabulary stays exact (analogies and bias tests use it) ...
+    result = similarity(backend.name, ["government", unseen, "cricket"])
+    assert result.unknown == [] and result.matrix[0, 1] > result.matrix[0, 2]  # ... but any word gets a vector
+    assert len(word_neighbors(backend.name, unseen, 5).neighbors) == 5
+    assert saved_note(backend.name)["format"] == "fasttext" and (saved_dir() / f"{backend.name.replace(':', '_')}.fbin").exists()
+
+    before = backend.encode([unseen, "government"])
+    unregister(backend.name)
+    backends._SAVED_STATE["stamp"] = None  # as after a restart
+    restored = get_word_vectors(backend.name)
+    assert restored is not backend and getattr(restored, "subwords", False)
+    assert np.allclose(restored.encode([unseen, "government"]), before, atol=1e-5)
+    assert restored.vocab_size == backend.vocab_size

@@ -41,3 +41,48 @@ def test_train_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "epochs must be" in capsys.readouterr().err
     assert main(["train", "word2vec", "--text", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "x.txt")]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+def test_train_fasttext_and_doc2vec_dbow_on_the_news_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ft.txt"
+    assert main(["train", "fasttext", "--corpus", "news", "--max-documents", "150", "--dim", "16", "--epochs", "2",
+                 "--min-n", "2", "--max-n", "4", "--cbow", "--out", str(out), "--json"]) == 0
+    fasttext = json.loads(capsys.readouterr().out)
+    assert fasttext["documents"] == 150 and fasttext["params"]["min_n"] == 2 and fasttext["params"]["sg"] == 0
+    assert out.read_text().splitlines()[0] == f"{fasttext['vocabulary']} 16"
+    dbow = tmp_path / "d2v.txt"
+    assert main(["train", "doc2vec", "--corpus", "lee", "--dim", "12", "--epochs", "2", "--dbow", "--out", str(dbow), "--json"]) == 0
+    doc2vec = json.loads(capsys.readouterr().out)
+    assert doc2vec["params"]["dm"] == 0 and "sg" not in doc2vec["params"]  # the architecture of doc2vec is dm, not sg
+    assert main(["train", "doc2vec", "--corpus", "lee", "--dim", "12", "--epochs", "2", "--out", str(dbow), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] != doc2vec["name"]  # PV-DM is another model
+    for name in (fasttext["name"], doc2vec["name"]):
+        unregister(name)
+
+
+def test_train_deepwalk_on_an_edge_list_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edges = tmp_path / "edges.txt"
+    ring = [f"a{i} a{(i + 1) % 12} left" for i in range(12)] + [f"b{i} b{(i + 1) % 12} right" for i in range(12)] + ["a0 b0"]
+    edges.write_text("# two rings joined by one edge\n" + "\n".join(ring) + "\n")
+    out = tmp_path / "nodes.txt"
+    assert main(["train", "deepwalk", "--edges", str(edges), "--dim", "8", "--epochs", "3", "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["nodes"] == 24 and document["algorithm"] == "deepwalk"
+    assert out.read_text().splitlines()[0] == "24 8"
+
+
+def test_a_long_text_file_is_fine_when_fewer_documents_are_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "many.txt"
+    text.write_text("\n".join(f"line {i} about cats and dogs and birds" for i in range(100_050)))
+    out = tmp_path / "w.txt"
+    assert main(["train", "word2vec", "--text", str(text), "--max-documents", "200", "--dim", "8", "--epochs", "1",
+                 "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["documents"] == 200
+    assert main(["delete-model", document["name"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"deleted": document["name"]}
+    assert document["name"] not in backend_names()
+    assert main(["delete-model", "glove-6b-50d"]) == 2
+    assert "built-in model" in capsys.readouterr().err
+    assert main(["delete-model", "trained:nothing-here"]) == 2
+    assert "No uploaded, trained or debiased model" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import embedlab  # noqa: F401
-from embedlab.backends import backend_names, unregister
+from embedlab.backends import backend_names, model_status, unregister
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
@@ -97,3 +97,42 @@ def test_uploaded_edge_list_and_uploaded_text_train_from_the_page() -> None:
     at.file_uploader(key="tr_text").set_value(("bad.txt", b"\x00\x01binary", "application/octet-stream"))
     at.button(key="tr_train").click().run()
     assert not at.exception and any("binary file" in e.value for e in at.error)
+
+
+def test_fasttext_from_the_page_answers_unseen_words_and_can_be_removed() -> None:
+    """A probe word the model lacks must not hide the download; the trained FastText keeps its
+    n-grams for the unseen-word tab; the model can be removed from the page."""
+    at = page()
+    at.query_params.update({"tr_algorithm": "fasttext", "tr_epochs": "2", "tr_dim": "20", "tr_docs": "60",
+                            "tr_min_n": "2", "tr_max_n": "4", "tr_sg": "CBOW"})
+    at.run()
+    at.button(key="tr_train").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    name = next(n for n in backend_names() if n.startswith("trained:fasttext-"))
+    at.text_input(key="tr_probe").set_value("zzqqxx").run()
+    assert not at.exception and not at.error
+    assert any("'zzqqxx' is not among the" in i.value for i in at.info)
+    assert at.get("download_button") and at.get("download_button")[0].proto.label.startswith("Download")
+    at.selectbox(key="tr_oov_model").set_value(name)
+    at.text_input(key="tr_oov_word").set_value("governmentalism").run()
+    assert not at.exception and not at.error
+    assert any("never seen in training" in c.value and "n-gram" in c.value for c in at.caption)
+    at.selectbox(key="tr_remove_model").set_value(name)
+    at.checkbox(key="tr_remove_sure").check().run()
+    at.button(key="tr_remove").click().run()
+    assert not at.exception and name not in backend_names()
+    assert any(f"Removed {name}" in s.value for s in at.success)
+
+
+def test_doc2vec_pv_dbow_and_node_window_from_the_url() -> None:
+    at = page()
+    at.query_params.update({"tr_algorithm": "doc2vec", "tr_dm": "PV-DBOW", "tr_epochs": "2", "tr_dim": "16", "tr_docs": "80",
+                            "tr_node_window": "3", "tr_node_negative": "2", "tr_node_epochs": "2"})
+    at.run()
+    at.button(key="tr_train").click().run()
+    assert not at.exception and not at.error
+    assert "dm=0" in next(r.description for r in model_status() if r.name.startswith("trained:doc2vec-"))
+    at.button(key="tr_embed").click().run()
+    assert not at.exception and not at.error
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download node vectors (word2vec text format)" in labels

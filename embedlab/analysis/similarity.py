@@ -149,6 +149,6 @@ def word_neighbors(model: str, word: str, k: int = 10) -> Neighbors:
     if not 1 <= k <= LIMITS.max_neighbors:
         raise InputError(f"k must be between 1 and {LIMITS.max_neighbors}, got {k}.")
     words = get_word_vectors(model)
-    if word not in words:
+    if not words.split_known([word])[0]:  # FastText models know any word through its n-grams
         raise OutOfVocabularyError([word], model)
     return Neighbors(model, word, words.neighbors(word, k))

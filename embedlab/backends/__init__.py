@@ -52,6 +52,7 @@ __all__ = [
     "get_backend",
     "get_text_encoder",
     "get_word_vectors",
+    "is_built_in",
     "l2_normalise",
     "model_status",
     "register",
@@ -88,6 +89,11 @@ def register_instance(backend: Backend, *, replace: bool = False) -> None:
         if not replace and (backend.name in _SPECS or backend.name in _INSTANCES):
             raise ValueError(f"a backend named {backend.name!r} already exists")
         _INSTANCES[backend.name] = backend
+
+
+def is_built_in(name: str) -> bool:
+    """True for a registry spec (shipped models, ``st:`` models), False for models made at run time."""
+    return name in _SPECS
 
 
 def unregister(name: str) -> None:

@@ -121,6 +121,54 @@ class KeyedWordVectors:
         return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
 
 
+class SubwordWordVectors(KeyedWordVectors):
+    """FastText vectors: a word outside the vocabulary gets a vector from its character n-grams.
+
+    ``__contains__`` stays exact (analogies, bias tests and evaluation work on the vocabulary
+    matrix); ``split_known``, ``encode`` and ``neighbors`` accept any word, as FastText does.
+    """
+
+    subwords = True
+
+    def __init__(self, name: str, keyed_vectors: object, *, source: str = "", model: object | None = None) -> None:
+        from gensim.models.fasttext import FastTextKeyedVectors
+
+        if not isinstance(keyed_vectors, FastTextKeyedVectors):
+            raise TypeError("keyed_vectors must be gensim FastTextKeyedVectors")
+        super().__init__(name, keyed_vectors, source=source)
+        self.model = model  # the trained gensim FastText, kept for saving in Facebook's format
+
+    def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Every non-blank word can be built from n-grams; blanks are unknown."""
+        known = [w for w in words if isinstance(w, str) and w.strip()]
+        return known, [w for w in words if w not in known]
+
+    def from_ngrams(self, words: Sequence[str]) -> list[str]:
+        """The words among ``words`` that are not in the vocabulary (built from n-grams)."""
+        return [w for w in words if w not in self]
+
+    def encode(self, words: Sequence[str]) -> np.ndarray:
+        """Unit vectors; unseen words are the mean of their n-gram vectors."""
+        known, unknown = self.split_known(words)
+        if unknown:
+            raise OutOfVocabularyError(unknown, self.name)
+        if not known:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return l2_normalise(np.stack([self.kv.get_vector(w) for w in known]))
+
+    def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
+        self.encode(words)
+        return np.stack([self.kv.get_vector(w) for w in words]).astype(np.float32)
+
+    def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+        """Nearest vocabulary words, also for an unseen ``word``."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}.")
+        if not self.split_known([word])[0]:
+            raise OutOfVocabularyError([word], self.name)
+        return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
+
+
 def load_glove_6b_50d() -> KeyedWordVectors:
     """GloVe 6B (400,000 words x 50), read from the package's .npy and .parquet files."""
     reason = check_glove()

@@ -32,7 +32,6 @@ from embedlab.errors import InputError
 
 ANALOGY_RESTRICT_VOCAB = 30_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,62}[A-Za-z0-9]$")
-_MADE_HERE: dict[str, str] = {}  # debiased name -> its base model (re-making is deterministic)
 
 
 def _case_forms(word: str) -> set[str]:
@@ -205,7 +204,11 @@ def check_out_name(name: str, base: str | None = None) -> None:
         raise InputError(
             f"Backend name {name!r} is not allowed: use 2-64 letters, digits, ':', '.', '_' or '-', starting and ending with a letter or digit."
         )
-    if name in backend_names() and (name not in _MADE_HERE or _MADE_HERE[name] != base):
+    from embedlab.wordvec_upload import saved_note
+
+    note = saved_note(name) or {}
+    remade = note.get("origin") == "debiased" and note.get("base") == base
+    if name in backend_names() and not remade:
         raise InputError(f"A model named {name!r} already exists; choose another name for the debiased copy.")
 
 
@@ -253,8 +256,10 @@ def debias(
         tick(5)
         after_acc = analogy_accuracy(debiased, restrict_vocab)
         tick(6)
+    from embedlab.wordvec_upload import save_word_backend
+
     register_instance(debiased, replace=True)
-    _MADE_HERE[out] = model
+    save_word_backend(debiased, origin="debiased", base=model)  # every page and command sees it, after restarts too
     return DebiasReport(
         base=base.name,
         out=out,

@@ -188,10 +188,14 @@ def bolukbasi() -> BolukbasiData:
 
 
 def parse_word_list(text: str, *, what: str = "word set", limit: int = MAX_SET_WORDS) -> list[str]:
-    """Words separated by commas, semicolons, tabs or new lines (single spaces join phrases
-    such as ``New York`` into ``New_York``, the word2vec convention); duplicates dropped."""
+    """Words separated by commas, semicolons, tabs or new lines; duplicates dropped.
+
+    In such a list a single space joins a phrase (``New York`` → ``New_York``, the word2vec
+    convention). Text with none of those separators is a plain space-separated list
+    (``rose tulip daisy`` is three words)."""
     words: list[str] = []
-    for piece in _SPLIT.split(text or ""):
+    pieces = _SPLIT.split(text or "") if _SPLIT.search(text or "") else (text or "").split()
+    for piece in pieces:
         word = "_".join(piece.split())
         if word and word not in words:
             words.append(word)

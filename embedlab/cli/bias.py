@@ -31,7 +31,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     direction.add_argument("model", help="word model name")
     direction.add_argument("--words", nargs="+", metavar="W", help="words to project (default: the 320 professions of Bolukbasi et al.)")
     direction.add_argument("--axis", nargs=2, metavar=("POSITIVE", "NEGATIVE"), help="use the axis POSITIVE − NEGATIVE instead of the gender PCA direction")
-    direction.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c over neutral professions (default 1)")
+    direction.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c (default 1)")
+    direction.add_argument("--neutral", nargs="+", metavar="W",
+                           help="words that should be neutral, for DirectBias_c (default: Bolukbasi's gender-neutral professions)")
     add_json_flag(direction)
     direction.set_defaults(handler=cmd_bias_direction)
 
@@ -130,28 +132,35 @@ def cmd_bias_direction(args: argparse.Namespace) -> int:
     from embedlab.bias.direction import gender_direction, pair_direction, project
     from embedlab.bias.wordsets import bolukbasi
 
-    gender = gender_direction(args.model)
-    axis = pair_direction(args.model, args.axis[0], args.axis[1]) if args.axis else gender
+    if args.axis:  # the user's own axis needs no definitional pairs
+        axis = pair_direction(args.model, args.axis[0], args.axis[1])
+        gender = None
+    else:
+        axis = gender = gender_direction(args.model)
     words = list(args.words) if args.words else list(bolukbasi().professions)
     placed = project(args.model, words, axis)
-    bias = direct_bias(args.model, c=args.c, direction=gender)
+    bias = direct_bias(args.model, args.neutral, c=args.c, direction=axis)
     document = {
         "model": placed.model,
         "axis": axis.label,
         "method": axis.method,
-        "explained_variance": gender.first_explained,
-        "explained_variance_ratios": list(gender.explained_variance_ratio),
-        "definitional_pairs_used": [list(p) for p in gender.pairs_used],
-        "definitional_pairs_missing": [list(p) for p in gender.pairs_missing],
+        "explained_variance": gender.first_explained if gender else None,
+        "explained_variance_ratios": list(gender.explained_variance_ratio) if gender else None,
+        "definitional_pairs_used": [list(p) for p in gender.pairs_used] if gender else None,
+        "definitional_pairs_missing": [list(p) for p in gender.pairs_missing] if gender else None,
         "projections": [{"word": w, "projection": v} for w, v in placed.sorted()],
         "missing": list(placed.missing),
         "direct_bias": bias.as_dict(),
     }
 
     def human() -> None:
-        print(f"gender direction of {placed.model}: first principal component of {len(gender.pairs_used)} definitional pairs")
-        print("explained variance ratio: " + ", ".join(f"{r:.3f}" for r in gender.explained_variance_ratio[:5]) + " …")
-        print(f"DirectBias_{bias.c:g} over {bias.n_words} gender-neutral professions: {bias.value:.4f}")
+        if gender is not None:
+            print(f"gender direction of {placed.model}: first principal component of {len(gender.pairs_used)} definitional pairs")
+            print("explained variance ratio: " + ", ".join(f"{r:.3f}" for r in gender.explained_variance_ratio[:5]) + " …")
+        over = f"{bias.n_words} given words" if args.neutral else f"{bias.n_words} gender-neutral professions"
+        print(f"DirectBias_{bias.c:g} on {axis.label} over {over}: {bias.value:.4f}")
+        if bias.missing:
+            print("neutral words missing from the model: " + ", ".join(bias.missing))
         print(f"projections on {axis.label} (positive = {axis.positive_end} side):")
         for word, value in placed.sorted():
             print(f"  {value:+.4f}  {word}")
@@ -171,7 +180,7 @@ def cmd_debias(args: argparse.Namespace) -> int:
     document = report.as_dict()
 
     def human() -> None:
-        print(f"new backend {report.out!r} (hard-debiased {report.base}; this process only)")
+        print(f"new backend {report.out!r} (hard-debiased {report.base}; saved, so every command and the app can use it)")
         print(f"gender direction explains {report.explained_variance:.3f} of the definitional variance")
         print(f"neutralised {report.n_neutralised:,} of {report.n_words:,} words; kept {report.n_specific} gender-specific; equalised {len(report.equalize_pairs)} pairs")
         print(f"DirectBias_{report.direct_bias_before.c:g}: before {report.direct_bias_before.value:.4f}  after {report.direct_bias_after.value:.4f}"

@@ -59,6 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     hyper.add_argument("--epochs", type=int, default=5)
     hyper.add_argument("--negative", type=int, default=5, help="negative samples")
     hyper.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram (word2vec, fasttext)")
+    hyper.add_argument("--dbow", action="store_true", help="doc2vec: PV-DBOW instead of PV-DM")
     hyper.add_argument("--min-n", type=int, default=3, help="fasttext: shortest character n-gram")
     hyper.add_argument("--max-n", type=int, default=6, help="fasttext: longest character n-gram")
     hyper.add_argument("--p", type=float, default=1.0, help="node2vec return parameter (1 = DeepWalk)")
@@ -77,6 +78,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     load.add_argument("--format", choices=["auto", "word2vec-text", "word2vec-binary", "glove"], default="auto")
     add_json_flag(load)
     load.set_defaults(handler=cmd_load_vectors)
+
+    remove = commands.add_parser("delete-model", help="remove an uploaded, trained or debiased word model and its saved file")
+    remove.add_argument("name", help="model name (see `embedlab models`)")
+    add_json_flag(remove)
+    remove.set_defaults(handler=cmd_delete_model)
 
 
 def cmd_analogy(args: argparse.Namespace) -> int:
@@ -175,8 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.text:
         if not args.text.is_file():
             raise InputError(f"No such file: {args.text}")
-        texts = training.parse_uploaded_text(args.text.read_bytes())
-        texts = texts[: args.max_documents] if args.max_documents else texts
+        texts = training.parse_uploaded_text(args.text.read_bytes(), max_documents=args.max_documents)
         source = str(args.text)
     else:
         texts = training.builtin_corpus(args.corpus, args.max_documents)
@@ -185,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer = training.WordEmbeddingTrainer(
         args.algorithm, sg=0 if args.cbow else 1, vector_size=args.dim or 100, window=args.window,
         min_count=args.min_count, epochs=args.epochs, negative=args.negative, min_n=args.min_n, max_n=args.max_n,
-        seed=args.seed, workers=args.workers,
+        seed=args.seed, workers=args.workers, dm=0 if args.dbow else 1,
     )
     with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
         trainer.fit(documents, progress=progress)
@@ -199,6 +204,14 @@ def cmd_train(args: argparse.Namespace) -> int:
               f" seed {r.seed}; saved as model {backend.name!r} and written to {out}", file=sys.stdout)
 
     emit(args, document, human)
+    return 0
+
+
+def cmd_delete_model(args: argparse.Namespace) -> int:
+    from embedlab.wordvec_upload import delete_saved_backend
+
+    delete_saved_backend(args.name)
+    emit(args, {"deleted": args.name}, lambda: print(f"deleted {args.name}"))
     return 0
 
 

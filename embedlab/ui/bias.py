@@ -49,8 +49,10 @@ def cached_projection(model: str, words: tuple[str, ...], axis: tuple[str, str] 
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner="Computing direct bias…")
-def cached_direct_bias(model: str, c: float) -> DirectBiasResult:
-    return direct_bias(model, c=c)
+def cached_direct_bias(model: str, c: float, words: tuple[str, ...] | None = None, axis: tuple[str, str] | None = None) -> DirectBiasResult:
+    """DirectBias_c over ``words`` (None: the neutral professions) on the gender axis or axis[0] − axis[1]."""
+    direction = None if axis is None else pair_direction(model, axis[0], axis[1])
+    return direct_bias(model, list(words) if words else None, c=c, direction=direction)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner="Encoding the SEAT sentences…")

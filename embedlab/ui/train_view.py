@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from embedlab.backends import get_word_vectors, model_status
+from embedlab.backends import BackendKind, backend_names, get_word_vectors, is_built_in, model_status
+from embedlab.backends.words import KeyedWordVectors
 from embedlab.training import (
     NodeEmbeddingResult,
     OOVReport,
@@ -32,7 +33,7 @@ def cached_corpus_tokens(name: str, max_documents: int) -> list[list[str]]:
 @st.cache_data(max_entries=4, ttl=3600, show_spinner="Tokenising your text…")
 def cached_uploaded_tokens(data: bytes, max_documents: int) -> list[list[str]]:
     """Token lists of an uploaded text file, keyed by its content."""
-    return tokenize_corpus(parse_uploaded_text(data)[:max_documents])
+    return tokenize_corpus(parse_uploaded_text(data, max_documents=max_documents))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Training FastText and Word2Vec on the Lee corpus (once)…")
@@ -45,10 +46,20 @@ def cached_oov_models() -> tuple[object, object]:
     return fasttext.wv_, word2vec.wv_
 
 
+LEE_PAIR = "the Lee pair (built in)"
+
+
+def fasttext_models() -> list[str]:
+    """FastText word models of this server (trained here, saved with their n-grams)."""
+    return [name for name in backend_names(BackendKind.WORDS) if not is_built_in(name) and getattr(get_word_vectors(name), "subwords", False)]
+
+
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def cached_oov(word: str) -> tuple[OOVReport, OOVReport]:
-    """(FastText report, Word2Vec report) for one word."""
+def cached_oov(word: str, fasttext_model: str = LEE_PAIR) -> tuple[OOVReport, OOVReport]:
+    """(FastText report, Word2Vec report) for one word; FastText from the Lee pair or a trained model."""
     fasttext, word2vec = cached_oov_models()
+    if fasttext_model != LEE_PAIR:
+        fasttext = get_word_vectors(fasttext_model).kv
     return oov_vector_demo(fasttext, word), oov_vector_demo(word2vec, word)
 
 
@@ -81,8 +92,13 @@ def upload_word_vectors(data: bytes, filename: str, fmt: str) -> UploadReport:
 
 
 def saved_models_table() -> pd.DataFrame:
-    """Uploaded and trained models known to this server."""
+    """Uploaded, trained and debiased models known to this server (not the built-in ones)."""
     rows = [{"name": r.name, "dim": r.dim, "description": r.description} for r in model_status()
-            if r.name.startswith(("user:", "trained:"))]
+            if r.kind == "words" and not is_built_in(r.name)]
     return pd.DataFrame(rows)
+
+
+def node_vectors_bytes(result: NodeEmbeddingResult) -> bytes:
+    """Node vectors in word2vec text format (one line per node), for a download button."""
+    return word2vec_bytes(KeyedWordVectors(f"nodes-{result.method}", result.wv))
 
