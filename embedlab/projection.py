@@ -32,7 +32,10 @@ warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden", categor
 
 @dataclass(frozen=True)
 class ProjectionParams:
-    """Settings of one map. ``seed`` makes UMAP and t-SNE reproducible (shown in the UI)."""
+    """Settings of one map. ``seed`` makes UMAP and t-SNE reproducible (shown in the UI).
+
+    ``parallel`` (UMAP only) drops the seed so umap-learn can use every core: faster on big
+    corpora, but two runs differ slightly. The first result is cached like any other map."""
 
     method: str = "umap"
     dims: int = 2
@@ -41,6 +44,7 @@ class ProjectionParams:
     metric: str = "cosine"
     perplexity: float = 30.0
     seed: int = 42
+    parallel: bool = False
 
     def validate(self, n_points: int) -> ProjectionParams:
         """Check the settings against the data; returns the settings actually used."""
@@ -71,11 +75,21 @@ class ProjectionParams:
             return replace(self, perplexity=min(self.perplexity, (n_points - 1) / 3.0))
         return self
 
+    @property
+    def randomness(self) -> str:
+        """How to reproduce this map, for titles and captions."""
+        if self.method == "pca":
+            return "deterministic"
+        if self.method == "umap" and self.parallel:
+            return "parallel, unseeded"
+        return f"seed {self.seed}"
+
     def relevant(self) -> dict[str, Any]:
         """Only the settings that change this method's result (the cache key)."""
         base = {"method": self.method, "dims": self.dims}
         if self.method == "umap":
-            return {**base, "n_neighbors": self.n_neighbors, "min_dist": self.min_dist, "metric": self.metric, "seed": self.seed}
+            umap = {**base, "n_neighbors": self.n_neighbors, "min_dist": self.min_dist, "metric": self.metric}
+            return {**umap, "parallel": True} if self.parallel else {**umap, "seed": self.seed}
         if self.method == "tsne":
             return {**base, "perplexity": self.perplexity, "metric": self.metric, "seed": self.seed}
         return base
@@ -106,7 +120,7 @@ def umap_model(params: ProjectionParams) -> Any:
         n_neighbors=params.n_neighbors,
         min_dist=params.min_dist,
         metric=params.metric,
-        random_state=params.seed,
+        random_state=None if params.parallel else params.seed,
     )
 
 

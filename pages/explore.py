@@ -42,7 +42,7 @@ from embedlab.ui.resources import cached_store
 DEMO_DATASET, DEMO_PER_OUTLET, DEMO_COLLECTION = "news", 35, "news-demo"
 ROW_TABLE_LIMIT = 500
 MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_perplexity",
-            "explore_seed", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
+            "explore_seed", "explore_parallel", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
 STAY = "Stay on this page until it finishes: a click elsewhere stops it (ingesting the same data again resumes where it stopped)."
 EXPLANATION = """
 **What the map shows.** Every point is one text (or one chunk of a long text). UMAP, t-SNE and
@@ -87,6 +87,7 @@ def apply_view(collection: str) -> None:
         "explore_method": projection.get("method"), "explore_dims": projection.get("dims"),
         "explore_neighbors": projection.get("n_neighbors"), "explore_min_dist": projection.get("min_dist"),
         "explore_metric": projection.get("metric"), "explore_perplexity": projection.get("perplexity"), "explore_seed": projection.get("seed"),
+        "explore_parallel": projection.get("parallel"),
         "explore_cluster_method": clustering.get("method"), "explore_k": clustering.get("k"),
         "explore_min_cluster_size": clustering.get("min_cluster_size"), "explore_colour": view.get("colour"),
     }
@@ -99,7 +100,7 @@ def load_demo() -> None:
     """The guided demo: news articles coloured by outlet, with k-means clusters."""
     st.session_state.update({
         "explore_demo": True, "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15, "explore_min_dist": 0.1,
-        "explore_metric": "cosine", "explore_seed": 42, "explore_cluster_method": "kmeans", "explore_k": 9,
+        "explore_metric": "cosine", "explore_seed": 42, "explore_parallel": False, "explore_cluster_method": "kmeans", "explore_k": 9,
         "explore_colour": "label", "explore_query": "",
     })
     st.session_state["_explore_demo_pending"] = True
@@ -120,7 +121,7 @@ url_state.restore(
     "explore",
     defaults={
         "explore_collection": names[0] if names else "", "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15,
-        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_perplexity": 30.0, "explore_seed": 42, "explore_cluster_method": "kmeans",
+        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_perplexity": 30.0, "explore_seed": 42, "explore_parallel": False, "explore_cluster_method": "kmeans",
         "explore_k": 8, "explore_min_cluster_size": 15, "explore_colour": "label", "explore_query": "", "explore_topk": 10,
     },
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
@@ -236,10 +237,12 @@ with st.form("explore_settings"):
     metric = c5.selectbox("Metric", list(UMAP_METRICS), key="explore_metric")
     perplexity = c6.number_input("t-SNE perplexity", 2.0, 100.0, step=5.0, key="explore_perplexity")
     seed = c7.number_input("Seed", 0, 2**31 - 1, key="explore_seed")
-    k1, k2, k3, _ = st.columns([1, 1, 1, 3])
+    k1, k2, k3, k4 = st.columns([1, 1, 1, 3])
     cluster_method = k1.selectbox("Clustering", ["kmeans", "hdbscan"], key="explore_cluster_method")
     k = k2.number_input("k (k-means)", 2, 200, key="explore_k")
     min_cluster_size = k3.number_input("min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
+    parallel = k4.toggle("Parallel UMAP (faster on big corpora, not reproducible)", key="explore_parallel",
+                         help="umap-learn uses every core only without a seed; the map is cached, so it stays put once drawn")
     st.form_submit_button("Draw the map", type="primary")
 
 with user_errors():
@@ -247,7 +250,8 @@ with user_errors():
     if len(corpus) < 3:
         st.warning("This collection has fewer than 3 rows: nothing to map.")
         st.stop()
-    params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, float(perplexity), seed=int(seed))
+    params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, float(perplexity), seed=int(seed),
+                              parallel=bool(parallel))
     asked = ClusterParams(cluster_method, int(k), int(min_cluster_size), int(seed))
     cparams = asked.fitted(len(corpus))
     if cparams != asked:
@@ -257,7 +261,7 @@ with user_errors():
         status.update(label=f"Clustering {len(corpus):,} points with {cluster_method}…")
         clusters = clusters_for(corpus, cparams)
         how = "loaded from the cache" if projection.cached else f"computed in {projection.seconds:.1f} s"
-        status.update(label=f"Map of {len(corpus):,} points {how} · seed {projection.params.seed}", state="complete")
+        status.update(label=f"Map of {len(corpus):,} points {how} · {projection.params.randomness}", state="complete")
     remember_view(collection, {"projection": projection.as_dict()["params"], "clusters": cparams.relevant() | {"method": cluster_method},
                                "colour": st.session_state.get("explore_colour")})
 
@@ -276,7 +280,7 @@ with user_errors():
     picked = st.session_state.get("_explore_picked")
     figure = map_figure(projection.coords, colour, colour_by, hover_texts(corpus, clusters.labels), [h[0] for h in hits],
                         picked if isinstance(picked, int) and picked < len(corpus) else None,
-                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · seed {projection.params.seed}", numeric=numeric)
+                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · {projection.params.randomness}", numeric=numeric)
     event = st.plotly_chart(figure, key="explore_map", on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
     if note := colouring(colour, numeric)[0].note(colour_by):
         st.caption(note)

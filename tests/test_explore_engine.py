@@ -3,6 +3,8 @@ neighbourhoods, export round trips and the corpus snapshot."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import io
 import time
 import zipfile
@@ -77,6 +79,16 @@ def test_umap_keeps_blobs_apart_is_seeded_and_warm_up_compiles() -> None:
     assert (truth[distances.argmin(axis=1)] == truth).mean() > 0.97
     three = project(vectors, ProjectionParams(dims=3, n_neighbors=10))
     assert three.coords.shape == (len(vectors), 3)
+    # Parallel UMAP drops the seed (so the seed is not part of its key) and still separates blobs.
+    parallel = ProjectionParams(n_neighbors=10, seed=7, parallel=True)
+    assert parallel.randomness == "parallel, unseeded" and params.randomness == "seed 7"
+    assert projection_key(vectors, parallel) == projection_key(vectors, replace(parallel, seed=8))
+    assert projection_key(vectors, parallel) != projection_key(vectors, params)
+    fast = project(vectors, parallel)
+    assert project(vectors, parallel).cached and np.array_equal(project(vectors, parallel).coords, fast.coords)
+    distances = np.linalg.norm(fast.coords[:, None, :] - fast.coords[None, :, :], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    assert (truth[distances.argmin(axis=1)] == truth).mean() > 0.97
 
 
 def test_tsne_three_d_and_limits() -> None:

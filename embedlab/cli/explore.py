@@ -29,6 +29,7 @@ def _map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", choices=list(UMAP_METRICS), default="cosine", help="UMAP/t-SNE metric (default cosine)")
     parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--parallel", action="store_true", help="UMAP on every core without a seed (faster, not reproducible)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -185,7 +186,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _params(args: argparse.Namespace) -> ProjectionParams:
     """Projection settings from the command line."""
-    return ProjectionParams(args.method, args.dims, args.n_neighbors, args.min_dist, args.metric, args.perplexity, seed=args.seed)
+    return ProjectionParams(args.method, args.dims, args.n_neighbors, args.min_dist, args.metric, args.perplexity, seed=args.seed, parallel=args.parallel)
 
 
 def cmd_project(args: argparse.Namespace) -> int:
@@ -219,7 +220,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     def human() -> None:
         how = "from the cache" if projection.cached else f"in {projection.seconds:.1f} s"
-        print(f"{corpus.info.name}: {len(corpus):,} points mapped with {projection.params.method} ({projection.params.dims}-D, seed {projection.params.seed}) {how}")
+        print(f"{corpus.info.name}: {len(corpus):,} points mapped with {projection.params.method} ({projection.params.dims}-D, {projection.params.randomness}) {how}")
         if args.out:
             print(f"wrote {args.out}")
 
