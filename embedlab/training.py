@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.backends import backend_names, register_instance
+from embedlab.backends import register_instance
 from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors, package_dir
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
 

@@ -4,7 +4,6 @@ tests one live ``streamlit run app.py`` server plus Debian chromium driven by Pl
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -3,11 +3,10 @@ neighbourhoods, export round trips and the corpus snapshot."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import io
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

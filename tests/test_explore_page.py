@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -137,7 +136,7 @@ def test_delete_needs_confirmation_and_keeps_other_collections(hashing_encoder: 
     at.button(key="explore_delete").click().run()
     assert not at.exception
     remaining = [i.name for i in open_store().collections()]
-    assert remaining == [name]
+    assert remaining == [name] and other not in remaining
     assert open_store().info(name).count == 61
 
 
