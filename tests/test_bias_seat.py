@@ -49,3 +49,20 @@ def test_seat_minilm_career_family_has_the_papers_sign() -> None:
     assert result.n_used == {"X": 8 * len(NAME_TEMPLATES), "Y": 8 * len(NAME_TEMPLATES), "A": 8 * len(NOUN_TEMPLATES), "B": 8 * len(NOUN_TEMPLATES)}
     assert result.permutation.method == "random" and result.permutation.seed == 3
     assert result.effect_size > 0.5 and result.p_value < 0.01
+
+
+def test_noun_templates_take_an_before_a_vowel() -> None:
+    sentences = sentences_for(["apple", "pear"])
+    assert "This is an apple." in sentences and "This is a pear." in sentences and "The apple is here." in sentences
+    assert sentences_for(["apple"], ["I saw a {}."]) == ["I saw a apple."]  # the user's templates stay as typed
+
+
+@pytest.mark.slow
+def test_seat_multilingual_use_is_probed_the_same_way() -> None:
+    """The numpy multilingual USE goes through the same SEAT path as MiniLM: flowers/insects
+    and career/family come out with the paper's sign."""
+    flowers = seat("use-multilingual", weat_test("1"), seed=0)
+    career = seat("use-multilingual", weat_test("6"), seed=0)
+    assert flowers.model == "use-multilingual" and flowers.effect_size > 0.8 and flowers.p_value < 0.01
+    assert career.effect_size > 0.5 and career.p_value < 0.01
+    assert career.n_used["X"] == 8 * len(NAME_TEMPLATES)

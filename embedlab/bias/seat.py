@@ -39,7 +39,8 @@ NAME_TEMPLATES: tuple[str, ...] = (
 
 
 def sentences_for(words: Sequence[str], templates: Sequence[str] | None = None) -> list[str]:
-    """Every word in every template (names get name templates unless ``templates`` is given)."""
+    """Every word in every template (names get name templates unless ``templates`` is given).
+    The built-in noun templates take "an" before a vowel: "This is an apple."."""
     sentences: list[str] = []
     for word in words:
         text = word.replace("_", " ")
@@ -47,6 +48,8 @@ def sentences_for(words: Sequence[str], templates: Sequence[str] | None = None) 
         for template in chosen:
             if "{}" not in template:
                 raise InputError(f"Template {template!r} has no '{{}}' placeholder for the word.")
+            if templates is None and text[:1].lower() in "aeiou":
+                template = template.replace(" a {}", " an {}")
             sentences.append(template.replace("{}", text))
     return sentences
 

@@ -42,6 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     debias.add_argument("--out", required=True, help="name of the new backend")
     debias.add_argument("--no-analogies", action="store_true", help="skip the Google analogy accuracy (the slowest part)")
     debias.add_argument("--seed", type=int, default=0, help="seed of the WEAT random partitions (default 0)")
+    debias.add_argument("--permutations", type=int, default=10_000, help="WEAT random partitions when exact is too many (default 10,000)")
+    debias.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c before and after (default 1)")
     add_json_flag(debias)
     debias.set_defaults(handler=cmd_debias)
 
@@ -176,7 +178,8 @@ def cmd_debias(args: argparse.Namespace) -> int:
 
     quiet = getattr(args, "json", False) or not sys.stderr.isatty()
     with progress_bar("hard debias", enabled=not quiet) as progress:
-        report = debias(args.model, args.out, analogies=not args.no_analogies, seed=args.seed, progress=progress)
+        report = debias(args.model, args.out, analogies=not args.no_analogies, seed=args.seed, c=args.c,
+                        n_permutations=args.permutations, progress=progress)
     document = report.as_dict()
 
     def human() -> None:

@@ -13,7 +13,8 @@ from embedlab.bias.direct_bias import DirectBiasResult, direct_bias
 from embedlab.bias.direction import BiasDirection, Projection, gender_direction, pair_direction, project
 from embedlab.bias.seat import seat
 from embedlab.bias.weat import WeatResult, comparison_rows, sign_agreement, weat
-from embedlab.bias.wordsets import custom_test, weat_test
+from embedlab.bias.wordsets import custom_test, library_sets, parse_word_list, parse_wordset_upload, weat_test
+from embedlab.errors import EmbedlabError
 
 GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
 
@@ -34,6 +35,58 @@ def cached_custom_weat(
     """A user's test: ``sets`` is ((name, words) for X, Y, A, B)."""
     x, y, a, b = sets
     return weat(model, custom_test(x, y, a, b), seed=seed, n_permutations=permutations)
+
+
+ROLES = {"X": "Target X", "Y": "Target Y", "A": "Attribute A", "B": "Attribute B"}
+TYPED = "(typed below)"
+CUSTOM_DEFAULTS = {"X": "wefe:flowers", "Y": "wefe:insects", "A": "wefe:pleasant_5", "B": "wefe:unpleasant_5a"}
+CustomSets = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def custom_set_pickers(prefix: str) -> CustomSets:
+    """Four set pickers (X, Y, A, B) over the paper's and WEFE's sets, an uploaded file, or typed
+    words; returns ((name, words), ...) for ``custom_test``. Widget keys start with ``prefix``."""
+    library = library_sets()
+    uploaded = st.file_uploader("Upload word sets (JSON {name: [words]} or lines 'name: w1, w2')", type=["json", "txt"],
+                                key=f"{prefix}_upload")
+    if uploaded is not None:
+        library.update({f"upload:{k}": v for k, v in parse_wordset_upload(uploaded.getvalue(), uploaded.name).items()})
+    names = [TYPED] + list(library)
+    chosen: list[tuple[str, tuple[str, ...]]] = []
+    for column, (role, label) in zip(st.columns(4), ROLES.items()):
+        with column:
+            key = f"{prefix}_set_{role}"
+            if key not in st.session_state:
+                st.session_state[key] = CUSTOM_DEFAULTS[role] if CUSTOM_DEFAULTS[role] in library else TYPED
+            picked = st.selectbox(label, names, key=key)
+            typed = st.text_area(f"{label} words (if typed)", key=f"{prefix}_typed_{role}", height=100, disabled=picked != TYPED,
+                                 placeholder="rose, tulip, daisy",
+                                 help="Separate words with commas or new lines; inside such a list a space joins a phrase"
+                                      " (New York → New_York). A line with only spaces is a list of words.")
+            if picked == TYPED:
+                chosen.append((f"{label} (typed)", tuple(parse_word_list(typed, what=label))))
+            else:
+                chosen.append((picked, library[picked].words))
+    return tuple(chosen)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner="Encoding the SEAT sentences…")
+def cached_custom_seat(model: str, sets: CustomSets, templates: tuple[str, ...] | None, seed: int, permutations: int) -> WeatResult:
+    """SEAT of a user's test: ``sets`` is ((name, words) for X, Y, A, B)."""
+    x, y, a, b = sets
+    return seat(model, custom_test(x, y, a, b), templates=list(templates) if templates else None, seed=seed, n_permutations=permutations)
+
+
+def weat_over_models(models: list[str], tests: list[str], seed: int, permutations: int) -> tuple[dict[str, list[WeatResult]], dict[str, str]]:
+    """Every test on every model; a model that fails (gone, broken upload) is reported, not fatal."""
+    results: dict[str, list[WeatResult]] = {}
+    failed: dict[str, str] = {}
+    for name in models:
+        try:
+            results[name] = [cached_weat(name, test, seed, permutations) for test in tests]
+        except EmbedlabError as error:
+            failed[name] = str(error)
+    return results, failed
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner="Finding the gender direction…")
