@@ -217,20 +217,22 @@ class Store:
         )
 
     def resolve(self, name_or_dataset: str, backend: str | None = None) -> str:
-        """The Chroma name for a collection name, or for a dataset name (and backend)."""
-        infos = self.collections()
-        if any(i.name == name_or_dataset for i in infos):
+        """The Chroma name for a collection name, or for a dataset name (and backend).
+        Reads names and metadata only (no row counts: ``count()`` costs ~0.4 s at 60k rows)."""
+        listed = [(c.name, dict(c.metadata or {})) for c in self.client.list_collections()]
+        if any(name == name_or_dataset for name, _ in listed):
             return name_or_dataset
-        matches = [i for i in infos if i.dataset == name_or_dataset and (backend is None or i.backend == backend)]
+        matches = [(name, meta) for name, meta in listed
+                   if str(meta.get("dataset", name)) == name_or_dataset and (backend is None or meta.get("backend") == backend)]
         if len(matches) == 1:
-            return matches[0].name
+            return matches[0][0]
         if len(matches) > 1:
             raise InputError(
                 f"Dataset {name_or_dataset!r} is stored with several models ("
-                + ", ".join(f"{m.backend}: {m.name}" for m in matches)
+                + ", ".join(f"{meta.get('backend', '')}: {name}" for name, meta in matches)
                 + "); name the collection or the model."
             )
-        raise CollectionNotFoundError(name_or_dataset, [i.name for i in infos])
+        raise CollectionNotFoundError(name_or_dataset, [name for name, _ in listed])
 
     def info(self, name: str) -> CollectionInfo:
         """Details of one collection (by collection or dataset name)."""

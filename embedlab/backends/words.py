@@ -103,9 +103,11 @@ class KeyedWordVectors:
             raise OutOfVocabularyError(unknown, self.name)
         if not known:
             return np.zeros((0, self.dim), dtype=np.float32)
-        indices = [self.kv.key_to_index[w] for w in known]
+        return l2_normalise(self._rows(known))
+
+    def _rows(self, words: Sequence[str]) -> np.ndarray:
         # Only the requested rows: get_normed_vectors() would divide the whole vocabulary.
-        return l2_normalise(self.kv.vectors[indices])
+        return self.kv.vectors[[self.kv.key_to_index[w] for w in words]]
 
     def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
         """Un-normalised vectors (analogy arithmetic sometimes wants them)."""
@@ -116,7 +118,7 @@ class KeyedWordVectors:
         """The ``k`` nearest words by cosine similarity, the word itself excluded."""
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}.")
-        if word not in self:
+        if not self.split_known([word])[0]:
             raise OutOfVocabularyError([word], self.name)
         return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
 
@@ -143,30 +145,8 @@ class SubwordWordVectors(KeyedWordVectors):
         known = [w for w in words if isinstance(w, str) and w.strip()]
         return known, [w for w in words if w not in known]
 
-    def from_ngrams(self, words: Sequence[str]) -> list[str]:
-        """The words among ``words`` that are not in the vocabulary (built from n-grams)."""
-        return [w for w in words if w not in self]
-
-    def encode(self, words: Sequence[str]) -> np.ndarray:
-        """Unit vectors; unseen words are the mean of their n-gram vectors."""
-        known, unknown = self.split_known(words)
-        if unknown:
-            raise OutOfVocabularyError(unknown, self.name)
-        if not known:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return l2_normalise(np.stack([self.kv.get_vector(w) for w in known]))
-
-    def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
-        self.encode(words)
-        return np.stack([self.kv.get_vector(w) for w in words]).astype(np.float32)
-
-    def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
-        """Nearest vocabulary words, also for an unseen ``word``."""
-        if k < 1:
-            raise InputError(f"k must be at least 1, got {k}.")
-        if not self.split_known([word])[0]:
-            raise OutOfVocabularyError([word], self.name)
-        return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
+    def _rows(self, words: Sequence[str]) -> np.ndarray:
+        return np.stack([self.kv.get_vector(w) for w in words])  # unseen words: the mean of their n-gram vectors
 
 
 def load_glove_6b_50d() -> KeyedWordVectors:
