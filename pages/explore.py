@@ -26,6 +26,7 @@ from embedlab.ui import url_state
 from embedlab.ui.explore_view import (
     cached_upload,
     clusters_for,
+    FOCUS_MIN_POINTS,
     colouring,
     corpus_for,
     hover_texts,
@@ -38,6 +39,7 @@ from embedlab.ui.explore_view import (
 )
 from embedlab.ui.feedback import plain, progress_reporter, user_errors
 from embedlab.ui.resources import cached_store
+from embedlab.ui.router import ensure_router
 
 DEMO_DATASET, DEMO_PER_OUTLET, DEMO_COLLECTION = "news", 35, "news-demo"
 ROW_TABLE_LIMIT = 500
@@ -65,6 +67,7 @@ ARI ≈ 0.21 and NMI ≈ 0.33 against the outlets (topics are not outlets), silh
 topics blend into each other), trustworthiness ≈ 0.89 (local neighbourhoods mostly hold).
 """
 
+ensure_router()
 text_models = backend_names(BackendKind.TEXT)
 store = cached_store()
 start_umap_warm_up()
@@ -286,6 +289,10 @@ with user_errors():
         st.caption(note)
     if dims == 3:
         st.caption("Box and lasso selection work on the 2-D map; in 3-D, pick a point from the table below.")
+    else:
+        st.caption("Click a point, or pick Box or Lasso Select in the map's toolbar and drag."
+                   + (" Big maps open on the central 99.6% of points; Autoscale in the toolbar shows the outliers too."
+                      if len(corpus) >= FOCUS_MIN_POINTS else ""))
 
     trust = trust_for(corpus, projection) if len(corpus) >= TRUST_MIN_POINTS else None
     m = st.columns(6)

@@ -39,16 +39,17 @@ def test_home_lists_models_in_a_real_browser(live_app: str, page) -> None:  # no
     assert table.count() == 1
 
 
-def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path, page) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("path", "title"), [("similarity", "Similarity"), ("explore", "Explore maps")])
+def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path, page, path: str, title: str) -> None:  # noqa: ANN001
     """Streamlit runs a page file alone in legacy mode when the first request after start-up
     opens its URL; ensure_router() must bring it back under app.py (sections, titles)."""
     chromium_or_skip()
     process, url = start_streamlit(tmp_path / "fresh-home")
     try:
-        page.goto(f"{url}/similarity")
+        page.goto(f"{url}/{path}")
         page.get_by_role("button", name=re.compile("Guided demo")).wait_for()
         navigation = page.locator('[data-testid="stSidebarNav"]')
-        navigation.get_by_text("Similarity", exact=True).wait_for()
+        navigation.get_by_text(title, exact=True).wait_for()
         assert navigation.get_by_text("Home", exact=True).count() == 1
         assert navigation.get_by_text("app", exact=True).count() == 0  # no raw file names
     finally:

@@ -219,3 +219,16 @@ def test_row_filter_reaches_any_row_and_user_text_is_not_markdown(hashing_encode
     at.text_input(key="explore_query").set_value("[click](http://evil.example) ![x](http://evil.example/x.png)").run()
     shown = " ".join(m.value for m in at.markdown)
     assert "\\[click\\]\\(http\\://evil\\.example\\)" in shown and "](http://evil" not in shown
+
+
+def test_big_maps_open_on_the_bulk_not_the_outliers() -> None:
+    from embedlab.ui.explore_view import focus_ranges, map_figure
+
+    rng = np.random.default_rng(0)
+    coords = np.vstack([rng.normal(size=(5_000, 2)), [[500.0, -500.0], [-400.0, 300.0]]]).astype(np.float32)
+    (x0, x1), (y0, y1) = focus_ranges(coords)
+    assert -6 < x0 < -2 and 2 < x1 < 6 and -6 < y0 < -2 and 2 < y1 < 6  # the two far outliers do not stretch the view
+    layout = map_figure(coords, None, "none", ["p"] * len(coords)).to_dict()["layout"]
+    assert layout["xaxis"]["range"] == [x0, x1]
+    small = map_figure(coords[:100], None, "none", ["p"] * 100).to_dict()["layout"]
+    assert "range" not in small["xaxis"]  # small maps show everything

@@ -225,7 +225,23 @@ def map_figure(
     if not three:
         figure.update_xaxes(showticklabels=False, title=None)
         figure.update_yaxes(showticklabels=False, title=None, scaleanchor="x", scaleratio=1)
+        if n >= FOCUS_MIN_POINTS:  # a few far outliers would squeeze the bulk into the middle
+            (x0, x1), (y0, y1) = focus_ranges(coords)
+            figure.update_xaxes(range=[x0, x1])
+            figure.update_yaxes(range=[y0, y1])
     return figure
+
+
+FOCUS_MIN_POINTS = 2_000
+FOCUS_QUANTILE = 0.002
+
+
+def focus_ranges(coords: np.ndarray, quantile: float = FOCUS_QUANTILE, pad: float = 0.05) -> list[tuple[float, float]]:
+    """Axis ranges that hold all but the outermost ``quantile`` of points on each side (plus a
+    margin): the initial view of a big map. Autoscale in the toolbar still shows every point."""
+    low, high = np.quantile(coords[:, :2], [quantile, 1 - quantile], axis=0)
+    margin = (high - low) * pad
+    return [(float(low[i] - margin[i]), float(high[i] + margin[i])) for i in range(2)]
 
 
 def selected_rows(event: object) -> list[int]:
