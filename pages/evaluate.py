@@ -108,7 +108,7 @@ with user_errors():
     metrics[2].metric("Semantic", "—" if not evaluation.semantic or not evaluation.semantic.n else f"{evaluation.semantic.accuracy:.3f}")
     metrics[3].metric("Syntactic", "—" if not evaluation.syntactic or not evaluation.syntactic.n else f"{evaluation.syntactic.accuracy:.3f}")
     st.plotly_chart(sections_figure(evaluation), key="ev_sections")
-    sections = pd.DataFrame([{"section": s.name, "accuracy": round(s.accuracy, 4), "correct": s.correct, "n": s.n}
+    sections = pd.DataFrame([{"section": s.name, "accuracy": round(s.accuracy, 4) if s.n else None, "correct": s.correct, "n": s.n}
                              for s in evaluation.sections])
     st.dataframe(sections, hide_index=True, key="ev_sections_table")
     empty = [s.name for s in evaluation.sections if not s.n]

@@ -49,6 +49,9 @@ def test_eval_analogies_json_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"accuracy", "n", "sections"} <= set(document)
     assert document["restrict_vocab"] == 3000 and "family" in document["sections"]
     assert document["n"] == sum(s["n"] for s in document["sections"].values())
+    # this lower-case vocabulary has no capital city: such a section has no accuracy, not 0.0
+    assert document["sections"]["capital-world"] == {"accuracy": None, "correct": 0, "n": 0}
+    assert 0 < document["sections"]["family"]["accuracy"] <= 1
 
 
 def test_load_vectors_then_use_them_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

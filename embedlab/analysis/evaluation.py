@@ -142,9 +142,10 @@ class AnalogyEvaluation:
     misses: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready; ``sections`` maps each section to its accuracy, correct and n."""
+        """JSON-ready; ``sections`` maps each section to its accuracy, correct and n (accuracy
+        null for a section with no question inside the vocabulary)."""
         def one(s: SectionScore) -> dict[str, object]:
-            return {"accuracy": s.accuracy, "correct": s.correct, "n": s.n}
+            return {"accuracy": s.accuracy if s.n else None, "correct": s.correct, "n": s.n}
 
         return {
             "model": self.model,

@@ -115,7 +115,8 @@ def cmd_eval_analogies(args: argparse.Namespace) -> int:
     def human() -> None:
         print(f"{result.dataset} analogies, {result.method}, first {result.restrict_vocab:,} words of {result.model}")
         for section in result.sections:
-            print(f"  {section.name:<28} {section.accuracy:6.3f}  ({section.correct}/{section.n})")
+            shown = f"{section.accuracy:6.3f}" if section.n else "   n/a"
+            print(f"  {section.name:<28} {shown}  ({section.correct}/{section.n})")
         for group in (result.semantic, result.syntactic):
             if group:
                 print(f"  {group.name:<28} {group.accuracy:6.3f}  ({group.correct}/{group.n})")
