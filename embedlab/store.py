@@ -162,6 +162,9 @@ def _now() -> str:
 class Store:
     """The vector store. Use ``open_store()`` to share one per process."""
 
+    #: encoder batches per Chroma write: small enough that the last, un-overlapped write is short
+    write_chunk_batches: int = 16
+
     def __init__(self, path: Path | None = None, url: str | None = None) -> None:
         import chromadb
         from chromadb.config import Settings
@@ -307,7 +310,11 @@ class Store:
         documents: Sequence[str],
         metadatas: Sequence[Metadata] | None = None,
     ) -> None:
-        """Write rows in batches no larger than the client allows."""
+        """Write rows in batches no larger than the client allows.
+
+        A row whose id is already stored is left as it is: ids are content hashes, so the same id
+        holds the same content. (Chroma's ``add`` skips such ids; ``upsert`` would rewrite them and
+        costs ~20% more.)"""
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if len(ids) != len(embeddings) or len(ids) != len(documents):
             raise InputError("ids, embeddings and documents must have the same length.")
@@ -318,7 +325,7 @@ class Store:
         with self._write_lock:
             for start in range(0, len(ids), self.max_batch_size):
                 stop = start + self.max_batch_size
-                collection.upsert(
+                collection.add(
                     ids=list(ids[start:stop]),
                     embeddings=embeddings[start:stop],
                     documents=list(documents[start:stop]),
@@ -396,7 +403,7 @@ class Store:
         thread = threading.Thread(target=writer, name="embedlab-store-writer", daemon=True)
         thread.start()
         # Encode in chunks a few batches long, so each write is a healthy size.
-        chunk = max(batch_size, min(self.max_batch_size, batch_size * 16))
+        chunk = max(batch_size, min(self.max_batch_size, batch_size * self.write_chunk_batches))
         done = 0
         try:
             for start in range(0, len(todo), chunk):

@@ -109,13 +109,13 @@ def test_writes_respect_the_max_batch_size(store: Store, monkeypatch: pytest.Mon
     name = store.create("batches", encoder.name, encoder.dim)
     collection = store._get(name)
     sizes: list[int] = []
-    original = type(collection).upsert
+    original = type(collection).add
 
     def spy(self, ids, **kwargs):  # noqa: ANN001
         sizes.append(len(ids))
         return original(self, ids, **kwargs)
 
-    monkeypatch.setattr(type(collection), "upsert", spy)
+    monkeypatch.setattr(type(collection), "add", spy)
     store.add_texts("batches", encoder, [f"t{i}" for i in range(50)], batch_size=4)
     assert sizes and max(sizes) <= 7 and sum(sizes) == 50
 
