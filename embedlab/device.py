@@ -10,6 +10,26 @@ from embedlab.errors import InputError
 _VALID_DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 
+def _check_present(device: str) -> None:
+    """A forced accelerator must exist, or every model would fail later with torch's own error."""
+    if device == "cpu":
+        return
+    try:
+        import torch
+    except ImportError:
+        raise InputError(f"EMBEDLAB_DEVICE={device!r} needs torch, which is not installed; unset it to use the cpu.") from None
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            found = f"{count} CUDA device(s)" if count else "no CUDA device (or a torch built without CUDA)"
+            raise InputError(f"EMBEDLAB_DEVICE={device!r}, but torch sees {found} here; unset it or use cpu.")
+    elif device == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise InputError("EMBEDLAB_DEVICE='mps', but torch sees no Apple MPS device here; unset it or use cpu.")
+
+
 def resolve_device() -> str:
     """``EMBEDLAB_DEVICE`` if set, else ``cuda`` if available, else ``mps``, else ``cpu``."""
     forced = os.environ.get("EMBEDLAB_DEVICE", "").strip().lower()
@@ -18,6 +38,7 @@ def resolve_device() -> str:
             raise InputError(
                 f"EMBEDLAB_DEVICE={forced!r} is not a device; use cpu, cuda, cuda:N or mps."
             )
+        _check_present(forced)
         return forced
     try:
         import torch

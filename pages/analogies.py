@@ -10,7 +10,7 @@ from embedlab.analysis.analogy import MAX_BATCH_ANALOGIES, METHODS
 from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
 from embedlab.ui.router import ensure_router
-from embedlab.ui.feedback import user_errors
+from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.words_view import analogy_figure, cached_analogy, cached_batch, cached_picture, word_models
 
 ensure_router()
@@ -69,7 +69,7 @@ st.button("▶ Guided demo", on_click=load_demo, help="Four worked analogies, on
 top = st.columns([2, 1, 1, 1])
 model = top[0].selectbox("Word model", models, key="an_model", help="Uploaded and trained models appear here too (Train page)")
 top[1].radio("Method", list(METHODS), key="an_method", horizontal=True)
-top[2].slider("Answers (k)", 1, 30, key="an_k")
+url_state.slider(top[2], "Answers (k)", 1, 30, key="an_k")
 mode = top[3].segmented_control("Mode", ["one analogy", "batch"], key="an_mode", required=True)
 
 with st.expander("How this works and what to notice", expanded=bool(st.session_state.get("an_demo"))):
@@ -124,17 +124,19 @@ with user_errors():
                             st.session_state["an_exclude"], st.session_state["an_expected"].strip())
     left, right = st.columns([2, 3])
     with left:
-        st.subheader(f"{result.a} : {result.b} :: {result.c} : **{result.best or '?'}**")
+        st.subheader(f"{plain(result.a)} : {plain(result.b)} :: {plain(result.c)} : **{plain(result.best or '?')}**")
         st.dataframe(pd.DataFrame([{"rank": i + 1, "word": x.word, "score": round(x.score, 4)}
                                    for i, x in enumerate(result.answers)]), hide_index=True, key="an_answers")
         if result.expected:
             if result.expected_rank is None:
-                st.info(f"Expected answer **{result.expected}**: {result.note}.")
+                st.info(f"Expected answer **{plain(result.expected)}**: {plain(result.note)}.")
             else:
-                st.metric(f"Rank of the expected answer '{result.expected}'", result.expected_rank,
-                          help=f"score {result.expected_score:.4f} ({result.method})")
+                rank, score = st.columns(2)
+                rank.metric(f"Rank of the expected answer '{plain(result.expected)}'", result.expected_rank)
+                score.metric(f"Its score ({result.method})", f"{result.expected_score:.4f}",
+                             help="the same score the answers are ranked by")
         if result.note and not (result.expected and result.expected_rank is None):
-            st.warning(result.note.capitalize() + ".")
+            st.warning(plain(result.note.capitalize() + "."))
     with right:
         picture = cached_picture(model, result)
         st.plotly_chart(analogy_figure(picture, f"PCA of the words involved ({picture.explained_variance:.0%} of their variance)"),

@@ -31,7 +31,7 @@ from embedlab.ui.bias import (
     weat_over_models,
     weat_table,
 )
-from embedlab.ui.feedback import user_errors
+from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
 
 SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
@@ -127,13 +127,13 @@ with st.expander("What an effect size does and does not show", expanded=bool(st.
 
 def show_weat_result(result, heading: str) -> None:  # noqa: ANN001 - a WeatResult
     """Metrics, missing words and the per-word chart of one result."""
-    st.markdown(f"#### {heading}")
+    st.markdown(f"#### {plain(heading)}")
     if result.oov_words:
-        st.warning(f"Not in {result.model} (dropped): " + ", ".join(result.oov_words))
+        st.warning(plain(f"Not in {result.model} (dropped): " + ", ".join(result.oov_words)))
     if result.removed:
-        st.caption("Left out as in the paper (too rare in its corpus): " + ", ".join(result.removed))
+        st.caption(plain("Left out as in the paper (too rare in its corpus): " + ", ".join(result.removed)))
     if not result.computable:
-        st.error(f"Test {result.test} on {result.model}: {result.reason}")
+        st.error(plain(f"Test {result.test} on {result.model}: {result.reason}"))
         return
     for note in result.notes:
         st.info(note)
@@ -159,15 +159,15 @@ if section == "WEAT":
         model = st.selectbox("Word model", word_models, key="bias_model", disabled=test_choice == "all",
                              help="The table over all tests uses every word model.")
     with right:
-        seed = st.number_input("Seed of random partitions", min_value=0, max_value=2**31 - 1, step=1, key="bias_seed")
-        permutations = st.number_input("Random partitions (≥ 10,000)", min_value=10_000, max_value=1_000_000, step=10_000, key="bias_perms")
+        seed = url_state.number_input(st, "Seed of random partitions", 0, 2**31 - 1, step=1, key="bias_seed")
+        permutations = url_state.number_input(st, "Random partitions (≥ 10,000)", 10_000, 1_000_000, step=10_000, key="bias_perms")
     url_state.publish(["bias_section", "bias_test", "bias_seed", "bias_perms"] + ([] if test_choice == "all" else ["bias_model"]))
 
     with user_errors():
         if test_choice == "all":
             results, failed = weat_over_models(word_models, TESTS, int(seed), int(permutations))
             for name, reason in failed.items():
-                st.warning(f"{name} left out of the table: {reason}")
+                st.warning(plain(f"{name} left out of the table: {reason}"))
             rows = weat_table(results)
             st.plotly_chart(effect_size_chart(rows, list(results)), key="weat_effects")
             st.markdown("  \n".join(sign_summary(results)))
@@ -202,7 +202,7 @@ elif section == "Direction":
         model = st.selectbox("Word model", word_models, key="bias_dir_model")
         st.text_input("Axis: positive word (optional)", key="bias_axis_pos", placeholder="e.g. rich")
         st.text_input("Axis: negative word (optional)", key="bias_axis_neg", placeholder="e.g. poor")
-        c = st.slider("c of DirectBias_c (strictness)", 0.0, 3.0, step=0.1, key="bias_c")
+        c = url_state.slider(st, "c of DirectBias_c (strictness)", 0.0, 3.0, step=0.1, key="bias_c")
         over_words = st.toggle("Direct bias over my words (they should all be neutral)", key="bias_neutral_words",
                                help="Off: over Bolukbasi's gender-neutral professions.")
     with right:
@@ -225,7 +225,7 @@ elif section == "Direction":
         except EmbedlabError as error:
             if axis is None:
                 raise
-            st.info(f"No gender direction for {model} ({error}); your axis needs none.")
+            st.info(plain(f"No gender direction for {model} ({error}); your axis needs none."))
         direction, placed = cached_projection(model, words, axis)
         bias = cached_direct_bias(model, float(c), typed_words if over_words and typed_words else None, axis)
         m1, m2, m3 = st.columns(3)
@@ -236,9 +236,9 @@ elif section == "Direction":
         m2.metric(f"DirectBias_{c:g}", f"{bias.value:.4f}", help=f"mean |cos(w, axis)|^c over {over}, on {bias.axis}")
         m3.metric("words placed", f"{len(placed.words)}", help="missing words are listed below")
         if gender is not None and gender.pairs_missing:
-            st.warning("Definitional pairs missing from the model: " + ", ".join(f"{a}/{b}" for a, b in gender.pairs_missing))
+            st.warning(plain("Definitional pairs missing from the model: " + ", ".join(f"{a}/{b}" for a, b in gender.pairs_missing)))
         if placed.missing:
-            st.warning(f"Not in {model} (left out): " + ", ".join(placed.missing[:60]) + (" …" if len(placed.missing) > 60 else ""))
+            st.warning(plain(f"Not in {model} (left out): " + ", ".join(placed.missing[:60]) + (" …" if len(placed.missing) > 60 else "")))
         st.plotly_chart(projection_chart(placed, direction.positive_end, direction.negative_end), key="bias_projection")
         if gender is not None:
             st.plotly_chart(variance_chart(gender), key="bias_variance")
@@ -258,8 +258,8 @@ elif section == "SEAT":
         model = st.selectbox("Sentence model", text_models, key="bias_seat_model")
         test_id = st.selectbox("Test", [*TESTS, "custom"], key="bias_seat_test",
                                format_func=lambda t: "custom sets…" if t == "custom" else TEST_LABELS[t])
-        seed = st.number_input("Seed of random partitions", min_value=0, max_value=2**31 - 1, step=1, key="bias_seed")
-        permutations = st.number_input("Random partitions (≥ 10,000)", min_value=10_000, max_value=1_000_000, step=10_000,
+        seed = url_state.number_input(st, "Seed of random partitions", 0, 2**31 - 1, step=1, key="bias_seed")
+        permutations = url_state.number_input(st, "Random partitions (≥ 10,000)", 10_000, 1_000_000, step=10_000,
                                        key="bias_perms")
     with right:
         st.text_area("Templates, one per line with {word} (empty = the paper's bleached templates)", key="bias_templates", height=140,

@@ -10,7 +10,7 @@ from embedlab.analysis.analogy import METHODS
 from embedlab.analysis.evaluation import ANALOGY_DATASETS, DEFAULT_RESTRICT_VOCAB, SIMILARITY_DATASETS
 from embedlab.ui import url_state
 from embedlab.ui.router import ensure_router
-from embedlab.ui.feedback import user_errors
+from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.words_view import analogy_benchmark, sections_figure, similarity_benchmarks, similarity_figure, word_models
 
 ensure_router()
@@ -84,13 +84,13 @@ with user_errors():
         left.dataframe(table, hide_index=True, key="ev_similarity")
         right.plotly_chart(similarity_figure(results), key="ev_similarity_chart")
     for name, reason in skipped.items():
-        st.warning(f"{name}: {reason}")
+        st.warning(plain(f"{name}: {reason}"))
 
 st.subheader("Analogies")
 cols = st.columns([1, 1, 1, 1])
 cols[0].selectbox("Benchmark", list(ANALOGY_DATASETS), key="ev_dataset",
                   format_func=lambda name: {"google": "Google (19,544)", "msr": "MSR syntactic (8,000)"}[name])
-cols[1].number_input("Restrict vocab (first N words)", min_value=100, max_value=500_000, step=5_000, key="ev_restrict")
+url_state.number_input(cols[1], "Restrict vocab (first N words)", 100, 500_000, step=5_000, key="ev_restrict")
 cols[2].radio("Method", list(METHODS), key="ev_method", horizontal=True)
 cols[3].button("Run the analogy benchmark", on_click=run_analogies, type="primary")
 url_state.publish(["ev_model", "ev_dataset", "ev_restrict", "ev_method", "ev_run"])
@@ -103,7 +103,7 @@ with user_errors():
     evaluation = analogy_benchmark(model, st.session_state["ev_dataset"], int(st.session_state["ev_restrict"]),
                                    st.session_state["ev_method"])
     metrics = st.columns(4)
-    metrics[0].metric("Accuracy", f"{evaluation.accuracy:.3f}", help=f"{evaluation.correct:,} of {evaluation.n:,}")
+    metrics[0].metric("Accuracy", f"{evaluation.accuracy:.3f}" if evaluation.n else "—", help=f"{evaluation.correct:,} of {evaluation.n:,}")
     metrics[1].metric("Questions used", f"{evaluation.n:,}", help=f"of {evaluation.questions:,}; {evaluation.oov:,} skipped (words outside the first N)")
     metrics[2].metric("Semantic", "—" if not evaluation.semantic or not evaluation.semantic.n else f"{evaluation.semantic.accuracy:.3f}")
     metrics[3].metric("Syntactic", "—" if not evaluation.syntactic or not evaluation.syntactic.n else f"{evaluation.syntactic.accuracy:.3f}")

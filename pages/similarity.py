@@ -11,7 +11,7 @@ from embedlab.backends import BackendKind, backend_kind, backend_names
 from embedlab.config import LIMITS
 from embedlab.ui import url_state
 from embedlab.ui.charts import similarity_heatmap
-from embedlab.ui.feedback import user_errors
+from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
 from embedlab.ui.resources import cached_similarity, cached_word_neighbors
 
@@ -106,7 +106,7 @@ with right:
     compare = st.toggle("Compare with a second model", key="sim_compare")
     model_b = st.selectbox("Second model", choices, key=model_b_key, disabled=not compare)
     if words_mode:
-        k = st.slider("Nearest neighbours per word", 1, 20, key="sim_k")
+        k = url_state.slider(st, "Nearest neighbours per word", 1, 20, key="sim_k")
 
 url_state.publish(
     ["sim_mode", "sim_words" if words_mode else "sim_sentences", model_key, "sim_compare"]
@@ -132,14 +132,14 @@ with user_errors():
         with column:
             st.subheader(result.model)
             if result.unknown:
-                st.warning(f"Not in {result.model}'s vocabulary (left out): " + ", ".join(result.unknown))
+                st.warning(plain(f"Not in {result.model}'s vocabulary (left out): " + ", ".join(result.unknown)))
             if not result.labels:
                 st.error("None of the inputs are known to this model.")
                 continue
             st.plotly_chart(similarity_heatmap(result.labels, result.matrix, f"cosine similarity · {result.model}"), key=f"heat_{result.model}")
             most, least = ranked_pairs(result, n=5)
             if most:
-                st.metric("Most similar pair", f"{most[0].score:.3f}", help=f"{most[0].first} ↔ {most[0].second}")
+                st.metric("Most similar pair", f"{most[0].score:.3f}", help=plain(f"{most[0].first} ↔ {most[0].second}"))
                 pairs = pd.DataFrame(
                     [{"rank": "most", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in most]
                     + [{"rank": "least", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in least]
@@ -160,7 +160,7 @@ with user_errors():
     if compare:
         verdict = agreement(results[0], results[1])
         if verdict.spearman is None:
-            st.info(f"Agreement between {verdict.model_a} and {verdict.model_b} not computed: {verdict.reason}.")
+            st.info(plain(f"Agreement between {verdict.model_a} and {verdict.model_b} not computed: {verdict.reason}."))
         else:
             st.metric(
                 f"Agreement: Spearman ρ of pairwise similarities ({verdict.model_a} vs {verdict.model_b})",

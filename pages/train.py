@@ -18,7 +18,7 @@ from embedlab.training import (
 )
 from embedlab.ui import url_state
 from embedlab.ui.router import ensure_router
-from embedlab.ui.feedback import progress_reporter, user_errors
+from embedlab.ui.feedback import plain, progress_reporter, user_errors
 from embedlab.ui.train_view import (
     cached_corpus_tokens,
     cached_download,
@@ -108,21 +108,21 @@ with words_tab:
                      help="skip-gram: a word predicts its context (better for rare words); CBOW: the context predicts the word")
     corpus = row[2].selectbox("Corpus", list(CORPORA) + ["upload"], key="tr_corpus", on_change=corpus_changed,
                               format_func=lambda c: "your text file" if c == "upload" else c)
-    row[3].number_input("Documents (first N)", 10, TRAIN_LIMITS.max_documents, step=100, key="tr_docs")
+    url_state.number_input(row[3], "Documents (first N)", 10, TRAIN_LIMITS.max_documents, step=100, key="tr_docs")
     st.caption(CORPORA.get(corpus, f"A UTF-8 text file, one document per line, up to {TRAIN_LIMITS.max_upload_bytes // 2**20} MB "
                                    f"and {TRAIN_LIMITS.max_tokens:,} tokens."))
     uploaded_text = st.file_uploader("Text file (one document per line)", type=["txt"], key="tr_text") if corpus == "upload" else None
     if algorithm == "fasttext":
         ngram = st.columns(4)
-        ngram[0].number_input("Shortest n-gram (min_n)", 1, 10, key="tr_min_n")
-        ngram[1].number_input("Longest n-gram (max_n)", 1, 10, key="tr_max_n")
+        url_state.number_input(ngram[0], "Shortest n-gram (min_n)", 1, 10, key="tr_min_n")
+        url_state.number_input(ngram[1], "Longest n-gram (max_n)", 1, 10, key="tr_max_n")
     row = st.columns(7)
-    row[0].slider("Dimension", 10, TRAIN_LIMITS.max_dim, step=10, key="tr_dim")
-    row[1].slider("Window", 1, 15, key="tr_window")
-    row[2].number_input("min_count", 1, 100, key="tr_min_count")
-    row[3].slider("Epochs", 1, TRAIN_LIMITS.max_epochs, key="tr_epochs")
-    row[4].slider("Negative samples", 1, 20, key="tr_negative")
-    row[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed")
+    url_state.slider(row[0], "Dimension", 10, TRAIN_LIMITS.max_dim, step=10, key="tr_dim")
+    url_state.slider(row[1], "Window", 1, 15, key="tr_window")
+    url_state.number_input(row[2], "min_count", 1, 100, key="tr_min_count")
+    url_state.slider(row[3], "Epochs", 1, TRAIN_LIMITS.max_epochs, key="tr_epochs")
+    url_state.slider(row[4], "Negative samples", 1, 20, key="tr_negative")
+    url_state.number_input(row[5], "Seed", 0, 2**31 - 1, key="tr_seed")
     row[6].radio("Workers", [1, 2], key="tr_workers", horizontal=True, help="1 = exactly reproducible")
     url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count", "tr_epochs",
                        "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
@@ -168,11 +168,11 @@ with words_tab:
                 cols[1].dataframe(pd.DataFrame(model.neighbors(probe, 10), columns=["word", "cosine"]),
                                   hide_index=True, key="tr_neighbours")
             elif probe:
-                cols[1].info(f"'{probe}' is not among the {model.vocab_size:,} words of this model; try another word.")
+                cols[1].info(f"'{plain(probe)}' is not among the {model.vocab_size:,} words of this model; try another word.")
             if st.session_state.get("tr_doc2vec") and last["algorithm"] == "doc2vec":
                 doc_model, documents = st.session_state["tr_doc2vec"]
                 number = st.number_input("Documents nearest to document number", 0, len(documents) - 1, 0, key="tr_doc")
-                st.caption("Document " + str(number) + ": " + " ".join(documents[int(number)][:40]) + " …")
+                st.caption(plain("Document " + str(number) + ": " + " ".join(documents[int(number)][:40]) + " …"))
                 st.dataframe(pd.DataFrame(similar_documents(doc_model, documents, int(number)),
                                           columns=["document", "cosine", "first words"]), hide_index=True, key="tr_docs_nn")
     else:
@@ -186,37 +186,37 @@ with oov_tab:
     fasttext_choice = right.selectbox("FastText model", [LEE_PAIR, *fasttext_models()], key="tr_oov_model")
     with user_errors():
         if word.strip():
-            fasttext_report, plain = cached_oov(word, fasttext_choice)
+            fasttext_report, word2vec_report = cached_oov(word, fasttext_choice)
             left, right = st.columns(2)
             with left:
                 st.subheader("FastText")
-                st.caption(fasttext_report.message)
-                st.markdown("Character n-grams: " + " ".join(f"`{g}`" for g in fasttext_report.ngrams[:60])
+                st.caption(plain(fasttext_report.message))
+                st.markdown("Character n-grams: " + " ".join(f"`{g}`" if "`" not in g else plain(g) for g in fasttext_report.ngrams[:60])
                             + (" …" if len(fasttext_report.ngrams) > 60 else ""))
                 st.dataframe(pd.DataFrame(fasttext_report.neighbors, columns=["neighbour", "cosine"]), hide_index=True, key="tr_oov_ft")
             with right:
                 st.subheader("Word2Vec")
-                if plain.neighbors:
+                if word2vec_report.neighbors:
                     st.caption("in the vocabulary")
-                    st.dataframe(pd.DataFrame(plain.neighbors, columns=["neighbour", "cosine"]), hide_index=True, key="tr_oov_w2v")
+                    st.dataframe(pd.DataFrame(word2vec_report.neighbors, columns=["neighbour", "cosine"]), hide_index=True, key="tr_oov_w2v")
                 else:
-                    st.warning(f"No vector for '{plain.word}': {plain.message}")
+                    st.warning(plain(f"No vector for '{word2vec_report.word}': {word2vec_report.message}"))
 
 with nodes_tab:
     row = st.columns(4)
     graph_name = row[0].selectbox("Graph", list(GRAPHS) + ["upload"], key="tr_graph",
                                   format_func=lambda g: "your edge list" if g == "upload" else g)
-    row[1].number_input("p (return)", 0.01, 100.0, step=0.25, key="tr_p", help="1 and q = 1: DeepWalk")
-    row[2].number_input("q (in-out)", 0.01, 100.0, step=0.25, key="tr_q")
-    row[3].slider("Held-out edges", 0.05, 0.5, step=0.05, key="tr_held_out")
+    url_state.number_input(row[1], "p (return)", 0.01, 100.0, step=0.25, key="tr_p", help="1 and q = 1: DeepWalk")
+    url_state.number_input(row[2], "q (in-out)", 0.01, 100.0, step=0.25, key="tr_q")
+    url_state.slider(row[3], "Held-out edges", 0.05, 0.5, step=0.05, key="tr_held_out")
     row = st.columns(7)
-    row[0].slider("Walks per node", 1, 50, key="tr_walks")
-    row[1].slider("Walk length", 5, 80, key="tr_walk_length")
-    row[2].slider("Dimension ", 4, 128, key="tr_node_dim")
-    row[3].slider("Window ", 1, 15, key="tr_node_window", help="how many steps apart two nodes of a walk still count as context")
-    row[4].slider("Negative samples ", 1, 20, key="tr_node_negative")
-    row[5].slider("Epochs ", 1, 30, key="tr_node_epochs")
-    row[6].number_input("Seed ", 0, 2**31 - 1, key="tr_node_seed")
+    url_state.slider(row[0], "Walks per node", 1, 50, key="tr_walks")
+    url_state.slider(row[1], "Walk length", 5, 80, key="tr_walk_length")
+    url_state.slider(row[2], "Dimension ", 4, 128, key="tr_node_dim")
+    url_state.slider(row[3], "Window ", 1, 15, key="tr_node_window", help="how many steps apart two nodes of a walk still count as context")
+    url_state.slider(row[4], "Negative samples ", 1, 20, key="tr_node_negative")
+    url_state.slider(row[5], "Epochs ", 1, 30, key="tr_node_epochs")
+    url_state.number_input(row[6], "Seed ", 0, 2**31 - 1, key="tr_node_seed")
     st.caption(GRAPHS.get(graph_name, f"Edge list: 'source target [group]' per line, up to {TRAIN_LIMITS.max_nodes:,} nodes"
                                       f" and {TRAIN_LIMITS.max_edges:,} edges."))
     edges_file = st.file_uploader("Edge list", type=["txt", "csv", "tsv"], key="tr_edges") if graph_name == "upload" else None
@@ -264,7 +264,7 @@ with upload_tab:
             st.success(f"Added **{report.name}**: {report.words:,} words, {report.dim}-d ({report.format})."
                        " It is now a model on every word page.")
             for message in report.warnings:
-                st.warning(message)
+                st.warning(plain(message))
     table = saved_models_table()
     if not table.empty:
         st.subheader("Uploaded, trained and debiased models")

@@ -54,6 +54,12 @@ def test_eval_analogies_json_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 < document["sections"]["family"]["accuracy"] <= 1
 
 
+def test_no_usable_question_means_no_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    document = run_json(capsys, "eval-analogies", "glove-6b-50d", "--restrict-vocab", "5")
+    assert document["n"] == 0 and document["accuracy"] is None
+    assert all(section["accuracy"] is None for section in document["sections"].values())
+
+
 def test_load_vectors_then_use_them_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     glove = tmp_path / "tiny.txt"
     glove.write_text("king 1 0 1 0\nqueen 0 1 1 0\nman 1 0 0 0\nwoman 0 1 0 0\napple 0 0 0 1\n")

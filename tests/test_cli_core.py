@@ -70,9 +70,52 @@ def test_text_model_neighbors_search_a_collection(hashing_encoder: HashingEncode
         (["similarity", "no-such-model", "a", "b"], "Unknown model 'no-such-model'"),
         (["similarity", "glove-6b-50d", "king", "zzqqxx"], "'zzqqxx'"),
         (["neighbors", "minilm", "cat", "--collection", "missing"], "No collection named 'missing'"),
+        (["similarity", "glove-6b-50d", *[f"w{i}" for i in range(51)]], "Too many words: 51; the limit is 50"),
+        (["similarity", "minilm", "", "a cat"], "Item 1 is empty"),
     ],
 )
 def test_errors_exit_2_with_a_specific_message(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == 2
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
+
+
+def test_files_and_bugs_end_in_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unreadable file exits 2 with the path; an unexpected exception exits 1 in one line."""
+    import embedlab.cli.core as core
+
+    def unreadable(args):  # noqa: ANN001, ANN202
+        raise FileNotFoundError(2, "No such file or directory", "/nowhere/x.txt")
+
+    def bug(args):  # noqa: ANN001, ANN202
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.delenv("EMBEDLAB_DEBUG", raising=False)
+    for handler, code, message in ((unreadable, 2, "No such file or directory: /nowhere/x.txt"),
+                                   (bug, 1, "unexpected ZeroDivisionError: division by zero (a bug")):
+        monkeypatch.setattr(core, "cmd_models", handler)
+        assert main(["models"]) == code
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_json_never_prints_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    """Strict JSON has no NaN: such a value is printed as null."""
+    import argparse
+
+    import numpy as np
+
+    from embedlab.cli._common import emit
+
+    emit(argparse.Namespace(json=True), {"score": float("nan"), "scores": np.array([1.0, np.inf]), "n": np.int64(3)}, lambda: None)
+    assert json.loads(capsys.readouterr().out) == {"score": None, "scores": [1.0, None], "n": 3}
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``embedlab ... --json | head -c 10`` on ~400 kB of output (more than a pipe holds):
+    no BrokenPipeError traceback."""
+    texts = " ".join(f"s{i}" for i in range(200))
+    done = subprocess.run(f"'{EMBEDLAB}' similarity minilm {texts} --json | head -c 10", shell=True, capture_output=True, text=True, timeout=300)
+    assert done.stdout.startswith('{"model"')
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

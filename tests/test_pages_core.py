@@ -76,3 +76,34 @@ def test_too_many_items_and_bad_links_get_clear_messages() -> None:
     assert not at.exception
     assert any("sim_word_model='no-such-model'" in w.value for w in at.warning)
     assert any("Too many words: 60; the limit is 50" in shown(e.value) for e in at.error)
+
+
+HOSTILE = "![x](http://evil.example/x.png) [click](http://evil.example)"
+
+
+def _raw_markdown_link(value: str) -> bool:
+    """True when ``value`` holds an unescaped markdown link or image."""
+    return re.search(r"(?<!\\)\]\(", value) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "clamped"),
+    [
+        ("similarity", {"sim_mode": "words", "sim_words": f"king {HOSTILE}", "sim_word_model": "glove-6b-50d", "sim_k": "999"}, "sim_k=999"),
+        ("analogies", {"an_model": "glove-6b-50d", "an_a": "man", "an_b": "king", "an_c": "woman", "an_k": "-4"}, "an_k=-4"),
+        ("train", {"tr_dim": "5000"}, "tr_dim=5000"),
+        ("bias", {"bias_section": "Direction", "bias_dir_model": "glove-6b-50d", "bias_words": f"nurse, {HOSTILE}", "bias_c": "9"}, "bias_c=9.0"),
+    ],
+)
+def test_a_hostile_link_is_clamped_and_escaped_never_a_crash(name: str, params: dict[str, str], clamped: str) -> None:
+    """Numbers out of a widget's range are brought into it with a warning (Streamlit would raise);
+    words from the link are shown as typed, never as links or images."""
+    at = page(name)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    messages = [m.value for m in (*at.warning, *at.error, *at.info, *at.markdown, *at.caption, *at.subheader)]
+    assert any(clamped in shown(w.value) and "from the link is outside" in shown(w.value) for w in at.warning), [w.value for w in at.warning]
+    assert not any(_raw_markdown_link(m) for m in messages)
+    if "evil.example" in str(params):
+        assert any("![x](http://evil.example/x.png)" in shown(m) for m in messages)

@@ -152,7 +152,7 @@ class AnalogyEvaluation:
             "dataset": self.dataset,
             "method": self.method,
             "restrict_vocab": self.restrict_vocab,
-            "accuracy": self.accuracy,
+            "accuracy": self.accuracy if self.n else None,  # no usable question: no accuracy
             "n": self.n,
             "correct": self.correct,
             "oov": self.oov,

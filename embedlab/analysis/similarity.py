@@ -78,11 +78,21 @@ class Pair:
 def similarity(model: str, items: list[str]) -> SimilarityResult:
     """Cosine similarity of ``items`` under ``model``.
 
-    A word model drops (and reports) unknown words; a text model encodes everything.
+    A word model drops (and reports) unknown words; a text model encodes everything. The
+    limits of ``LIMITS`` hold here, so every caller (page, CLI, library) gets the same ones.
     """
     if not items:
         raise InputError("Nothing to compare: give at least one item.")
+    blank = [i + 1 for i, item in enumerate(items) if not item.strip()]
+    if blank:
+        raise InputError(f"Item {blank[0]} is empty: give words or sentences with text in them.")
     backend = get_backend(model)
+    limit, what = (LIMITS.max_words, "words") if backend.kind == BackendKind.WORDS else (LIMITS.max_sentences, "sentences")
+    if len(items) > limit:
+        raise InputError(f"Too many {what}: {len(items)}; the limit is {limit}.")
+    too_long = [i + 1 for i, item in enumerate(items) if len(item) > LIMITS.max_text_chars]
+    if too_long:
+        raise InputError(f"Item {too_long[0]} is longer than {LIMITS.max_text_chars} characters.")
     if backend.kind == BackendKind.WORDS:
         words: WordVectors = backend  # type: ignore[assignment]
         known, unknown = words.split_known(items)

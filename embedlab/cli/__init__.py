@@ -1,20 +1,23 @@
 """The ``embedlab`` command line: every module in this package that defines ``register``
 adds its sub-commands, so a new capability plugs in without editing a shared list.
 
-Errors from the engine print one line on stderr and exit with status 2; ``--json`` prints
-exactly one JSON document on stdout.
+Errors from the engine, and files that cannot be read or written, print one line on stderr and
+exit with status 2; anything else (a bug) prints one line and exits with status 1
+(``EMBEDLAB_DEBUG=1`` shows the traceback). ``--json`` prints exactly one JSON document on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from embedlab.errors import EmbedlabError
 
+EXIT_BUG = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -51,6 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("embedlab: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`embedlab ... | head`): stop quietly, as cat and grep do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:
+        print(f"embedlab: error: {error.strerror or error}{f': {error.filename}' if error.filename else ''}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as error:
+        if os.environ.get("EMBEDLAB_DEBUG"):
+            raise
+        print(f"embedlab: error: unexpected {type(error).__name__}: {error} (a bug; EMBEDLAB_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

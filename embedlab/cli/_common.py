@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,10 +26,26 @@ def _to_jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None``: strict JSON has no NaN, and a reader
+    such as ``jq`` or JavaScript's ``JSON.parse`` refuses the ``NaN`` Python would print."""
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> None:
     """Print ``document`` as JSON under ``--json``, else call ``human`` to print a table."""
     if getattr(args, "json", False):
-        json.dump(document, sys.stdout, default=_to_jsonable, ensure_ascii=False)
+        json.dump(finite(document), sys.stdout, default=_to_jsonable, ensure_ascii=False, allow_nan=False)
         sys.stdout.write("\n")
     else:
         human()

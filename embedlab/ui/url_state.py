@@ -12,6 +12,8 @@ from typing import Any
 
 import streamlit as st
 
+from embedlab.ui.feedback import plain
+
 Scalar = str | int | float | bool
 
 
@@ -53,7 +55,39 @@ def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, lis
             value = default if default in allowed else (allowed[0] if allowed else default)
         st.session_state[key] = value
     if ignored:
-        st.warning("Ignored from the link (not available here): " + ", ".join(ignored))
+        st.warning("Ignored from the link (not available here): " + ", ".join(plain(item) for item in ignored))
+
+
+Number = int | float
+
+
+def within(key: str, low: Number, high: Number) -> None:
+    """Bring a number from the link into ``[low, high]`` before its widget is drawn.
+
+    Streamlit raises on a widget value outside its bounds, so ``?sim_k=999`` would otherwise
+    end the page with an exception. The value is clamped and a warning says so.
+    """
+    value = st.session_state.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if low <= value <= high:
+        return
+    nearest = min(max(value, low), high)
+    clamped: Number = float(nearest) if isinstance(low, float) else int(nearest)
+    st.session_state[key] = clamped
+    st.warning(plain(f"{key}={value} from the link is outside {low}–{high}; using {clamped}."))
+
+
+def slider(container: Any, label: str, low: Number, high: Number, *, key: str, **options: Any) -> Any:
+    """``container.slider`` whose URL-restored value is first brought into range."""
+    within(key, low, high)
+    return container.slider(label, low, high, key=key, **options)
+
+
+def number_input(container: Any, label: str, low: Number, high: Number, *, key: str, **options: Any) -> Any:
+    """``container.number_input`` whose URL-restored value is first brought into range."""
+    within(key, low, high)
+    return container.number_input(label, low, high, key=key, **options)
 
 
 def publish(keys: list[str]) -> None:
