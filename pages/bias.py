@@ -296,6 +296,8 @@ else:  # Debias
         base = st.selectbox("Word model to debias", word_models, key="bias_debias_model")
         out = st.text_input("Name of the new model", value=f"debiased-{base}", key=f"bias_out_{base}")
         analogies = st.toggle("Measure Google analogy accuracy before and after (slow: 20–60 s each)", value=True, key="bias_analogies")
+        debias_c = st.slider("c of DirectBias_c, before and after", 0.0, 3.0, 1.0, step=0.1, key="bias_debias_c",
+                             help="the strictness of the direct-bias figure; it does not change the debiasing itself")
         run = st.button("Debias", type="primary", key="bias_run_debias")
     with right:
         st.markdown(
@@ -307,15 +309,15 @@ else:  # Debias
     url_state.publish(["bias_section", "bias_debias_model"])
     with user_errors():
         if run:
-            st.session_state["bias_debias_key"] = (base, out.strip(), bool(analogies))
+            st.session_state["bias_debias_key"] = (base, out.strip(), bool(analogies), float(debias_c))
         key = st.session_state.get("bias_debias_key")
         if key:
             with st.status(f"Hard-debiasing {key[0]} into {key[1]}…", expanded=False) as status:
                 report = cached_debias(*key)
                 status.update(label=f"Made {report.out} in {report.seconds:.0f} s", state="complete")
             m1, m2, m3 = st.columns(3)
-            m1.metric("DirectBias_1 before", f"{report.direct_bias_before.value:.4f}")
-            m2.metric("DirectBias_1 after", f"{report.direct_bias_after.value:.4f}",
+            m1.metric(f"DirectBias_{report.direct_bias_before.c:g} before", f"{report.direct_bias_before.value:.4f}")
+            m2.metric(f"DirectBias_{report.direct_bias_after.c:g} after", f"{report.direct_bias_after.value:.4f}",
                       delta=f"{report.direct_bias_after.value - report.direct_bias_before.value:+.4f}", delta_color="inverse")
             if report.analogy_before is not None:
                 m3.metric(f"Google analogies (top {report.analogy_restrict_vocab:,} words)", f"{report.analogy_after:.3f}",

@@ -114,10 +114,10 @@ def cached_seat(model: str, test_id: str, templates: tuple[str, ...] | None, see
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def cached_debias(model: str, out: str, analogies: bool) -> DebiasReport:
-    """Hard debiasing once per (model, name, analogies) per server: the new backend is
+def cached_debias(model: str, out: str, analogies: bool, c: float = 1.0) -> DebiasReport:
+    """Hard debiasing once per (model, name, analogies, c) per server: the new backend is
     registered process-wide, so every page's model list shows it."""
-    return debias(model, out, analogies=analogies)
+    return debias(model, out, analogies=analogies, c=c)
 
 
 def effect_size_chart(rows: list[dict[str, Any]], models: list[str]) -> go.Figure:
