@@ -3,6 +3,8 @@ tests one live ``streamlit run app.py`` server plus Debian chromium driven by Pl
 
 from __future__ import annotations
 
+import re
+
 import os
 import socket
 import subprocess
@@ -132,3 +134,8 @@ def page(browser: object) -> Iterator[object]:
     page.set_default_timeout(120_000)
     yield page
     context.close()
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of markdown-escaped user text (``glove\\-6b`` shows ``glove-6b``)."""
+    return re.sub(r"\\(.)", r"\1", markdown)

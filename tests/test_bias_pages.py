@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from embedlab.backends import unregister
 from embedlab.bias.direction import gender_direction
 from embedlab.bias.weat import weat
+from tests.conftest import shown
 from embedlab.bias.wordsets import weat_test
 
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "bias.py"
@@ -71,7 +72,7 @@ def test_guided_demo_shows_the_control_then_career_family() -> None:
     at.button[0].click().run()
     assert not at.exception
     assert at.query_params["bias_test"] == "1"
-    headings = [m.value for m in at.markdown if m.value.startswith("####")]
+    headings = [shown(m.value) for m in at.markdown if m.value.startswith("####")]
     assert headings == ["#### Test 1 on glove-6b-50d", "#### Step 2 — test 6 on glove-6b-50d"]
     assert any("gladiola" in w.value for w in at.warning)  # listed and dropped
     assert any("does not show" in m.value for m in at.markdown)
@@ -141,7 +142,7 @@ def test_seat_on_custom_sets_with_typed_words(hashing_encoder) -> None:  # noqa:
     assert not at.exception and not at.error, [e.value for e in at.error]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["words used X/Y/A/B"].startswith("18/")  # 3 words x 6 noun templates
-    assert any("SEAT custom test on hashing-test" in m.value for m in at.markdown)
+    assert any("SEAT custom test on hashing-test" in shown(m.value) for m in at.markdown)
     assert at.query_params["bias_perms"] == "20000"
 
 
@@ -153,7 +154,7 @@ def test_all_tests_table_survives_a_broken_model(tmp_path: Path) -> None:
     try:
         at = page().run()
         assert not at.exception and not at.error
-        assert any("user:gone-00000000 left out of the table" in w.value and "is gone" in w.value for w in at.warning)
+        assert any("user:gone-00000000 left out of the table" in shown(w.value) and "is gone" in shown(w.value) for w in at.warning)
         table = at.dataframe[0].value
         assert "d · glove-6b-50d" in table.columns and "d · user:gone-00000000" not in table.columns
     finally:

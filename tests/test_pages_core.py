@@ -9,17 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from embedlab.backends import model_status
+from tests.conftest import shown
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 
 def page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
-
-
-def shown(markdown: str) -> str:
-    """The text a reader sees: user-facing messages are markdown-escaped (``\\:`` shows ``:``)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def test_home_shows_every_backend_with_its_device() -> None:
@@ -74,7 +70,7 @@ def test_too_many_items_and_bad_links_get_clear_messages() -> None:
     at.query_params.update({"sim_mode": "words", "sim_words": " ".join(f"w{i}" for i in range(60)), "sim_word_model": "no-such-model"})
     at.run()
     assert not at.exception
-    assert any("sim_word_model='no-such-model'" in w.value for w in at.warning)
+    assert any("sim_word_model='no-such-model'" in shown(w.value) for w in at.warning)
     assert any("Too many words: 60; the limit is 50" in shown(e.value) for e in at.error)
 
 
