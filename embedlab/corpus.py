@@ -22,7 +22,7 @@ from embedlab import config, diskcache
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
-MAX_COLOUR_GROUPS = 60  # text values a legend can still hold; more only for numbers (a scale)
+MAX_COLOUR_GROUPS = 60  # values a legend can still hold; more share one trace (a colour each) or a scale (numbers)
 
 
 @dataclass
@@ -49,16 +49,10 @@ class Corpus:
         return values.tolist() if values.nunique() > 1 else None
 
     def colour_columns(self) -> list[str]:
-        """Metadata columns worth colouring by, label first: text columns with 2 to
-        ``MAX_COLOUR_GROUPS`` values, and numeric columns with at least 2 values (a scale)."""
-        numeric = set(self.numeric_columns())
-        columns = []
-        for column in self.metadata.columns:
-            if column in HIDDEN_COLUMNS:
-                continue
-            distinct = self.metadata[column].nunique()
-            if 1 < distinct <= MAX_COLOUR_GROUPS or column in numeric:
-                columns.append(str(column))
+        """Every metadata column the map can be coloured by, label first (only the bookkeeping
+        columns in ``HIDDEN_COLUMNS`` are left out). Up to ``MAX_COLOUR_GROUPS`` values get a
+        legend; more get a colour per value without one, or a scale when they are numbers."""
+        columns = [str(c) for c in self.metadata.columns if c not in HIDDEN_COLUMNS]
         return sorted(columns, key=lambda c: (c != "label", c))
 
     def numeric_columns(self) -> list[str]:

@@ -1,9 +1,13 @@
 """Data out: a collection with its map coordinates and clusters as CSV, Parquet, or the
 TensorBoard projector pair ``vectors.tsv`` + ``metadata.tsv``.
 
-CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
-carriage return) get a leading apostrophe (OWASP "CSV injection"). Parquet keeps values as
-they are: it is data, not a spreadsheet.
+Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP "CSV
+injection"): those starting with ``= + - @``, also after leading spaces (spreadsheets trim
+them), and those starting with a tab or carriage return. This holds for the CSV export and the
+projector's ``metadata.tsv`` (a TSV opens in a spreadsheet just as well). Numbers stored as
+numbers (coordinates, clusters) are not text and stay as they are; a text cell such as ``-3``
+is escaped like any other (SECURITY.md). Parquet keeps values as they are: it is data, not a
+spreadsheet.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ EXPORT_FORMATS = ("csv", "parquet", "projector")
 
 
 def escape_formula(value: object) -> object:
-    """``'`` before a string a spreadsheet would treat as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """``'`` before a string a spreadsheet would treat as a formula (one starting with
+    ``= + - @``, tab or carriage return, also after leading whitespace, which spreadsheets
+    trim); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -54,13 +62,14 @@ def export_frame(
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with formula cells escaped."""
+    """UTF-8 CSV with formula cells escaped. Rows end in CRLF (RFC 4180), so a cell holding a
+    bare carriage return is quoted and cannot split its row in a reader."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(escape_formula)
     safe.columns = [escape_formula(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8")
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -71,14 +80,17 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _tsv_cell(value: object) -> str:
-    return " ".join(str(value).split()) or " "
+    """One metadata.tsv cell: on one line, formula cells escaped like the CSV's."""
+    flat = " ".join(str(value).split()) or " "
+    return str(escape_formula(flat)) if isinstance(value, str) else flat
 
 
 def projector_tsvs(vectors: np.ndarray, frame: pd.DataFrame, columns: list[str] | None = None) -> tuple[str, str]:
     """TensorBoard projector files: ``vectors.tsv`` (no header) and ``metadata.tsv``.
 
     The projector reads a header row in metadata.tsv only when there are two or more columns;
-    tabs and new lines inside cells become spaces so every row stays one line.
+    tabs and new lines inside cells become spaces so every row stays one line, and text cells a
+    spreadsheet would run as a formula get a leading ``'`` (see ``escape_formula``).
     """
     if len(vectors) != len(frame):
         raise InputError(f"{len(vectors)} vectors for {len(frame)} rows.")

@@ -84,11 +84,40 @@ class Table:
         return [str(c) for c in self.frame.columns]
 
     def guess_text_column(self) -> str:
-        """The column with the longest texts on average (a sensible default to offer)."""
+        """The column to offer as the text: the known one; else one named text, content, body,
+        sentence or document (any case, in that order); else the longest texts on average.
+        Columns holding JSON objects or arrays (nested JSONL values) are passed over whenever
+        another column exists."""
         if self.text_column in self.frame.columns:
             return str(self.text_column)
-        lengths = {c: self.frame[c].astype(str).str.len().mean() for c in self.frame.columns}
+        columns = list(self.frame.columns)
+        candidates = [c for c in columns if not _holds_json(self.frame[c])] or columns
+        by_name = {str(c).strip().casefold(): c for c in reversed(candidates)}  # the first of equal names wins
+        for name in TEXT_COLUMN_NAMES:
+            if name in by_name:
+                return str(by_name[name])
+        lengths = {c: self.frame[c].astype(str).str.len().mean() for c in candidates}
         return str(max(lengths, key=lambda c: lengths[c]))
+
+
+TEXT_COLUMN_NAMES = ("text", "content", "body", "sentence", "document")
+_JSON_SAMPLE = 50
+
+
+def _holds_json(values: pd.Series) -> bool:
+    """Whether the non-empty values (a sample of the first ones) are all JSON objects or arrays."""
+    sample = [v.strip() for v in values.astype(str).head(_JSON_SAMPLE * 4) if v.strip()][:_JSON_SAMPLE]
+    if not sample:
+        return False
+    for value in sample:
+        if value[0] + value[-1] not in ("{}", "[]"):
+            return False
+        try:
+            if not isinstance(json.loads(value), (dict, list)):
+                return False
+        except (ValueError, RecursionError):
+            return False
+    return True
 
 
 # -- parsing ---------------------------------------------------------------------------------

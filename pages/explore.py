@@ -63,8 +63,9 @@ clusters. Clusters follow *topics*: Russia, China, Irish courts and police, Isra
 Trump's White House, Brexit and government. Outlets with a beat of their own therefore get an
 island and nearly a cluster of their own (China Daily, TASS, and RTÉ and Al Jazeera in part),
 while CNN, ABC News and HuffPost mix in the US-politics clusters. Measured here with seed 42:
-ARI ≈ 0.21 and NMI ≈ 0.33 against the outlets (topics are not outlets), silhouette ≈ 0.07 (the
-topics blend into each other), trustworthiness ≈ 0.89 (local neighbourhoods mostly hold).
+ARI around 0.2 and NMI around 0.3 against the outlets (topics are not outlets), silhouette
+below 0.1 (the topics blend into each other), trustworthiness close to 0.9 (local
+neighbourhoods mostly hold). The figures beside the map are this run's own.
 """
 
 ensure_router()
@@ -114,7 +115,7 @@ def delete_collection(name: str) -> None:
     with user_errors():
         store.delete(name)
         forget_collection(name)
-        st.session_state["_explore_deleted"] = f"Deleted {name}."
+        st.session_state["_explore_deleted"] = f"Deleted {plain(name)}."
     st.session_state["explore_confirm_delete"] = False
 
 
@@ -205,7 +206,7 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
 
 done = st.session_state.pop("_explore_ingested", None)
 if done:
-    st.success(f"Stored {done['rows']:,} rows from {done['documents']:,} documents in {done['collection']}:"
+    st.success(f"Stored {done['rows']:,} rows from {done['documents']:,} documents in {plain(done['collection'])}:"
                f" {done['added']:,} encoded, {done['skipped']:,} were already there.")
 
 if not infos:
@@ -268,7 +269,7 @@ with user_errors():
     remember_view(collection, {"projection": projection.as_dict()["params"], "clusters": cparams.relevant() | {"method": cluster_method},
                                "colour": st.session_state.get("explore_colour")})
 
-    colour_options = ["cluster"] + corpus.colour_columns() + ["none"]
+    colour_options = list(dict.fromkeys(["cluster", *corpus.colour_columns(), "none"]))  # every column, any number of values
     if st.session_state.get("explore_colour") not in colour_options:
         st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
     s1, s2, s3 = st.columns([1, 3, 1])
@@ -281,7 +282,8 @@ with user_errors():
     colour = None if colour_by == "none" else (clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].tolist())
     numeric = colour_by in corpus.numeric_columns()
     picked = st.session_state.get("_explore_picked")
-    figure = map_figure(projection.coords, colour, colour_by, hover_texts(corpus, clusters.labels), [h[0] for h in hits],
+    hover = hover_texts(corpus, clusters.labels, colour_column=colour_by if colour_by in corpus.metadata.columns else None)
+    figure = map_figure(projection.coords, colour, colour_by, hover, [h[0] for h in hits],
                         picked if isinstance(picked, int) and picked < len(corpus) else None,
                         f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · {projection.params.randomness}", numeric=numeric)
     event = st.plotly_chart(figure, key="explore_map", on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
@@ -300,8 +302,12 @@ with user_errors():
     m[1].metric("Clusters", f"{len(clusters.clusters)}" + (f" + {clusters.noise:,} noise" if clusters.noise else ""))
     m[2].metric("Silhouette", "n/a" if clusters.silhouette is None else f"{clusters.silhouette:.3f}",
                 help="cosine, on the full vectors" + (f"; seeded sample of {clusters.silhouette_sample:,}" if clusters.silhouette_sample else ""))
-    m[3].metric("ARI vs labels", "n/a" if clusters.ari is None else f"{clusters.ari:.3f}", help="adjusted Rand index of clusters against the label column")
-    m[4].metric("NMI vs labels", "n/a" if clusters.nmi is None else f"{clusters.nmi:.3f}", help="normalised mutual information against the labels")
+    on_points = (f"; on the {clusters.agreement_points:,} clustered points, the {clusters.noise:,} noise points left out as for silhouette"
+                 if clusters.noise and clusters.agreement_points else "")
+    m[3].metric("ARI vs labels", "n/a" if clusters.ari is None else f"{clusters.ari:.3f}",
+                help="adjusted Rand index of clusters against the label column" + on_points)
+    m[4].metric("NMI vs labels", "n/a" if clusters.nmi is None else f"{clusters.nmi:.3f}",
+                help="normalised mutual information against the labels" + on_points)
     if trust is None:
         m[5].metric("Trustworthiness", "n/a", help=f"needs at least {TRUST_MIN_POINTS} points")
     else:
@@ -348,13 +354,17 @@ with user_errors():
 
     st.subheader("Clusters")
     space = f"the full {info.dim}-d vectors" if clusters.space == "full" else f"a seeded {clusters.space.upper()} reduction (HDBSCAN on more than 10,000 points)"
-    st.caption(f"{cluster_method} on {space}; terms by class-based TF-IDF; seed {cparams.seed}.")
+    noise = (f" {clusters.noise:,} points are noise (in no cluster): silhouette, ARI and NMI leave them out." if clusters.noise else "")
+    st.caption(f"{cluster_method} on {space}; terms by class-based TF-IDF; seed {cparams.seed}.{noise}")
     st.dataframe(pd.DataFrame([{"cluster": c.id, "size": c.size, "top terms": ", ".join(c.terms)} for c in clusters.clusters]),
                  hide_index=True, key="explore_clusters")
 
     st.subheader("Export")
     frame = export_frame(corpus.ids, corpus.texts, corpus.metadata, projection.coords, clusters.labels)
-    stem = f"{info.dataset}-{method}-{dims}d"
+    size = f"k{cparams.k}" if cparams.method == "kmeans" else f"mcs{cparams.min_cluster_size}"
+    stem = f"{info.dataset}-{projection.params.method}-{projection.params.dims}d-{cparams.method}-{size}"
+    st.caption("The export holds this map and these clusters. `embedlab export` on the command line uses them too"
+               " (this collection's last view), unless options override them.")
     e1, e2, e3 = st.columns(3)
     e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(frame), f"{stem}.csv", "text/csv", key="explore_csv")
     e2.download_button("Parquet", lambda: parquet_bytes(frame), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
@@ -371,7 +381,7 @@ with st.expander("🗂️ Collections: list, inspect, delete"):
     st.dataframe(listing, hide_index=True, key="explore_collections")
     inspect = st.selectbox("Inspect or delete", names, format_func=collection_label, key="explore_inspect")
     st.json(infos[inspect].as_dict(), expanded=False)
-    confirm = st.checkbox(f"Yes, delete {inspect} and its {infos[inspect].count:,} rows", key="explore_confirm_delete")
+    confirm = st.checkbox(f"Yes, delete {plain(inspect)} and its {infos[inspect].count:,} rows", key="explore_confirm_delete")
     st.button("Delete collection", disabled=not confirm, key="explore_delete", on_click=delete_collection, args=(inspect,))
     if st.session_state.get("_explore_deleted"):
         st.success(st.session_state.pop("_explore_deleted"))

@@ -108,3 +108,70 @@ def test_cli_ingest_dataset_with_the_real_model(tmp_path: Path) -> None:
     document = json.loads(clustered.stdout)
     assert len(document["clusters"]) == 4 and "ari" not in document  # Lee has no labels
     assert -1.0 <= document["silhouette"] <= 1.0 and all(c["terms"] for c in document["clusters"])
+
+
+def test_project_refuses_a_bad_out_suffix_before_mapping(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
+                                                         news_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--model", "hashing-test")
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the map was computed before --out was checked")
+
+    monkeypatch.setattr("embedlab.projection.project", no_work)
+    monkeypatch.setattr("embedlab.corpus.load_corpus", no_work)
+    assert main(["project", "headlines", "--out", str(tmp_path / "x.txt")]) == 2
+    assert "--out must end in .csv, .parquet or .npy, not '.txt'" in capsys.readouterr().err
+    assert not (tmp_path / "x.txt").exists()
+
+
+def test_export_uses_the_last_view_unless_options_override_it(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
+                                                              news_csv: Path, tmp_path: Path) -> None:
+    from embedlab.cli.explore import export_settings
+    from embedlab.corpus import last_view, remember_view
+
+    run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--label-column", "topic",
+             "--model", "hashing-test")
+    name = run_json(capsys, "collections")["collections"][0]["name"]
+    remember_view(name, {"projection": {"method": "pca", "dims": 3}, "clusters": {"method": "kmeans", "k": 3, "seed": 7}, "colour": "label"})
+    shown = run_json(capsys, "project", "headlines", "--method", "pca", "--dims", "2")  # a new map; the clusters of the view stay
+    assert last_view(name)["clusters"]["k"] == 3 and last_view(name)["projection"]["dims"] == 2
+
+    out = tmp_path / "export.csv"
+    document = run_json(capsys, "export", "headlines", "--format", "csv", "--out", str(out))
+    assert document["projection"] == {"params": {"method": "pca", "dims": 2}, "from": "the collection's last view", "cached": True}
+    assert document["clustering"]["params"] == {"method": "kmeans", "k": 3, "seed": 7} and document["clustering"]["clusters"] == 3
+    table = pd.read_csv(out, keep_default_na=False)
+    assert np.allclose(table[["x", "y"]].to_numpy(), np.asarray(shown["coords"]), atol=1e-4)
+
+    overridden = run_json(capsys, "export", "headlines", "--format", "csv", "--out", str(out), "--dims", "3", "--k", "2")
+    assert overridden["projection"]["params"] == {"method": "pca", "dims": 3}
+    assert overridden["projection"]["from"] == "the collection's last view, with options given"
+    assert overridden["clustering"]["params"]["k"] == 2 and list(pd.read_csv(out).columns)[-4:] == ["x", "y", "z", "cluster"]
+
+    assert main(["export", "headlines", "--format", "csv", "--out", str(out)]) == 0  # the human output says what was used
+    said = capsys.readouterr().out
+    assert "map: pca 2-D (from the collection's last view)" in said and "clusters: kmeans, k 3, seed 7 (from the collection's last view)" in said
+
+    from embedlab.cli import build_parser
+
+    args = build_parser().parse_args(["export", "headlines", "--format", "csv", "--out", "x.csv"])
+    params, cparams, map_from, clusters_from = export_settings(args, None)  # no view (or --no-view): the defaults
+    assert (params.method, params.dims, cparams.method, cparams.k) == ("umap", 2, "kmeans", 8)
+    assert map_from == clusters_from == "defaults: no saved view"
+    args = build_parser().parse_args(["export", "headlines", "--format", "csv", "--out", "x.csv", "--no-view", "--k", "4"])
+    params, cparams, map_from, clusters_from = export_settings(args, last_view(name))
+    assert (params.method, cparams.k) == ("umap", 4) and map_from == "defaults: last view ignored (--no-view)"
+    assert clusters_from == "options given and defaults: last view ignored (--no-view)"
+
+
+def test_cluster_json_says_ari_and_nmi_leave_noise_out(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
+                                                      news_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--label-column", "topic",
+             "--model", "hashing-test")
+    fixed = np.array([0, 0, 0, 1, 1, 1, 2, 2, -1, -1], dtype=np.int32)  # rows are finance×3, sport×3, health×4
+    monkeypatch.setattr("embedlab.analysis.clustering.fit_labels", lambda vectors, params: fixed)
+    document = run_json(capsys, "cluster", "headlines", "--method", "hdbscan", "--min-cluster-size", "2")
+    assert document["noise"] == 2 and document["ari_nmi_points"] == 8 and document["ari_nmi_noise_left_out"] == 2
+    assert document["ari"] == pytest.approx(1.0) and document["nmi"] == pytest.approx(1.0)  # the 8 clustered points match the topics
+    assert main(["cluster", "headlines", "--method", "hdbscan", "--min-cluster-size", "2"]) == 0
+    assert "on the 8 clustered points, noise left out" in capsys.readouterr().out

@@ -261,3 +261,45 @@ def test_hdbscan_on_a_big_corpus_runs_on_a_pca_reduction_and_says_so(monkeypatch
     result = cluster(vectors, [f"t{i}" for i in range(len(vectors))], ClusterParams("hdbscan", min_cluster_size=10), use_cache=False)
     assert result.space == "pca-16" and result.as_dict()["space"] == "pca-16"
     assert label_agreement(truth, result.labels)[0] > 0.9
+
+
+def test_formula_cells_are_escaped_after_leading_whitespace_tab_or_cr_in_csv_and_metadata_tsv(tmp_path: Path) -> None:
+    hostile = [" =1+1", "\t=cmd", "\r@SUM(A1)", "  +HYPERLINK(\"http://evil\")", "\n-2+3", "\u00a0=1"]
+    fine = ["a = b", "x-ray", "", "plain text"]
+    texts = hostile + fine
+    metadata = pd.DataFrame({"note": list(reversed(texts)), " =header": ["v"] * len(texts)})
+    frame = export_frame([f"id{i}" for i in range(len(texts))], texts, metadata, np.zeros((len(texts), 2), dtype=np.float32),
+                         np.array([-1] * len(texts)))
+    back = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str, keep_default_na=False)
+    assert back["text"].tolist() == ["'" + t for t in hostile] + fine
+    assert "' =header" in back.columns and back["cluster"].tolist() == ["-1"] * len(texts)  # numbers are not text: unchanged
+    vectors = np.ones((len(texts), 3), dtype=np.float32)
+    _, metadata_tsv = projector_tsvs(vectors, frame)
+    rows = [line.split("\t") for line in metadata_tsv.splitlines()]
+    header, body = rows[0], rows[1:]
+    assert header[header.index("text") + 2] == "'=header"  # the header row is escaped too (flattened: no leading space)
+    cells = [row[header.index("text")] for row in body]
+    assert all(cell.startswith("'") for cell in cells[: len(hostile)]) and cells[len(hostile):] == ["a = b", "x-ray", " ", "plain text"]
+    assert [row[header.index("cluster")] for row in body] == ["-1"] * len(texts)
+    written = write_export("projector", tmp_path / "projector", frame, vectors)
+    assert written[1].read_text(encoding="utf-8") == metadata_tsv
+
+
+def test_ari_and_nmi_leave_hdbscan_noise_out_like_silhouette(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from embedlab.analysis import clustering
+
+    vectors, truth = blobs(n_per=20)
+    predicted = truth.astype(np.int32).copy()
+    predicted[[0, 1, 25, 50]] = -1  # four noise points
+    monkeypatch.setattr(clustering, "fit_labels", lambda data, params: predicted)
+    labels = [f"blob{t}" for t in truth]
+    result = cluster(vectors, [f"text {i}" for i in range(len(vectors))], ClusterParams("hdbscan", min_cluster_size=5), labels, use_cache=False)
+    keep = predicted != -1
+    assert result.noise == 4 and result.agreement_points == int(keep.sum()) == 56
+    assert result.ari == pytest.approx(adjusted_rand_score(truth[keep], predicted[keep])) == pytest.approx(1.0)
+    assert result.nmi == pytest.approx(normalized_mutual_info_score(truth[keep], predicted[keep]))
+    assert result.ari > adjusted_rand_score(truth, predicted)  # counting noise as a cluster would lower it
+    document = result.as_dict()
+    assert document["noise"] == 4 and document["ari_nmi_points"] == 56 and document["ari_nmi_noise_left_out"] == 4

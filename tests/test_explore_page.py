@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -155,6 +156,11 @@ def test_guided_demo_maps_news_by_outlet_with_kmeans() -> None:
     assert metrics["Points"] == "315" and metrics["Clusters"] == "9"
     assert 0.05 < float(metrics["ARI vs labels"]) < 0.6  # clusters follow topics, partly outlets
     assert at.query_params["explore_k"] == "9" and at.selectbox(key="explore_colour").value == "label"
+    reading = " ".join(" ".join(m.value for m in at.markdown).split())  # the demo's text states what this run shows
+    claims = {"ARI around 0.2": ("ARI vs labels", 0.15, 0.25), "NMI around 0.3": ("NMI vs labels", 0.25, 0.35),
+              "silhouette below 0.1": ("Silhouette", 0.0, 0.1), "trustworthiness close to 0.9": ("Trustworthiness", 0.85, 0.95)}
+    for claim, (metric, low, high) in claims.items():
+        assert claim in reading and low <= float(metrics[metric]) < high, (claim, metrics[metric])
 
 
 def test_upload_preview_names_the_collection_after_each_file_and_refuses_bad_ones(hashing_encoder: HashingEncoder) -> None:
@@ -232,3 +238,63 @@ def test_big_maps_open_on_the_bulk_not_the_outliers() -> None:
     assert layout["xaxis"]["range"] == [x0, x1]
     small = map_figure(coords[:100], None, "none", ["p"] * 100).to_dict()["layout"]
     assert "range" not in small["xaxis"]  # small maps show everything
+
+
+def test_every_column_colours_the_map_however_many_values(hashing_encoder: HashingEncoder) -> None:
+    """A label with 100 values, a unique column and a mostly numeric one are all offered; beyond
+    60 values the map keeps one trace with a colour per value, and hover names the value."""
+    hostile = "<b>x</b>[who](http://e.x)"
+    frame = pd.DataFrame({
+        "text": [f"item {i} words {i % 7} more {i % 11}" for i in range(150)],
+        "label": [f"group{i % 100}" for i in range(150)],
+        "speaker": [f"spk-{i}" for i in range(150)],
+        "score": ["n/a" if i % 10 == 0 else str(i) for i in range(150)],
+        **{f"extra{j}": [f"e{j}-{i % 3}" for i in range(150)] for j in range(6)},
+        hostile: [f"h{i}" for i in range(150)],
+    })
+    table = parse_upload(frame.to_csv(index=False).encode(), "many.csv")
+    others = ["speaker", "score", *(f"extra{j}" for j in range(6)), hostile]
+    name = ingest_records("many", "hashing-test", build_records(table, "text", "label", others)).collection
+    close_all_stores()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "4"})
+    options = at.selectbox(key="explore_colour").options
+    assert {"label", "speaker", "score", hostile} <= set(options) and options[:2] == ["cluster", "label"]
+    assert at.selectbox(key="explore_colour").value == "label"
+    traces = [t for t in chart_spec(at)["data"] if t["name"] not in ("search hits", "picked point")]
+    assert len(traces) == 1 and traces[0]["showlegend"] is False
+    assert len(set(traces[0]["marker"]["color"])) > 60  # a colour per value (colours repeat only past the palette)
+    assert any("100 values of label" in c.value for c in at.caption)
+    for column, value in (("speaker", "spk-17"), ("score", "n/a")):
+        at.selectbox(key="explore_colour").set_value(column).run()
+        assert not at.exception
+        trace = chart_spec(at)["data"][0]
+        assert trace["showlegend"] is False and "showscale" not in trace["marker"]
+        assert any(f"{column}: {value}" in h for h in trace["hovertext"])  # hover names the value beyond 6 columns too
+    at.selectbox(key="explore_colour").set_value(hostile).run()
+    spec = chart_spec(at)
+    assert "<b>" not in json.dumps(spec["layout"]["legend"]) and "&lt;b&gt;" in spec["layout"]["legend"]["title"]["text"]
+    assert any("&lt;b&gt;x&lt;/b&gt;" in h and "h3" in h for h in spec["data"][0]["hovertext"])
+    assert not any("<b>" in h for h in spec["data"][0]["hovertext"])
+    note = next(c.value for c in at.caption if "values of" in c.value)
+    assert "](http" not in note and "\\[who\\]\\(http\\://e\\.x\\)" in note and "\\<b\\>" in note  # not a link, not HTML
+
+
+def test_page_and_cli_export_the_map_that_was_shown(hashing_encoder: HashingEncoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from embedlab.cli import main
+    from embedlab.corpus import load_corpus
+    from embedlab.projection import ProjectionParams, project
+
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"})
+    assert any("embedlab export" in c.value for c in at.caption)
+    close_all_stores()
+    out = tmp_path / "map.csv"
+    assert main(["export", name, "--format", "csv", "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["projection"]["params"] == {"method": "pca", "dims": 2} and document["projection"]["cached"] is True
+    assert document["projection"]["from"] == document["clustering"]["from"] == "the collection's last view"
+    assert document["clustering"]["params"]["k"] == 5 and document["clustering"]["clusters"] == 5
+    exported = pd.read_csv(out, keep_default_na=False)
+    corpus = load_corpus(name)
+    shown = project(corpus.vectors, ProjectionParams("pca", 2), digest=corpus.digest).coords
+    assert np.allclose(exported[["x", "y"]].to_numpy(), shown, atol=1e-6) and exported["cluster"].nunique() == 5

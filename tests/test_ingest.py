@@ -291,3 +291,22 @@ def test_reingest_with_other_settings_is_refused_and_stores_nothing(hashing_enco
     assert store.get_all(first.collection)["ids"] == before
     more = ingest_upload(b"text,label\nfish swim,b\n", "more.csv", "pets", "hashing-test", label_column="label")
     assert more.added == 1 and store.info(first.collection).count == 4  # same settings: rows are added
+
+
+def test_a_column_named_text_is_guessed_before_a_longer_one() -> None:
+    table = parse_upload(b"Title,Body,notes\nshort,the body,a much longer note than the body of the row\nx,y,another long note here\n", "n.csv")
+    assert table.guess_text_column() == "Body"  # named like a text column, in any case
+    table = parse_upload(b"summary,TEXT,content\nlong long long long summary,t1,c1\nanother long long summary,t2,c2\n", "m.csv")
+    assert table.guess_text_column() == "TEXT"  # text before content, body, sentence, document
+    table = parse_upload(b"code,comment\n1,a longer comment\n2,another comment\n", "x.csv")
+    assert table.guess_text_column() == "comment"  # no such name: the longest texts, as before
+
+
+def test_nested_json_values_are_not_guessed_as_the_text() -> None:
+    lines = [json.dumps({"meta": {"source": "wire", "tags": ["a", "b", "c"], "id": i}, "headline": f"news {i}"}) for i in range(3)]
+    table = parse_upload("\n".join(lines).encode(), "nested.jsonl")
+    assert table.frame.loc[0, "meta"].startswith("{") and table.guess_text_column() == "headline"
+    lines = [json.dumps({"text": {"en": f"hello {i}"}, "note": "n"}) for i in range(3)]
+    assert parse_upload("\n".join(lines).encode(), "named.jsonl").guess_text_column() == "note"  # even a JSON column called text
+    only = parse_upload(b'{"data": {"a": 1}}\n{"data": [1, 2]}\n', "only.jsonl")
+    assert only.guess_text_column() == "data"  # nothing else to offer

@@ -6,6 +6,8 @@
   frequency over all clusters)).
 - Silhouette (cosine; on a seeded sample beyond ``SILHOUETTE_SAMPLE`` points, and the result
   says so), and when labels exist the adjusted Rand index and NMI against them.
+- HDBSCAN noise (label ``-1``) is not a cluster: silhouette, ARI and NMI all leave the noise
+  points out, and the result says on how many points ARI and NMI were computed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SILHOUETTE_SAMPLE = 10_000
 HDBSCAN_FULL_MAX = 10_000  # beyond this HDBSCAN runs on a seeded PCA reduction (full-d takes ~20 min at 63k)
 HDBSCAN_REDUCED_DIMS = 16
 NOISE = -1
+AGREEMENT_RULE = "ari-nmi-without-noise"  # in the cache key: results cached when noise counted are not reused
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class ClusterResult:
     seconds: float = 0.0
     cached: bool = False
     space: str = "full"
+    agreement_points: int | None = None  # points ARI and NMI were computed on (noise left out)
 
     @property
     def noise(self) -> int:
@@ -105,6 +109,8 @@ class ClusterResult:
         if self.ari is not None:
             document["ari"] = self.ari
             document["nmi"] = self.nmi
+            document["ari_nmi_points"] = self.agreement_points
+            document["ari_nmi_noise_left_out"] = self.noise
         return document
 
 
@@ -155,7 +161,8 @@ def silhouette(vectors: np.ndarray, labels: np.ndarray, seed: int = 42, sample: 
 
 
 def label_agreement(truth: Sequence[Any], predicted: np.ndarray) -> tuple[float, float]:
-    """Adjusted Rand index and normalised mutual information against known labels."""
+    """Adjusted Rand index and normalised mutual information against known labels (of the
+    points given: ``cluster`` passes only the non-noise ones)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     truth = [str(t) for t in truth]
@@ -211,7 +218,7 @@ def cluster(
     truth = [str(t) for t in labels] if labels is not None else None
     key = diskcache.make_key(
         "clusters", digest or diskcache.array_digest(vectors), params.relevant(), top_n,
-        diskcache.make_key(list(texts)), diskcache.make_key(truth),
+        diskcache.make_key(list(texts)), diskcache.make_key(truth), AGREEMENT_RULE,
     )
     if use_cache:
         hit = diskcache.load("clusters", key)
@@ -219,7 +226,7 @@ def cluster(
             arrays, meta = hit
             return ClusterResult(
                 arrays["labels"], params, [Cluster(**c) for c in meta["clusters"]], meta["silhouette"], meta["silhouette_sample"],
-                meta["ari"], meta["nmi"], float(meta["seconds"]), True, meta.get("space", "full"),
+                meta["ari"], meta["nmi"], float(meta["seconds"]), True, meta.get("space", "full"), meta.get("agreement_points"),
             )
     started = time.perf_counter()
     predicted = fit_labels(vectors, params)
@@ -227,15 +234,18 @@ def cluster(
     ids, sizes = np.unique(predicted[predicted != NOISE], return_counts=True)
     clusters = sorted((Cluster(int(i), int(s), terms.get(int(i), [])) for i, s in zip(ids, sizes)), key=lambda c: -c.size)
     score, sample = silhouette(vectors, predicted, params.seed)
-    ari = nmi = None
-    if truth is not None and len(set(truth)) > 1:
-        ari, nmi = label_agreement(truth, predicted)
+    ari = nmi = agreement_points = None
+    kept = np.flatnonzero(predicted != NOISE)
+    if truth is not None and len(set(truth)) > 1 and len(kept) >= 2:
+        ari, nmi = label_agreement([truth[i] for i in kept], predicted[kept])
+        agreement_points = len(kept)
     space = clustering_space(len(vectors), params)
-    result = ClusterResult(predicted, params, clusters, score, sample, ari, nmi, time.perf_counter() - started, False, space)
+    result = ClusterResult(predicted, params, clusters, score, sample, ari, nmi, time.perf_counter() - started, False, space,
+                           agreement_points)
     if use_cache:
         diskcache.save(
             "clusters", key, {"labels": predicted},
             {"clusters": [c.as_dict() for c in clusters], "silhouette": score, "silhouette_sample": sample, "ari": ari, "nmi": nmi,
-             "seconds": result.seconds, "space": space},
+             "seconds": result.seconds, "space": space, "agreement_points": agreement_points},
         )
     return result

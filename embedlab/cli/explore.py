@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,7 +14,11 @@ from embedlab.errors import InputError
 from embedlab.ingest import DATASETS, DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.projection import METHODS, UMAP_METRICS, ProjectionParams
 
+if TYPE_CHECKING:
+    from embedlab.analysis.clustering import ClusterParams
+
 DEFAULT_MODEL = "minilm"
+PROJECT_OUT_SUFFIXES = (".csv", ".parquet", ".npy")
 
 
 def _chunk_options(parser: argparse.ArgumentParser) -> None:
@@ -21,15 +26,30 @@ def _chunk_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP_WORDS, help=f"words shared by neighbouring chunks (default {DEFAULT_OVERLAP_WORDS})")
 
 
-def _map_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", choices=list(METHODS), default="umap", help="projection (default umap)")
-    parser.add_argument("--dims", type=int, choices=[2, 3], default=2, help="2 or 3 (default 2)")
-    parser.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors (default 15)")
-    parser.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist (default 0.1)")
-    parser.add_argument("--metric", choices=list(UMAP_METRICS), default="cosine", help="UMAP/t-SNE metric (default cosine)")
-    parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--parallel", action="store_true", help="UMAP on every core without a seed (faster, not reproducible)")
+def _map_options(parser: argparse.ArgumentParser, inherit: bool = False) -> None:
+    """Projection settings. With ``inherit`` (export) an option not given is None, so it can
+    come from the collection's last view before falling back to the default."""
+    base = ProjectionParams()
+
+    def default(value: object) -> object:
+        return None if inherit else value
+
+    def say(value: object) -> str:
+        return f"default: the collection's last view, else {value}" if inherit else f"default {value}"
+
+    parser.add_argument("--method", choices=list(METHODS), default=default(base.method), help=f"projection ({say(base.method)})")
+    parser.add_argument("--dims", type=int, choices=[2, 3], default=default(base.dims), help=f"2 or 3 ({say(base.dims)})")
+    parser.add_argument("--n-neighbors", type=int, default=default(base.n_neighbors), help=f"UMAP n_neighbors ({say(base.n_neighbors)})")
+    parser.add_argument("--min-dist", type=float, default=default(base.min_dist), help=f"UMAP min_dist ({say(base.min_dist)})")
+    parser.add_argument("--metric", choices=list(UMAP_METRICS), default=default(base.metric), help=f"UMAP/t-SNE metric ({say(base.metric)})")
+    parser.add_argument("--perplexity", type=float, default=default(base.perplexity), help=f"t-SNE perplexity ({say(30)})")
+    seed_help = "random seed of the map and the clusters" if inherit else "random seed"
+    parser.add_argument("--seed", type=int, default=default(base.seed), help=f"{seed_help} ({say(base.seed)})")
+    parallel = "UMAP on every core without a seed (faster, not reproducible)"
+    if inherit:
+        parser.add_argument("--parallel", action=argparse.BooleanOptionalAction, default=None, help=f"{parallel}; {say('off')}")
+    else:
+        parser.add_argument("--parallel", action="store_true", help=parallel)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,7 +57,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     ingest = commands.add_parser("ingest", help="encode a CSV/TSV/JSONL/TXT file into a collection", description=UPLOAD_LIMITS.describe())
     ingest.add_argument("file", type=Path, metavar="FILE")
     ingest.add_argument("--collection", required=True, metavar="NAME", help="collection (dataset) name")
-    ingest.add_argument("--text-column", metavar="C", help="column holding the text (default: the longest texts)")
+    ingest.add_argument("--text-column", metavar="C",
+                        help="column holding the text (default: one named text, content, body, sentence or document, else the longest texts)")
     ingest.add_argument("--label-column", metavar="L", help="column holding a label (colours, ARI/NMI)")
     ingest.add_argument("--column", action="append", default=[], metavar="COL", help="extra metadata column to keep (repeatable)")
     ingest.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=f"text model (default {DEFAULT_MODEL})")
@@ -86,14 +107,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(cluster)
     cluster.set_defaults(handler=cmd_cluster)
 
-    export = commands.add_parser("export", help="export a collection with map coordinates and clusters")
+    export = commands.add_parser(
+        "export", help="export a collection with map coordinates and clusters",
+        description="The map and clusters are those of the collection's last view (the map last drawn on the Explore page"
+                    " or by `embedlab project`), so the export matches what was seen; each option given overrides one setting.",
+    )
     export.add_argument("collection", metavar="COLLECTION")
     export.add_argument("--format", choices=["csv", "parquet", "projector"], required=True)
     export.add_argument("--out", type=Path, required=True, metavar="PATH", help="file (csv, parquet) or folder (projector)")
-    _map_options(export)
-    export.add_argument("--cluster-method", choices=["kmeans", "hdbscan"], default="kmeans")
-    export.add_argument("--k", type=int, default=8)
-    export.add_argument("--min-cluster-size", type=int, default=15)
+    _map_options(export, inherit=True)
+    export.add_argument("--cluster-method", choices=["kmeans", "hdbscan"], default=None,
+                        help="clustering (default: the collection's last view, else kmeans)")
+    export.add_argument("--k", type=int, default=None, help="k-means clusters (default: the collection's last view, else 8)")
+    export.add_argument("--min-cluster-size", type=int, default=None,
+                        help="HDBSCAN min_cluster_size (default: the collection's last view, else 15)")
+    export.add_argument("--no-view", action="store_true", help="ignore the collection's last view: settings not given take the defaults")
     export.add_argument("--no-map", action="store_true", help="leave out map coordinates and clusters")
     add_json_flag(export)
     export.set_defaults(handler=cmd_export)
@@ -192,28 +220,31 @@ def _params(args: argparse.Namespace) -> ProjectionParams:
 def cmd_project(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from embedlab.corpus import load_corpus, remember_view
+    from embedlab.corpus import last_view, load_corpus, remember_view
     from embedlab.projection import project
 
+    suffix = args.out.suffix.lower() if args.out else ""
+    if args.out and suffix not in PROJECT_OUT_SUFFIXES:  # before any work: a map of 60k points takes minutes
+        raise InputError(f"--out must end in .csv, .parquet or .npy, not {suffix or '(nothing)'!r}.")
+    if args.out and args.out.is_dir():
+        raise InputError(f"--out {args.out} is a folder; give a file name such as {args.out / ('map' + suffix)}.")
     corpus = load_corpus(args.collection)
     if not args.json:
         print(f"mapping {len(corpus):,} points with {args.method} …", file=sys.stderr)
     projection = project(corpus.vectors, _params(args), digest=corpus.digest)
-    remember_view(corpus.info.name, {"projection": projection.as_dict()["params"]})
+    # The new map replaces the last one; the clustering and colour of the last view stay.
+    remember_view(corpus.info.name, {**(last_view(corpus.info.name) or {}), "projection": projection.as_dict()["params"]})
     document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict()}
     if args.out:
         frame = pd.DataFrame(projection.coords, columns=list("xyz"[: projection.params.dims]))
         frame.insert(0, "id", corpus.ids)
-        suffix = args.out.suffix.lower()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
             frame.to_csv(args.out, index=False)
         elif suffix == ".parquet":
             frame.to_parquet(args.out, index=False)
-        elif suffix == ".npy":
-            np.save(args.out, projection.coords, allow_pickle=False)
         else:
-            raise InputError(f"--out must end in .csv, .parquet or .npy, not {suffix or '(nothing)'!r}.")
+            np.save(args.out, projection.coords, allow_pickle=False)
         document["out"] = str(args.out)
     else:
         document["coords"] = projection.coords.round(5)
@@ -230,20 +261,24 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     from embedlab.analysis.clustering import ClusterParams, cluster
-    from embedlab.corpus import load_corpus
+    from embedlab.corpus import last_view, load_corpus, remember_view
 
     corpus = load_corpus(args.collection)
     params = ClusterParams(args.method, args.k, args.min_cluster_size, args.seed)
     result = cluster(corpus.vectors, corpus.texts, params, corpus.labels, digest=corpus.digest)
+    # These clusters replace the last view's; its map and colour stay (``export`` uses both).
+    remember_view(corpus.info.name, {**(last_view(corpus.info.name) or {}), "clusters": params.relevant()})
     document = {"collection": corpus.info.name, **result.as_dict()}
 
     def human() -> None:
         sil = "n/a" if result.silhouette is None else f"{result.silhouette:.3f}"
         line = f"{len(result.clusters)} clusters, silhouette {sil}"
-        if result.ari is not None:
-            line += f", ARI {result.ari:.3f}, NMI {result.nmi:.3f} against the labels"
         if result.noise:
             line += f", {result.noise:,} noise points"
+        if result.ari is not None:
+            line += f", ARI {result.ari:.3f}, NMI {result.nmi:.3f} against the labels"
+            if result.noise:
+                line += f" (on the {result.agreement_points:,} clustered points, noise left out as for silhouette)"
         print(line)
         for c in result.clusters:
             print(f"  {c.id:>4} {c.size:>7,}  {', '.join(c.terms)}")
@@ -252,20 +287,97 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting(given: object, saved: dict, name: str, default: object, kind: type) -> tuple[object, str]:
+    """One setting and where it came from: the command line, the last view, or the default."""
+    if given is not None:
+        return given, "option"
+    if name in saved and saved[name] is not None:
+        try:
+            return kind(saved[name]), "view"
+        except (TypeError, ValueError):
+            pass  # a damaged view file: fall back to the default
+    return default, "default"
+
+
+def _origin(origins: list[str], missing: str) -> str:
+    """Where a group of settings came from, in words; ``missing`` says why the last view gave
+    none of them (empty when it holds this group)."""
+    if "view" in origins:
+        return "the collection's last view" + (", with options given" if "option" in origins else "")
+    if "default" not in origins:
+        return "options given"
+    rest = f"defaults: {missing}" if missing else "defaults"
+    return f"options given and {rest}" if "option" in origins else rest
+
+
+def export_settings(args: argparse.Namespace, view: dict | None) -> tuple[ProjectionParams, ClusterParams, str, str]:
+    """The map and clusters an export uses, and where each came from in words: every setting from
+    the command line when given, else from the collection's last view, else the default."""
+    from embedlab.analysis.clustering import ClusterParams
+
+    ignored = bool(getattr(args, "no_view", False))
+    view = {} if ignored else (view or {})
+    saved_map, saved_clusters = view.get("projection") or {}, view.get("clusters") or {}
+    base, cbase = ProjectionParams(), ClusterParams()
+    chosen: dict[str, object] = {}
+    map_origins: dict[str, str] = {}
+    for name, kind in (("method", str), ("dims", int), ("n_neighbors", int), ("min_dist", float), ("metric", str),
+                       ("perplexity", float), ("seed", int), ("parallel", bool)):
+        chosen[name], map_origins[name] = _setting(getattr(args, name), saved_map, name, getattr(base, name), kind)
+    params = ProjectionParams(**chosen)  # type: ignore[arg-type]
+    cluster_chosen: dict[str, object] = {}
+    cluster_origins: dict[str, str] = {}
+    for name, option, kind in (("method", "cluster_method", str), ("k", "k", int), ("min_cluster_size", "min_cluster_size", int),
+                               ("seed", "seed", int)):
+        cluster_chosen[name], cluster_origins[name] = _setting(getattr(args, option), saved_clusters, name, getattr(cbase, name), kind)
+    cparams = ClusterParams(**cluster_chosen)  # type: ignore[arg-type]
+    def missing(group: dict, what: str) -> str:
+        if ignored:
+            return "last view ignored (--no-view)"
+        return "" if group else ("no saved view" if not view else f"the last view has no {what}")
+
+    map_from = _origin([map_origins[key] for key in params.relevant() if key in map_origins], missing(saved_map, "map"))
+    clusters_from = _origin([cluster_origins[key] for key in cparams.relevant() if key in cluster_origins],
+                            missing(saved_clusters, "clustering"))
+    return params, cparams, map_from, clusters_from
+
+
+def _describe_map(params: ProjectionParams) -> str:
+    settings = {key: value for key, value in params.relevant().items() if key not in ("method", "dims")}
+    return f"{params.method} {params.dims}-D" + "".join(f", {key} {value}" for key, value in settings.items())
+
+
+def _describe_clusters(params: ClusterParams) -> str:
+    size = f"k {params.k}" if params.method == "kmeans" else f"min_cluster_size {params.min_cluster_size}"
+    return f"{params.method}, {size}, seed {params.seed}"
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from embedlab.analysis.clustering import ClusterParams, cluster
-    from embedlab.corpus import load_corpus
+    from embedlab.analysis.clustering import cluster
+    from embedlab.corpus import last_view, load_corpus
     from embedlab.export import export_frame, write_export
     from embedlab.projection import project
 
     corpus = load_corpus(args.collection)
     coords = labels = None
+    document: dict = {"collection": corpus.info.name, "format": args.format}
     if not args.no_map:
-        coords = project(corpus.vectors, _params(args), digest=corpus.digest).coords
-        params = ClusterParams(args.cluster_method, args.k, args.min_cluster_size, args.seed)
-        labels = cluster(corpus.vectors, corpus.texts, params, corpus.labels, digest=corpus.digest).labels
+        params, cparams, map_from, clusters_from = export_settings(args, last_view(corpus.info.name))
+        projection = project(corpus.vectors, params, digest=corpus.digest)
+        clusters = cluster(corpus.vectors, corpus.texts, cparams, corpus.labels, digest=corpus.digest)
+        coords, labels = projection.coords, clusters.labels
+        document["projection"] = {"params": projection.params.relevant(), "from": map_from, "cached": projection.cached}
+        document["clustering"] = {"params": cparams.relevant(), "from": clusters_from, "clusters": len(clusters.clusters),
+                                  "noise": clusters.noise}
     frame = export_frame(corpus.ids, corpus.texts, corpus.metadata, coords, labels)
     files = write_export(args.format, args.out, frame, corpus.vectors)
-    document = {"collection": corpus.info.name, "format": args.format, "rows": len(frame), "files": [str(f) for f in files]}
-    emit(args, document, lambda: print(f"wrote {len(frame):,} rows to " + ", ".join(str(f) for f in files)))
+    document.update({"rows": len(frame), "files": [str(f) for f in files]})
+
+    def human() -> None:
+        if not args.no_map:
+            print(f"map: {_describe_map(projection.params)} (from {map_from})")
+            print(f"clusters: {_describe_clusters(cparams)} (from {clusters_from})")
+        print(f"wrote {len(frame):,} rows to " + ", ".join(str(f) for f in files))
+
+    emit(args, document, human)
     return 0

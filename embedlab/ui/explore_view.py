@@ -23,6 +23,7 @@ from embedlab.corpus import HIDDEN_COLUMNS, MAX_COLOUR_GROUPS, Corpus, load_corp
 from embedlab.ingest import Table, parse_upload
 from embedlab.projection import Projection, ProjectionParams, project, warm_up_umap
 from embedlab.store import CollectionInfo
+from embedlab.ui.feedback import plain
 
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -100,11 +101,16 @@ def shorten(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def hover_texts(corpus: Corpus, clusters: np.ndarray | None, limit: int = 140) -> list[str]:
-    """Escaped hover text per point: the text (shortened), its label, cluster and metadata."""
+def hover_texts(corpus: Corpus, clusters: np.ndarray | None, limit: int = 140, colour_column: str | None = None) -> list[str]:
+    """Escaped hover text per point: the text (shortened), its label, cluster and metadata.
+
+    At most ``MAX_HOVER_COLUMNS`` metadata columns are shown, but the column the map is
+    coloured by always is: with more values than a legend holds, hover is how to read it."""
     big = len(corpus) > 20_000
     limit = 90 if big else limit
     columns = [c for c in corpus.metadata.columns if c not in (*HIDDEN_COLUMNS, "label")][: MAX_HOVER_COLUMNS // (2 if big else 1)]
+    if colour_column in corpus.metadata.columns and colour_column not in (*columns, "label"):
+        columns = [colour_column, *columns[:-1]] if columns else [colour_column]
     labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata.columns else None
     extra = {c: corpus.metadata[c].astype(str).tolist() for c in columns}
     names = {c: html.escape(shorten(c, 24)) for c in columns}
@@ -129,11 +135,13 @@ class Colouring:
     groups: int = 0
 
     def note(self, name: str) -> str:
-        """A caption for the modes a legend cannot explain."""
+        """A caption (markdown, ``name`` escaped) for the modes a legend cannot explain."""
+        shown = plain(name)
         if self.mode == "many-groups":
-            return f"{self.groups:,} values of {name}: too many for a legend (colours repeat); hover a point to read its value."
+            repeat = " (colours repeat)" if self.groups > len(PALETTE) else ""
+            return f"{self.groups:,} values of {shown}: too many for a legend{repeat}; hover a point to read its value."
         if self.mode == "scale":
-            return f"{name} is numeric: coloured on a continuous scale."
+            return f"{shown} is numeric: coloured on a continuous scale."
         return ""
 
 
@@ -218,7 +226,7 @@ def map_figure(
             traces.append(go.Scattergl(x=coords[rows_array, 0], y=coords[rows_array, 1], **common))
     figure = go.Figure(traces)
     figure.update_layout(
-        title={"text": html.escape(title)}, height=680, legend={"title": {"text": html.escape(colour_name)}, "itemsizing": "constant"},
+        title={"text": html.escape(title)}, height=680, legend={"title": {"text": html.escape(shorten(colour_name, 30))}, "itemsizing": "constant"},
         margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="explore-map",
         hoverlabel={"align": "left"},
     )
