@@ -129,7 +129,7 @@ url_state.restore(
         "explore_k": 8, "explore_min_cluster_size": 15, "explore_colour": "label", "explore_query": "", "explore_topk": 10,
     },
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
-             "explore_cluster_method": ["kmeans", "hdbscan"]},
+             "explore_cluster_method": ["kmeans", "hdbscan"], "explore_dims": [2, 3]},
 )
 
 st.title("🗺️ Explore")
@@ -236,15 +236,15 @@ with st.form("explore_settings"):
     c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
     method = c1.selectbox("Projection", list(METHODS), key="explore_method", help=f"t-SNE up to {TSNE_MAX_POINTS:,} points")
     dims = c2.selectbox("Dimensions", [2, 3], key="explore_dims")
-    n_neighbors = c3.number_input("UMAP n_neighbors", 2, 200, key="explore_neighbors")
-    min_dist = c4.number_input("UMAP min_dist", 0.0, 1.0, step=0.05, key="explore_min_dist")
+    n_neighbors = url_state.number_input(c3, "UMAP n_neighbors", 2, 200, key="explore_neighbors")
+    min_dist = url_state.number_input(c4, "UMAP min_dist", 0.0, 1.0, step=0.05, key="explore_min_dist")
     metric = c5.selectbox("Metric", list(UMAP_METRICS), key="explore_metric")
-    perplexity = c6.number_input("t-SNE perplexity", 2.0, 100.0, step=5.0, key="explore_perplexity")
-    seed = c7.number_input("Seed", 0, 2**31 - 1, key="explore_seed")
+    perplexity = url_state.number_input(c6, "t-SNE perplexity", 2.0, 100.0, step=5.0, key="explore_perplexity")
+    seed = url_state.number_input(c7, "Seed", 0, 2**31 - 1, key="explore_seed")
     k1, k2, k3, k4 = st.columns([1, 1, 1, 3])
     cluster_method = k1.selectbox("Clustering", ["kmeans", "hdbscan"], key="explore_cluster_method")
-    k = k2.number_input("k (k-means)", 2, 200, key="explore_k")
-    min_cluster_size = k3.number_input("min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
+    k = url_state.number_input(k2, "k (k-means)", 2, 200, key="explore_k")
+    min_cluster_size = url_state.number_input(k3, "min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
     parallel = k4.toggle("Parallel UMAP (faster on big corpora, not reproducible)", key="explore_parallel",
                          help="umap-learn uses every core only without a seed; the map is cached, so it stays put once drawn")
     st.form_submit_button("Draw the map", type="primary")
@@ -275,7 +275,7 @@ with user_errors():
     s1, s2, s3 = st.columns([1, 3, 1])
     colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour")
     query = s2.text_input("Semantic search: highlight the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
-    top_k = s3.number_input("top-k", 1, 100, key="explore_topk")
+    top_k = url_state.number_input(s3, "top-k", 1, 100, key="explore_topk")
 
     hits = search_vectors(corpus.vectors, info.backend, query, int(top_k)) if query.strip() else []
 

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.ingest import build_records, ingest_records, parse_upload
 from embedlab.store import close_all_stores, open_store
+from tests.conftest import shown
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = str(REPO / "pages" / "explore.py")
@@ -298,3 +299,15 @@ def test_page_and_cli_export_the_map_that_was_shown(hashing_encoder: HashingEnco
     corpus = load_corpus(name)
     shown = project(corpus.vectors, ProjectionParams("pca", 2), digest=corpus.digest).coords
     assert np.allclose(exported[["x", "y"]].to_numpy(), shown, atol=1e-6) and exported["cluster"].nunique() == 5
+
+
+def test_a_link_with_numbers_out_of_range_is_clamped_not_a_crash(hashing_encoder: HashingEncoder) -> None:
+    """Streamlit raises on a widget value outside its bounds; a shared link must not do that."""
+    name = make_collection()
+    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "999", "explore_topk": "0",
+                   "explore_dims": "5", "explore_colour": "no-such-column"})
+    warnings = [shown(w.value) for w in at.warning]
+    assert any("explore_k=999 from the link is outside 2–200; using 200" in w for w in warnings), warnings
+    assert any("explore_topk=0 from the link is outside 1–100; using 1" in w for w in warnings), warnings
+    assert any("explore_dims=5" in w for w in warnings), warnings
+    assert at.selectbox(key="explore_dims").value == 2 and at.number_input(key="explore_k").value == 200

@@ -33,7 +33,7 @@ def _parse(raw: str, default: Scalar) -> Scalar:
     return raw
 
 
-def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, list[str]] | None = None) -> None:
+def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, list[Any]] | None = None) -> None:
     """Fill ``st.session_state`` from the URL (or defaults) the first time ``page`` runs.
 
     Values outside ``choices`` (an unknown model in a shared link) fall back to the default,
