@@ -7,6 +7,9 @@ or zip signature, the header counts against the caps and against the bytes actua
 and the vector dimension. Words that are not valid UTF-8 are retried with
 ``unicode_errors='replace'``. The bytes are written under a neutral suffix (gensim picks a
 decompressor from the file extension, so ``x.bz2`` would otherwise be opened as bzip2).
+After loading, a repeated word keeps its first vector (gensim leaves empty slots for the
+others, which a saved copy would turn into a header that overcounts its rows) and all-zero
+vectors are dropped (they have no direction: cosine would divide by zero), each with a warning.
 
 The result is a ``KeyedWordVectors`` named ``user:<slug>-<content hash>`` and registered for
 every page. ``save_word_backend`` keeps it in word2vec binary under
@@ -50,7 +53,8 @@ class WordVectorLimits:
     def describe(self) -> str:
         return (
             f"up to {self.max_bytes // 2**20} MB (also after gunzip), at most {self.max_dim:,} dimensions,"
-            f" the first {self.max_vocab:,} words (and at most {self.max_cells:,} numbers in all)"
+            f" the first {self.max_vocab:,} words (and at most {self.max_cells:,} numbers in all);"
+            " a repeated word keeps its first vector and all-zero vectors are dropped, each with a warning"
         )
 
 
@@ -253,6 +257,7 @@ def load_word_vectors(
                     warnings.append("Some words were not valid UTF-8; their bad bytes were replaced by '\ufffd'.")
         except (ValueError, EOFError, OverflowError, MemoryError) as error:
             raise BadUploadError(f"Could not read the {kind} file: {error}") from error
+    duplicates = _drop_duplicate_slots(kv)
     if len(kv) == 0:
         raise BadUploadError("The file holds no vectors.")
     finite = np.isfinite(kv.vectors).all(axis=1)
@@ -265,8 +270,14 @@ def load_word_vectors(
             f"Vector values reach {largest:.3g}; word vectors hold small numbers (limit {MAX_ABS_VALUE:.0e})."
             " This does not look like a word-vector file."
         )
-    if header_words is not None and len(kv) < words:
-        warnings.append(f"{words - len(kv):,} duplicate words were dropped (the first vector of each is kept).")
+    if duplicates:
+        warnings.append(f"{duplicates:,} repeated word{'s' if duplicates != 1 else ''} dropped: a word that occurs"
+                        " more than once keeps its first vector.")
+    kv, zero = _drop_zero_rows(kv)
+    if zero:
+        shown = ", ".join(repr(w) for w in zero[:10]) + (f" and {len(zero) - 10:,} more" if len(zero) > 10 else "")
+        warnings.append(f"{len(zero):,} word{'s' if len(zero) != 1 else ''} with an all-zero vector dropped ({shown}):"
+                        " a zero vector has no direction, so no cosine similarity can be computed for it.")
     backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}")
     backend.description = f"uploaded {Path(filename).name}: {len(kv):,} words, {kv.vector_size}-d ({kind})"  # type: ignore[attr-defined]
     if register_backend and name not in backend_names():  # same content hash: already there
@@ -278,6 +289,46 @@ def load_word_vectors(
         save_word_backend(backend)
     report = UploadReport(name, kind, len(kv), int(kv.vector_size), header_words, warnings)
     return backend, report
+
+
+def _drop_duplicate_slots(kv: object) -> int:
+    """Cut the rows gensim reserved for repeated words; returns how many there were.
+
+    gensim keeps the first vector of a repeated word but still sizes ``index_to_key`` (None
+    entries) and, for text files, the matrix by the line count, so ``len(kv)`` overcounts
+    and a saved copy announces more words than it holds. Afterwards keys and rows agree."""
+    kept = len(kv.key_to_index)  # type: ignore[attr-defined]
+    extra = len(kv.index_to_key) - kept  # type: ignore[attr-defined]
+    if extra > 0:
+        kv.index_to_key = kv.index_to_key[:kept]  # type: ignore[attr-defined]
+        kv.vectors = np.ascontiguousarray(kv.vectors[:kept])  # type: ignore[attr-defined]
+        for attribute, values in list(kv.expandos.items()):  # type: ignore[attr-defined]
+            kv.expandos[attribute] = values[:kept]  # type: ignore[attr-defined]
+        kv.norms = None  # type: ignore[attr-defined]
+    return max(extra, 0)
+
+
+def _drop_zero_rows(kv: object) -> tuple[object, list[str]]:
+    """(vectors without all-zero rows, the dropped words); refuses a file of zero vectors only.
+
+    Dropping (not refusing) keeps big files usable: some published files carry a zero
+    padding or unknown-word vector. Norms are taken as gensim takes them, so a row whose norm
+    underflows to zero in float32 is dropped too (it would divide by zero)."""
+    from gensim.models import KeyedVectors
+
+    norms = np.linalg.norm(kv.vectors, axis=1)  # type: ignore[attr-defined]
+    zero = ~(norms > 0)
+    if not zero.any():
+        return kv, []
+    words = [kv.index_to_key[i] for i in np.flatnonzero(zero)]  # type: ignore[attr-defined]
+    if zero.all():
+        raise BadUploadError(f"Every vector in the file is all zeros ({len(words):,} words): there is nothing to compare.")
+    keep = np.flatnonzero(~zero)
+    clean = KeyedVectors(vector_size=kv.vector_size, count=0, dtype=kv.vectors.dtype)  # type: ignore[attr-defined]
+    clean.add_vectors([kv.index_to_key[i] for i in keep], kv.vectors[keep])  # type: ignore[attr-defined]
+    for attribute, values in kv.expandos.items():  # the word counts (gensim's add_vectors mishandles extras)
+        clean.expandos[attribute] = np.asarray(values)[keep]
+    return clean, words
 
 
 def load_word_vectors_file(path: str | Path, **kwargs: object) -> tuple[KeyedWordVectors, UploadReport]:
@@ -369,13 +420,20 @@ class SavedWordVectors:
 
                 if not self.path.exists():
                     raise BadUploadError(f"The saved file of {self.name!r} is gone ({self.path}); upload or train it again.")
-                if self.subwords:  # our own FastText file, Facebook's binary format (no pickle)
-                    from gensim.models.fasttext import load_facebook_vectors
+                try:
+                    if self.subwords:  # our own FastText file, Facebook's binary format (no pickle)
+                        from gensim.models.fasttext import load_facebook_vectors
 
-                    self._loaded = SubwordWordVectors(self.name, load_facebook_vectors(str(self.path)), source=str(self.path))
-                else:
-                    kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
-                    self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
+                        self._loaded = SubwordWordVectors(self.name, load_facebook_vectors(str(self.path)), source=str(self.path))
+                    else:
+                        kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
+                        self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
+                except (ValueError, EOFError, OSError, AssertionError) as error:
+                    # e.g. a file saved before repeated words were dropped: its header counts more rows than it has
+                    raise BadUploadError(
+                        f"The saved file of {self.name!r} cannot be read ({type(error).__name__}: {error}). Remove it"
+                        f" (`embedlab delete-model {self.name}` or the Train page) and upload or train it again."
+                    ) from error
             return self._loaded
 
     def __contains__(self, word: object) -> bool:

@@ -119,3 +119,13 @@ def test_glove_answers_equal_gensim_for_both_methods() -> None:
     assert solve_analogy(glove, "Paris", "France", "Tokyo").best == "japan"  # lower-cased lookup
     fail = solve_analogy(glove, "finger", "hand", "leaf", expected="tree")
     assert fail.best != "tree" and fail.expected_rank is not None and fail.expected_rank > 1
+
+
+def test_no_candidate_left_is_explained_not_silent() -> None:
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vector_size=2)
+    kv.add_vectors(["the", "of", "and"], np.array([[0.1, 0.2], [0.5, 0.6], [0.3, 0.1]], dtype=np.float32))
+    result = solve_analogy(KeyedWordVectors("three", kv), "of", "and", "the")
+    assert result.answers == [] and "every word of the vocabulary is one of the inputs" in result.note
+    assert result.as_dict()["note"] == result.note

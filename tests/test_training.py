@@ -10,12 +10,14 @@ from embedlab.analysis.analogy import solve_analogy
 from embedlab.backends import backend_names, get_word_vectors, unregister
 from embedlab.errors import BadUploadError, InputError
 from embedlab.training import (
+    TRAIN_LIMITS,
     NodeEmbedding,
     WordEmbeddingTrainer,
     builtin_corpus,
     builtin_graph,
     embed_graph,
     group_separation,
+    group_separation_note,
     oov_vector_demo,
     parse_edge_list,
     parse_uploaded_text,
@@ -183,3 +185,57 @@ def test_a_trained_fasttext_backend_keeps_its_ngrams_on_every_page_and_after_a_r
     assert restored is not backend and getattr(restored, "subwords", False)
     assert np.allclose(restored.encode([unseen, "government"]), before, atol=1e-5)
     assert restored.vocab_size == backend.vocab_size
+
+
+def map_faction_accuracy(result) -> float:  # type: ignore[no-untyped-def]
+    """Share of nodes whose nearest group centre on the 2-D map is their own group's (chance: 0.5)."""
+    points = np.c_[result.x, result.y]
+    groups = np.array(result.groups)
+    labels = sorted(set(groups))
+    centres = np.array([points[groups == g].mean(axis=0) for g in labels])
+    nearest = np.argmin(((points[:, None] - centres[None]) ** 2).sum(axis=-1), axis=1)
+    return float((np.array(labels)[nearest] == groups).mean())
+
+
+def test_deepwalk_defaults_predict_karate_links_and_separate_the_factions() -> None:
+    """DeepWalk's own settings (10 walks of 40 steps, window 5): with seed 0 the held-out edges
+    score AUC 0.75 (walks of 20 steps gave 0.61; chance is 0.5), and the map splits the club."""
+    estimator = NodeEmbedding()
+    assert (estimator.walks_per_node, estimator.walk_length, estimator.window) == (10, 40, 5)
+    karate = embed_graph(builtin_graph("karate"), held_out=0.2)
+    assert karate.held_out == 16 and karate.auc is not None and karate.auc > 0.7, karate.auc
+    assert karate.auc_note == ""
+    assert group_separation(karate) > 0.25  # within-faction cosine well above across-faction
+    assert map_faction_accuracy(karate) >= 0.9
+
+
+def test_zero_is_refused_not_read_as_the_default() -> None:
+    with pytest.raises(InputError, match="max_documents must be an integer from 1 to 100,000, got 0"):
+        builtin_corpus("lee", 0)
+    with pytest.raises(InputError, match="max_documents must be an integer from 1"):
+        parse_uploaded_text(b"one document\nanother\n", max_documents=0)
+    with pytest.raises(InputError, match="max_documents must be"):
+        builtin_corpus("lee", TRAIN_LIMITS.max_documents + 1)
+    assert len(builtin_corpus("lee", 7)) == 7 and len(builtin_corpus("lee")) == 300
+    assert parse_uploaded_text(b"a\nb\nc\n", max_documents=2) == ["a", "b"]
+    graph = builtin_graph("florentine")
+    with pytest.raises(InputError, match="held-out fraction must be between 0.05 and 0.5, got 0"):
+        embed_graph(graph, held_out=0)
+    skipped = embed_graph(graph, held_out=None, walk_length=10)
+    assert skipped.auc is None and skipped.held_out == 0 and "not asked" in skipped.auc_note
+
+
+def test_a_triangle_gives_reasons_not_nan() -> None:
+    import warnings
+
+    graph = parse_edge_list(b"a b\nb c\nc a\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "Mean of empty slice" and friends
+        result = embed_graph(graph)
+        separation = group_separation(result)
+    assert result.auc is None and "no non-edges" in result.auc_note
+    assert separation is None and "same group" in group_separation_note(result)
+    singles = embed_graph(parse_edge_list(b"a b x\nb c y\nc a z\n"), held_out=None)
+    assert group_separation(singles) is None and "single node" in group_separation_note(singles)
+    star = embed_graph(parse_edge_list(b"hub a\nhub b\nhub c\nhub d\n"))
+    assert star.auc is None and "no edge can be held out" in star.auc_note

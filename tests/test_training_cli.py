@@ -13,6 +13,15 @@ from embedlab.cli import main
 from embedlab.wordvec_upload import load_word_vectors_file
 
 
+@pytest.fixture(autouse=True)
+def forget_trained():  # type: ignore[no-untyped-def]
+    """A failing test must not leave trained models registered for the next one."""
+    yield
+    for name in backend_names():
+        if name.startswith("trained:"):
+            unregister(name)
+
+
 def test_train_word2vec_on_uploaded_text_writes_binary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = tmp_path / "docs.txt"
     text.write_text("\n".join(["the cat sat on the mat with another cat"] * 30 + ["dogs chase cats in the park"] * 30))
@@ -27,13 +36,79 @@ def test_train_word2vec_on_uploaded_text_writes_binary(tmp_path: Path, capsys: p
     unregister(document["name"])
 
 
+def strict_json(text: str) -> dict:
+    """json.loads that fails on NaN/Infinity (not JSON, though Python writes them)."""
+    return json.loads(text, parse_constant=lambda constant: pytest.fail(f"{constant} in JSON output"))
+
+
 def test_train_deepwalk_reports_auc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Seeded, so the figures are fixed: AUC 0.75 for DeepWalk (chance 0.5), 0.72 for node2vec."""
     out = tmp_path / "karate.txt"
-    assert main(["train", "deepwalk", "--graph", "karate", "--p", "0.5", "--q", "2", "--epochs", "2",
-                 "--out", str(out), "--json"]) == 0
-    document = json.loads(capsys.readouterr().out)
-    assert document["algorithm"] == "node2vec" and document["nodes"] == 34 and 0.0 <= document["auc"] <= 1.0
+    assert main(["train", "deepwalk", "--graph", "karate", "--out", str(out), "--json"]) == 0
+    document = strict_json(capsys.readouterr().out)
+    assert document["algorithm"] == "deepwalk" and document["nodes"] == 34 and document["params"]["walk_length"] == 40
+    assert document["auc"] > 0.7 and document["held_out"] == 16 and document["separation"] > 0.25
     assert out.read_text().splitlines()[0] == "34 32"
+    assert main(["train", "deepwalk", "--graph", "karate", "--p", "0.5", "--q", "2", "--walk-length", "30",
+                 "--out", str(out), "--json"]) == 0
+    node2vec = strict_json(capsys.readouterr().out)
+    assert node2vec["algorithm"] == "node2vec" and node2vec["params"]["walk_length"] == 30
+    assert node2vec["auc"] > 0.65 and node2vec["separation"] > 0.25
+
+
+def test_a_graph_too_small_to_evaluate_gets_null_and_a_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edges = tmp_path / "tri.txt"
+    edges.write_text("a b\nb c\nc a\n")
+    out = tmp_path / "tri-out.txt"
+    assert main(["train", "deepwalk", "--edges", str(edges), "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    document = strict_json(captured.out)
+    assert document["auc"] is None and "no non-edges" in document["auc_note"]
+    assert document["separation"] is None and "same group" in document["separation_note"]
+    assert "RuntimeWarning" not in captured.err
+    assert main(["train", "deepwalk", "--edges", str(edges), "--out", str(out)]) == 0
+    assert "ROC AUC n/a (every pair of nodes is linked" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["word2vec", "--dim", "0"], "vector_size must be an integer from 2 to 300, got 0"),
+        (["deepwalk", "--dim", "0"], "vector_size must be an integer from 2 to 300, got 0"),
+        (["deepwalk", "--walk-length", "0"], "walk_length must be an integer from 2 to 200, got 0"),
+        (["word2vec", "--max-documents", "0"], "max_documents must be an integer from 1 to 100,000, got 0"),
+        (["word2vec", "--max-documents", "-3"], "max_documents must be an integer from 1"),
+        (["deepwalk", "--held-out", "0"], "held-out fraction must be between 0.05 and 0.5, got 0.0"),
+    ],
+)
+def test_zero_is_refused_not_taken_for_the_default(argv: list[str], message: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "x.txt"
+    assert main(["train", *argv, "--epochs", "1", "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() and not [n for n in backend_names() if n.startswith("trained:")]
+
+
+def test_max_documents_zero_is_refused_for_a_text_file_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "docs.txt"
+    text.write_text("\n".join(["the cat sat on the mat with another cat"] * 30))
+    assert main(["train", "word2vec", "--text", str(text), "--max-documents", "0", "--out", str(tmp_path / "x.txt")]) == 2
+    assert "max_documents must be an integer from 1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_an_unwritable_out_is_an_error_and_registers_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from embedlab.wordvec_upload import saved_dir
+
+    text = tmp_path / "docs.txt"
+    text.write_text("\n".join(["the cat sat on the mat with another cat"] * 30))
+    assert main(["train", "word2vec", "--text", str(text), "--min-count", "1", "--epochs", "1",
+                 "--out", "/proc/embedlab-x.txt"]) == 2
+    assert "Cannot write --out /proc/embedlab-x.txt" in capsys.readouterr().err
+    assert not [n for n in backend_names() if n.startswith("trained:")]
+    assert not saved_dir().exists() or not list(saved_dir().iterdir())
+    assert main(["train", "deepwalk", "--graph", "florentine", "--out", "/proc/embedlab-y.txt"]) == 2
+    assert "Cannot write --out /proc/embedlab-y.txt" in capsys.readouterr().err
 
 
 def test_train_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

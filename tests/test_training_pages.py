@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +29,33 @@ def page() -> AppTest:
     return AppTest.from_file(str(PAGES / "train.py"), default_timeout=240)
 
 
+def engine_result(at: AppTest, graph):  # type: ignore[no-untyped-def]
+    """The node embedding the page should show: the engine run with the page's own settings (from the URL)."""
+    from embedlab.training import embed_graph
+
+    q = at.query_params
+    return embed_graph(graph, held_out=float(q["tr_held_out"]), walks_per_node=int(q["tr_walks"]),
+                       walk_length=int(q["tr_walk_length"]), p=float(q["tr_p"]), q=float(q["tr_q"]),
+                       vector_size=int(q["tr_node_dim"]), epochs=int(q["tr_node_epochs"]), window=int(q["tr_node_window"]),
+                       negative=int(q["tr_node_negative"]), seed=int(q["tr_node_seed"]))
+
+
+def map_faction_accuracy(at: AppTest, factions: set[str]) -> float:
+    """From the plotted node map: the share of faction members nearer their own faction's centre
+    than the other's (chance: about 0.5)."""
+    def decode(values: object) -> np.ndarray:  # plotly 7 writes arrays as base64
+        if isinstance(values, dict) and "bdata" in values:
+            return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        return np.asarray(values, dtype=float)
+
+    spec = json.loads(next(c for c in at.get("plotly_chart") if "PCA of" in c.proto.spec).proto.spec)
+    points = {t["name"]: np.c_[decode(t["x"]), decode(t["y"])] for t in spec["data"] if t.get("name") in factions}
+    assert set(points) == factions
+    centres = {name: xy.mean(axis=0) for name, xy in points.items()}
+    right = sum(int(min(centres, key=lambda c: np.linalg.norm(p - centres[c])) == name) for name, xy in points.items() for p in xy)
+    return right / sum(len(xy) for xy in points.values())
+
+
 @pytest.mark.slow
 def test_demo_trains_a_backend_and_embeds_the_karate_club() -> None:
     at = page().run()
@@ -36,8 +66,14 @@ def test_demo_trains_a_backend_and_embeds_the_karate_club() -> None:
     assert len(trained) == 1 and trained[0] in at.success[0].value
     assert len(at.dataframe[0].value) == 10  # one row per epoch
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Method"] == "deepwalk" and 0.0 <= float(metrics["Link prediction ROC AUC"]) <= 1.0
-    assert float(metrics["Group separation"]) > 0
+    from embedlab.training import builtin_graph, group_separation
+
+    expected = engine_result(at, builtin_graph("karate"))
+    assert metrics["Method"] == "deepwalk" and metrics["Link prediction ROC AUC"] == f"{expected.auc:.3f}"
+    # seeded; chance is 0.5. The page's walks of 20 steps give 0.613; DeepWalk's 40 (the engine default) 0.746
+    assert float(metrics["Link prediction ROC AUC"]) > 0.6
+    assert metrics["Group separation"] == f"{group_separation(expected):+.3f}" and float(metrics["Group separation"]) > 0.1
+    assert map_faction_accuracy(at, {"Mr. Hi", "Officer"}) >= 0.9
     # the unseen-word tab: FastText answers from n-grams, Word2Vec cannot
     assert any("never seen in training" in shown(c.value) for c in at.caption)
     assert any("no subwords" in shown(w.value) for w in at.warning)
@@ -81,13 +117,20 @@ def test_uploaded_edge_list_and_uploaded_text_train_from_the_page() -> None:
     karate = nx.karate_club_graph()
     lines = [f"{u} {v} {karate.nodes[u]['club'].replace(' ', '').replace('.', '')}" for u, v in karate.edges]
     at = page()
-    at.query_params.update({"tr_graph": "upload", "tr_corpus": "upload", "tr_epochs": "2", "tr_min_count": "1"})
+    # DeepWalk's walk length (40), as the engine's default
+    at.query_params.update({"tr_graph": "upload", "tr_corpus": "upload", "tr_epochs": "2", "tr_min_count": "1",
+                            "tr_walk_length": "40"})
     at.run()
     at.file_uploader(key="tr_edges").set_value(("karate.txt", "\n".join(lines).encode(), "text/plain"))
     at.button(key="tr_embed").click().run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Method"] == "deepwalk" and 0.0 <= float(metrics["Link prediction ROC AUC"]) <= 1.0
+    from embedlab.training import parse_edge_list
+
+    expected = engine_result(at, parse_edge_list("\n".join(lines).encode()))
+    assert metrics["Method"] == "deepwalk" and metrics["Link prediction ROC AUC"] == f"{expected.auc:.3f}"
+    assert float(metrics["Link prediction ROC AUC"]) > 0.7  # seeded; chance is 0.5
+    assert map_faction_accuracy(at, {"MrHi", "Officer"}) >= 0.85  # (groups given on source nodes only)
     from embedlab.backends.words import package_dir
 
     lee = (package_dir("gensim") / "test/test_data/lee_background.cor").read_bytes()

@@ -268,3 +268,85 @@ def test_every_page_and_command_sees_models_saved_by_another_process(tmp_path: P
 
     assert saved in backend_names(BackendKind.WORDS)
     assert any(row.name == saved for row in model_status())
+
+
+@pytest.mark.parametrize("kind", ["glove", "word2vec-text", "word2vec-binary"])
+def test_repeated_words_keep_their_first_vector_and_survive_saving(kind: str) -> None:
+    """gensim keeps the first vector of a repeated word but sizes the model by the line count:
+    the saved file then announced 3 words over 2 rows and a new process failed with EOFError."""
+    words = ["the", "the", "of", "and"]
+    vectors = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [-0.7, 0.1]], dtype=np.float32)
+    if kind == "glove":
+        data = b"".join(f"{w} {a} {b}\n".encode() for w, (a, b) in zip(words, vectors))
+    elif kind == "word2vec-text":
+        data = text_w2v(words, vectors)
+    else:
+        data = binary_w2v([w.encode() for w in words], vectors)
+    backend, report = load_word_vectors(data, f"dup-{kind}.txt")
+    assert report.format == kind and report.words == backend.vocab_size == 3
+    assert backend.kv.index_to_key == ["the", "of", "and"] and backend.kv.vectors.shape == (3, 2)
+    assert np.allclose(backend.kv["the"], vectors[0])  # the first occurrence wins
+    assert any("1 repeated word dropped" in w for w in report.warnings), report.warnings
+    # a new process: nothing registered, the saved file read again from disk
+    unregister(report.name)
+    backends._SAVED_STATE["stamp"] = None
+    again = get_word_vectors(report.name)
+    assert again._loaded is None and again.vocab_size == 3
+    assert again.kv.index_to_key == ["the", "of", "and"] and np.allclose(again.kv["the"], vectors[0])
+    assert [w for w, _ in again.neighbors("the", 5)] == ["of", "and"]
+
+
+def test_all_zero_vectors_are_dropped_with_a_warning_that_names_them() -> None:
+    data = b"the 0 0\nof 0.1 0.2\nand 0.3 0.1\npad 0.0 -0.0\n"
+    backend, report = load_word_vectors(data, "zeros.txt")
+    assert report.words == 2 and "the" not in backend and "pad" not in backend
+    warning = next(w for w in report.warnings if "all-zero" in w)
+    assert warning.startswith("2 words with an all-zero vector dropped ('the', 'pad')")
+    scores = [score for _, score in backend.neighbors("of", 5)]
+    assert scores and np.isfinite(scores).all()
+    with pytest.raises(BadUploadError, match="Every vector in the file is all zeros"):
+        load_word_vectors(b"2 2\nthe 0 0\nof 0 0\n", "nothing.txt", persist=False)
+    many = b"".join(f"z{i} 0 0\n".encode() for i in range(12)) + b"ok 1 0\n"
+    _, report = load_word_vectors(many, "many.txt", persist=False)
+    assert any(w.startswith("12 words") and "and 2 more" in w for w in report.warnings)
+    assert "all-zero vectors are dropped" in WordVectorLimits().describe()
+
+
+def test_zero_rows_already_saved_give_no_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    """A model saved before uploads dropped zero vectors: neighbours and analogies stay finite,
+    and the JSON output is valid (json.loads refuses NaN here)."""
+    from gensim.models import KeyedVectors
+
+    from embedlab.backends.words import KeyedWordVectors
+    from embedlab.cli import main
+
+    kv = KeyedVectors(vector_size=2)
+    kv.add_vectors(["the", "of", "and", "to"], np.array([[0, 0], [0.1, 0.2], [0.3, 0.1], [0.2, 0.3]], dtype=np.float32))
+    backend = KeyedWordVectors("user:legacy-zero", kv)
+    backends.register_instance(backend)
+
+    def strict(text: str) -> dict:
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
+
+    assert main(["neighbors", "user:legacy-zero", "of", "--json"]) == 0
+    document = strict(capsys.readouterr().out)
+    assert [n["key"] for n in document["neighbors"]] == ["to", "and"]
+    assert main(["neighbors", "user:legacy-zero", "the"]) == 2
+    assert "all-zero vector" in capsys.readouterr().err
+    assert main(["analogy", "user:legacy-zero", "of", "and", "to", "--json"]) == 0
+    answers = strict(capsys.readouterr().out)["answers"]
+    assert [a["word"] for a in answers] == ["the"] and answers[0]["score"] == 0.0
+
+
+def test_a_damaged_saved_file_is_named_not_an_eof_traceback() -> None:
+    """Files saved before the duplicate fix announce more words than they hold."""
+    from embedlab.errors import EmbedlabError
+
+    _, report = load_word_vectors(b"the 0.1 0.2\nof 0.5 0.6\nand 0.3 0.1\n", "cut.txt")
+    path = next(saved_dir().glob("*.w2v"))
+    data = path.read_bytes()
+    path.write_bytes(b"4" + data[1:])  # header "3 2" becomes "4 2"
+    unregister(report.name)
+    backends._SAVED_STATE["stamp"] = None
+    with pytest.raises(EmbedlabError, match=r"cannot be read.*delete-model"):
+        get_word_vectors(report.name).neighbors("the", 1)

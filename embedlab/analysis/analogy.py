@@ -48,8 +48,16 @@ def keyed_vectors(backend: WordVectors) -> object:
 
 
 def unit_matrix(backend: WordVectors) -> np.ndarray:
-    """Unit-length rows of the model's vectors (gensim caches them; no copy)."""
-    return keyed_vectors(backend).get_normed_vectors()  # type: ignore[attr-defined]
+    """Unit-length rows of the model's vectors (divided by gensim's cached norms).
+
+    All-zero rows (only in files saved before uploads dropped them) stay zero instead of NaN,
+    so they score 0 rather than poisoning the ranking."""
+    kv = keyed_vectors(backend)
+    kv.fill_norms()  # type: ignore[attr-defined]
+    norms = kv.norms  # type: ignore[attr-defined]
+    if (norms > 0).all():
+        return kv.get_normed_vectors()  # type: ignore[attr-defined]
+    return (kv.vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)  # type: ignore[attr-defined]
 
 
 def resolve_word(backend: WordVectors, word: str) -> str | None:
@@ -105,8 +113,12 @@ def top_candidates(
 
 def _scores_against(full: np.ndarray, pool: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
     """Scores of the ``pool`` rows for analogies whose inputs are rows of ``full``."""
+    return _scores_of_vectors(pool, full[a], full[b], full[c], method)
+
+
+def _scores_of_vectors(pool: np.ndarray, va: np.ndarray, vb: np.ndarray, vc: np.ndarray, method: str) -> np.ndarray:
+    """Scores of the ``pool`` rows for analogies given by unit input vectors (one row each)."""
     method = check_method(method)
-    va, vb, vc = full[a], full[b], full[c]
     if method == "3cosadd":
         target = vb - va + vc
         norms = np.linalg.norm(target, axis=1, keepdims=True)
@@ -160,6 +172,7 @@ class AnalogyResult:
             "expected": self.expected,
             "expected_rank": self.expected_rank,
             "expected_score": self.expected_score,
+            "note": self.note,
         }
 
 
@@ -176,7 +189,10 @@ def solve_analogy(
 ) -> AnalogyResult:
     """Answer a : b :: c : ? with the ``k`` best words of the model's whole vocabulary.
 
-    Words are looked up exactly, then lower-cased; unknown ones raise OutOfVocabularyError.
+    Words are looked up exactly, then lower-cased. A subword model (FastText) builds an
+    unseen a, b or c from its character n-grams, as on the other pages; the answers and the
+    expected word still come from the vocabulary. Other unknown words raise
+    OutOfVocabularyError.
     """
     backend = get_word_vectors(model) if isinstance(model, str) else model
     method = check_method(method)
@@ -186,7 +202,9 @@ def solve_analogy(
     if any(not w for w in inputs):
         raise InputError("Give three words: a, b and c.")
     resolved = [resolve_word(backend, w) for w in inputs]
-    unknown = [w for w, r in zip(inputs, resolved) if r is None]
+    subwords = bool(getattr(backend, "subwords", False))
+    built = [w for w, r in zip(inputs, resolved) if r is None and subwords]  # vectors from n-grams
+    unknown = [w for w, r in zip(inputs, resolved) if r is None and not subwords]
     expected_word = None
     if expected and expected.strip():
         expected_word = resolve_word(backend, expected.strip())
@@ -196,31 +214,45 @@ def solve_analogy(
         raise OutOfVocabularyError(unknown, backend.name)
     kv = keyed_vectors(backend)
     unit = unit_matrix(backend)
-    ra, rb, rc = (kv.key_to_index[w] for w in resolved)  # type: ignore[attr-defined]
-    idx = np.array([ra]), np.array([rb]), np.array([rc])
-    top_idx, top_scores = top_candidates(unit, *idx, method, k=min(k, len(unit)), exclude_inputs=exclude_inputs)
-    words = kv.index_to_key  # type: ignore[attr-defined]
-    answers = [Answer(words[i], float(s)) for i, s in zip(top_idx[0], top_scores[0]) if i >= 0]
+    rows = [None if w is None else kv.key_to_index[w] for w in resolved]  # type: ignore[attr-defined]
+    names = [w if r is None else r for w, r in zip(inputs, resolved)]
+    va, vb, vc = (unit[r][None] if r is not None else backend.encode([w]) for w, r in zip(names, rows))
+    scores = _scores_of_vectors(unit, va, vb, vc, method)[0]
+    excluded = {r for r in rows if r is not None} if exclude_inputs else set()
+    answers = _best(scores, excluded, min(k, len(unit)), kv.index_to_key)  # type: ignore[attr-defined]
     rank = score = None
-    note = ""
+    notes = []
+    if built:
+        notes.append(f"{', '.join(map(repr, built))} {'is' if len(built) == 1 else 'are'} not in the vocabulary:"
+                     " built from character n-grams (the answers come from the vocabulary)")
     if expected_word is not None:
-        scores = _scores_against(unit, unit, *idx, method)[0]
         target = kv.key_to_index[expected_word]  # type: ignore[attr-defined]
-        if exclude_inputs and target in (ra, rb, rc):
-            note = f"the expected answer {expected_word!r} is one of the inputs, which are excluded"
+        if target in excluded:
+            notes.append(f"the expected answer {expected_word!r} is one of the inputs, which are excluded")
         else:
             allowed = np.ones(len(scores), dtype=bool)
-            if exclude_inputs:
-                allowed[[ra, rb, rc]] = False
+            allowed[list(excluded)] = False
             score = float(scores[target])
             rank = int(np.count_nonzero(scores[allowed] > score)) + 1
-    if not exclude_inputs and answers and answers[0].word in resolved:
-        note = (
+    if not answers:
+        notes.append("no answer: every word of the vocabulary is one of the inputs, which are excluded")
+    if not exclude_inputs and answers and answers[0].word in names:
+        notes.append(
             f"the top answer {answers[0].word!r} is one of the inputs: b - a + c stays close to b,"
             " so unrestricted rankings are usually won by an input; benchmarks exclude them"
         )
-    return AnalogyResult(backend.name, resolved[0], resolved[1], resolved[2], method, exclude_inputs,
-                         answers, expected_word, rank, score, note)
+    return AnalogyResult(backend.name, names[0], names[1], names[2], method, exclude_inputs,
+                         answers, expected_word, rank, score, "; ".join(notes))
+
+
+def _best(scores: np.ndarray, excluded: set[int], k: int, words: Sequence[str]) -> list[Answer]:
+    """The ``k`` highest-scoring vocabulary words, best first, leaving out ``excluded`` rows."""
+    take = min(k + len(excluded), len(scores))
+    if take <= 0:
+        return []
+    part = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
+    order = part[np.argsort(-scores[part], kind="stable")]
+    return [Answer(words[i], float(scores[i])) for i in order if i not in excluded][:k]
 
 
 # ---------------------------------------------------------------- batch mode

@@ -120,7 +120,14 @@ class KeyedWordVectors:
             raise InputError(f"k must be at least 1, got {k}.")
         if not self.split_known([word])[0]:
             raise OutOfVocabularyError([word], self.name)
-        return [(key, float(score)) for key, score in self.kv.most_similar(word, topn=k)]
+        if not np.linalg.norm(self._rows([word])[0]) > 0:
+            raise InputError(f"{word!r} has an all-zero vector in {self.name!r}: it has no direction, so no word is nearer than another.")
+        # All-zero rows (possible in files saved before uploads dropped them) score NaN in gensim:
+        # ask for that many more and leave them out, so no NaN reaches a page or JSON.
+        zero = int(np.count_nonzero(~(self.kv.norms > 0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            found = self.kv.most_similar(word, topn=k + zero)
+        return [(key, float(score)) for key, score in found if np.isfinite(score)][:k]
 
 
 class SubwordWordVectors(KeyedWordVectors):

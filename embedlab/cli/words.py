@@ -7,6 +7,7 @@ when the parser is built, so ``user:…`` and ``trained:…`` names work in ever
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     source = train.add_argument_group("input")
     source.add_argument("--corpus", choices=["lee", "news", "healthtweets"], default="lee", help="built-in corpus (default lee)")
     source.add_argument("--text", type=Path, help="a UTF-8 text file, one document per line (instead of --corpus)")
-    source.add_argument("--max-documents", type=int, default=None, help="use the first N documents")
+    source.add_argument("--max-documents", type=int, default=None, help="use the first N documents (default all, up to the limit)")
     source.add_argument("--graph", choices=["karate", "lesmis", "florentine"], default="karate", help="deepwalk: built-in graph")
     source.add_argument("--edges", type=Path, help="deepwalk: an edge list file 'source target [group]' per line")
     hyper = train.add_argument_group("hyper-parameters")
@@ -65,8 +66,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     hyper.add_argument("--p", type=float, default=1.0, help="node2vec return parameter (1 = DeepWalk)")
     hyper.add_argument("--q", type=float, default=1.0, help="node2vec in-out parameter (1 = DeepWalk)")
     hyper.add_argument("--walks", type=int, default=10, help="walks per node")
-    hyper.add_argument("--walk-length", type=int, default=20)
-    hyper.add_argument("--held-out", type=float, default=0.2, help="fraction of edges held out for link prediction")
+    hyper.add_argument("--walk-length", type=int, default=None, help="steps per walk (default 40, as in DeepWalk)")
+    hyper.add_argument("--held-out", type=float, default=0.2, help="fraction of edges held out for link prediction (0.05 to 0.5)")
     hyper.add_argument("--seed", type=int, default=0)
     hyper.add_argument("--workers", type=int, default=1, choices=[1, 2], help="1 = reproducible (default)")
     train.add_argument("--out", type=Path, required=True, help="write the vectors here in word2vec format (.bin = binary)")
@@ -142,14 +143,30 @@ def cmd_eval_similarity(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from embedlab import training
-
-    out: Path = args.out
+def _check_out(out: Path) -> None:
+    """Refuse an --out path that cannot be written before any training starts."""
     if out.exists() and out.is_dir():
         raise InputError(f"--out {out} is a directory; give a file path.")
     if not out.parent.exists():
         raise InputError(f"--out: folder {out.parent} does not exist.")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise InputError(f"--out {out} cannot be written here (no write permission).")
+
+
+def _write_vectors(wv: object, out: Path, binary: bool) -> None:
+    """Write word2vec to --out; a failed write is a clear error, not a traceback (e.g. a read-only
+    file system such as /proc, which permission checks do not catch)."""
+    try:
+        wv.save_word2vec_format(str(out), binary=binary)  # type: ignore[attr-defined]
+    except OSError as error:
+        raise InputError(f"Cannot write --out {out}: {error.strerror or error}.") from error
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from embedlab import training
+
+    out: Path = args.out
+    _check_out(out)
     binary = out.suffix == ".bin"
     if args.algorithm == "deepwalk":
         if args.edges:
@@ -161,20 +178,27 @@ def cmd_train(args: argparse.Namespace) -> int:
             graph = training.builtin_graph(args.graph)
             source = args.graph
         params = dict(walks_per_node=args.walks, walk_length=args.walk_length, p=args.p, q=args.q,
-                      vector_size=args.dim or 32, window=args.window, epochs=args.epochs, negative=args.negative,
+                      vector_size=args.dim, window=args.window, epochs=args.epochs, negative=args.negative,
                       seed=args.seed, workers=args.workers)
+        params = {k: v for k, v in params.items() if v is not None}  # unset: the engine's defaults
         with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
             result = training.embed_graph(graph, held_out=args.held_out, progress=progress, **params)
-        result.wv.save_word2vec_format(str(out), binary=binary)
+        _write_vectors(result.wv, out, binary)
+        separation = training.group_separation(result)
         document = {"algorithm": result.method, "graph": source, "nodes": len(result.nodes),
                     "edges": graph.number_of_edges(), "auc": result.auc, "held_out": result.held_out,
-                    "separation": training.group_separation(result), "params": result.params,
+                    "separation": separation, "params": result.params,
                     "epoch_seconds": result.epoch_seconds, "seed": args.seed, "out": str(out)}
+        if result.auc is None:
+            document["auc_note"] = result.auc_note
+        if separation is None:
+            document["separation_note"] = training.group_separation_note(result)
 
         def human() -> None:
-            auc = "n/a" if result.auc is None else f"{result.auc:.3f}"
+            auc = f"n/a ({result.auc_note})" if result.auc is None else f"{result.auc:.3f}"
+            shown = f"n/a ({document['separation_note']})" if separation is None else f"{separation:+.3f}"
             print(f"{result.method} on {source}: {len(result.nodes)} nodes, seed {args.seed}; link prediction ROC AUC {auc}"
-                  f" on {result.held_out} held-out edges; vectors written to {out}")
+                  f" on {result.held_out} held-out edges; group separation {shown}; vectors written to {out}")
 
         emit(args, document, human)
         return 0
@@ -188,15 +212,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         texts = training.builtin_corpus(args.corpus, args.max_documents)
         source = args.corpus
     documents = training.tokenize_corpus(texts)
+    size = {} if args.dim is None else {"vector_size": args.dim}  # unset: the engine's default (100)
     trainer = training.WordEmbeddingTrainer(
-        args.algorithm, sg=0 if args.cbow else 1, vector_size=args.dim or 100, window=args.window,
+        args.algorithm, sg=0 if args.cbow else 1, window=args.window,
         min_count=args.min_count, epochs=args.epochs, negative=args.negative, min_n=args.min_n, max_n=args.max_n,
-        seed=args.seed, workers=args.workers, dm=0 if args.dbow else 1,
+        seed=args.seed, workers=args.workers, dm=0 if args.dbow else 1, **size,
     )
     with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
         trainer.fit(documents, progress=progress)
+    _write_vectors(trainer.wv_, out, binary)  # first: a failed write must not leave a registered model behind
     backend = trainer.to_backend()
-    trainer.wv_.save_word2vec_format(str(out), binary=binary)
     document = {**trainer.report_.as_dict(), "corpus": source, "out": str(out)}
 
     def human() -> None:
