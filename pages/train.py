@@ -14,6 +14,7 @@ from embedlab.training import (
     TRAIN_LIMITS,
     WordEmbeddingTrainer,
     group_separation,
+    group_separation_note,
     similar_documents,
 )
 from embedlab.ui import url_state
@@ -68,7 +69,7 @@ url_state.restore(
               "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0, "tr_workers": 1, "tr_docs": 300,
               "tr_dm": "PV-DM", "tr_min_n": 3, "tr_max_n": 6,
               "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_p": 1.0, "tr_q": 1.0, "tr_walks": 10,
-              "tr_walk_length": 20, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2,
+              "tr_walk_length": 40, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2,
               "tr_node_window": 5, "tr_node_negative": 5},
     choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": ["skip-gram", "CBOW"],
              "tr_dm": ["PV-DM", "PV-DBOW"],
@@ -239,9 +240,12 @@ with nodes_tab:
         metrics = st.columns(4)
         metrics[0].metric("Method", result.method)
         metrics[1].metric("Link prediction ROC AUC", "—" if result.auc is None else f"{result.auc:.3f}",
-                          help=f"{result.held_out} held-out edges vs as many non-edges; 0.5 = chance")
-        metrics[2].metric("Group separation", f"{group_separation(result):+.3f}",
-                          help="mean cosine within groups minus across groups")
+                          help=f"{result.held_out} held-out edges vs as many non-edges; 0.5 = chance"
+                          + (f". Not computed: {result.auc_note}" if result.auc is None and result.auc_note else ""))
+        separation = group_separation(result)
+        metrics[2].metric("Group separation", "—" if separation is None else f"{separation:+.3f}",
+                          help="mean cosine within groups minus across groups"
+                          + (f". Not computed: {group_separation_note(result)}" if separation is None else ""))
         metrics[3].metric("Seed", str(result.params.get("seed")))
         st.plotly_chart(node_map_figure(result, edges, f"{name}: PCA of {result.method} node vectors, coloured by group"),
                         key="tr_node_map")

@@ -180,3 +180,16 @@ def test_doc2vec_pv_dbow_and_node_window_from_the_url() -> None:
     assert not at.exception and not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download node vectors (word2vec text format)" in labels
+
+
+def test_a_graph_too_small_to_evaluate_shows_why_not_a_crash() -> None:
+    """A triangle has one group and no non-edge: separation and AUC are '—' with the reason."""
+    at = page()
+    at.query_params.update({"tr_graph": "upload"})
+    at.run()
+    at.file_uploader(key="tr_edges").set_value(("triangle.txt", b"a b\nb c\nc a\n", "text/plain"))
+    at.button(key="tr_embed").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Group separation"].value == "—" and metrics["Link prediction ROC AUC"].value == "—"
+    assert "Not computed" in metrics["Group separation"].help and "Not computed" in metrics["Link prediction ROC AUC"].help
