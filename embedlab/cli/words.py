@@ -120,8 +120,12 @@ def cmd_eval_analogies(args: argparse.Namespace) -> int:
             print(f"  {section.name:<28} {shown}  ({section.correct}/{section.n})")
         for group in (result.semantic, result.syntactic):
             if group:
-                print(f"  {group.name:<28} {group.accuracy:6.3f}  ({group.correct}/{group.n})")
-        print(f"accuracy {result.accuracy:.4f} on {result.n:,} questions; {result.oov:,} skipped (words outside the vocabulary)")
+                shown = f"{group.accuracy:6.3f}" if group.n else "   n/a"
+                print(f"  {group.name:<28} {shown}  ({group.correct}/{group.n})")
+        if not result.n:
+            print(f"no usable question: all {result.oov:,} have a word outside the first {result.restrict_vocab:,} words")
+        else:
+            print(f"accuracy {result.accuracy:.4f} on {result.n:,} questions; {result.oov:,} skipped (words outside the vocabulary)")
 
     emit(args, result.as_dict(), human)
     return 0
