@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
@@ -83,8 +85,9 @@ def collection_label(name: str) -> str:
     return f"{info.dataset} · {info.backend} · {info.count:,} rows{flag}"
 
 
-def apply_view(collection: str) -> None:
-    """Load the last map settings of ``collection`` into the widgets (before they exist)."""
+def apply_view(collection: str, keep: Collection[str] = ()) -> None:
+    """Load the last map settings of ``collection`` into the widgets (before they exist),
+    except the keys in ``keep`` (values a shared link brought)."""
     view = last_view(collection) or {}
     projection, clustering = view.get("projection", {}), view.get("clusters", {})
     mapping = {
@@ -96,7 +99,7 @@ def apply_view(collection: str) -> None:
         "explore_min_cluster_size": clustering.get("min_cluster_size"), "explore_colour": view.get("colour"),
     }
     for key, value in mapping.items():
-        if value is not None:
+        if value is not None and key not in keep:
             st.session_state[key] = value
 
 
@@ -222,9 +225,10 @@ if st.session_state.get("explore_collection") not in infos:
     st.session_state["explore_collection"] = names[0]
 collection = st.selectbox("Collection", names, format_func=collection_label, key="explore_collection")
 if st.session_state.get("_explore_view_for") != collection:
-    if st.session_state.get("_explore_view_for") is not None or not any(k in st.query_params for k in MAP_KEYS):
-        if not st.session_state.get("explore_demo"):
-            apply_view(collection)
+    # the collection's last view fills the settings; on the first visit a link's own values win
+    from_link = set(st.query_params) if st.session_state.get("_explore_view_for") is None else set()
+    if not st.session_state.get("explore_demo"):
+        apply_view(collection, keep=from_link)
     st.session_state["_explore_view_for"] = collection
 info = infos[collection]
 if not info.complete:

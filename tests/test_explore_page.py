@@ -311,3 +311,12 @@ def test_a_link_with_numbers_out_of_range_is_clamped_not_a_crash(hashing_encoder
     assert any("explore_topk=0 from the link is outside 1–100; using 1" in w for w in warnings), warnings
     assert any("explore_dims=5" in w for w in warnings), warnings
     assert at.selectbox(key="explore_dims").value == 2 and at.number_input(key="explore_k").value == 200
+
+
+def test_a_link_with_some_settings_keeps_the_rest_of_the_last_view(hashing_encoder: HashingEncoder) -> None:
+    """A hand-written link (?explore_colour=cluster) changes the colour, not the saved map."""
+    name = make_collection()
+    run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5", "explore_colour": "label"})
+    at = run_page({"explore_collection": name, "explore_colour": "cluster"})
+    assert at.selectbox(key="explore_colour").value == "cluster"
+    assert at.selectbox(key="explore_method").value == "pca" and at.number_input(key="explore_k").value == 5
