@@ -132,9 +132,9 @@ with user_errors():
                 st.info(f"Expected answer **{plain(result.expected)}**: {plain(result.note)}.")
             else:
                 rank, score = st.columns(2)
-                rank.metric(f"Rank of the expected answer '{plain(result.expected)}'", result.expected_rank)
-                score.metric(f"Its score ({result.method})", f"{result.expected_score:.4f}",
-                             help="the same score the answers are ranked by")
+                rank.metric(f"Rank of '{plain(result.expected)}'", result.expected_rank, help="rank of the expected answer")
+                score.metric(f"Score of '{plain(result.expected)}'", f"{result.expected_score:.4f}",
+                             help=f"{result.method}, the score the answers are ranked by")
         if result.note and not (result.expected and result.expected_rank is None):
             st.warning(plain(result.note.capitalize() + "."))
     with right:

@@ -37,7 +37,8 @@ def test_analogy_demo_shows_queen_the_failure_and_the_picture() -> None:
     expected = solve_analogy("glove-6b-50d", "man", "king", "woman", k=10)
     assert list(answers["word"]) == [a.word for a in expected.answers]
     assert answers["score"].iloc[0] == pytest.approx(expected.answers[0].score, abs=1e-4)
-    assert at.metric[0].value == "1"  # queen's rank
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rank of 'queen'"] == "1" and metrics["Score of 'queen'"] == f"{expected.answers[0].score:.4f}"
     demo = at.dataframe[1].value.set_index("expected")
     assert demo.loc["queen", "top answer"] == "queen" and demo.loc["japan", "top answer"] == "japan"
     assert demo.loc["tree", "top answer"] != "tree" and demo.loc["tree", "expected rank"] > 1
