@@ -3,9 +3,8 @@ tests one live ``streamlit run app.py`` server plus Debian chromium driven by Pl
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -42,6 +41,24 @@ def embedlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.delenv("EMBEDLAB_CHROMA_URL", raising=False)
     yield home
     close_all_stores()
+
+
+@pytest.fixture(scope="module")
+def lee() -> list[list[str]]:
+    """gensim's Lee corpus, tokenised as the trainers see it (once per module)."""
+    from embedlab.training import builtin_corpus, tokenize_corpus
+
+    return tokenize_corpus(builtin_corpus("lee"))
+
+
+@pytest.fixture
+def forget_trained() -> Iterator[None]:
+    """Trained and uploaded models are process-wide: a test must not leave them for the next.
+    Modules that train use it with ``pytestmark = pytest.mark.usefixtures("forget_trained")``."""
+    yield
+    for name in backends.backend_names():
+        if name.startswith(("trained:", "user:")):
+            backends.unregister(name)
 
 
 @pytest.fixture

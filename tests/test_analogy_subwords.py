@@ -11,26 +11,17 @@ import pytest
 import embedlab  # noqa: F401
 from embedlab import backends
 from embedlab.analysis.analogy import solve_analogy, unit_matrix
-from embedlab.backends import backend_names, get_word_vectors, unregister
+from embedlab.backends import get_word_vectors, unregister
 from embedlab.backends.base import l2_normalise
 from embedlab.cli import main
 from embedlab.errors import OutOfVocabularyError
-from embedlab.training import WordEmbeddingTrainer, builtin_corpus, tokenize_corpus
+from embedlab.training import WordEmbeddingTrainer
 
 UNSEEN = "airplanes"
 
 
-@pytest.fixture(scope="module")
-def lee() -> list[list[str]]:
-    return tokenize_corpus(builtin_corpus("lee"))
 
-
-@pytest.fixture(autouse=True)
-def forget_trained():  # type: ignore[no-untyped-def]
-    yield
-    for name in backend_names():
-        if name.startswith("trained:"):
-            unregister(name)
+pytestmark = pytest.mark.usefixtures("forget_trained")
 
 
 def expected_3cosadd(backend, a: str, b: str, c: str) -> np.ndarray:  # type: ignore[no-untyped-def]

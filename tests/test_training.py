@@ -24,23 +24,13 @@ from embedlab.training import (
     random_walks,
     similar_documents,
     split_edges,
-    tokenize_corpus,
     train_word_model,
 )
 from embedlab.wordvec_upload import load_word_vectors, word2vec_bytes
 
 
-@pytest.fixture(scope="module")
-def lee() -> list[list[str]]:
-    return tokenize_corpus(builtin_corpus("lee"))
 
-
-@pytest.fixture(autouse=True)
-def forget_trained():  # type: ignore[no-untyped-def]
-    yield
-    for name in backend_names():
-        if name.startswith(("trained:", "user:")):
-            unregister(name)
+pytestmark = pytest.mark.usefixtures("forget_trained")
 
 
 def test_lee_corpus_is_the_real_one(lee: list[list[str]]) -> None:

@@ -13,13 +13,7 @@ from embedlab.cli import main
 from embedlab.wordvec_upload import load_word_vectors_file
 
 
-@pytest.fixture(autouse=True)
-def forget_trained():  # type: ignore[no-untyped-def]
-    """A failing test must not leave trained models registered for the next one."""
-    yield
-    for name in backend_names():
-        if name.startswith("trained:"):
-            unregister(name)
+pytestmark = pytest.mark.usefixtures("forget_trained")
 
 
 def test_train_word2vec_on_uploaded_text_writes_binary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
