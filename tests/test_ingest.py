@@ -310,3 +310,16 @@ def test_nested_json_values_are_not_guessed_as_the_text() -> None:
     assert parse_upload("\n".join(lines).encode(), "named.jsonl").guess_text_column() == "note"  # even a JSON column called text
     only = parse_upload(b'{"data": {"a": 1}}\n{"data": [1, 2]}\n', "only.jsonl")
     assert only.guess_text_column() == "data"  # nothing else to offer
+
+
+def test_tweets_are_html_unescaped_and_old_escaped_collections_are_not_mixed_in(hashing_encoder: HashingEncoder) -> None:
+    """The tweets store '&gt;' and '&amp;': they are read as '>' and '&'. A collection stored
+    from the escaped texts (before this) refuses the unescaped ones instead of holding both."""
+    tweets = load_dataset("healthtweets").frame["text"]
+    assert not tweets.str.contains("&gt;|&amp;|&lt;").any() and tweets.str.contains(" --> ").any()
+    escaped = dataset_records("healthtweets", limit=30)
+    escaped.text_cleaning = "as-is"  # as the records were before texts were unescaped
+    ingest_records("tweets", "hashing-test", escaped)
+    with pytest.raises(InputError, match=r"text_cleaning 'as-is' \(now 'html-unescaped'\)"):
+        ingest_dataset("healthtweets", "tweets", "hashing-test", limit=30)
+    assert ingest_dataset("healthtweets", "fresh-tweets", "hashing-test", limit=30).added == 30
