@@ -161,16 +161,19 @@ def last_view(collection: str) -> dict[str, Any] | None:
 
 
 def remember_view(collection: str, view: dict[str, Any]) -> None:
-    """Record the settings of the map just drawn for ``collection``."""
+    """Record settings of ``collection``'s view: the keys given (``projection``, ``clusters``,
+    ``colour``) replace those of the last view, the others stay (``embedlab project`` changes
+    the map and keeps the clusters)."""
     path = _views_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         views = json.loads(path.read_text())
     except (OSError, ValueError):
         views = {}
-    if views.get(collection) == view:
+    merged = {**(views.get(collection) or {}), **view}
+    if views.get(collection) == merged:
         return
-    views[collection] = view
+    views[collection] = merged
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(handle, "w") as stream:
         json.dump(views, stream)

@@ -98,17 +98,21 @@ def top_candidates(
     for start in range(0, len(ia), chunk):
         stop = min(start + chunk, len(ia))
         a, b, c = ia[start:stop], ib[start:stop], ic[start:stop]
-        scores = _scores_against(full, pool, a, b, c, method)
-        part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < size else np.tile(np.arange(size), (len(a), 1))
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        best = np.take_along_axis(part, order, axis=1)
-        best_scores = np.take_along_axis(part_scores, order, axis=1)
+        best, best_scores = _ranked(_scores_against(full, pool, a, b, c, method), take)
         for row in range(len(a)):
             keep = [j for j in range(best.shape[1]) if not exclude_inputs or best[row, j] not in (a[row], b[row], c[row])][:k]
             out_idx[start + row, : len(keep)] = best[row, keep]
             out_score[start + row, : len(keep)] = best_scores[row, keep]
     return out_idx, out_score
+
+
+def _ranked(scores: np.ndarray, take: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``take`` best columns of each row of ``scores``, best first: (indices, scores)."""
+    size = scores.shape[1]
+    part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < size else np.tile(np.arange(size), (len(scores), 1))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
 
 
 def _scores_against(full: np.ndarray, pool: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
@@ -250,9 +254,8 @@ def _best(scores: np.ndarray, excluded: set[int], k: int, words: Sequence[str]) 
     take = min(k + len(excluded), len(scores))
     if take <= 0:
         return []
-    part = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
-    order = part[np.argsort(-scores[part], kind="stable")]
-    return [Answer(words[i], float(scores[i])) for i in order if i not in excluded][:k]
+    best, best_scores = _ranked(scores[None], take)
+    return [Answer(words[i], float(s)) for i, s in zip(best[0], best_scores[0]) if i not in excluded][:k]
 
 
 # ---------------------------------------------------------------- batch mode

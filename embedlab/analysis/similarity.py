@@ -33,13 +33,23 @@ def top_k_cosine(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndar
     return order, scores[order]
 
 
+def _check_count(items: list[str], limit: int, what: str) -> None:
+    if len(items) > limit:
+        raise InputError(f"Too many {what}: {len(items)}; the limit is {limit}.")
+
+
+def _check_lengths(items: list[str], what: str) -> None:
+    too_long = [i + 1 for i, item in enumerate(items) if len(item) > LIMITS.max_text_chars]
+    if too_long:
+        raise InputError(f"{what} {too_long[0]} is longer than {LIMITS.max_text_chars} characters.")
+
+
 def parse_words(text: str, max_items: int = LIMITS.max_words) -> list[str]:
     """Words from free text (commas, spaces or new lines), order kept, duplicates dropped."""
     words = list(dict.fromkeys(w for w in re.split(r"[\s,;]+", text.strip()) if w))
     if not words:
         raise InputError("Type at least one word.")
-    if len(words) > max_items:
-        raise InputError(f"Too many words: {len(words)}; the limit is {max_items}.")
+    _check_count(words, max_items, "words")
     return words
 
 
@@ -48,11 +58,8 @@ def parse_sentences(text: str, max_items: int = LIMITS.max_sentences) -> list[st
     sentences = list(dict.fromkeys(s.strip() for s in text.splitlines() if s.strip()))
     if not sentences:
         raise InputError("Type at least one sentence (one per line).")
-    if len(sentences) > max_items:
-        raise InputError(f"Too many sentences: {len(sentences)}; the limit is {max_items}.")
-    too_long = [i + 1 for i, s in enumerate(sentences) if len(s) > LIMITS.max_text_chars]
-    if too_long:
-        raise InputError(f"Sentence {too_long[0]} is longer than {LIMITS.max_text_chars} characters.")
+    _check_count(sentences, max_items, "sentences")
+    _check_lengths(sentences, "Sentence")
     return sentences
 
 
@@ -87,12 +94,11 @@ def similarity(model: str, items: list[str]) -> SimilarityResult:
     if blank:
         raise InputError(f"Item {blank[0]} is empty: give words or sentences with text in them.")
     backend = get_backend(model)
-    limit, what = (LIMITS.max_words, "words") if backend.kind == BackendKind.WORDS else (LIMITS.max_sentences, "sentences")
-    if len(items) > limit:
-        raise InputError(f"Too many {what}: {len(items)}; the limit is {limit}.")
-    too_long = [i + 1 for i, item in enumerate(items) if len(item) > LIMITS.max_text_chars]
-    if too_long:
-        raise InputError(f"Item {too_long[0]} is longer than {LIMITS.max_text_chars} characters.")
+    if backend.kind == BackendKind.WORDS:
+        _check_count(items, LIMITS.max_words, "words")
+    else:
+        _check_count(items, LIMITS.max_sentences, "sentences")
+    _check_lengths(items, "Item")
     if backend.kind == BackendKind.WORDS:
         words: WordVectors = backend  # type: ignore[assignment]
         known, unknown = words.split_known(items)

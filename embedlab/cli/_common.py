@@ -18,17 +18,10 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
 
 
-def _to_jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def finite(value: Any) -> Any:
-    """``value`` with NaN and infinities as ``None``: strict JSON has no NaN, and a reader
-    such as ``jq`` or JavaScript's ``JSON.parse`` refuses the ``NaN`` Python would print."""
+    """``value`` ready for strict JSON: numpy arrays and scalars as Python values, NaN and
+    infinities as ``None`` (``jq`` and JavaScript's ``JSON.parse`` refuse the ``NaN`` Python
+    would print)."""
     if isinstance(value, dict):
         return {key: finite(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -45,7 +38,7 @@ def finite(value: Any) -> Any:
 def emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> None:
     """Print ``document`` as JSON under ``--json``, else call ``human`` to print a table."""
     if getattr(args, "json", False):
-        json.dump(finite(document), sys.stdout, default=_to_jsonable, ensure_ascii=False, allow_nan=False)
+        json.dump(finite(document), sys.stdout, ensure_ascii=False, allow_nan=False)
         sys.stdout.write("\n")
     else:
         human()

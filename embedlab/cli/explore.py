@@ -220,7 +220,7 @@ def _params(args: argparse.Namespace) -> ProjectionParams:
 def cmd_project(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from embedlab.corpus import last_view, load_corpus, remember_view
+    from embedlab.corpus import load_corpus, remember_view
     from embedlab.projection import project
 
     suffix = args.out.suffix.lower() if args.out else ""
@@ -232,8 +232,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"mapping {len(corpus):,} points with {args.method} …", file=sys.stderr)
     projection = project(corpus.vectors, _params(args), digest=corpus.digest)
-    # The new map replaces the last one; the clustering and colour of the last view stay.
-    remember_view(corpus.info.name, {**(last_view(corpus.info.name) or {}), "projection": projection.as_dict()["params"]})
+    remember_view(corpus.info.name, {"projection": projection.as_dict()["params"]})  # clusters and colour stay
     document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict()}
     if args.out:
         frame = pd.DataFrame(projection.coords, columns=list("xyz"[: projection.params.dims]))
@@ -261,13 +260,12 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     from embedlab.analysis.clustering import ClusterParams, cluster
-    from embedlab.corpus import last_view, load_corpus, remember_view
+    from embedlab.corpus import load_corpus, remember_view
 
     corpus = load_corpus(args.collection)
     params = ClusterParams(args.method, args.k, args.min_cluster_size, args.seed)
     result = cluster(corpus.vectors, corpus.texts, params, corpus.labels, digest=corpus.digest)
-    # These clusters replace the last view's; its map and colour stay (``export`` uses both).
-    remember_view(corpus.info.name, {**(last_view(corpus.info.name) or {}), "clusters": params.relevant()})
+    remember_view(corpus.info.name, {"clusters": params.relevant()})  # the map and colour stay (``export`` uses both)
     document = {"collection": corpus.info.name, **result.as_dict()}
 
     def human() -> None:
