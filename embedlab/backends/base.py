@@ -16,7 +16,9 @@ class BackendKind(str, Enum):
 
     TEXT = "text"
     WORDS = "words"
-    IMAGE_TEXT = "image-text"
+    IMAGE = "image"  # images only (image -> image likeness, image maps)
+    IMAGE_TEXT = "image-text"  # images and texts in one space (text -> image search, zero-shot labels)
+    ITEMS = "items"  # users and items of a recommender (factor or content vectors)
 
     def __str__(self) -> str:
         return self.value
