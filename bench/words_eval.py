@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import embedlab  # noqa: F401  (torchvision shim first)
-from embedlab.analysis.evaluation import dataset_path, evaluate_analogies, evaluate_similarity
+from embedlab.analysis.evaluation import (
+    dataset_path,
+    evaluate_analogies,
+    evaluate_similarity,
+)
 from embedlab.backends import get_word_vectors
 
 

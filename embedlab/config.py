@@ -34,3 +34,31 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Caps on one upload, stated in the UI and enforced here."""
+
+    max_megabytes: int = 50  # same as server.maxUploadSize in .streamlit/config.toml
+    max_rows: int = 100_000
+    max_columns: int = 200
+    max_cell_chars: int = 200_000
+    max_jsonl_line_bytes: int = 1_000_000
+    max_chunks: int = 200_000
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_megabytes * 1024 * 1024
+
+    def describe(self) -> str:
+        """One line for the UI and the CLI help."""
+        return (
+            f"CSV, TSV, JSONL or plain text (one document per line), UTF-8, up to {self.max_megabytes} MB,"
+            f" {self.max_rows:,} rows, {self.max_columns} columns and {self.max_cell_chars:,} characters per cell."
+        )
+
+
+UPLOAD_LIMITS = UploadLimits()
+DEFAULT_CHUNK_WORDS = 128  # long texts are cut into chunks of this many words...
+DEFAULT_OVERLAP_WORDS = 32  # ...that share this many words with the next

@@ -9,16 +9,19 @@ the snapshot and the cached map and clusters, and computes nothing.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from embedlab import config, diskcache
+from embedlab import cache, config
+from embedlab.analysis.clustering import ClusterParams, ClusterResult, cluster
+from embedlab.analysis.neighborhood import Trust, map_trustworthiness
+from embedlab.cache import memoize
+from embedlab.projection import Projection, ProjectionParams, project
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
@@ -69,11 +72,11 @@ class Corpus:
 
 
 def _snapshot_key(info: CollectionInfo) -> str:
-    return diskcache.make_key("corpus", info.name, info.created, info.count, info.status, info.dim)
+    return cache.content_key("corpus", info.name, info.created, info.count, info.status, info.dim)
 
 
 def _snapshot_paths(key: str) -> tuple[Path, Path, Path]:
-    folder = diskcache.cache_dir("corpus")
+    folder = cache.cache_dir("corpus")
     return folder / f"{key}.npy", folder / f"{key}.parquet", folder / f"{key}.json"
 
 
@@ -95,7 +98,7 @@ def _read_snapshot(info: CollectionInfo) -> Corpus | None:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         return None
-    diskcache.touch(vectors_path, table_path, meta_path)
+    cache.touch(vectors_path, table_path, meta_path)
     metadata = table.drop(columns=["__id", "__text"])
     return Corpus(info, table["__id"].tolist(), table["__text"].tolist(), metadata.reset_index(drop=True), vectors, meta["digest"], True)
 
@@ -105,21 +108,10 @@ def _write_snapshot(corpus: Corpus) -> None:
     table = corpus.metadata.copy()
     table.insert(0, "__text", corpus.texts)
     table.insert(0, "__id", corpus.ids)
-    folder = vectors_path.parent
-    for path, writer in (
-        (vectors_path, lambda p: np.save(p, corpus.vectors, allow_pickle=False)),
-        (table_path, lambda p: table.to_parquet(p, index=False)),
-        (meta_path, lambda p: Path(p).write_text(json.dumps({"digest": corpus.digest, "collection": corpus.info.name}))),
-    ):
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=path.suffix)
-        os.close(handle)
-        try:
-            writer(temporary)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    diskcache.prune()
+    cache.atomic_write(vectors_path, lambda temporary: cache.write_npy(temporary, corpus.vectors))
+    cache.atomic_write(table_path, lambda temporary: table.to_parquet(temporary, index=False))
+    cache.atomic_write(meta_path, json.dumps({"digest": corpus.digest, "collection": corpus.info.name}))  # last: the entry is whole
+    cache.prune()
 
 
 def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bool = True) -> Corpus:
@@ -139,10 +131,54 @@ def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bo
         metadata = metadata.iloc[order].reset_index(drop=True)
         ids, texts, vectors = [ids[i] for i in order], [texts[i] for i in order], vectors[order]
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    corpus = Corpus(info, ids, texts, metadata, vectors, diskcache.array_digest(vectors))
+    corpus = Corpus(info, ids, texts, metadata, vectors, cache.array_digest(vectors))
     if use_snapshot and info.status == STATUS_COMPLETE and len(corpus):
         _write_snapshot(corpus)
     return corpus
+
+
+@memoize(max_entries=4, models=(), exclude=("store",))
+def _corpus_at(location: str, info: CollectionInfo, store: Store) -> Corpus:
+    return load_corpus(info.name, store)
+
+
+def open_corpus(info: CollectionInfo, store: Store | None = None) -> Corpus:
+    """The corpus of ``info``, kept in memory while the collection is unchanged (its name,
+    creation time, row count and status are in the key): a page rerun reads nothing."""
+    store = store or open_store()
+    return _corpus_at(store.location, info, store)
+
+
+@memoize(max_entries=8, models=(), exclude=("corpus",))
+def _map(digest: str, params: ProjectionParams, corpus: Corpus) -> Projection:
+    return project(corpus.vectors, params, digest=digest)
+
+
+def corpus_map(corpus: Corpus, params: ProjectionParams) -> Projection:
+    """The map of ``corpus`` (memory, then disk cache, then computed); ``cached`` is true
+    whenever this call computed nothing."""
+    projection, hit = _map.call_with_hit(corpus.digest, params, corpus)
+    return replace(projection, cached=True) if hit and not projection.cached else projection
+
+
+@memoize(max_entries=8, models=(), exclude=("corpus",))
+def _clusters(digest: str, params: ClusterParams, labels: Sequence[str] | None, corpus: Corpus) -> ClusterResult:
+    return cluster(corpus.vectors, corpus.texts, params, labels, digest=digest)
+
+
+def corpus_clusters(corpus: Corpus, params: ClusterParams) -> ClusterResult:
+    """Clusters of ``corpus`` scored against its labels (memory, then disk cache, then computed)."""
+    return _clusters(corpus.digest, params, corpus.labels, corpus)
+
+
+@memoize(max_entries=8, models=(), exclude=("corpus", "coords"))
+def _trust(digest: str, map_key: str, corpus: Corpus, coords: np.ndarray) -> Trust:
+    return map_trustworthiness(corpus.vectors, coords, digest=digest)
+
+
+def corpus_trust(corpus: Corpus, projection: Projection) -> Trust:
+    """Trustworthiness of a map of ``corpus`` (sampled for big maps), kept per map."""
+    return _trust(corpus.digest, projection.key, corpus, projection.coords)
 
 
 # -- the last view of each collection (so reopening shows the last map) -------------------------
@@ -174,10 +210,7 @@ def remember_view(collection: str, view: dict[str, Any]) -> None:
     if views.get(collection) == merged:
         return
     views[collection] = merged
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(views, stream)
-    os.replace(temporary, path)
+    cache.atomic_write(path, json.dumps(views))
 
 
 def forget_collection(collection: str) -> None:
@@ -189,8 +222,8 @@ def forget_collection(collection: str) -> None:
     except (OSError, ValueError):
         views = None
     if views is not None and views.pop(collection, None) is not None:
-        path.write_text(json.dumps(views))
-    folder = diskcache.cache_dir("corpus")
+        cache.atomic_write(path, json.dumps(views))
+    folder = cache.cache_dir("corpus")
     for meta_path in folder.glob("*.json"):
         try:
             owner = json.loads(meta_path.read_text()).get("collection")

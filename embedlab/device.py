@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from pathlib import Path
 
 from embedlab.errors import InputError
 
@@ -30,6 +32,18 @@ def _check_present(device: str) -> None:
             raise InputError("EMBEDLAB_DEVICE='mps', but torch sees no Apple MPS device here; unset it or use cpu.")
 
 
+ACCELERATOR_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/proc/driver/nvidia")
+
+
+def accelerator_possible() -> bool:
+    """False when this machine cannot have a CUDA or MPS device, known without importing torch
+    (a 2-10 s import): no NVIDIA device node or driver, no WSL GPU, not macOS. When torch is
+    loaded anyway, torch decides."""
+    if "torch" in sys.modules or sys.platform == "darwin":
+        return True
+    return any(Path(node).exists() for node in ACCELERATOR_NODES)
+
+
 def resolve_device() -> str:
     """``EMBEDLAB_DEVICE`` if set, else ``cuda`` if available, else ``mps``, else ``cpu``."""
     forced = os.environ.get("EMBEDLAB_DEVICE", "").strip().lower()
@@ -40,6 +54,8 @@ def resolve_device() -> str:
             )
         _check_present(forced)
         return forced
+    if not accelerator_possible():
+        return "cpu"
     try:
         import torch
     except ImportError:

@@ -35,6 +35,10 @@ class WrongBackendKindError(EmbedlabError):
     """A word model used where a text model is needed, or the other way round."""
 
 
+class EncoderOutputError(EmbedlabError):
+    """A model returned vectors that fail the output check (wrong shape, NaN, not unit length)."""
+
+
 class OutOfVocabularyError(EmbedlabError, KeyError):
     """Words a word model does not know. They are named, never replaced by zero vectors."""
 

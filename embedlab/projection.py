@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embedlab import diskcache
+from embedlab import cache
 from embedlab.errors import InputError
 
 Method = Literal["umap", "pca", "tsne"]
@@ -142,7 +142,7 @@ def _compute(vectors: np.ndarray, params: ProjectionParams) -> tuple[np.ndarray,
 
 def projection_key(vectors: np.ndarray, params: ProjectionParams, digest: str | None = None) -> str:
     """Cache key of a map: the vectors' hash and the settings that matter."""
-    return diskcache.make_key("projection", digest or diskcache.array_digest(vectors), params.relevant())
+    return cache.content_key("projection", digest or cache.array_digest(vectors), params.relevant())
 
 
 def project(
@@ -162,7 +162,7 @@ def project(
     params = (params or ProjectionParams()).validate(len(vectors))
     key = projection_key(vectors, params, digest)
     if use_cache:
-        hit = diskcache.load("projection", key)
+        hit = cache.load("projection", key)
         if hit is not None:
             arrays, meta = hit
             variance = meta.get("explained_variance")
@@ -174,7 +174,7 @@ def project(
     seconds = time.perf_counter() - started
     coords = np.asarray(coords, dtype=np.float32)
     if use_cache:
-        diskcache.save("projection", key, {"coords": coords}, {"params": asdict(params), "seconds": seconds, "explained_variance": variance})
+        cache.save("projection", key, {"coords": coords}, {"params": asdict(params), "seconds": seconds, "explained_variance": variance})
     return Projection(coords, params, seconds, False, key, variance)
 
 
@@ -185,7 +185,7 @@ def cached_projection(vectors: np.ndarray, params: ProjectionParams, digest: str
     except InputError:
         return None
     key = projection_key(vectors, params, digest)
-    hit = diskcache.load("projection", key)
+    hit = cache.load("projection", key)
     if hit is None:
         return None
     arrays, meta = hit

@@ -319,7 +319,8 @@ class Store:
         if len(ids) != len(embeddings) or len(ids) != len(documents):
             raise InputError("ids, embeddings and documents must have the same length.")
         collection = self._get(name)
-        dim = int((collection.metadata or {}).get("dim", embeddings.shape[1] if len(embeddings) else 0))
+        stored_dim = (collection.metadata or {}).get("dim")
+        dim = int(stored_dim) if isinstance(stored_dim, (int, float, str)) else (embeddings.shape[1] if len(embeddings) else 0)
         if len(embeddings) and embeddings.shape[1] != dim:
             raise DimensionMismatchError(f"Collection {name!r} holds {dim}-d vectors, got {embeddings.shape[1]}-d.")
         with self._write_lock:

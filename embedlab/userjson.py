@@ -1,5 +1,6 @@
-"""Reading JSON that a user sent: every way ``json.loads`` can fail becomes a BadUploadError
-that says where, and text that is not text (lone UTF-16 surrogates) is refused at the door."""
+"""Reading what a user sent: the first checks of every text upload (size, empty, a NUL byte
+anywhere), JSON whose every way of failing becomes a BadUploadError that says where, and text
+that is not text (lone UTF-16 surrogates) refused at the door."""
 
 from __future__ import annotations
 
@@ -8,6 +9,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from embedlab.errors import BadUploadError
+
+
+def check_text_bytes(data: bytes, what: str, max_bytes: int, *, expected: str) -> None:
+    """Refuse an empty upload, one over ``max_bytes``, and one with a NUL byte anywhere (a
+    binary file; the whole file is searched, not a prefix), naming the line of the NUL."""
+    if not data.strip():
+        raise BadUploadError(f"{what} is empty.")
+    if len(data) > max_bytes:
+        raise BadUploadError(f"{what} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB.")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise BadUploadError(f"{what} holds a NUL byte on line {line:,}: it is a binary file, not {expected}.")
 
 
 def load_json_text(text: str, where: str) -> Any:

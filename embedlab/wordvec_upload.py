@@ -11,34 +11,34 @@ After loading, a repeated word keeps its first vector (gensim leaves empty slots
 others, which a saved copy would turn into a header that overcounts its rows) and all-zero
 vectors are dropped (they have no direction: cosine would divide by zero), each with a warning.
 
-The result is a ``KeyedWordVectors`` named ``user:<slug>-<content hash>`` and registered for
-every page. ``save_word_backend`` keeps it in word2vec binary under
-``EMBEDLAB_HOME/wordvectors/`` and ``restore_saved_backends`` registers those files again,
-lazily, after a restart.
+``read_word_vectors`` is pure: bytes in, a ``KeyedWordVectors`` named
+``user:<slug>-<content hash>`` out. ``load_word_vectors`` also adds it to the catalogue (and
+saves it), the one path uploads share with training and debiasing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
-import os
 import re
 import tempfile
-import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
-from embedlab.backends import backend_names, register_instance
-from embedlab.backends.base import BackendKind
-from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
-from embedlab.config import embedlab_home
+from embedlab.backends.base import WordVectors
+from embedlab.backends.words import KeyedWordVectors
 from embedlab.errors import BadUploadError, InputError
 
-FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove")
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+from embedlab.cache import memoize
+
+WordVectorFormat = Literal["auto", "word2vec-text", "word2vec-binary", "glove"]
+FORMATS: tuple[WordVectorFormat, ...] = get_args(WordVectorFormat)
 
 
 @dataclass(frozen=True)
@@ -228,16 +228,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:24] or "vectors"
 
 
-def load_word_vectors(
+@memoize(max_entries=4, models=())
+def read_word_vectors(
     data: bytes,
     filename: str = "vectors.txt",
     *,
-    fmt: str = "auto",
+    fmt: WordVectorFormat = "auto",
     limits: WordVectorLimits = WORDVEC_LIMITS,
-    register_backend: bool = True,
-    persist: bool = True,
 ) -> tuple[KeyedWordVectors, UploadReport]:
-    """Validate and load uploaded word vectors; register them as ``user:<slug>-<hash>``."""
+    """Validate and read uploaded word vectors into ``user:<slug>-<hash>`` (pure: nothing is
+    registered or written but a temporary file)."""
     from gensim.models import KeyedVectors
 
     plain, kind, words, dim, header_words, warnings = inspect_word_vectors(data, fmt, limits)
@@ -278,37 +278,49 @@ def load_word_vectors(
         shown = ", ".join(repr(w) for w in zero[:10]) + (f" and {len(zero) - 10:,} more" if len(zero) > 10 else "")
         warnings.append(f"{len(zero):,} word{'s' if len(zero) != 1 else ''} with an all-zero vector dropped ({shown}):"
                         " a zero vector has no direction, so no cosine similarity can be computed for it.")
-    backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}")
-    backend.description = f"uploaded {Path(filename).name}: {len(kv):,} words, {kv.vector_size}-d ({kind})"  # type: ignore[attr-defined]
-    if register_backend and name not in backend_names():  # same content hash: already there
-        try:
-            register_instance(backend)
-        except ValueError:  # the same file, registered by another session a moment ago
-            pass
-    if persist:
-        save_word_backend(backend)
+    description = f"uploaded {Path(filename).name}: {len(kv):,} words, {kv.vector_size}-d ({kind})"
+    backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}", description=description)
     report = UploadReport(name, kind, len(kv), int(kv.vector_size), header_words, warnings)
     return backend, report
 
 
-def _drop_duplicate_slots(kv: object) -> int:
+def load_word_vectors(
+    data: bytes,
+    filename: str = "vectors.txt",
+    *,
+    fmt: WordVectorFormat = "auto",
+    limits: WordVectorLimits = WORDVEC_LIMITS,
+    register_backend: bool = True,
+    persist: bool = True,
+) -> tuple[KeyedWordVectors, UploadReport]:
+    """Read uploaded word vectors and add them to the catalogue as ``user:<slug>-<hash>``
+    (saved when ``persist``): every page and command can use them."""
+    backend, report = read_word_vectors(data, filename, fmt=fmt, limits=limits)
+    if register_backend:
+        from embedlab.backends import catalogue
+
+        catalogue().add(backend, "upload", persist=persist)
+    return backend, report
+
+
+def _drop_duplicate_slots(kv: KeyedVectors) -> int:
     """Cut the rows gensim reserved for repeated words; returns how many there were.
 
     gensim keeps the first vector of a repeated word but still sizes ``index_to_key`` (None
     entries) and, for text files, the matrix by the line count, so ``len(kv)`` overcounts
     and a saved copy announces more words than it holds. Afterwards keys and rows agree."""
-    kept = len(kv.key_to_index)  # type: ignore[attr-defined]
-    extra = len(kv.index_to_key) - kept  # type: ignore[attr-defined]
+    kept = len(kv.key_to_index)
+    extra = len(kv.index_to_key) - kept
     if extra > 0:
-        kv.index_to_key = kv.index_to_key[:kept]  # type: ignore[attr-defined]
-        kv.vectors = np.ascontiguousarray(kv.vectors[:kept])  # type: ignore[attr-defined]
-        for attribute, values in list(kv.expandos.items()):  # type: ignore[attr-defined]
-            kv.expandos[attribute] = values[:kept]  # type: ignore[attr-defined]
-        kv.norms = None  # type: ignore[attr-defined]
+        kv.index_to_key = kv.index_to_key[:kept]
+        kv.vectors = np.ascontiguousarray(kv.vectors[:kept])
+        for attribute, values in list(kv.expandos.items()):
+            kv.expandos[attribute] = values[:kept]
+        kv.norms = None
     return max(extra, 0)
 
 
-def _drop_zero_rows(kv: object) -> tuple[object, list[str]]:
+def _drop_zero_rows(kv: KeyedVectors) -> tuple[KeyedVectors, list[str]]:
     """(vectors without all-zero rows, the dropped words); refuses a file of zero vectors only.
 
     Dropping (not refusing) keeps big files usable: some published files carry a zero
@@ -316,205 +328,62 @@ def _drop_zero_rows(kv: object) -> tuple[object, list[str]]:
     underflows to zero in float32 is dropped too (it would divide by zero)."""
     from gensim.models import KeyedVectors
 
-    norms = np.linalg.norm(kv.vectors, axis=1)  # type: ignore[attr-defined]
+    norms = np.linalg.norm(kv.vectors, axis=1)
     zero = ~(norms > 0)
     if not zero.any():
         return kv, []
-    words = [kv.index_to_key[i] for i in np.flatnonzero(zero)]  # type: ignore[attr-defined]
+    words = [kv.index_to_key[i] for i in np.flatnonzero(zero)]
     if zero.all():
         raise BadUploadError(f"Every vector in the file is all zeros ({len(words):,} words): there is nothing to compare.")
     keep = np.flatnonzero(~zero)
-    clean = KeyedVectors(vector_size=kv.vector_size, count=0, dtype=kv.vectors.dtype)  # type: ignore[attr-defined]
-    clean.add_vectors([kv.index_to_key[i] for i in keep], kv.vectors[keep])  # type: ignore[attr-defined]
+    clean = KeyedVectors(vector_size=kv.vector_size, count=0, dtype=kv.vectors.dtype)
+    clean.add_vectors([kv.index_to_key[i] for i in keep], kv.vectors[keep])
     for attribute, values in kv.expandos.items():  # the word counts (gensim's add_vectors mishandles extras)
         clean.expandos[attribute] = np.asarray(values)[keep]
     return clean, words
 
 
-def load_word_vectors_file(path: str | Path, **kwargs: object) -> tuple[KeyedWordVectors, UploadReport]:
+def load_word_vectors_file(path: str | Path, *, fmt: WordVectorFormat = "auto", limits: WordVectorLimits = WORDVEC_LIMITS,
+                           register_backend: bool = True, persist: bool = True) -> tuple[KeyedWordVectors, UploadReport]:
     """The CLI's entry: read a local file with the same checks as an upload."""
     file = Path(path)
     if not file.is_file():
         raise InputError(f"No such file: {file}")
     if file.stat().st_size > WORDVEC_LIMITS.max_bytes:
         raise BadUploadError(f"The file is {file.stat().st_size / 2**20:.0f} MB; the limit is {WORDVEC_LIMITS.max_bytes // 2**20} MB.")
-    return load_word_vectors(file.read_bytes(), file.name, **kwargs)  # type: ignore[arg-type]
+    return load_word_vectors(file.read_bytes(), file.name, fmt=fmt, limits=limits, register_backend=register_backend,
+                             persist=persist)
 
 
 # ---------------------------------------------------------------- export and persistence
 
 
-def word2vec_bytes(backend: KeyedWordVectors, *, binary: bool = False) -> bytes:
+def word2vec_bytes(backend: WordVectors, *, binary: bool = False) -> bytes:
     """The backend's vectors in word2vec format (text by default), for a download button."""
-    with tempfile.TemporaryDirectory(prefix="embedlab-export-") as tmp:
-        path = Path(tmp) / "vectors.out"
+    with tempfile.TemporaryDirectory(prefix="embedlab-export-") as folder:
+        path = Path(folder) / "vectors.out"  # neutral suffix: gensim picks compression by extension
         backend.kv.save_word2vec_format(str(path), binary=binary)
         return path.read_bytes()
 
 
-def saved_dir() -> Path:
-    """Where uploaded and trained word vectors are kept across restarts."""
-    return embedlab_home() / "wordvectors"
+@memoize(max_entries=8)
+def word2vec_file(model: str) -> bytes:
+    """A catalogue model's vectors as word2vec text (a download button), made once per model."""
+    from embedlab.backends import get_word_vectors
 
-
-def _file_stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-
-
-SAVED_ORIGINS = ("upload", "trained", "debiased")
-
-
-def save_word_backend(backend: KeyedWordVectors, origin: str = "upload", base: str | None = None, *, overwrite: bool = False) -> Path:
-    """Keep a run-time word backend as word2vec binary + a JSON note (cheap: one write).
-
-    ``origin`` says how it was made (an upload, training, or debiasing ``base``); every process
-    registers saved models at its next look (``restore_saved_backends``)."""
-    if origin not in SAVED_ORIGINS:
-        raise ValueError(f"unknown origin {origin!r}")
-    folder = saved_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = _file_stem(backend.name)
-    fasttext = getattr(backend, "model", None) is not None and getattr(backend, "subwords", False)
-    path = folder / f"{stem}{'.fbin' if fasttext else '.w2v'}"
-    if overwrite or not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.partial")  # no clash between sessions
-        if fasttext:  # Facebook's binary format keeps the n-grams (and is no pickle either)
-            from gensim.models.fasttext import save_facebook_model
-
-            save_facebook_model(backend.model, str(tmp))
-        else:
-            backend.kv.save_word2vec_format(str(tmp), binary=True)
-        tmp.replace(path)
-    meta = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size,
-            "description": getattr(backend, "description", backend.source), "origin": origin, "base": base,
-            "format": "fasttext" if fasttext else "word2vec-binary"}
-    (folder / f"{stem}.json").write_text(json.dumps(meta))
-    return path
-
-
-class SavedWordVectors:
-    """A saved uploaded/trained model, registered at start-up and read from disk on first use.
-
-    A run-time instance (not a registry spec), so ``unregister`` forgets it like any upload.
-    Attributes other than the cheap ones below come from the loaded ``KeyedWordVectors``.
-    """
-
-    kind = BackendKind.WORDS
-    device = "cpu"
-
-    def __init__(self, name: str, path: Path, dim: int, words: int, description: str) -> None:
-        self.subwords = path.suffix == ".fbin"
-        self.name = name
-        self.path = path
-        self.dim = dim
-        self.vocab_size = words
-        self.description = description
-        self.source = str(path)
-        self._loaded: KeyedWordVectors | None = None
-        self._lock = threading.Lock()
-
-    def _backend(self) -> KeyedWordVectors:
-        with self._lock:
-            if self._loaded is None:
-                from gensim.models import KeyedVectors
-
-                if not self.path.exists():
-                    raise BadUploadError(f"The saved file of {self.name!r} is gone ({self.path}); upload or train it again.")
-                try:
-                    if self.subwords:  # our own FastText file, Facebook's binary format (no pickle)
-                        from gensim.models.fasttext import load_facebook_vectors
-
-                        self._loaded = SubwordWordVectors(self.name, load_facebook_vectors(str(self.path)), source=str(self.path))
-                    else:
-                        kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
-                        self._loaded = KeyedWordVectors(self.name, kv, source=str(self.path))
-                except (ValueError, EOFError, OSError, AssertionError) as error:
-                    # e.g. a file saved before repeated words were dropped: its header counts more rows than it has
-                    raise BadUploadError(
-                        f"The saved file of {self.name!r} cannot be read ({type(error).__name__}: {error}). Remove it"
-                        f" (`embedlab delete-model {self.name}` or the Train page) and upload or train it again."
-                    ) from error
-            return self._loaded
-
-    def __contains__(self, word: object) -> bool:
-        return word in self._backend()
-
-    def __getattr__(self, attribute: str) -> object:
-        if attribute.startswith("_"):
-            raise AttributeError(attribute)
-        return getattr(self._backend(), attribute)
-
-
-def _saved_origin(name: str, meta: dict[str, object]) -> str | None:
-    """How a saved model was made (older notes have no origin: their name prefix tells)."""
-    origin = meta.get("origin")
-    if origin in SAVED_ORIGINS:
-        return str(origin)
-    if name.startswith("user:"):
-        return "upload"
-    if name.startswith("trained:"):
-        return "trained"
-    return None
-
-
-def saved_note(name: str) -> dict[str, object] | None:
-    """The JSON note of a saved model, or None."""
-    try:
-        return json.loads((saved_dir() / f"{_file_stem(name)}.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def restore_saved_backends() -> list[str]:
-    """Register every saved uploaded/trained model not yet known (loaded on first use); returns their names."""
-    folder = saved_dir()
-    if not folder.is_dir():
-        return []
-    known = set(backend_names())
-    added = []
-    for note in sorted(folder.glob("*.json")):
-        try:
-            meta = json.loads(note.read_text())
-            name, dim, words = str(meta["name"]), int(meta["dim"]), int(meta.get("words", 0))
-            description = str(meta.get("description", ""))
-        except (ValueError, KeyError, TypeError):
-            continue
-        path = note.with_suffix(".fbin" if meta.get("format") == "fasttext" else ".w2v")
-        if name in known or not path.exists() or not _saved_origin(name, meta):
-            continue
-        try:
-            register_instance(SavedWordVectors(name, path, dim, words, description or name))
-        except ValueError:  # registered meanwhile by another session
-            continue
-        added.append(name)
-    return added
-
-
-def delete_saved_backend(name: str) -> None:
-    """Forget an uploaded, trained or debiased model (its saved files and its registry entry)."""
-    from embedlab.backends import is_built_in, unregister
-
-    if is_built_in(name):
-        raise InputError(f"{name!r} is a built-in model; only uploaded, trained or debiased models can be removed.")
-    if name not in backend_names() and saved_note(name) is None:
-        raise InputError(f"No uploaded, trained or debiased model named {name!r}.")
-    stem = _file_stem(name)
-    for suffix in (".w2v", ".fbin", ".json"):
-        (saved_dir() / f"{stem}{suffix}").unlink(missing_ok=True)
-    unregister(name)
+    return word2vec_bytes(get_word_vectors(model))
 
 
 __all__ = [
     "FORMATS",
     "WORDVEC_LIMITS",
     "UploadReport",
+    "WordVectorFormat",
     "WordVectorLimits",
-    "delete_saved_backend",
     "inspect_word_vectors",
     "load_word_vectors",
     "load_word_vectors_file",
-    "restore_saved_backends",
-    "save_word_backend",
-    "saved_note",
+    "read_word_vectors",
     "word2vec_bytes",
+    "word2vec_file",
 ]

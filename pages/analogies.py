@@ -6,12 +6,21 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
-from embedlab.analysis.analogy import MAX_BATCH_ANALOGIES, METHODS
+from embedlab.analysis.analogy import (
+    MAX_BATCH_ANALOGIES,
+    MAX_BATCH_BYTES,
+    METHODS,
+    analogy_picture,
+    batch_accuracy,
+    parse_analogies,
+    read_analogy_upload,
+    solve_analogy,
+)
 from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
-from embedlab.ui.router import ensure_router
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.words_view import analogy_figure, cached_analogy, cached_batch, cached_picture, word_models
+from embedlab.ui.router import ensure_router
+from embedlab.ui.words_view import analogy_figure, word_models
 
 ensure_router()
 
@@ -81,18 +90,14 @@ if mode == "batch":
                 " lines starting with `:` or `#` are skipped.")
     text = st.text_area("Analogies", key="an_batch", height=160,
                         placeholder="man king woman queen\nparis france tokyo japan\nwalk walked run ran")
-    upload = st.file_uploader("…or upload a text file (UTF-8, ≤ 2 MB)", type=["txt"], key="an_batch_file")
+    upload = st.file_uploader(f"…or upload a text file (UTF-8, ≤ {MAX_BATCH_BYTES // 2**20} MB)", type=["txt"], key="an_batch_file")
     with user_errors():
         if upload is not None:
-            data = upload.getvalue()
-            if len(data) > 2 * 1024 * 1024:
-                st.error(f"The file is {len(data) / 2**20:.1f} MB; the limit is 2 MB.")
-                st.stop()
-            text = data.decode("utf8", errors="replace")
+            text = read_analogy_upload(upload.getvalue())
         if not text.strip():
             st.info("Paste analogies or upload a file.")
             st.stop()
-        batch = cached_batch(model, text, st.session_state["an_method"])
+        batch = batch_accuracy(model, parse_analogies(text), method=st.session_state["an_method"])
         cols = st.columns(3)
         cols[0].metric("Accuracy (top-1, inputs excluded)", "—" if batch.accuracy is None else f"{batch.accuracy:.3f}")
         cols[1].metric("Analogies scored", f"{batch.n:,}", help=f"{batch.correct:,} correct")
@@ -120,8 +125,8 @@ if not (a and b and c):
     st.stop()
 
 with user_errors():
-    result = cached_analogy(model, a, b, c, st.session_state["an_k"], st.session_state["an_method"],
-                            st.session_state["an_exclude"], st.session_state["an_expected"].strip())
+    result = solve_analogy(model, a, b, c, k=st.session_state["an_k"], method=st.session_state["an_method"],
+                           exclude_inputs=st.session_state["an_exclude"], expected=st.session_state["an_expected"].strip() or None)
     left, right = st.columns([2, 3])
     with left:
         st.subheader(f"{plain(result.a)} : {plain(result.b)} :: {plain(result.c)} : **{plain(result.best or '?')}**")
@@ -138,7 +143,7 @@ with user_errors():
         if result.note and not (result.expected and result.expected_rank is None):
             st.warning(plain(result.note.capitalize() + "."))
     with right:
-        picture = cached_picture(model, result)
+        picture = analogy_picture(model, result)
         st.plotly_chart(analogy_figure(picture, f"PCA of the words involved ({picture.explained_variance:.0%} of their variance)"),
                         key="an_picture")
         st.caption("Arrows: a→b (blue) and c→d (orange). Parallel arrows of similar length mean the same offset.")
@@ -148,7 +153,7 @@ with user_errors():
         rows = []
         for da, db, dc, dd, what in DEMOS:
             try:
-                solved = cached_analogy(model, da, db, dc, 10, st.session_state["an_method"], True, dd)
+                solved = solve_analogy(model, da, db, dc, k=10, method=st.session_state["an_method"], expected=dd)
                 rows.append({"analogy": f"{da} : {db} :: {dc} : ?", "expected": dd, "top answer": solved.best,
                              "expected rank": solved.expected_rank, "what it tests": what})
             except EmbedlabError as error:  # an unknown demo word in a small model is shown, not fatal

@@ -17,7 +17,6 @@ from embedlab.ui.bias import (
     before_after_chart,
     cached_custom_seat,
     cached_custom_weat,
-    cached_debias,
     cached_direct_bias,
     cached_gender_direction,
     cached_projection,
@@ -26,6 +25,7 @@ from embedlab.ui.bias import (
     custom_set_pickers,
     effect_size_chart,
     projection_chart,
+    run_debias,
     sign_summary,
     variance_chart,
     weat_over_models,
@@ -309,12 +309,12 @@ else:  # Debias
     url_state.publish(["bias_section", "bias_debias_model"])
     with user_errors():
         if run:
-            st.session_state["bias_debias_key"] = (base, out.strip(), bool(analogies), float(debias_c))
-        key = st.session_state.get("bias_debias_key")
-        if key:
-            with st.status(f"Hard-debiasing {key[0]} into {key[1]}…", expanded=False) as status:
-                report = cached_debias(*key)
-                status.update(label=f"Made {report.out} in {report.seconds:.0f} s", state="complete")
+            with st.status(f"Hard-debiasing {base} into {out.strip()}…", expanded=False) as status:
+                st.session_state["bias_debias_report"] = run_debias(base, out.strip(), bool(analogies), float(debias_c))
+                status.update(label=f"Made {st.session_state['bias_debias_report'].out}", state="complete")
+        report = st.session_state.get("bias_debias_report")
+        if report is not None:
+            st.caption(f"Made {plain(report.out)} from {plain(report.base)} in {report.seconds:.0f} s.")
             m1, m2, m3 = st.columns(3)
             m1.metric(f"DirectBias_{report.direct_bias_before.c:g} before", f"{report.direct_bias_before.value:.4f}")
             m2.metric(f"DirectBias_{report.direct_bias_after.c:g} after", f"{report.direct_bias_after.value:.4f}",

@@ -7,11 +7,21 @@ import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN 
 import streamlit as st
 
 from embedlab.analysis.analogy import METHODS
-from embedlab.analysis.evaluation import ANALOGY_DATASETS, DEFAULT_RESTRICT_VOCAB, SIMILARITY_DATASETS
+from embedlab.analysis.evaluation import (
+    ANALOGY_DATASETS,
+    DEFAULT_RESTRICT_VOCAB,
+    SIMILARITY_DATASETS,
+    similarity_benchmarks,
+)
 from embedlab.ui import url_state
-from embedlab.ui.router import ensure_router
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.words_view import analogy_benchmark, sections_figure, similarity_benchmarks, similarity_figure, word_models
+from embedlab.ui.router import ensure_router
+from embedlab.ui.words_view import (
+    analogy_benchmark,
+    sections_figure,
+    similarity_figure,
+    word_models,
+)
 
 ensure_router()
 

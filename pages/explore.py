@@ -8,42 +8,51 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
-from embedlab.analysis.clustering import ClusterParams
+from embedlab import datasets, demos
+from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.analysis.neighborhood import TRUST_MIN_POINTS, neighbor_overlap
 from embedlab.analysis.search import search_vectors
 from embedlab.backends import BackendKind, backend_names
-from embedlab.corpus import forget_collection, last_view, remember_view, rows_containing
+from embedlab.corpus import (
+    corpus_clusters,
+    corpus_map,
+    corpus_trust,
+    forget_collection,
+    last_view,
+    open_corpus,
+    remember_view,
+    rows_containing,
+)
 from embedlab.export import csv_bytes, export_frame, parquet_bytes, projector_zip
 from embedlab.ingest import (
-    DATASETS,
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
     UPLOAD_LIMITS,
     build_records,
     dataset_records,
     ingest_records,
+    parse_upload,
 )
-from embedlab.projection import METHODS, TSNE_MAX_POINTS, UMAP_METRICS, ProjectionParams, warm_up_status
+from embedlab.projection import (
+    METHODS,
+    TSNE_MAX_POINTS,
+    UMAP_METRICS,
+    ProjectionParams,
+    warm_up_status,
+)
+from embedlab.store import open_store
 from embedlab.ui import url_state
 from embedlab.ui.explore_view import (
-    cached_upload,
-    clusters_for,
     FOCUS_MIN_POINTS,
     colouring,
-    corpus_for,
     hover_texts,
     map_figure,
-    projection_for,
     selected_rows,
     shorten,
-    start_umap_warm_up,
-    trust_for,
 )
 from embedlab.ui.feedback import plain, progress_reporter, user_errors
-from embedlab.ui.resources import cached_store
 from embedlab.ui.router import ensure_router
 
-DEMO_DATASET, DEMO_PER_OUTLET, DEMO_COLLECTION = "news", 35, "news-demo"
 ROW_TABLE_LIMIT = 500
 MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_perplexity",
             "explore_seed", "explore_parallel", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
@@ -71,9 +80,10 @@ neighbourhoods mostly hold). The figures beside the map are this run's own.
 """
 
 ensure_router()
+TEXT_DATASETS = datasets.names("texts")
+MAP, CLUSTERS = ProjectionParams(), ClusterParams()  # the defaults, defined once in the engine
 text_models = backend_names(BackendKind.TEXT)
-store = cached_store()
-start_umap_warm_up()
+store = open_store()
 
 
 def collection_label(name: str) -> str:
@@ -105,10 +115,12 @@ def apply_view(collection: str, keep: Collection[str] = ()) -> None:
 
 def load_demo() -> None:
     """The guided demo: news articles coloured by outlet, with k-means clusters."""
+    view = demos.EXPLORE_VIEW
     st.session_state.update({
-        "explore_demo": True, "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15, "explore_min_dist": 0.1,
-        "explore_metric": "cosine", "explore_seed": 42, "explore_parallel": False, "explore_cluster_method": "kmeans", "explore_k": 9,
-        "explore_colour": "label", "explore_query": "",
+        "explore_demo": True, "explore_method": view["method"], "explore_dims": view["dims"], "explore_neighbors": view["n_neighbors"],
+        "explore_min_dist": view["min_dist"], "explore_metric": view["metric"], "explore_seed": view["seed"],
+        "explore_parallel": view["parallel"], "explore_cluster_method": view["cluster_method"], "explore_k": view["k"],
+        "explore_colour": view["colour"], "explore_query": "",
     })
     st.session_state["_explore_demo_pending"] = True
 
@@ -127,39 +139,35 @@ names = list(infos)
 url_state.restore(
     "explore",
     defaults={
-        "explore_collection": names[0] if names else "", "explore_method": "umap", "explore_dims": 2, "explore_neighbors": 15,
-        "explore_min_dist": 0.1, "explore_metric": "cosine", "explore_perplexity": 30.0, "explore_seed": 42, "explore_parallel": False, "explore_cluster_method": "kmeans",
-        "explore_k": 8, "explore_min_cluster_size": 15, "explore_colour": "label", "explore_query": "", "explore_topk": 10,
+        "explore_collection": names[0] if names else "", "explore_method": MAP.method, "explore_dims": MAP.dims,
+        "explore_neighbors": MAP.n_neighbors, "explore_min_dist": MAP.min_dist, "explore_metric": MAP.metric,
+        "explore_perplexity": MAP.perplexity, "explore_seed": MAP.seed, "explore_parallel": MAP.parallel,
+        "explore_cluster_method": CLUSTERS.method, "explore_k": CLUSTERS.k, "explore_min_cluster_size": CLUSTERS.min_cluster_size,
+        "explore_colour": "label", "explore_query": "", "explore_topk": 10,
     },
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
-             "explore_cluster_method": ["kmeans", "hdbscan"], "explore_dims": [2, 3]},
+             "explore_cluster_method": list(CLUSTER_METHODS), "explore_dims": [2, 3]},
 )
 
 st.title("🗺️ Explore")
 st.caption("Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.")
-st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {DEMO_PER_OUTLET} news articles per outlet (once), colour them by outlet, cluster them")
+st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet (once), colour them by outlet, cluster them")
 
 # -- the guided demo needs its collection ------------------------------------------------------
 if st.session_state.pop("_explore_demo_pending", False):
     with user_errors():
-        demo_name = next((n for n, i in infos.items() if i.dataset == DEMO_COLLECTION and i.backend == "minilm" and i.complete), None)
-        if demo_name is None:
-            records = dataset_records(DEMO_DATASET, None, chunk_size=0, overlap=0, per_label=DEMO_PER_OUTLET)
-            report = ingest_records(DEMO_COLLECTION, "minilm", records, source=f"dataset:{DEMO_DATASET}", chunk_size=0, overlap=0,
-                                    progress=progress_reporter(f"Encoding {len(records)} news articles with MiniLM"), store=store)
-            demo_name = report.collection
-        st.session_state["_explore_select"] = demo_name
+        st.session_state["_explore_select"] = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM"))
         st.rerun()
 
 # -- data in -----------------------------------------------------------------------------------
 with st.expander("➕ Add data: a built-in dataset or your own file", expanded=not names):
     source_tab, upload_tab = st.tabs(["Built-in dataset", "Upload a file"])
     with source_tab:
-        st.session_state.setdefault("explore_dataset_name", st.session_state.get("explore_dataset", next(iter(DATASETS))))
-        dataset = st.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].line(), key="explore_dataset",
+        st.session_state.setdefault("explore_dataset_name", st.session_state.get("explore_dataset", TEXT_DATASETS[0]))
+        dataset = st.selectbox("Dataset", TEXT_DATASETS, format_func=lambda d: datasets.dataset(d).line(), key="explore_dataset",
                                on_change=lambda: st.session_state.update(explore_dataset_name=st.session_state["explore_dataset"]))
         left, middle, right = st.columns(3)
-        limit = left.number_input("First N documents (0 = all)", min_value=0, max_value=DATASETS[dataset].size, value=0, step=100,
+        limit = left.number_input("First N documents (0 = all)", min_value=0, max_value=datasets.dataset(dataset).size, value=0, step=100,
                                   key="explore_dataset_limit")
         dataset_model = middle.selectbox("Text model", text_models, key="explore_dataset_model")
         dataset_name = right.text_input("Collection name", key="explore_dataset_name")
@@ -180,7 +188,7 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         upload = st.file_uploader("File", type=["csv", "tsv", "tab", "jsonl", "ndjson", "txt"], key="explore_upload")
         if upload is not None:
             with user_errors():
-                table = cached_upload(upload.getvalue(), upload.name)
+                table = parse_upload(upload.getvalue(), upload.name)
                 if st.session_state.get("_explore_upload_for") != upload.file_id:  # a new file: name its collection after it
                     st.session_state["_explore_upload_for"] = upload.file_id
                     st.session_state["explore_upload_name"] = table.name
@@ -246,7 +254,7 @@ with st.form("explore_settings"):
     perplexity = url_state.number_input(c6, "t-SNE perplexity", 2.0, 100.0, step=5.0, key="explore_perplexity")
     seed = url_state.number_input(c7, "Seed", 0, 2**31 - 1, key="explore_seed")
     k1, k2, k3, k4 = st.columns([1, 1, 1, 3])
-    cluster_method = k1.selectbox("Clustering", ["kmeans", "hdbscan"], key="explore_cluster_method")
+    cluster_method = k1.selectbox("Clustering", list(CLUSTER_METHODS), key="explore_cluster_method")
     k = url_state.number_input(k2, "k (k-means)", 2, 200, key="explore_k")
     min_cluster_size = url_state.number_input(k3, "min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
     parallel = k4.toggle("Parallel UMAP (faster on big corpora, not reproducible)", key="explore_parallel",
@@ -254,7 +262,7 @@ with st.form("explore_settings"):
     st.form_submit_button("Draw the map", type="primary")
 
 with user_errors():
-    corpus = corpus_for(info)
+    corpus = open_corpus(info, store)
     if len(corpus) < 3:
         st.warning("This collection has fewer than 3 rows: nothing to map.")
         st.stop()
@@ -265,9 +273,9 @@ with user_errors():
     if cparams != asked:
         st.caption(f"{len(corpus):,} points: clustering with k = {cparams.k}, min_cluster_size = {cparams.min_cluster_size}.")
     with st.status(f"Mapping {len(corpus):,} points with {method.upper()} (numba warm-up: {warm_up_status()})…", expanded=False) as status:
-        projection = projection_for(corpus, params)
+        projection = corpus_map(corpus, params)
         status.update(label=f"Clustering {len(corpus):,} points with {cluster_method}…")
-        clusters = clusters_for(corpus, cparams)
+        clusters = corpus_clusters(corpus, cparams)
         how = "loaded from the cache" if projection.cached else f"computed in {projection.seconds:.1f} s"
         status.update(label=f"Map of {len(corpus):,} points {how} · {projection.params.randomness}", state="complete")
     remember_view(collection, {"projection": projection.as_dict()["params"], "clusters": cparams.relevant() | {"method": cluster_method},
@@ -300,7 +308,7 @@ with user_errors():
                    + (" Big maps open on the central 99.6% of points; Autoscale in the toolbar shows the outliers too."
                       if len(corpus) >= FOCUS_MIN_POINTS else ""))
 
-    trust = trust_for(corpus, projection) if len(corpus) >= TRUST_MIN_POINTS else None
+    trust = corpus_trust(corpus, projection) if len(corpus) >= TRUST_MIN_POINTS else None
     m = st.columns(6)
     m[0].metric("Points", f"{len(corpus):,}")
     m[1].metric("Clusters", f"{len(clusters.clusters)}" + (f" + {clusters.noise:,} noise" if clusters.noise else ""))

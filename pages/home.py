@@ -5,10 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from embedlab.analysis.analogy import solve_analogy
+from embedlab.analysis.similarity import similarity
+from embedlab.backends import model_status
+from embedlab.demos import HOME_SENTENCES
 from embedlab.device import resolve_device
-from embedlab.ui.feedback import user_errors
+from embedlab.ui.charts import similarity_heatmap
+from embedlab.ui.feedback import plain, user_errors
+from embedlab.ui.pages import PAGES
 from embedlab.ui.router import ensure_router
-from embedlab.ui.resources import cached_model_status
 
 ensure_router()
 
@@ -24,36 +29,47 @@ alike they are.
   offset *king − man* is close to *queen − woman*: analogies fall out of the geometry.
 - **Sentences**: MiniLM and the multilingual USE read a whole sentence. *"The cat sat on the
   mat"* lands near *"A feline rested on the rug"* though they share no words.
-- **Images and text**: a shared space lets a text query find pictures.
-- **Users and items**: a recommender places people near the things they like.
 
 EmbedLab lets you look inside these spaces: compare, map, cluster, probe for bias — and see
 how far to trust what you see.
 """
 )
 
+def load_demo() -> None:
+    st.session_state["home_demo"] = True
+
+
+st.button("▶ Guided demo", on_click=load_demo, help="Two small worked examples: sentences that mean the same, and king − man + woman")
+if st.session_state.get("home_demo") or st.query_params.get("home_demo") == "true":
+    st.query_params["home_demo"] = "true"
+    with user_errors():
+        left, right = st.columns(2)
+        sentences = list(HOME_SENTENCES)
+        result = similarity("minilm", sentences)
+        left.plotly_chart(similarity_heatmap(result.labels, result.matrix, "MiniLM: cosine similarity of three sentences"),
+                          key="home_heatmap")
+        left.caption("The first two sentences share no content word, yet MiniLM puts them close (high cosine); the third,"
+                     " about something else, is far from both. Open **Similarity** for your own sentences.")
+        answer = solve_analogy("glove-6b-50d", "man", "king", "woman", k=3)
+        right.markdown(f"**GloVe: king − man + woman ≈ {plain(answer.best or '?')}**")
+        right.dataframe(pd.DataFrame([{"word": a.word, "score": round(a.score, 3)} for a in answer.answers]),
+                        hide_index=True, key="home_analogy")
+        right.caption("Offsets between word vectors carry meaning: the step from *man* to *king* is close to the step"
+                      " from *woman* to *queen*. Open **Analogies** to try others, and see where it fails.")
+
 st.subheader("Tour")
 st.markdown(
-    """
-| page | what it shows |
-|---|---|
-| 🔗 **Similarity** | heatmaps of cosine similarity between words or sentences, nearest neighbours, and how far two models agree |
-| 🗺️ **Explore maps** | bring a dataset or your own file into Chroma, map every point with UMAP/PCA/t-SNE, cluster, search, select, and export |
-| ⚖️ **Bias probes** | WEAT tests with permutation p-values over every word model beside the paper's figures, the gender direction and direct bias, SEAT for sentence models, and hard debiasing with before/after figures |
-| 🧩 **Analogies** | a : b :: c : ? with 3CosAdd or 3CosMul, the expected answer's rank, a PCA picture of the two offsets, and batch accuracy with the misses |
-| 📏 **Evaluate** | Google and MSR analogies (per section, semantic/syntactic, top-N vocabulary) and WS353, SimLex-999, MEN, RW, MTurk-771, RG correlations — equal to gensim's figures |
-| 🏋️ **Train** | Word2Vec, FastText and Doc2Vec on built-in or uploaded text, FastText vectors for unseen words, DeepWalk/node2vec maps with link prediction, and safe upload of word2vec/GloVe files |
-
-Every page has a **guided demo** button that loads a worked example and explains what to
-notice, and keeps its inputs in the URL so a view can be shared.
-"""
+    "| page | what it shows |\n|---|---|\n"
+    + "\n".join(f"| {spec.icon} **{spec.title}** | {spec.description} |" for spec in PAGES[1:])
+    + "\n\nEvery page has a **guided demo** button that loads a worked example and explains what to"
+    " notice, and keeps its inputs in the URL so a view can be shared."
 )
 
 st.subheader("Models on this machine")
 with user_errors():
     device = resolve_device()
     st.caption(f"Device in use for torch models: **{device}** (set `EMBEDLAB_DEVICE` to override).")
-    status = pd.DataFrame(cached_model_status())
+    status = pd.DataFrame([row.as_dict() for row in model_status()])
     st.dataframe(
         status[["name", "kind", "dim", "device", "available", "package", "description", "reason"]],
         hide_index=True,

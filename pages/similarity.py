@@ -6,23 +6,23 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
-from embedlab.analysis.similarity import agreement, parse_sentences, parse_words, ranked_pairs
+from embedlab.analysis.similarity import (
+    agreement,
+    parse_sentences,
+    parse_words,
+    ranked_pairs,
+    similarity,
+    word_neighbors,
+)
 from embedlab.backends import BackendKind, backend_kind, backend_names
 from embedlab.config import LIMITS
+from embedlab.demos import SIMILARITY_SENTENCES, SIMILARITY_WORDS
 from embedlab.ui import url_state
 from embedlab.ui.charts import similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
-from embedlab.ui.resources import cached_similarity, cached_word_neighbors
 
-DEMO_SENTENCES = [
-    "The cat sat on the mat",
-    "A feline rested on the rug",
-    "Dogs are great pets",
-    "Python is a programming language",
-    "I write software in Python every day",
-]
-DEMO_WORDS = ["king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "apple"]
+DEMO_SENTENCES, DEMO_WORDS = SIMILARITY_SENTENCES, SIMILARITY_WORDS
 EXPLANATION = """
 **What to notice**
 
@@ -125,7 +125,7 @@ if not raw.strip():
 with user_errors():
     items = parse_words(raw) if words_mode else parse_sentences(raw)
     models = [model] + ([model_b] if compare else [])
-    results = [cached_similarity(name, tuple(items)) for name in models]
+    results = [similarity(name, items) for name in models]
 
     columns = st.columns(len(results))
     for column, result in zip(columns, results):
@@ -149,7 +149,7 @@ with user_errors():
                 if backend_kind(result.model) == BackendKind.WORDS:
                     table = pd.DataFrame(
                         [
-                            {"word": word, "nearest neighbours": ", ".join(f"{n} ({s:.2f})" for n, s in cached_word_neighbors(result.model, word, k))}
+                            {"word": word, "nearest neighbours": ", ".join(f"{n} ({s:.2f})" for n, s in word_neighbors(result.model, word, k).neighbors)}
                             for word in result.labels
                         ]
                     )

@@ -6,36 +6,42 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
-from embedlab.backends import get_word_vectors
+from embedlab.backends import backend_names, catalogue, get_word_vectors
 from embedlab.training import (
     ALGORITHMS,
-    CORPORA,
-    GRAPHS,
+    ARCHITECTURES,
+    DOC_ARCHITECTURES,
     TRAIN_LIMITS,
+    NodeEmbedding,
     WordEmbeddingTrainer,
+    builtin_corpus,
+    builtin_graph,
+    corpus_names,
+    embed_graph,
+    graph_names,
     group_separation,
     group_separation_note,
+    parse_edge_list,
+    parse_uploaded_text,
     similar_documents,
+    tokenize_corpus,
+    trainer_from_settings,
+    unseen_word_reports,
 )
 from embedlab.ui import url_state
-from embedlab.ui.router import ensure_router
 from embedlab.ui.feedback import plain, progress_reporter, user_errors
+from embedlab.ui.router import ensure_router
 from embedlab.ui.train_view import (
-    cached_corpus_tokens,
-    cached_download,
-    cached_graph,
     LEE_PAIR,
-    cached_oov,
     fasttext_models,
-    cached_uploaded_tokens,
     node_vectors_bytes,
-    run_node_embedding,
     saved_models_table,
     upload_word_vectors,
 )
 from embedlab.ui.words_view import node_map_figure, word_models
-from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS, delete_saved_backend
+from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS, word2vec_file
 
+CORPORA, GRAPHS = corpus_names(), graph_names()
 DEFAULT_DOCS = {"lee": 300, "news": 400, "healthtweets": 20_000}
 ensure_router()
 
@@ -63,17 +69,21 @@ after its split — and **link prediction** hides 20% of the edges, trains on th
 whether hidden edges get higher cosine than random non-edges (ROC AUC 0.5 = chance).
 """
 
+# widget key -> estimator parameter; the defaults are the estimators' own (one place, as in the CLI)
+TRAINER, NODES = WordEmbeddingTrainer(), NodeEmbedding()
+TRAINER_WIDGETS = {"tr_dim": "vector_size", "tr_window": "window", "tr_min_count": "min_count", "tr_epochs": "epochs",
+                   "tr_negative": "negative", "tr_seed": "seed", "tr_workers": "workers", "tr_min_n": "min_n", "tr_max_n": "max_n"}
+NODE_WIDGETS = {"tr_walks": "walks_per_node", "tr_walk_length": "walk_length", "tr_p": "p", "tr_q": "q",
+                "tr_node_dim": "vector_size", "tr_node_epochs": "epochs", "tr_node_window": "window",
+                "tr_node_negative": "negative", "tr_node_seed": "seed"}
 url_state.restore(
     "train",
-    defaults={"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50, "tr_window": 5,
-              "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0, "tr_workers": 1, "tr_docs": 300,
-              "tr_dm": "PV-DM", "tr_min_n": 3, "tr_max_n": 6,
-              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_p": 1.0, "tr_q": 1.0, "tr_walks": 10,
-              "tr_walk_length": 40, "tr_node_seed": 0, "tr_node_dim": 32, "tr_node_epochs": 5, "tr_held_out": 0.2,
-              "tr_node_window": 5, "tr_node_negative": 5},
-    choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": ["skip-gram", "CBOW"],
-             "tr_dm": ["PV-DM", "PV-DBOW"],
-             "tr_graph": list(GRAPHS) + ["upload"]},
+    defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
+              **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
+              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2,
+              **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
+    choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
+             "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
 )
 
 
@@ -137,16 +147,13 @@ with words_tab:
                 if uploaded_text is None:
                     st.error("Upload a text file first, or pick a built-in corpus.")
                     st.stop()
-                documents = cached_uploaded_tokens(uploaded_text.getvalue(), int(st.session_state["tr_docs"]))
+                texts = parse_uploaded_text(uploaded_text.getvalue(), max_documents=int(st.session_state["tr_docs"]))
             else:
-                documents = cached_corpus_tokens(corpus, int(st.session_state["tr_docs"]))
-            trainer = WordEmbeddingTrainer(
-                algorithm, sg=0 if st.session_state["tr_sg"] == "CBOW" else 1, vector_size=int(st.session_state["tr_dim"]),
-                window=int(st.session_state["tr_window"]), min_count=int(st.session_state["tr_min_count"]),
-                epochs=int(st.session_state["tr_epochs"]), negative=int(st.session_state["tr_negative"]),
-                seed=int(st.session_state["tr_seed"]), workers=int(st.session_state["tr_workers"]),
-                dm=0 if st.session_state["tr_dm"] == "PV-DBOW" else 1,
-                min_n=int(st.session_state["tr_min_n"]), max_n=int(st.session_state["tr_max_n"]),
+                texts = builtin_corpus(corpus, int(st.session_state["tr_docs"]))
+            documents = tokenize_corpus(texts)
+            trainer = trainer_from_settings(
+                algorithm, st.session_state["tr_sg"], st.session_state["tr_dm"],
+                **{param: int(st.session_state[key]) for key, param in TRAINER_WIDGETS.items()},
             )
             trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
             trainer.to_backend()
@@ -161,7 +168,7 @@ with words_tab:
             cols = st.columns([2, 3])
             cols[0].dataframe(pd.DataFrame({"epoch": range(1, len(last["epoch_seconds"]) + 1), "seconds": last["epoch_seconds"]}),
                               hide_index=True, key="tr_epochs_table")
-            st.download_button("Download (word2vec text format)", data=cached_download(last["name"]),
+            st.download_button("Download (word2vec text format)", data=word2vec_file(last["name"]),
                                file_name=f"{last['name'].replace(':', '_')}.txt", mime="text/plain", key="tr_download")
             model = get_word_vectors(last["name"])
             probe = cols[1].text_input("Nearest neighbours of", value="government", key="tr_probe").strip().lower()
@@ -187,7 +194,7 @@ with oov_tab:
     fasttext_choice = right.selectbox("FastText model", [LEE_PAIR, *fasttext_models()], key="tr_oov_model")
     with user_errors():
         if word.strip():
-            fasttext_report, word2vec_report = cached_oov(word, fasttext_choice)
+            fasttext_report, word2vec_report = unseen_word_reports(word, None if fasttext_choice == LEE_PAIR else fasttext_choice)
             left, right = st.columns(2)
             with left:
                 st.subheader("FastText")
@@ -227,13 +234,10 @@ with nodes_tab:
             if graph_name == "upload" and edges_file is None:
                 st.error("Upload an edge list first, or pick a built-in graph.")
                 st.stop()
-            graph = cached_graph(graph_name, edges_file.getvalue() if edges_file is not None else b"")
-            params = dict(walks_per_node=int(st.session_state["tr_walks"]), walk_length=int(st.session_state["tr_walk_length"]),
-                          p=float(st.session_state["tr_p"]), q=float(st.session_state["tr_q"]),
-                          vector_size=int(st.session_state["tr_node_dim"]), epochs=int(st.session_state["tr_node_epochs"]),
-                          window=int(st.session_state["tr_node_window"]), negative=int(st.session_state["tr_node_negative"]),
-                          seed=int(st.session_state["tr_node_seed"]))
-            result = run_node_embedding(graph, float(st.session_state["tr_held_out"]), progress_reporter("Node embedding, epochs"), params)
+            graph = parse_edge_list(edges_file.getvalue()) if edges_file is not None else builtin_graph(graph_name)
+            params = {param: type(getattr(NODES, param))(st.session_state[key]) for key, param in NODE_WIDGETS.items()}
+            result = embed_graph(graph, held_out=float(st.session_state["tr_held_out"]),
+                                 progress=progress_reporter("Node embedding, epochs"), **params)
             st.session_state["tr_nodes"] = (graph_name, result, list(graph.edges))
     if st.session_state.get("tr_nodes"):
         name, result, edges = st.session_state["tr_nodes"]
@@ -264,9 +268,12 @@ with upload_tab:
     vectors_file = st.file_uploader("Word-vector file", key="tr_vectors_file")
     if vectors_file is not None:
         with user_errors():
-            report = upload_word_vectors(vectors_file.getvalue(), vectors_file.name, fmt)
-            st.success(f"Added **{report.name}**: {report.words:,} words, {report.dim}-d ({report.format})."
-                       " It is now a model on every word page.")
+            report = upload_word_vectors(vectors_file.file_id, vectors_file.getvalue(), vectors_file.name, fmt)
+            if report.name in backend_names():
+                st.success(f"Added **{plain(report.name)}**: {report.words:,} words, {report.dim}-d ({report.format})."
+                           " It is now a model on every word page.")
+            else:
+                st.info(f"{plain(report.name)} was removed. Upload the file again to add it back.")
             for message in report.warnings:
                 st.warning(plain(message))
     table = saved_models_table()
@@ -277,7 +284,7 @@ with upload_tab:
         sure = st.checkbox(f"Yes, remove {doomed} from this server and delete its saved file", key="tr_remove_sure")
         if st.button("Remove model", disabled=not sure, key="tr_remove"):
             with user_errors():
-                delete_saved_backend(doomed)
+                catalogue().remove(doomed)
                 if (st.session_state.get("tr_last") or {}).get("name") == doomed:
                     del st.session_state["tr_last"]
                 st.session_state["tr_removed"] = doomed

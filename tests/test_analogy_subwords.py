@@ -9,19 +9,18 @@ import numpy as np
 import pytest
 
 import embedlab  # noqa: F401
-from embedlab import backends
 from embedlab.analysis.analogy import solve_analogy, unit_matrix
-from embedlab.backends import get_word_vectors, unregister
+from embedlab.backends import get_word_vectors
 from embedlab.backends.base import l2_normalise
 from embedlab.cli import main
 from embedlab.errors import OutOfVocabularyError
 from embedlab.training import WordEmbeddingTrainer
+from tests.conftest import restart_catalogue
 
 UNSEEN = "airplanes"
 
 
 
-pytestmark = pytest.mark.usefixtures("forget_trained")
 
 
 def expected_3cosadd(backend, a: str, b: str, c: str) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -50,8 +49,7 @@ def test_fasttext_builds_an_unseen_input_from_ngrams(lee: list[list[str]], capsy
     assert main(["analogy", backend.name, "man", "king", UNSEEN, "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert [a["word"] for a in document["answers"]] == [a.word for a in result.answers[:5]] and "n-grams" in document["note"]
-    unregister(backend.name)
-    backends._SAVED_STATE["stamp"] = None
+    restart_catalogue()
     restored = get_word_vectors(backend.name)
     assert restored is not backend and getattr(restored, "subwords", False)
     again = solve_analogy(restored, "man", "king", UNSEEN, k=5)

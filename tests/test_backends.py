@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embedlab import backends
-from embedlab.backends import BackendKind, get_backend, get_text_encoder, get_word_vectors, model_status
-from embedlab.backends.base import BackendSpec, TextEncoder, WordVectors
-from embedlab.errors import BackendUnavailableError, OutOfVocabularyError, UnknownBackendError, WrongBackendKindError
+from embedlab.backends import (
+    BackendKind,
+    Catalogue,
+    catalogue,
+    get_backend,
+    get_text_encoder,
+    get_word_vectors,
+    model_status,
+)
+from embedlab.backends.base import BackendSpec, BatchedEncoder, TextEncoder, WordVectors
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.errors import (
+    BackendUnavailableError,
+    EncoderOutputError,
+    InputError,
+    OutOfVocabularyError,
+    UnknownBackendError,
+    WrongBackendKindError,
+)
 
 BUILT_INS = {"minilm": 384, "use-multilingual": 512, "glove-6b-50d": 50, "word2vec-gn-bolukbasi": 300}
 
@@ -80,14 +96,11 @@ def test_missing_weights_give_an_install_hint() -> None:
         check=lambda: "package not-a-real-package is not installed",
         device_of=lambda: "cpu",
     )
-    backends.register(spec)
-    try:
-        row = next(r for r in model_status() if r.name == "test-missing")
-        assert not row.available and "not installed" in row.reason
-        with pytest.raises(BackendUnavailableError, match="pip install not-a-real-package"):
-            get_backend("test-missing")
-    finally:
-        backends._SPECS.pop("test-missing", None)
+    catalogue = Catalogue([spec])
+    row = next(r for r in catalogue.status() if r.name == "test-missing")
+    assert not row.available and "not installed" in row.reason
+    with pytest.raises(BackendUnavailableError, match="pip install not-a-real-package"):
+        catalogue.get("test-missing")
 
 
 @pytest.mark.slow
@@ -134,4 +147,75 @@ def test_a_hub_id_that_cannot_be_fetched_is_a_clear_error(monkeypatch: pytest.Mo
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import, so patch it
     with pytest.raises(BackendUnavailableError, match="could not load 'no-such-org/no-such-model'"):
         get_backend("st:no-such-org/no-such-model")
-    backends._SPECS.pop("st:no-such-org/no-such-model", None)
+
+
+class BrokenEncoder(BatchedEncoder):
+    """An encoder whose output is wrong in a chosen way."""
+
+    kind = BackendKind.TEXT
+    device = "cpu"
+
+    def __init__(self, fault: str) -> None:
+        self.name, self.dim, self.fault = f"broken-{fault}", 4, fault
+
+    def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
+        rows = np.ones((len(batch), self.dim), dtype=np.float64)
+        if self.fault == "nan":
+            rows[-1, 0] = np.nan
+        elif self.fault == "rows":
+            rows = rows[:-1]
+        elif self.fault == "dim":
+            rows = rows[:, :3]
+        return rows
+
+
+@pytest.mark.parametrize(("fault", "message"), [("nan", "NaN or infinite values"), ("rows", "returned 2 rows for 3 inputs"),
+                                                 ("dim", "returned 3-d rows; it announces 4-d")])
+def test_every_encoder_output_goes_through_one_check(fault: str, message: str) -> None:
+    with pytest.raises(EncoderOutputError, match=message):
+        BrokenEncoder(fault).encode(["a", "b", "c"])
+
+
+def test_the_check_makes_float32_unit_rows_in_batches_with_progress() -> None:
+    encoder = BrokenEncoder("none")
+    seen: list[tuple[int, int]] = []
+    vectors = encoder.encode(["a", "b", "c", "d", "e"], batch_size=2, progress=lambda done, total: seen.append((done, total)))
+    assert vectors.dtype == np.float32 and vectors.shape == (5, 4)
+    assert np.allclose(vectors, 0.5)  # (1, 1, 1, 1) / 2
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_add_remove_and_revisions() -> None:
+    """One add() path; a name given new contents gets a new revision (caches keyed by it go stale)."""
+    first = HashingEncoder("session-model", dim=8)
+    catalogue().add(first, "session", persist=False)
+    assert "session-model" in catalogue().names(BackendKind.TEXT) and catalogue().origin("session-model") == "session"
+    revision = catalogue().revision("session-model")
+    catalogue().add(HashingEncoder("session-model", dim=8), "session", persist=False)
+    assert catalogue().revision("session-model") != revision
+    catalogue().remove("session-model")
+    assert "session-model" not in catalogue().names()
+    with pytest.raises(InputError, match="built-in model"):
+        catalogue().add(HashingEncoder("minilm", dim=8), "session", persist=False)
+    with pytest.raises(InputError, match="built-in model"):
+        catalogue().remove("glove-6b-50d")
+    with pytest.raises(InputError, match="No uploaded, trained or debiased model"):
+        catalogue().remove("never-there")
+
+
+def test_import_and_status_do_not_load_torch() -> None:
+    """`embedlab models` must not pay for torch: importing the engine and listing models loads no model library."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from embedlab.backends import model_status; rows = model_status();"
+            " print(len(rows), sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'gensim') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.split(" ", 1)[1].strip()
+    from embedlab.device import ACCELERATOR_NODES
+
+    if any(Path(node).exists() for node in ACCELERATOR_NODES):  # torch must be asked which device: only torch may load
+        assert loaded in ("[]", "['torch']")
+    else:
+        assert loaded == "[]"

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedlab.backends import unregister
+from embedlab.backends import BackendKind, catalogue
 from embedlab.cli import main
+from tests.conftest import restart_catalogue
 
 KEYS = {"test", "name", "effect_size", "p_value", "statistic", "n_used", "oov"}
 
@@ -75,22 +76,18 @@ def test_bias_direction_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_own_axis_needs_no_definitional_pairs(capsys: pytest.CaptureFixture[str]) -> None:
     from gensim.models import KeyedVectors
 
-    from embedlab.backends import register_instance
     from embedlab.backends.words import KeyedWordVectors
 
     kv = KeyedVectors(vector_size=3)
     kv.add_vectors(["rich", "poor", "banker", "janitor"], np.array([[1, 0, 0], [-1, 0, 0], [0.8, 0.6, 0], [-0.6, 0.8, 0]], dtype=np.float32))
-    register_instance(KeyedWordVectors("tiny-no-gender", kv), replace=True)
-    try:
-        assert main(["bias-direction", "tiny-no-gender"]) == 2  # no she/he pairs: the gender direction cannot be found
-        capsys.readouterr()
-        document = _json(capsys, ["bias-direction", "tiny-no-gender", "--axis", "rich", "poor", "--words", "banker", "janitor",
-                                  "--neutral", "banker", "janitor", "--json"])
-        projections = {item["word"]: item["projection"] for item in document["projections"]}
-        assert projections["banker"] == pytest.approx(0.8, abs=1e-5) and projections["janitor"] == pytest.approx(-0.6, abs=1e-5)
-        assert document["direct_bias"]["direct_bias"] == pytest.approx(0.7, abs=1e-5)
-    finally:
-        unregister("tiny-no-gender")
+    catalogue().add(KeyedWordVectors("tiny-no-gender", kv), "session", persist=False)
+    assert main(["bias-direction", "tiny-no-gender"]) == 2  # no she/he pairs: the gender direction cannot be found
+    capsys.readouterr()
+    document = _json(capsys, ["bias-direction", "tiny-no-gender", "--axis", "rich", "poor", "--words", "banker", "janitor",
+                              "--neutral", "banker", "janitor", "--json"])
+    projections = {item["word"]: item["projection"] for item in document["projections"]}
+    assert projections["banker"] == pytest.approx(0.8, abs=1e-5) and projections["janitor"] == pytest.approx(-0.6, abs=1e-5)
+    assert document["direct_bias"]["direct_bias"] == pytest.approx(0.7, abs=1e-5)
 
 
 def test_debias_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,22 +97,17 @@ def test_debias_json(capsys: pytest.CaptureFixture[str]) -> None:
         assert document["direct_bias"]["after"] < document["direct_bias"]["before"]
         assert len(document["weat"]) == 10 and document["analogy_accuracy"]["before"] is None
         # Saved like an upload: a later command (another process, or after a restart) finds it.
-        from embedlab import backends
-        from embedlab.wordvec_upload import saved_note
-
-        assert saved_note("cli-debiased") == {**saved_note("cli-debiased"), "origin": "debiased", "base": "word2vec-gn-bolukbasi"}
-        unregister("cli-debiased")
-        backends._SAVED_STATE["stamp"] = None  # as in a new process: the saved folder is read afresh
-        assert "cli-debiased" in backends.backend_names(backends.BackendKind.WORDS)
+        note = catalogue().saved.note("cli-debiased")
+        assert note is not None and (note.origin, note.base) == ("debiased", "word2vec-gn-bolukbasi")
+        restart_catalogue()  # as in a new process: the saved folder is read afresh
+        assert "cli-debiased" in catalogue().names(BackendKind.WORDS)
         rows = _json(capsys, ["weat", "cli-debiased", "--test", "8", "--json"])
         after = next(r["effect_size_after"] for r in document["weat"] if r["test"] == "8")
         assert rows[0]["effect_size"] == pytest.approx(after, abs=1e-6)  # the saved vectors are the debiased ones
         assert main(["debias", "glove-6b-50d", "--out", "cli-debiased", "--no-analogies"]) == 2  # another base: refused
         assert "already exists" in capsys.readouterr().err
     finally:
-        from embedlab.wordvec_upload import delete_saved_backend
-
-        delete_saved_backend("cli-debiased")
+        catalogue().remove("cli-debiased")
     assert main(["debias", "word2vec-gn-bolukbasi", "--out", "minilm"]) == 2
     assert "already exists" in capsys.readouterr().err
 

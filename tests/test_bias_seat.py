@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from embedlab.bias.seat import NAME_TEMPLATES, NOUN_TEMPLATES, parse_templates, seat, sentences_for
+from embedlab.bias.seat import (
+    NAME_TEMPLATES,
+    NOUN_TEMPLATES,
+    parse_templates,
+    seat,
+    sentences_for,
+)
 from embedlab.bias.wordsets import custom_test, weat_test
 from embedlab.errors import InputError, WrongBackendKindError
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import chromium_or_skip, start_streamlit, stop_streamlit
+from embedlab.demos import SIMILARITY_SENTENCES
+from tests.conftest import (
+    bare_agreement,
+    chromium_or_skip,
+    start_streamlit,
+    stop_streamlit,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,9 +24,10 @@ def test_similarity_demo_in_a_real_browser(live_app: str, page) -> None:  # noqa
     agreement = page.locator('[data-testid="stMetric"]').filter(has_text="Agreement")
     agreement.wait_for()
     value = float(agreement.locator('[data-testid="stMetricValue"]').inner_text())
-    assert -1.0 <= value <= 1.0
+    rho, best_cosine = bare_agreement(list(SIMILARITY_SENTENCES))
+    assert value == pytest.approx(rho, abs=2e-3)
     best = page.locator('[data-testid="stMetric"]').filter(has_text="Most similar pair").first
-    assert 0.3 < float(best.locator('[data-testid="stMetricValue"]').inner_text()) <= 1.0
+    assert float(best.locator('[data-testid="stMetricValue"]').inner_text()) == pytest.approx(best_cosine, abs=2e-3)
     # The view is in the URL: reopening it restores the inputs without pressing the demo.
     shared = page.url
     assert "sim_compare=true" in shared and "feline" in shared

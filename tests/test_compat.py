@@ -20,8 +20,11 @@ def test_bare_torchvision_fails_here_and_shim_fixes_it() -> None:
     bare = run_python("import torchvision")
     shimmed = run_python(
         """
+        import sys
         import embedlab
         from embedlab import _compat
+        assert "torch" not in sys.modules, "import embedlab must not load torch"
+        _compat.ensure_torchvision_importable()  # what every torch model loader calls first
         import torchvision, sentence_transformers
         print("applied" if _compat.shim_applied else "not-needed", torchvision.__version__)
         """

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -52,7 +55,26 @@ def test_cuda_before_mps_before_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_device() == "cpu"
 
 
-def test_this_machine_matches_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_resolved_device_runs_torch_and_minilm_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unpatched, on this machine: torch can allocate on the device we pick, and MiniLM says it runs there."""
     monkeypatch.delenv("EMBEDLAB_DEVICE", raising=False)
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert resolve_device() == expected
+    device = resolve_device()
+    assert torch.zeros(2, device=device).sum().item() == 0.0
+    from embedlab.backends import get_text_encoder
+
+    assert get_text_encoder("minilm").device == device
+
+
+def test_no_accelerator_means_cpu_without_importing_torch() -> None:
+    """`embedlab models` must not pay torch's import on a machine that has no accelerator."""
+    import subprocess
+    import sys
+
+    from embedlab.device import ACCELERATOR_NODES
+
+    if sys.platform == "darwin" or any(Path(node).exists() for node in ACCELERATOR_NODES):
+        pytest.skip("this machine may have an accelerator: torch has to be asked")
+    code = "import sys; from embedlab.device import resolve_device; print(resolve_device(), 'torch' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "EMBEDLAB_DEVICE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["cpu", "False"], out.stderr

@@ -13,14 +13,36 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.analysis.clustering import ClusterParams, cluster, ctfidf_terms, fit_labels, label_agreement, silhouette
+from embedlab.analysis.clustering import (
+    ClusterParams,
+    cluster,
+    ctfidf_terms,
+    fit_labels,
+    label_agreement,
+    silhouette,
+)
 from embedlab.analysis.neighborhood import map_trustworthiness, neighbor_overlap
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.corpus import last_view, load_corpus, remember_view
 from embedlab.errors import InputError
-from embedlab.export import csv_bytes, export_frame, parquet_bytes, projector_tsvs, projector_zip, write_export
+from embedlab.export import (
+    csv_bytes,
+    export_frame,
+    parquet_bytes,
+    projector_tsvs,
+    projector_zip,
+    write_export,
+)
 from embedlab.ingest import dataset_records, ingest_records
-from embedlab.projection import TSNE_MAX_POINTS, ProjectionParams, project, projection_key, wait_for_warm_up, warm_up_status, warm_up_umap
+from embedlab.projection import (
+    TSNE_MAX_POINTS,
+    ProjectionParams,
+    project,
+    projection_key,
+    wait_for_warm_up,
+    warm_up_status,
+    warm_up_umap,
+)
 
 
 def blobs(n_per: int = 80, dim: int = 24, centres: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +136,11 @@ def test_tsne_three_d_and_limits() -> None:
 
 def test_kmeans_and_metrics_agree_with_scikit_learn() -> None:
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
+    from sklearn.metrics import (
+        adjusted_rand_score,
+        normalized_mutual_info_score,
+        silhouette_score,
+    )
 
     vectors, truth = blobs()
     labels = fit_labels(vectors, ClusterParams("kmeans", k=3, seed=5))

@@ -22,17 +22,6 @@ PAGE = str(REPO / "pages" / "explore.py")
 HOSTILE = '<img src=x onerror="alert(1)"> & friends'
 
 
-@pytest.fixture(autouse=True)
-def fresh_page_caches() -> None:
-    """Each test has its own EMBEDLAB_HOME: drop the server-wide store and corpus caches."""
-    from embedlab.ui import explore_view
-    from embedlab.ui.resources import cached_store
-
-    cached_store.clear()
-    for cached in (explore_view.cached_corpus, explore_view._cached_projection, explore_view._cached_clusters, explore_view._cached_trust):
-        cached.clear()
-
-
 def decode(values: object) -> list:
     """plotly 7 writes arrays as base64 ``{"dtype", "bdata"}``; lists stay lists."""
     if isinstance(values, dict) and "bdata" in values:

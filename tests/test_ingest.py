@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedlab import datasets
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.errors import BadUploadError, InputError
 from embedlab.ingest import (
-    DATASETS,
     UPLOAD_LIMITS,
     UploadLimits,
     build_records,
@@ -160,7 +160,7 @@ def test_every_chunk_keeps_its_document() -> None:
 
 def test_builtin_datasets_have_their_documented_sizes_and_labels() -> None:
     news = load_dataset("news")
-    assert DATASETS["news"].size == 3824
+    assert datasets.dataset("news").size == 3824
     assert len(news.frame) == 3823  # one of the 3,824 articles has neither title nor text: skipped
     assert news.frame["label"].nunique() == 9 and "aljazeera.com" in set(news.frame["label"])
     tweets = load_dataset("healthtweets")
@@ -168,7 +168,7 @@ def test_builtin_datasets_have_their_documented_sizes_and_labels() -> None:
     commons = load_dataset("commons")
     assert len(commons.frame) == 1000 and {"Con", "Lab"} <= set(commons.frame["label"])
     lee = load_dataset("lee")
-    assert len(lee.frame) == DATASETS["lee"].size == 300 and lee.label_column is None
+    assert len(lee.frame) == datasets.dataset("lee").size == 300 and lee.label_column is None
     assert len(load_dataset("news", limit=7).frame) == 7
     with pytest.raises(InputError, match="Unknown dataset 'imdb'"):
         load_dataset("imdb")
@@ -191,19 +191,19 @@ class FailingEncoder(HashingEncoder):
 
 
 def test_reingest_encodes_nothing_and_interrupted_ingest_resumes(hashing_encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedlab import backends
+    from embedlab.backends import catalogue
 
     records = dataset_records("lee", limit=120, chunk_size=40, overlap=8)
     store = open_store()
     failing = FailingEncoder(fail_after=600)
-    backends.register_instance(failing, replace=True)
+    catalogue().add(failing, "session", persist=False)
     with pytest.raises(KeyboardInterrupt):
         ingest_records("lee", "hashing-test", records, batch_size=16)
     info = store.info("lee")
     assert info.status == STATUS_INGESTING and 0 < info.count < len(records)
     stored_before = info.count
 
-    backends.register_instance(hashing_encoder, replace=True)
+    catalogue().add(hashing_encoder, "session", persist=False)
     seen: list[tuple[int, int]] = []
     report = ingest_records("lee", "hashing-test", records, progress=lambda d, t: seen.append((d, t)))
     assert report.skipped == stored_before and report.added == len(records) - stored_before
@@ -323,3 +323,13 @@ def test_tweets_are_html_unescaped_and_old_escaped_collections_are_not_mixed_in(
     with pytest.raises(InputError, match=r"text_cleaning 'as-is' \(now 'html-unescaped'\)"):
         ingest_dataset("healthtweets", "tweets", "hashing-test", limit=30)
     assert ingest_dataset("healthtweets", "fresh-tweets", "hashing-test", limit=30).added == 30
+
+
+def test_a_nul_byte_far_into_a_file_is_refused_with_its_line() -> None:
+    """The NUL check once read only the first 64 KiB: a NUL on row 4,000 reached Chroma and the CSV export."""
+    rows = ["text,label"] + [f"row number {i} with some words,a" for i in range(1, 5000)]
+    rows[4000] = "row 4000 \x00 hides a NUL,a"
+    data = ("\n".join(rows) + "\n").encode()
+    assert data.index(b"\x00") > 65536
+    with pytest.raises(BadUploadError, match="NUL byte on line 4,001"):
+        parse_upload(data, "late-nul.csv")

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from embedlab.backends import model_status
-from tests.conftest import shown
+from tests.conftest import bare_agreement, shown
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
@@ -38,7 +38,9 @@ def test_similarity_demo_fills_inputs_and_shows_scores_and_agreement() -> None:
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     agreement = next(v for k, v in metrics.items() if k.startswith("Agreement"))
-    assert -1.0 <= float(agreement) <= 1.0
+    assert (at.query_params["sim_text_model"], at.query_params["sim_text_model_b"]) == ("minilm", "use-multilingual")
+    rho, _ = bare_agreement(at.session_state["sim_sentences"].splitlines())
+    assert float(agreement) == pytest.approx(rho, abs=2e-3)
     assert at.query_params["sim_compare"] == "true" and "feline" in at.query_params["sim_sentences"]
     pairs = at.dataframe[0].value
     most = pairs[pairs["rank"] == "most"]

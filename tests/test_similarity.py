@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from embedlab.analysis.similarity import (
+    SimilarityResult,
     agreement,
     cosine_matrix,
     parse_sentences,
@@ -51,14 +52,25 @@ def test_parsing_limits_and_messages() -> None:
         parse_sentences("\n".join(f"s{i}" for i in range(201)))
 
 
-def test_ranked_pairs_and_agreement_on_a_hashing_encoder(hashing_encoder: HashingEncoder) -> None:
+def test_ranked_pairs_follow_brute_force_cosine(hashing_encoder: HashingEncoder) -> None:
     texts = ["red apple pie", "red apple tart", "blue sky above", "green apple pie"]
     result = similarity("hashing-test", texts)
+    vectors = hashing_encoder.encode(texts).astype(np.float64)
+    expected = sorted(((float(vectors[i] @ vectors[j]), texts[i], texts[j]) for i in range(4) for j in range(i + 1, 4)),
+                      key=lambda item: -item[0])
     most, least = ranked_pairs(result, n=2)
-    assert {most[0].first, most[0].second} in ({"red apple pie", "red apple tart"}, {"red apple pie", "green apple pie"})
-    assert most[0].score >= most[1].score >= least[1].score >= least[0].score
-    same = agreement(result, result)
-    assert same.spearman == pytest.approx(1.0) and same.pairs == 6
+    assert [(p.first, p.second) for p in most] == [(a, b) for _, a, b in expected[:2]]
+    assert [(p.first, p.second) for p in least] == [(a, b) for _, a, b in expected[::-1][:2]]
+    assert [p.score for p in most] == pytest.approx([s for s, _, _ in expected[:2]], abs=1e-6)
+
+
+def test_agreement_is_spearman_over_the_shared_pairs() -> None:
+    """Hand-worked: pairs (ab, ac, bc) score (0.9, 0.5, 0.1) under one model and (0.2, 0.6, 0.4) under the
+    other: ranks (3, 2, 1) and (1, 3, 2), d = (2, -1, -1), rho = 1 - 6 * 6 / (3 * 8) = -0.5."""
+    first = SimilarityResult("m1", ["a", "b", "c"], np.array([[1, 0.9, 0.5], [0.9, 1, 0.1], [0.5, 0.1, 1]]), [])
+    second = SimilarityResult("m2", ["a", "b", "c"], np.array([[1, 0.2, 0.6], [0.2, 1, 0.4], [0.6, 0.4, 1]]), [])
+    verdict = agreement(first, second)
+    assert verdict.spearman == pytest.approx(-0.5) and verdict.pairs == 3
 
 
 @pytest.mark.slow

@@ -16,8 +16,18 @@ import numpy as np
 import pytest
 
 from embedlab.backends.hashing import HashingEncoder
-from embedlab.errors import CollectionNotFoundError, DimensionMismatchError, StoreLockedError
-from embedlab.store import STATUS_COMPLETE, Store, collection_name, content_id, open_store
+from embedlab.errors import (
+    CollectionNotFoundError,
+    DimensionMismatchError,
+    StoreLockedError,
+)
+from embedlab.store import (
+    STATUS_COMPLETE,
+    Store,
+    collection_name,
+    content_id,
+    open_store,
+)
 
 CHROMA_BIN = Path(sys.executable).with_name("chroma")
 

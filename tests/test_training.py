@@ -7,7 +7,7 @@ import pytest
 
 import embedlab  # noqa: F401
 from embedlab.analysis.analogy import solve_analogy
-from embedlab.backends import backend_names, get_word_vectors, unregister
+from embedlab.backends import backend_names, catalogue, get_word_vectors
 from embedlab.errors import BadUploadError, InputError
 from embedlab.training import (
     TRAIN_LIMITS,
@@ -27,10 +27,7 @@ from embedlab.training import (
     train_word_model,
 )
 from embedlab.wordvec_upload import load_word_vectors, word2vec_bytes
-
-
-
-pytestmark = pytest.mark.usefixtures("forget_trained")
+from tests.conftest import restart_catalogue
 
 
 def test_lee_corpus_is_the_real_one(lee: list[list[str]]) -> None:
@@ -153,10 +150,8 @@ def test_deepwalk_on_les_miserables_predicts_links_and_karate_groups_separate() 
 
 
 def test_a_trained_fasttext_backend_keeps_its_ngrams_on_every_page_and_after_a_restart(lee: list[list[str]]) -> None:
-    from embedlab import backends
     from embedlab.analysis.similarity import similarity, word_neighbors
     from embedlab.backends.words import SubwordWordVectors
-    from embedlab.wordvec_upload import saved_dir, saved_note
 
     trainer = WordEmbeddingTrainer("fasttext", vector_size=16, epochs=2, bucket=20_000).fit(lee)
     backend = trainer.to_backend()
@@ -166,11 +161,11 @@ def test_a_trained_fasttext_backend_keeps_its_ngrams_on_every_page_and_after_a_r
     result = similarity(backend.name, ["government", unseen, "cricket"])
     assert result.unknown == [] and result.matrix[0, 1] > result.matrix[0, 2]  # ... but any word gets a vector
     assert len(word_neighbors(backend.name, unseen, 5).neighbors) == 5
-    assert saved_note(backend.name)["format"] == "fasttext" and (saved_dir() / f"{backend.name.replace(':', '_')}.fbin").exists()
+    note = catalogue().saved.note(backend.name)
+    assert note is not None and note.path.suffix == ".fbin" and note.path.exists()
 
     before = backend.encode([unseen, "government"])
-    unregister(backend.name)
-    backends._SAVED_STATE["stamp"] = None  # as after a restart
+    restart_catalogue()  # as after a restart
     restored = get_word_vectors(backend.name)
     assert restored is not backend and getattr(restored, "subwords", False)
     assert np.allclose(restored.encode([unseen, "government"]), before, atol=1e-5)

@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 
 import embedlab  # noqa: F401
-from embedlab.backends import backend_names, unregister
+from embedlab.backends import backend_names, catalogue
 from embedlab.cli import main
 from embedlab.wordvec_upload import load_word_vectors_file
-
-
-pytestmark = pytest.mark.usefixtures("forget_trained")
 
 
 def test_train_word2vec_on_uploaded_text_writes_binary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,7 +24,6 @@ def test_train_word2vec_on_uploaded_text_writes_binary(tmp_path: Path, capsys: p
     _, report = load_word_vectors_file(out, persist=False, register_backend=False)
     assert report.format == "word2vec-binary" and report.words == document["vocabulary"] and report.dim == 8
     assert document["name"] in backend_names()
-    unregister(document["name"])
 
 
 def strict_json(text: str) -> dict:
@@ -92,15 +88,13 @@ def test_max_documents_zero_is_refused_for_a_text_file_too(tmp_path: Path, capsy
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
 def test_an_unwritable_out_is_an_error_and_registers_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from embedlab.wordvec_upload import saved_dir
-
     text = tmp_path / "docs.txt"
     text.write_text("\n".join(["the cat sat on the mat with another cat"] * 30))
     assert main(["train", "word2vec", "--text", str(text), "--min-count", "1", "--epochs", "1",
                  "--out", "/proc/embedlab-x.txt"]) == 2
     assert "Cannot write --out /proc/embedlab-x.txt" in capsys.readouterr().err
     assert not [n for n in backend_names() if n.startswith("trained:")]
-    assert not saved_dir().exists() or not list(saved_dir().iterdir())
+    assert not catalogue().saved.folder().exists() or not list(catalogue().saved.folder().iterdir())
     assert main(["train", "deepwalk", "--graph", "florentine", "--out", "/proc/embedlab-y.txt"]) == 2
     assert "Cannot write --out /proc/embedlab-y.txt" in capsys.readouterr().err
 
@@ -125,8 +119,6 @@ def test_train_fasttext_and_doc2vec_dbow_on_the_news_corpus(tmp_path: Path, caps
     assert doc2vec["params"]["dm"] == 0 and "sg" not in doc2vec["params"]  # the architecture of doc2vec is dm, not sg
     assert main(["train", "doc2vec", "--corpus", "lee", "--dim", "12", "--epochs", "2", "--out", str(dbow), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] != doc2vec["name"]  # PV-DM is another model
-    for name in (fasttext["name"], doc2vec["name"]):
-        unregister(name)
 
 
 def test_train_deepwalk_on_an_edge_list_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,18 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import embedlab  # noqa: F401
-from embedlab.backends import backend_names, model_status, unregister
+from embedlab.backends import backend_names, model_status
 from tests.conftest import shown
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
-
-
-@pytest.fixture(autouse=True)
-def forget_models():  # type: ignore[no-untyped-def]
-    yield
-    for name in backend_names():
-        if name.startswith(("trained:", "user:")):
-            unregister(name)
 
 
 def page() -> AppTest:
@@ -83,7 +75,7 @@ def test_demo_trains_a_backend_and_embeds_the_karate_club() -> None:
 def test_upload_tab_refuses_a_pickle_then_adds_real_glove_vectors() -> None:
     import gzip
 
-    from embedlab.backends.words import package_dir
+    from embedlab.packagedata import package_dir
 
     at = page().run()
     before = set(backend_names())
@@ -96,7 +88,7 @@ def test_upload_tab_refuses_a_pickle_then_adds_real_glove_vectors() -> None:
     at.file_uploader(key="tr_vectors_file").set_value(("test_glove.txt.gz", gzip.compress(glove), "application/gzip")).run()
     assert not at.exception and not at.error
     added = [n for n in backend_names() if n.startswith("user:test-glove-")]
-    assert len(added) == 1 and added[0] in at.success[0].value and "50-d (glove)" in at.success[0].value
+    assert len(added) == 1 and added[0] in shown(at.success[0].value) and "50-d (glove)" in at.success[0].value
     assert added[0] in set(at.dataframe[-1].value["name"])  # the table of uploaded and trained models
 
 
@@ -131,7 +123,7 @@ def test_uploaded_edge_list_and_uploaded_text_train_from_the_page() -> None:
     assert metrics["Method"] == "deepwalk" and metrics["Link prediction ROC AUC"] == f"{expected.auc:.3f}"
     assert float(metrics["Link prediction ROC AUC"]) > 0.7  # seeded; chance is 0.5
     assert map_faction_accuracy(at, {"MrHi", "Officer"}) >= 0.85  # (groups given on source nodes only)
-    from embedlab.backends.words import package_dir
+    from embedlab.packagedata import package_dir
 
     lee = (package_dir("gensim") / "test/test_data/lee_background.cor").read_bytes()
     at.file_uploader(key="tr_text").set_value(("lee.txt", lee, "text/plain"))
@@ -193,3 +185,25 @@ def test_a_graph_too_small_to_evaluate_shows_why_not_a_crash() -> None:
     metrics = {m.label: m for m in at.metric}
     assert metrics["Group separation"].value == "—" and metrics["Link prediction ROC AUC"].value == "—"
     assert "Not computed" in metrics["Group separation"].help and "Not computed" in metrics["Link prediction ROC AUC"].help
+
+
+def test_an_upload_removed_then_uploaded_again_is_added_again(embedlab_home: Path) -> None:
+    """A cache around the upload once answered a second upload of the same file with "Added"
+    while nothing was added or saved."""
+    from embedlab.packagedata import package_dir
+
+    glove = (package_dir("gensim") / "test/test_data/test_glove.txt").read_bytes()
+    saved = embedlab_home / "wordvectors"
+    at = page().run()
+    at.file_uploader(key="tr_vectors_file").set_value(("test_glove.txt", glove, "text/plain")).run()
+    name = next(n for n in backend_names() if n.startswith("user:test-glove-"))
+    assert len(list(saved.glob("*.w2v"))) == 1
+    at.selectbox(key="tr_remove_model").set_value(name)
+    at.checkbox(key="tr_remove_sure").check().run()
+    at.button(key="tr_remove").click().run()
+    assert not at.exception and name not in backend_names() and not list(saved.glob("*.w2v"))
+    at.file_uploader(key="tr_vectors_file").set_value(None).run()  # the user clears the uploader...
+    at.file_uploader(key="tr_vectors_file").set_value(("test_glove.txt", glove, "text/plain")).run()  # ...and uploads again
+    assert not at.exception and not at.error
+    assert name in backend_names() and len(list(saved.glob("*.w2v"))) == 1
+    assert name in shown(at.success[0].value)

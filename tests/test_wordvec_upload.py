@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import gzip
-import json
 import io
+import json
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import embedlab  # noqa: F401
-from embedlab import backends
 from embedlab.analysis.analogy import solve_analogy
-from embedlab.backends import backend_names, get_word_vectors, unregister
+from embedlab.backends import backend_names, catalogue, get_word_vectors
 from embedlab.backends.base import BackendKind
-from embedlab.backends.words import package_dir, word2vec_bolukbasi_file
+from embedlab.backends.words import word2vec_bolukbasi_file
 from embedlab.errors import BadUploadError, InputError
+from embedlab.packagedata import package_dir
 from embedlab.wordvec_upload import (
     WordVectorLimits,
-    delete_saved_backend,
     load_word_vectors,
     load_word_vectors_file,
-    restore_saved_backends,
-    saved_dir,
     word2vec_bytes,
 )
+from tests.conftest import restart_catalogue
+
+
+def saved_dir() -> Path:
+    return catalogue().saved.folder()
 
 GLOVE_TEXT = package_dir("gensim") / "test/test_data/test_glove.txt"
 
@@ -51,14 +52,6 @@ def small() -> tuple[list[str], np.ndarray]:
     return [f"w{i}" for i in range(30)], rng.normal(size=(30, 8)).astype(np.float32)
 
 
-@pytest.fixture(autouse=True)
-def forget_uploads():  # type: ignore[no-untyped-def]
-    yield
-    for name in backend_names(BackendKind.WORDS):
-        if name.startswith("user:"):
-            unregister(name)
-
-
 def test_real_glove_text_file_loads_and_is_registered() -> None:
     backend, report = load_word_vectors(GLOVE_TEXT.read_bytes(), "test_glove.txt")
     assert report.format == "glove" and report.header_words is None
@@ -75,18 +68,16 @@ def test_real_word2vec_binary_gzipped_equals_the_builtin_and_survives_restart() 
     builtin = get_word_vectors("word2vec-gn-bolukbasi")
     assert np.array_equal(backend.kv["queen"], builtin.kv["queen"])
     assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
-    # a restart: the run-time instance is gone and the registry has not looked at the folder yet;
-    # listing backends finds the saved copy again, registered lazily (read on first use)
-    unregister(report.name)
-    backends._SAVED_STATE["stamp"] = None
+    # a restart: the run-time instance is gone; listing models finds the saved copy again,
+    # registered lazily (read on first use)
+    restart_catalogue()
     assert report.name in backend_names(BackendKind.WORDS)
     again = get_word_vectors(report.name)
     assert again._loaded is None and again.dim == 300 and again.vocab_size == 26_423  # read on first use only
     assert np.array_equal(again.kv["queen"], builtin.kv["queen"])
     assert solve_analogy(report.name, "man", "king", "woman").best == "queen"
-    assert restore_saved_backends() == []  # already known
-    delete_saved_backend(report.name)
-    assert report.name not in backend_names()
+    catalogue().remove(report.name)
+    assert report.name not in backend_names() and not list(saved_dir().iterdir())
 
 
 def test_text_round_trip_through_download_bytes(small) -> None:  # type: ignore[no-untyped-def]
@@ -288,8 +279,7 @@ def test_repeated_words_keep_their_first_vector_and_survive_saving(kind: str) ->
     assert np.allclose(backend.kv["the"], vectors[0])  # the first occurrence wins
     assert any("1 repeated word dropped" in w for w in report.warnings), report.warnings
     # a new process: nothing registered, the saved file read again from disk
-    unregister(report.name)
-    backends._SAVED_STATE["stamp"] = None
+    restart_catalogue()
     again = get_word_vectors(report.name)
     assert again._loaded is None and again.vocab_size == 3
     assert again.kv.index_to_key == ["the", "of", "and"] and np.allclose(again.kv["the"], vectors[0])
@@ -323,7 +313,7 @@ def test_zero_rows_already_saved_give_no_nan(capsys: pytest.CaptureFixture[str])
     kv = KeyedVectors(vector_size=2)
     kv.add_vectors(["the", "of", "and", "to"], np.array([[0, 0], [0.1, 0.2], [0.3, 0.1], [0.2, 0.3]], dtype=np.float32))
     backend = KeyedWordVectors("user:legacy-zero", kv)
-    backends.register_instance(backend)
+    catalogue().add(backend, "session", persist=False)
 
     def strict(text: str) -> dict:
         return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
@@ -346,7 +336,6 @@ def test_a_damaged_saved_file_is_named_not_an_eof_traceback() -> None:
     path = next(saved_dir().glob("*.w2v"))
     data = path.read_bytes()
     path.write_bytes(b"4" + data[1:])  # header "3 2" becomes "4 2"
-    unregister(report.name)
-    backends._SAVED_STATE["stamp"] = None
+    restart_catalogue()
     with pytest.raises(EmbedlabError, match=r"cannot be read.*delete-model"):
         get_word_vectors(report.name).neighbors("the", 1)

@@ -16,16 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from embedlab.backends import get_word_vectors
 from embedlab.backends.base import WordVectors
-from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.cache import memoize
+from embedlab.errors import BadUploadError, InputError, OutOfVocabularyError
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 METHODS = ("3cosadd", "3cosmul")
 COSMUL_EPSILON = 1e-6
 MAX_BATCH_ANALOGIES = 20_000
+MAX_BATCH_BYTES = 2 * 1024 * 1024  # an uploaded file of analogies
 MAX_K = 100
 # Score matrix cells computed at once (chunk rows x vocabulary): about 80 MB of float32.
 _CELLS_PER_CHUNK = 20_000_000
@@ -39,12 +45,9 @@ def check_method(method: str) -> str:
     return name
 
 
-def keyed_vectors(backend: WordVectors) -> object:
+def keyed_vectors(backend: WordVectors) -> KeyedVectors:
     """The gensim KeyedVectors under a word backend (every built-in, uploaded and trained one)."""
-    kv = getattr(backend, "kv", None)
-    if kv is None:
-        raise InputError(f"Model {backend.name!r} does not expose a vector matrix, so it cannot solve analogies.")
-    return kv
+    return backend.kv
 
 
 def unit_matrix(backend: WordVectors) -> np.ndarray:
@@ -53,11 +56,11 @@ def unit_matrix(backend: WordVectors) -> np.ndarray:
     All-zero rows (only in files saved before uploads dropped them) stay zero instead of NaN,
     so they score 0 rather than poisoning the ranking."""
     kv = keyed_vectors(backend)
-    kv.fill_norms()  # type: ignore[attr-defined]
-    norms = kv.norms  # type: ignore[attr-defined]
+    kv.fill_norms()
+    norms = kv.norms
     if (norms > 0).all():
-        return kv.get_normed_vectors()  # type: ignore[attr-defined]
-    return (kv.vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)  # type: ignore[attr-defined]
+        return kv.get_normed_vectors()
+    return (kv.vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
 
 
 def resolve_word(backend: WordVectors, word: str) -> str | None:
@@ -180,6 +183,7 @@ class AnalogyResult:
         }
 
 
+@memoize(max_entries=512)
 def solve_analogy(
     model: str | WordVectors,
     a: str,
@@ -206,7 +210,7 @@ def solve_analogy(
     if any(not w for w in inputs):
         raise InputError("Give three words: a, b and c.")
     resolved = [resolve_word(backend, w) for w in inputs]
-    subwords = bool(getattr(backend, "subwords", False))
+    subwords = backend.subwords
     built = [w for w, r in zip(inputs, resolved) if r is None and subwords]  # vectors from n-grams
     unknown = [w for w, r in zip(inputs, resolved) if r is None and not subwords]
     expected_word = None
@@ -218,19 +222,19 @@ def solve_analogy(
         raise OutOfVocabularyError(unknown, backend.name)
     kv = keyed_vectors(backend)
     unit = unit_matrix(backend)
-    rows = [None if w is None else kv.key_to_index[w] for w in resolved]  # type: ignore[attr-defined]
+    rows = [None if w is None else kv.key_to_index[w] for w in resolved]
     names = [w if r is None else r for w, r in zip(inputs, resolved)]
     va, vb, vc = (unit[r][None] if r is not None else backend.encode([w]) for w, r in zip(names, rows))
     scores = _scores_of_vectors(unit, va, vb, vc, method)[0]
     excluded = {r for r in rows if r is not None} if exclude_inputs else set()
-    answers = _best(scores, excluded, min(k, len(unit)), kv.index_to_key)  # type: ignore[attr-defined]
+    answers = _best(scores, excluded, min(k, len(unit)), kv.index_to_key)
     rank = score = None
     notes = []
     if built:
         notes.append(f"{', '.join(map(repr, built))} {'is' if len(built) == 1 else 'are'} not in the vocabulary:"
                      " built from character n-grams (the answers come from the vocabulary)")
     if expected_word is not None:
-        target = kv.key_to_index[expected_word]  # type: ignore[attr-defined]
+        target = kv.key_to_index[expected_word]
         if target in excluded:
             notes.append(f"the expected answer {expected_word!r} is one of the inputs, which are excluded")
         else:
@@ -272,6 +276,13 @@ class Quad:
     line: int
 
 
+def read_analogy_upload(data: bytes, max_bytes: int = MAX_BATCH_BYTES) -> str:
+    """The text of an uploaded analogy file (UTF-8, bad bytes replaced), within the size cap."""
+    if len(data) > max_bytes:
+        raise BadUploadError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB.")
+    return data.decode("utf8", errors="replace")
+
+
 def parse_analogies(text: str, max_items: int = MAX_BATCH_ANALOGIES) -> list[Quad]:
     """``a b c d`` per line; blank lines and lines starting with ``:`` or ``#`` are skipped.
 
@@ -285,7 +296,7 @@ def parse_analogies(text: str, max_items: int = MAX_BATCH_ANALOGIES) -> list[Qua
         words = re.split(r"[\s,;]+", stripped)
         if len(words) != 4:
             raise InputError(f"Line {number}: expected four words 'a b c d', got {len(words)}: {stripped[:80]!r}.")
-        quads.append(Quad(*words, line=number))
+        quads.append(Quad(words[0], words[1], words[2], words[3], line=number))
         if len(quads) > max_items:
             raise InputError(f"Too many analogies: more than {max_items:,}; the limit is {max_items:,}.")
     if not quads:
@@ -329,6 +340,7 @@ class BatchResult:
         }
 
 
+@memoize(max_entries=64)
 def batch_accuracy(model: str | WordVectors, quads: Sequence[Quad], *, method: str = "3cosadd") -> BatchResult:
     """Top-1 accuracy (inputs excluded) over ``quads``; lines with unknown words are skipped."""
     backend = get_word_vectors(model) if isinstance(model, str) else model
@@ -344,10 +356,10 @@ def batch_accuracy(model: str | WordVectors, quads: Sequence[Quad], *, method: s
             usable.append((quad, words))  # type: ignore[arg-type]
     if not usable:
         return BatchResult(backend.name, method, None, 0, 0, [], skipped)
-    index = kv.key_to_index  # type: ignore[attr-defined]
+    index = kv.key_to_index
     ia, ib, ic = (np.array([index[w[j]] for _, w in usable]) for j in range(3))
     top_idx, _ = top_candidates(unit_matrix(backend), ia, ib, ic, method, k=1)
-    words = kv.index_to_key  # type: ignore[attr-defined]
+    words = kv.index_to_key
     misses = []
     correct = 0
     for (quad, resolved), best in zip(usable, top_idx[:, 0]):
@@ -374,6 +386,7 @@ class AnalogyPicture:
     explained_variance: float
 
 
+@memoize(max_entries=256)
 def analogy_picture(model: str | WordVectors, result: AnalogyResult, *, answers: int = 3) -> AnalogyPicture:
     """PCA (2 components, fitted on these words only) of a, b, c, the top answers and the
     expected answer, with arrows a→b and c→d (d = the top answer, or the expected one)."""

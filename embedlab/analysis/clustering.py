@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab import diskcache
+from embedlab import cache
 from embedlab.errors import InputError
 
 CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "hdbscan")
@@ -178,7 +178,7 @@ def ctfidf_terms(texts: Sequence[str], labels: np.ndarray, top_n: int = 8) -> di
     clusters = sorted(c for c in set(labels.tolist()) if c != NOISE)
     if not clusters:
         return {}
-    joined = [" ".join(texts[i] for i in np.flatnonzero(labels == c)) for c in clusters]
+    joined = [" ".join(texts[int(i)] for i in np.flatnonzero(labels == c)) for c in clusters]
     vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b", max_features=50_000, lowercase=True)
     try:
         counts = vectorizer.fit_transform(joined)
@@ -216,12 +216,12 @@ def cluster(
     if len(texts) != len(vectors):
         raise InputError(f"{len(texts)} texts for {len(vectors)} vectors.")
     truth = [str(t) for t in labels] if labels is not None else None
-    key = diskcache.make_key(
-        "clusters", digest or diskcache.array_digest(vectors), params.relevant(), top_n,
-        diskcache.make_key(list(texts)), diskcache.make_key(truth), AGREEMENT_RULE,
+    key = cache.content_key(
+        "clusters", digest or cache.array_digest(vectors), params.relevant(), top_n,
+        cache.content_key(list(texts)), cache.content_key(truth), AGREEMENT_RULE,
     )
     if use_cache:
-        hit = diskcache.load("clusters", key)
+        hit = cache.load("clusters", key)
         if hit is not None:
             arrays, meta = hit
             return ClusterResult(
@@ -243,7 +243,7 @@ def cluster(
     result = ClusterResult(predicted, params, clusters, score, sample, ari, nmi, time.perf_counter() - started, False, space,
                            agreement_points)
     if use_cache:
-        diskcache.save(
+        cache.save(
             "clusters", key, {"labels": predicted},
             {"clusters": [c.as_dict() for c in clusters], "silhouette": score, "silhouette_sample": sample, "ari": ari, "nmi": nmi,
              "seconds": result.seconds, "space": space, "agreement_points": agreement_points},

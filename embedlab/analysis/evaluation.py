@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +29,9 @@ import numpy as np
 from embedlab.analysis.analogy import COSMUL_EPSILON, check_method, keyed_vectors
 from embedlab.backends import get_word_vectors
 from embedlab.backends.base import WordVectors
-from embedlab.backends.words import package_dir
+from embedlab.cache import memoize
 from embedlab.errors import BackendUnavailableError, InputError
+from embedlab.packagedata import package_dir
 
 DEFAULT_RESTRICT_VOCAB = 30_000
 NEAR_TIE = 1e-5
@@ -169,6 +170,7 @@ def is_syntactic(section: str) -> bool:
     return section.startswith("gram") or section == "all"
 
 
+@memoize(max_entries=32)
 def evaluate_analogies(
     model: str | WordVectors,
     dataset: str = "google",
@@ -191,7 +193,7 @@ def evaluate_analogies(
     file = path or dataset_path(dataset)
     section_names, questions, _ = read_analogy_file(file, case_insensitive=case_insensitive)
 
-    keys = kv.index_to_key[:restrict_vocab]  # type: ignore[attr-defined]
+    keys = kv.index_to_key[:restrict_vocab]
     fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
     ok_vocab: dict[str, int] = {}
     for i, key in enumerate(keys):
@@ -204,10 +206,10 @@ def evaluate_analogies(
     ib = np.array([ok_vocab[q.b] for q in usable], dtype=np.int64)
     ic = np.array([ok_vocab[q.c] for q in usable], dtype=np.int64)
 
-    vectors = kv.vectors  # type: ignore[attr-defined]
-    kv.fill_norms()  # type: ignore[attr-defined]
-    norms = kv.norms[: len(keys)]  # type: ignore[attr-defined]
-    unit = kv.get_normed_vectors()  # type: ignore[attr-defined]
+    vectors = kv.vectors
+    kv.fill_norms()
+    norms = kv.norms[: len(keys)]
+    unit = kv.get_normed_vectors()
     pool = unit[: len(keys)]
     take = min(GENSIM_TOPN + 3, len(keys))
     correct_flags = np.zeros(len(usable), dtype=bool)
@@ -243,7 +245,7 @@ def evaluate_analogies(
             progress(stop, len(usable))
 
     per_section: dict[str, list[int]] = {name: [0, 0] for name in section_names}
-    misses = []
+    misses: list[tuple[str, str, str, str, str]] = []
     for q, ok, predicted in zip(usable, correct_flags, predictions):
         per_section[q.section][0 if ok else 1] += 1
         if not ok and len(misses) < keep_misses:
@@ -373,6 +375,7 @@ class SimilarityEvaluation:
         }
 
 
+@memoize(max_entries=64)
 def evaluate_similarity(
     model: str | WordVectors,
     dataset: str = "ws353",
@@ -389,12 +392,12 @@ def evaluate_similarity(
     kv = keyed_vectors(backend)
     file = path or dataset_path(dataset)
     pairs = read_pairs_file(file)
-    keys = kv.index_to_key[:restrict_vocab]  # type: ignore[attr-defined]
+    keys = kv.index_to_key[:restrict_vocab]
     fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
     ok_vocab: dict[str, int] = {}
     for i, key in enumerate(keys):
         ok_vocab.setdefault(fold(key), i)
-    unit = kv.get_normed_vectors()  # type: ignore[attr-defined]
+    unit = kv.get_normed_vectors()
     gold: list[float] = []
     model_scores: list[float] = []
     oov_pairs: list[tuple[str, str]] = []
@@ -424,6 +427,16 @@ def evaluate_similarity(
     )
 
 
-def evaluate_all_similarity(model: str | WordVectors) -> list[SimilarityEvaluation]:
-    """Every word-similarity benchmark for one model (for the Evaluate page's table)."""
-    return [evaluate_similarity(model, name) for name in SIMILARITY_DATASETS]
+@memoize(max_entries=64)
+def similarity_benchmarks(
+    model: str | WordVectors, datasets: Sequence[str] = tuple(SIMILARITY_DATASETS)
+) -> tuple[list[SimilarityEvaluation], dict[str, str]]:
+    """(results, {benchmark: why it could not be scored}) for the word-similarity benchmarks;
+    a small model misses some (too few known pairs), which is said for that benchmark only."""
+    results, skipped = [], {}
+    for name in datasets:
+        try:
+            results.append(evaluate_similarity(model, name))
+        except InputError as error:
+            skipped[name] = str(error)
+    return results, skipped

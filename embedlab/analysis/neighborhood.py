@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab import diskcache
+from embedlab import cache
 from embedlab.backends.base import l2_normalise
 from embedlab.errors import InputError
 
@@ -85,13 +85,13 @@ def map_trustworthiness(
     a map shows its figure without recomputing it.
     """
     _check(vectors, coords)
-    key = diskcache.make_key("trust", digest or diskcache.array_digest(np.asarray(vectors)), diskcache.array_digest(np.asarray(coords)), k, sample, seed)
-    hit = diskcache.load("trust", key)
+    key = cache.content_key("trust", digest or cache.array_digest(np.asarray(vectors)), cache.array_digest(np.asarray(coords)), k, sample, seed)
+    hit = cache.load("trust", key)
     if hit is not None:
         meta = hit[1]
         return Trust(float(meta["score"]), int(meta["k"]), int(meta["points"]), bool(meta["sampled"]), int(meta["seed"]))
     trust = _trustworthiness(vectors, coords, k, sample, seed)
-    diskcache.save("trust", key, {}, {"score": trust.score, "k": trust.k, "points": trust.points, "sampled": trust.sampled, "seed": trust.seed})
+    cache.save("trust", key, {}, {"score": trust.score, "k": trust.k, "points": trust.points, "sampled": trust.sampled, "seed": trust.seed})
     return trust
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from embedlab.backends import get_backend
 from embedlab.backends.base import BackendKind, TextEncoder, WordVectors, l2_normalise
+from embedlab.cache import memoize
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError
 
@@ -82,6 +83,7 @@ class Pair:
     score: float
 
 
+@memoize(max_entries=256)
 def similarity(model: str, items: list[str]) -> SimilarityResult:
     """Cosine similarity of ``items`` under ``model``.
 
@@ -158,6 +160,7 @@ class Neighbors:
     neighbors: list[tuple[str, float]]
 
 
+@memoize(max_entries=1024)
 def word_neighbors(model: str, word: str, k: int = 10) -> Neighbors:
     """The ``k`` nearest words to ``word`` in a word model."""
     from embedlab.backends import get_word_vectors

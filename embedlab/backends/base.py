@@ -1,4 +1,10 @@
-"""What every encoder offers, as small Protocols, plus the registry entry type."""
+"""What every model offers (small Protocols), the catalogue row type, and the one place where
+encoder output is batched and checked.
+
+chromadb validates every embedding function's output in one place; ``BatchedEncoder.encode``
+does the same here: float32, one row per input, finite, unit-length rows where the metric is
+cosine. A backend implements ``_encode_batch`` only.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,19 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
+
+from embedlab.errors import EncoderOutputError
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+Progress = Callable[[int, int], None]
+#: how a model came to be in the catalogue
+Origin = Literal["built-in", "upload", "trained", "debiased", "session"]
+UNIT_TOLERANCE = 1e-3
 
 
 class BackendKind(str, Enum):
@@ -38,26 +54,31 @@ class Backend(Protocol):
 class TextEncoder(Backend, Protocol):
     """Encodes free text; rows come back L2-normalised float32."""
 
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int = 64,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray: ...
 
 
 @runtime_checkable
 class WordVectors(Backend, Protocol):
-    """A fixed vocabulary of word vectors (gensim KeyedVectors underneath)."""
+    """A fixed vocabulary of word vectors: what the analysis code uses, and nothing else.
+
+    ``kv`` is the gensim KeyedVectors underneath (analogies, evaluation and debiasing read its
+    matrix); ``subwords`` says whether unseen words get vectors from character n-grams.
+    """
 
     vocab_size: int
+    subwords: bool
+    description: str
+
+    @property
+    def kv(self) -> KeyedVectors: ...
 
     def __contains__(self, word: object) -> bool: ...
 
     def encode(self, words: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``words``; raises OutOfVocabularyError naming every unknown word."""
         ...
+
+    def raw_vectors(self, words: Sequence[str]) -> np.ndarray: ...
 
     def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]: ...
 
@@ -66,10 +87,11 @@ class WordVectors(Backend, Protocol):
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """A registry entry: everything known about a backend without loading it.
+    """A catalogue row: everything known about a built-in backend without loading it.
 
-    ``check`` returns None when the weights are present here, else the reason they are not.
-    ``device_of`` says where it will run (torch models follow resolve_device, numpy ones are cpu).
+    ``check`` returns None when the library and weights are present here, else the reason they
+    are not. ``device_of`` says where it will run (torch models follow resolve_device, numpy
+    ones are cpu).
     """
 
     name: str
@@ -84,12 +106,85 @@ class BackendSpec:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
+def cpu() -> str:
+    """``device_of`` for numpy models."""
+    return "cpu"
+
+
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length as float32; all-zero rows stay zero instead of NaN."""
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return matrix / norms
+
+
+def check_output(name: str, output: Any, rows: int, dim: int | None, *, unit: bool) -> np.ndarray:
+    """The one check every encoder's output passes: a 2-D float32 matrix, ``rows`` rows of
+    ``dim`` columns, finite, and unit-length rows when ``unit`` (an all-zero row is allowed: an
+    input with nothing to encode, such as a text without a word for the hashing encoder)."""
+    try:
+        matrix = np.asarray(output, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise EncoderOutputError(f"Model {name!r} returned something that is not a matrix of numbers ({error}).") from error
+    if matrix.ndim != 2:
+        raise EncoderOutputError(f"Model {name!r} returned an array of shape {matrix.shape}; expected one row per input.")
+    if matrix.shape[0] != rows:
+        raise EncoderOutputError(f"Model {name!r} returned {matrix.shape[0]} rows for {rows} inputs.")
+    if dim and rows and matrix.shape[1] != dim:
+        raise EncoderOutputError(f"Model {name!r} returned {matrix.shape[1]}-d rows; it announces {dim}-d.")
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)[:5].tolist()
+        raise EncoderOutputError(f"Model {name!r} returned NaN or infinite values (inputs {bad}).")
+    if unit and rows:
+        norms = np.linalg.norm(matrix, axis=1)
+        off = (np.abs(norms - 1.0) > UNIT_TOLERANCE) & (norms > 0)
+        if off.any():
+            raise EncoderOutputError(f"Model {name!r} returned rows that are not unit length (norm {float(norms[off][0]):.4f}).")
+    return matrix
+
+
+class BatchedEncoder:
+    """Base of every encoder of inputs (texts, images): batching, progress and the output check
+    are written once here; a backend implements ``_encode_batch`` and sets its attributes.
+
+    ``whole_calls``: libraries that sort a call's inputs by length to cut padding
+    (sentence-transformers) get calls as large as progress reporting allows; others get one
+    call per batch.
+    """
+
+    name: str
+    kind: BackendKind
+    dim: int
+    device: str
+    normalised: ClassVar[bool] = True
+    whole_calls: ClassVar[bool] = False
+
+    def _encode_batch(self, batch: list[Any], batch_size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, inputs: Sequence[Any], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        """One checked float32 row per input, in order (unit length when ``normalised``)."""
+        items = list(inputs)
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.whole_calls:
+            step = len(items) if progress is None else batch_size * 4
+        else:
+            step = batch_size
+        chunks: list[np.ndarray] = []
+        for start in range(0, len(items), step):
+            batch = items[start : start + step]
+            chunks.append(check_output(self.name, self._encode_batch(batch, batch_size), len(batch), self.dim, unit=False))
+            if progress is not None:
+                progress(min(start + step, len(items)), len(items))
+        matrix = np.concatenate(chunks)
+        if self.normalised:
+            matrix = l2_normalise(matrix)
+        return check_output(self.name, matrix, len(items), self.dim, unit=self.normalised)
 
 
 class LockedCall:

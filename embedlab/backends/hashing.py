@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, l2_normalise
+from embedlab.backends.base import BackendKind, BatchedEncoder
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-class HashingEncoder:
-    """Bag of hashed word unigrams, signed, L2-normalised."""
+class HashingEncoder(BatchedEncoder):
+    """Bag of hashed word unigrams, signed, L2-normalised (a text without a word: a zero row)."""
 
     kind = BackendKind.TEXT
     device = "cpu"
@@ -36,18 +35,6 @@ class HashingEncoder:
             vector[value % self.dim] += 1.0 if (value >> 32) & 1 else -1.0
         return vector
 
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int = 64,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray:
-        """One unit row per text (an empty text gives a zero row)."""
-        texts = list(texts)
-        self.calls += len(texts)
-        if progress is not None:
-            progress(len(texts), len(texts))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return l2_normalise(np.stack([self._vector(t) for t in texts]))
+    def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
+        self.calls += len(batch)
+        return np.stack([self._vector(t) for t in batch])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, LockedCall, l2_normalise
+from embedlab._compat import ensure_torchvision_importable
+from embedlab.backends.base import BackendKind, BatchedEncoder, LockedCall
 from embedlab.device import resolve_device
 from embedlab.errors import BackendUnavailableError
 
@@ -41,12 +41,16 @@ def check_minilm() -> str | None:
     return None
 
 
-class SentenceTransformerEncoder:
+class SentenceTransformerEncoder(BatchedEncoder):
     """A sentence-transformers model behind the TextEncoder protocol."""
 
     kind = BackendKind.TEXT
+    # sentence-transformers sorts each call's texts by length to cut padding, so calls are made
+    # as large as progress reporting allows (the whole input when nobody is watching).
+    whole_calls = True
 
     def __init__(self, name: str, source: str, device: str | None = None) -> None:
+        ensure_torchvision_importable()
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:
@@ -62,38 +66,16 @@ class SentenceTransformerEncoder:
         self.device = device or resolve_device()
         self._model = SentenceTransformer(source, device=self.device)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        size = dimension()
+        if size is None:
+            raise BackendUnavailableError(name, f"{source!r} does not say its embedding dimension", "use a sentence-transformers model")
+        self.dim = int(size)
         self._guard = LockedCall()
 
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int = 64,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray:
-        """Unit-length float32 rows, one per text, in order."""
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # sentence-transformers sorts each call's texts by length to cut padding, so calls are
-        # made as large as progress reporting allows (whole input when nobody is watching).
-        step = len(texts) if progress is None else max(batch_size, batch_size * 4)
-        chunks: list[np.ndarray] = []
-        for start in range(0, len(texts), step):
-            with self._guard:
-                chunks.append(
-                    self._model.encode(
-                        texts[start : start + step],
-                        batch_size=batch_size,
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                        show_progress_bar=False,
-                    )
-                )
-            if progress is not None:
-                progress(min(start + step, len(texts)), len(texts))
-        return l2_normalise(np.concatenate(chunks))
+    def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
+        with self._guard:
+            return self._model.encode(batch, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                                      show_progress_bar=False)
 
 
 def load_minilm() -> SentenceTransformerEncoder:

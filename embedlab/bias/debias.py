@@ -68,9 +68,7 @@ class HardDebias:
             specific = set(data.specific_all)
         if any(len(pair) != 2 for pair in definitional + equalize):
             raise InputError("Definitional and equalize pairs must be pairs of two words.")
-        kv = getattr(model, "kv", None)
-        if kv is None:
-            raise InputError(f"{getattr(model, 'name', model)!r} is not a word-vector model; hard debiasing needs one.")
+        kv = model.kv
         self.direction_: BiasDirection = gender_direction(model, definitional if self.definitional_pairs is not None else None)
         known = kv.key_to_index
         self.specific_ = {form for word in specific for form in _case_forms(word) if form in known}
@@ -204,10 +202,10 @@ def check_out_name(name: str, base: str | None = None) -> None:
         raise InputError(
             f"Backend name {name!r} is not allowed: use 2-64 letters, digits, ':', '.', '_' or '-', starting and ending with a letter or digit."
         )
-    from embedlab.wordvec_upload import saved_note
+    from embedlab.backends import catalogue
 
-    note = saved_note(name) or {}
-    remade = note.get("origin") == "debiased" and note.get("base") == base
+    note = catalogue().saved.note(name)
+    remade = note is not None and note.origin == "debiased" and note.base == base
     if name in backend_names() and not remade:
         raise InputError(f"A model named {name!r} already exists; choose another name for the debiased copy.")
 
@@ -225,7 +223,7 @@ def debias(
     progress: Callable[[int, int], None] | None = None,
 ) -> DebiasReport:
     """Hard-debias ``model`` into a new backend ``out`` (registered), with before/after figures."""
-    from embedlab.backends import get_word_vectors, register_instance
+    from embedlab.backends import catalogue, get_word_vectors
 
     if out == model:
         raise InputError("The debiased copy needs a name different from its model's.")
@@ -256,10 +254,7 @@ def debias(
         tick(5)
         after_acc = analogy_accuracy(debiased, restrict_vocab)
         tick(6)
-    from embedlab.wordvec_upload import save_word_backend
-
-    register_instance(debiased, replace=True)
-    save_word_backend(debiased, origin="debiased", base=model)  # every page and command sees it, after restarts too
+    catalogue().add(debiased, "debiased", persist=True, base=model)  # every page and command sees it, after restarts too
     return DebiasReport(
         base=base.name,
         out=out,

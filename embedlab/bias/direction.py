@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from embedlab.backends import as_word_vectors
 from embedlab.backends.base import l2_normalise
 from embedlab.bias.wordsets import bolukbasi, key_vectors, resolve_words
+from embedlab.cache import memoize
 from embedlab.errors import InputError, OutOfVocabularyError
 
 
@@ -63,13 +65,6 @@ class Projection:
         return [(self.words[i], float(self.values[i])) for i in order]
 
 
-def _word_backend(model: Any) -> Any:
-    if isinstance(model, str):
-        from embedlab.backends import get_word_vectors
-
-        return get_word_vectors(model)
-    return model
-
 
 def principal_direction(first: np.ndarray, second: np.ndarray, n_components: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """(direction, explained variance ratios) of paired rows, oriented towards ``first``."""
@@ -85,6 +80,7 @@ def principal_direction(first: np.ndarray, second: np.ndarray, n_components: int
     return direction / np.linalg.norm(direction), ratios[:n_components]
 
 
+@memoize(max_entries=64)
 def gender_direction(
     model: Any,
     pairs: Sequence[tuple[str, str]] | None = None,
@@ -92,7 +88,7 @@ def gender_direction(
     n_components: int = 10,
 ) -> BiasDirection:
     """First principal component of definitional pair differences (default: Bolukbasi's ten)."""
-    backend = _word_backend(model)
+    backend = as_word_vectors(model)
     chosen = list(pairs) if pairs is not None else list(bolukbasi().definitional_pairs)
     used: list[tuple[str, str]] = []
     keys: list[tuple[str, str]] = []
@@ -124,9 +120,10 @@ def gender_direction(
     )
 
 
+@memoize(max_entries=64)
 def pair_direction(model: Any, positive: str, negative: str) -> BiasDirection:
     """The axis from ``negative`` to ``positive``: unit(v(positive) − v(negative))."""
-    backend = _word_backend(model)
+    backend = as_word_vectors(model)
     if positive.strip() == negative.strip():
         raise InputError("An axis needs two different words.")
     lookup = resolve_words(backend, [positive, negative])
@@ -149,9 +146,10 @@ def pair_direction(model: Any, positive: str, negative: str) -> BiasDirection:
     )
 
 
+@memoize(max_entries=256)
 def project(model: Any, words: Sequence[str], direction: BiasDirection) -> Projection:
     """Cosine of each known word with the axis; unknown words are listed, not guessed."""
-    backend = _word_backend(model)
+    backend = as_word_vectors(model)
     if backend.dim != direction.vector.shape[0]:
         raise InputError(f"The axis has {direction.vector.shape[0]} dimensions but {backend.name!r} has {backend.dim}.")
     lookup = resolve_words(backend, list(words))

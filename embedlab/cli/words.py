@@ -228,19 +228,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     backend = trainer.to_backend()
     document = {**trainer.report_.as_dict(), "corpus": source, "out": str(out)}
 
-    def human() -> None:
+    def human_words() -> None:
         r = trainer.report_
         print(f"{r.algorithm} on {source}: {r.documents:,} documents, {r.tokens:,} tokens, {r.vocabulary:,} words,"
               f" seed {r.seed}; saved as model {backend.name!r} and written to {out}", file=sys.stdout)
 
-    emit(args, document, human)
+    emit(args, document, human_words)
     return 0
 
 
 def cmd_delete_model(args: argparse.Namespace) -> int:
-    from embedlab.wordvec_upload import delete_saved_backend
+    from embedlab.backends import catalogue
 
-    delete_saved_backend(args.name)
+    catalogue().remove(args.name)
     emit(args, {"deleted": args.name}, lambda: print(f"deleted {args.name}"))
     return 0
 

@@ -1,4 +1,8 @@
-"""Cached bias computations and their charts for ``pages/bias.py`` (keyed by content)."""
+"""Bias computations as the Bias page asks for them, and their charts.
+
+The engine caches every pure result by content (``embedlab.cache.memoize``); debiasing makes a
+new model, so it is never cached: it runs when asked and the page keeps its report.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,32 @@ import streamlit as st
 
 from embedlab.bias.debias import DebiasReport, debias
 from embedlab.bias.direct_bias import DirectBiasResult, direct_bias
-from embedlab.bias.direction import BiasDirection, Projection, gender_direction, pair_direction, project
+from embedlab.bias.direction import (
+    BiasDirection,
+    Projection,
+    gender_direction,
+    pair_direction,
+    project,
+)
 from embedlab.bias.seat import seat
 from embedlab.bias.weat import WeatResult, comparison_rows, sign_agreement, weat
-from embedlab.bias.wordsets import custom_test, library_sets, parse_word_list, parse_wordset_upload, weat_test
+from embedlab.bias.wordsets import (
+    custom_test,
+    library_sets,
+    parse_word_list,
+    parse_wordset_upload,
+    weat_test,
+)
 from embedlab.errors import EmbedlabError
 
 GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
 
 
-@st.cache_data(max_entries=256, ttl=3600, show_spinner="Running the WEAT test…")
 def cached_weat(model: str, test_id: str, seed: int, permutations: int) -> WeatResult:
     """One paper test on one model (permutations are seeded, so the result is reproducible)."""
     return weat(model, weat_test(test_id), seed=seed, n_permutations=permutations)
 
 
-@st.cache_data(max_entries=128, ttl=3600, show_spinner="Running the custom WEAT test…")
 def cached_custom_weat(
     model: str,
     sets: tuple[tuple[str, tuple[str, ...]], ...],
@@ -70,7 +84,6 @@ def custom_set_pickers(prefix: str) -> CustomSets:
     return tuple(chosen)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Encoding the SEAT sentences…")
 def cached_custom_seat(model: str, sets: CustomSets, templates: tuple[str, ...] | None, seed: int, permutations: int) -> WeatResult:
     """SEAT of a user's test: ``sets`` is ((name, words) for X, Y, A, B)."""
     x, y, a, b = sets
@@ -89,34 +102,29 @@ def weat_over_models(models: list[str], tests: list[str], seed: int, permutation
     return results, failed
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Finding the gender direction…")
 def cached_gender_direction(model: str) -> BiasDirection:
     return gender_direction(model)
 
 
-@st.cache_data(max_entries=256, ttl=3600, show_spinner="Projecting words…")
 def cached_projection(model: str, words: tuple[str, ...], axis: tuple[str, str] | None) -> tuple[BiasDirection, Projection]:
     """Words on the gender axis (``axis`` None) or on the axis axis[0] − axis[1]."""
     direction = gender_direction(model) if axis is None else pair_direction(model, axis[0], axis[1])
     return direction, project(model, list(words), direction)
 
 
-@st.cache_data(max_entries=256, ttl=3600, show_spinner="Computing direct bias…")
 def cached_direct_bias(model: str, c: float, words: tuple[str, ...] | None = None, axis: tuple[str, str] | None = None) -> DirectBiasResult:
     """DirectBias_c over ``words`` (None: the neutral professions) on the gender axis or axis[0] − axis[1]."""
     direction = None if axis is None else pair_direction(model, axis[0], axis[1])
     return direct_bias(model, list(words) if words else None, c=c, direction=direction)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Encoding the SEAT sentences…")
 def cached_seat(model: str, test_id: str, templates: tuple[str, ...] | None, seed: int, permutations: int) -> WeatResult:
     return seat(model, weat_test(test_id), templates=list(templates) if templates else None, seed=seed, n_permutations=permutations)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def cached_debias(model: str, out: str, analogies: bool, c: float = 1.0) -> DebiasReport:
-    """Hard debiasing once per (model, name, analogies, c) per server: the new backend is
-    registered process-wide, so every page's model list shows it."""
+def run_debias(model: str, out: str, analogies: bool, c: float = 1.0) -> DebiasReport:
+    """Hard-debias ``model`` into the new model ``out`` (added to the catalogue and saved, so
+    every page's model list shows it). Not cached: each press makes (or remakes) the model."""
     return debias(model, out, analogies=analogies, c=c)
 
 

@@ -1,28 +1,21 @@
-"""Streamlit helpers of the Explore page: cached corpus, map and clusters, and the map figure.
+"""The Explore page's map figure: WebGL scatter, colours, hover text, selection.
 
-Big objects (a 60k × 384 corpus, its map) are shared read-only through ``st.cache_resource``
-(``st.cache_data`` would copy them on every rerun); the engine's disk cache sits underneath,
-so a new server process reopens a mapped corpus without recomputing anything.
+The corpus, its map and clusters come from the engine (``embedlab.corpus``), kept in memory
+while unchanged and on disk across processes, so a rerun or a new server computes nothing.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.colors as plotly_colors
 import plotly.graph_objects as go
-import streamlit as st
 
-from embedlab.analysis.clustering import ClusterParams, ClusterResult, cluster
-from embedlab.analysis.neighborhood import Trust, map_trustworthiness
-from embedlab.corpus import HIDDEN_COLUMNS, MAX_COLOUR_GROUPS, Corpus, load_corpus
-from embedlab.ingest import Table, parse_upload
-from embedlab.projection import Projection, ProjectionParams, project, warm_up_umap
-from embedlab.store import CollectionInfo
+from embedlab.corpus import HIDDEN_COLUMNS, MAX_COLOUR_GROUPS, Corpus
 from embedlab.ui.feedback import plain
 
 PALETTE = [
@@ -31,68 +24,6 @@ PALETTE = [
     *plotly_colors.qualitative.Dark24, *plotly_colors.qualitative.Light24, *plotly_colors.qualitative.Alphabet,
 ]
 MAX_HOVER_COLUMNS = 6
-
-
-@st.cache_resource(show_spinner=False)
-def start_umap_warm_up() -> bool:
-    """Start compiling UMAP's numba code in the background, once per server process."""
-    warm_up_umap()
-    return True
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the collection…")
-def cached_corpus(name: str, created: str, count: int, status: str) -> Corpus:
-    """A collection's rows and vectors; the key changes whenever the collection does."""
-    return load_corpus(name)
-
-
-def corpus_for(info: CollectionInfo) -> Corpus:
-    """The cached corpus of ``info``."""
-    return cached_corpus(info.name, info.created, info.count, info.status)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _cached_projection(digest: str, params: ProjectionParams, _vectors: np.ndarray) -> Projection:
-    return project(_vectors, params, digest=digest)
-
-
-_SHOWN: set[str] = set()
-
-
-def projection_for(corpus: Corpus, params: ProjectionParams) -> Projection:
-    """The map of ``corpus`` (memory, then disk cache, then computed); ``cached`` is true
-    whenever this call computed nothing."""
-    projection = _cached_projection(corpus.digest, params, corpus.vectors)
-    if projection.key in _SHOWN and not projection.cached:
-        return replace(projection, cached=True)
-    _SHOWN.add(projection.key)
-    return projection
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _cached_clusters(digest: str, params: ClusterParams, with_labels: bool, _corpus: Corpus) -> ClusterResult:
-    return cluster(_corpus.vectors, _corpus.texts, params, _corpus.labels if with_labels else None, digest=digest)
-
-
-def clusters_for(corpus: Corpus, params: ClusterParams) -> ClusterResult:
-    """Clusters of ``corpus`` (memory, then disk cache, then computed)."""
-    return _cached_clusters(corpus.digest, params, corpus.labels is not None, corpus)
-
-
-@st.cache_resource(max_entries=8, show_spinner="Measuring trustworthiness…")
-def _cached_trust(digest: str, projection_key: str, _vectors: np.ndarray, _coords: np.ndarray) -> Trust:
-    return map_trustworthiness(_vectors, _coords, digest=digest)
-
-
-def trust_for(corpus: Corpus, projection: Projection) -> Trust:
-    """Trustworthiness of a map (sampled for big maps), cached per map."""
-    return _cached_trust(corpus.digest, projection.key, corpus.vectors, projection.coords)
-
-
-@st.cache_data(max_entries=4, show_spinner="Reading the file…")
-def cached_upload(data: bytes, filename: str) -> Table:
-    """A parsed upload, keyed by its bytes and name."""
-    return parse_upload(data, filename)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -207,13 +138,13 @@ def map_figure(
             traces.append(go.Scatter3d(x=coords[rows, 0], y=coords[rows, 1], z=coords[rows, 2], **common))
         else:
             traces.append(go.Scattergl(x=coords[rows, 0], y=coords[rows, 1], **common))
-    marks = [("search hits", list(highlight), "star", 14, "#000000")]
+    marks: list[tuple[str, list[int], str, int, str]] = [("search hits", list(highlight), "star", 14, "#000000")]
     if picked is not None:
         marks.append(("picked point", [picked], "circle-open", 18, "#d62728"))
-    for name, rows, symbol, mark_size, mark_colour in marks:
-        if not rows:
+    for name, mark_rows, symbol, mark_size, mark_colour in marks:
+        if not mark_rows:
             continue
-        rows_array = np.asarray(rows, dtype=int)
+        rows_array = np.asarray(mark_rows, dtype=int)
         common = {
             "mode": "markers", "name": name, "customdata": rows_array, "hovertext": hover_array[rows_array],
             "hovertemplate": "%{hovertext}<extra></extra>",

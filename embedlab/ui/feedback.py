@@ -12,7 +12,6 @@ import streamlit as st
 
 from embedlab.errors import EmbedlabError
 
-
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

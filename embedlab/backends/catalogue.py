@@ -1,0 +1,265 @@
+"""The model catalogue: one object that knows every model, from three sources.
+
+- the built-in table (``builtin.BUILT_IN``: name, kind, dim, loader, check, install hint);
+  nothing is loaded until asked, and a loaded built-in is shared by the whole process;
+- the saved-models folder (uploads, trained and debiased models, kept across restarts);
+- models added at run time (``add``: one path for upload, training and debiasing, which also
+  saves them when asked).
+
+``st:<hub id or path>`` names any sentence-transformers model (hub ids need internet); it is
+never a default. Each entry has a revision that changes whenever its name gets new contents,
+so caches keyed by ``name@revision`` never serve a replaced model's results.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from embedlab.backends.base import (
+    Backend,
+    BackendKind,
+    BackendSpec,
+    Origin,
+    TextEncoder,
+    WordVectors,
+)
+from embedlab.backends.saved import SavedModels, SavedWordVectors
+from embedlab.errors import (
+    BackendUnavailableError,
+    InputError,
+    UnknownBackendError,
+    WrongBackendKindError,
+)
+
+HUB_PREFIX = "st:"
+_revisions = itertools.count(1)
+
+# Built-in models are loaded once per process, whichever catalogue asks (tests make fresh
+# catalogues; they share the loaded MiniLM and GloVe).
+_LOADED: dict[str, Backend] = {}
+_LOAD_LOCKS: dict[str, threading.Lock] = {}
+_LOAD_LOCKS_GUARD = threading.Lock()
+
+
+def load_built_in(spec: BackendSpec) -> Backend:
+    """The loaded backend of ``spec``; loads it once per process, safely across threads."""
+    if spec.name in _LOADED:
+        return _LOADED[spec.name]
+    with _LOAD_LOCKS_GUARD:
+        lock = _LOAD_LOCKS.setdefault(spec.name, threading.Lock())
+    with lock:
+        if spec.name not in _LOADED:
+            reason = spec.check()
+            if reason:
+                raise BackendUnavailableError(spec.name, reason, spec.install_hint)
+            _LOADED[spec.name] = spec.loader()
+    return _LOADED[spec.name]
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """One row of the model status table."""
+
+    name: str
+    kind: str
+    dim: int
+    device: str
+    available: bool
+    package: str
+    loaded: bool
+    reason: str
+    description: str
+    origin: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Entry:
+    """A model the catalogue knows: a built-in spec or a backend object."""
+
+    name: str
+    kind: BackendKind
+    origin: Origin
+    revision: str
+    spec: BackendSpec | None = None
+    backend: Backend | None = None
+
+
+class Catalogue:
+    """Every model EmbedLab can use: built-in, saved and added at run time."""
+
+    def __init__(self, built_in: Iterable[BackendSpec] | None = None, saved: SavedModels | None = None) -> None:
+        if built_in is None:
+            from embedlab.backends.builtin import BUILT_IN
+
+            built_in = BUILT_IN
+        self.saved = saved or SavedModels()
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.RLock()
+        self._saved_stamp: str | None = None
+        for spec in built_in:
+            self._entries[spec.name] = _Entry(spec.name, spec.kind, "built-in", "0", spec=spec)
+
+    # -- what is there ---------------------------------------------------------------------------
+
+    def _discover(self) -> None:
+        """List models saved by this or another process since the last look (cheap: reads the
+        folder only when its modification time changed)."""
+        stamp = self.saved.stamp()
+        if stamp is None or stamp == self._saved_stamp:
+            return
+        with self._lock:
+            if stamp == self._saved_stamp:
+                return
+            for note in self.saved.notes():
+                if note.name not in self._entries:
+                    revision = f"saved-{note.path.stat().st_mtime_ns}"
+                    self._entries[note.name] = _Entry(note.name, BackendKind.WORDS, note.origin, revision,
+                                                      backend=SavedWordVectors(note))
+            self._saved_stamp = stamp
+
+    def _entry(self, name: str) -> _Entry | None:
+        if name not in self._entries:
+            self._discover()
+        entry = self._entries.get(name)
+        if entry is None and name.startswith(HUB_PREFIX) and len(name) > len(HUB_PREFIX):
+            from embedlab.backends.builtin import hub_spec
+
+            with self._lock:
+                entry = self._entries.setdefault(name, _Entry(name, BackendKind.TEXT, "built-in", "0", spec=hub_spec(name)))
+        return entry
+
+    def names(self, kind: BackendKind | None = None) -> list[str]:
+        """Names of every model, optionally of one kind: built-ins first, then the others."""
+        self._discover()
+        entries = list(self._entries.values())
+        ordered = [e for e in entries if e.origin == "built-in"] + [e for e in entries if e.origin != "built-in"]
+        return [e.name for e in ordered if kind is None or e.kind == kind]
+
+    def kind(self, name: str) -> BackendKind:
+        """The kind of a model, without loading it."""
+        entry = self._entry(name)
+        if entry is None:
+            raise UnknownBackendError(name, self.names())
+        return entry.kind
+
+    def origin(self, name: str) -> Origin:
+        """How ``name`` came to be here (built-in, upload, trained, debiased, session)."""
+        entry = self._entry(name)
+        if entry is None:
+            raise UnknownBackendError(name, self.names())
+        return entry.origin
+
+    def is_built_in(self, name: str) -> bool:
+        entry = self._entry(name)
+        return entry is not None and entry.origin == "built-in"
+
+    def revision(self, name: str) -> str:
+        """``name@revision`` (a name not in the catalogue is returned as it is)."""
+        entry = self._entry(name)
+        return f"{name}@{entry.revision}" if entry is not None else name
+
+    def revision_of_object(self, backend: object) -> str | None:
+        """``name@revision`` when ``backend`` is the very object the catalogue holds, else None."""
+        name = getattr(backend, "name", None)
+        entry = self._entries.get(name) if isinstance(name, str) else None
+        if entry is None:
+            return None
+        held = entry.backend if entry.backend is not None else _LOADED.get(entry.name)
+        if held is backend or (isinstance(held, SavedWordVectors) and held._loaded is backend):
+            return f"{entry.name}@{entry.revision}"
+        return None
+
+    # -- getting models --------------------------------------------------------------------------
+
+    def get(self, name: str) -> Backend:
+        """The loaded model ``name``."""
+        entry = self._entry(name)
+        if entry is None:
+            raise UnknownBackendError(name, self.names())
+        if entry.backend is not None:
+            return entry.backend
+        assert entry.spec is not None
+        return load_built_in(entry.spec)
+
+    def get_of_kind(self, name: str, *kinds: BackendKind) -> Backend:
+        """The model ``name`` if it is of one of ``kinds``, else an error saying what to pick."""
+        kind = self.kind(name)
+        if kind not in kinds:
+            wanted = " or ".join(str(k) for k in kinds)
+            choices = [n for k in kinds for n in self.names(k)]
+            raise WrongBackendKindError(f"{name!r} is a {kind} model; choose a {wanted} model: " + ", ".join(choices))
+        return self.get(name)
+
+    def text_encoder(self, name: str) -> TextEncoder:
+        """A model that encodes free text (text and image-text models)."""
+        backend = self.get_of_kind(name, BackendKind.TEXT)
+        assert isinstance(backend, TextEncoder)
+        return backend
+
+    def word_vectors(self, name: str) -> WordVectors:
+        """A word-vector model."""
+        backend = self.get_of_kind(name, BackendKind.WORDS)
+        return backend  # type: ignore[return-value]  # SavedWordVectors delegates the rest on first use
+
+    # -- adding and removing ---------------------------------------------------------------------
+
+    def add(self, backend: Backend, origin: Origin, *, persist: bool, base: str | None = None) -> None:
+        """The one way a model made at run time joins the catalogue (upload, training, debias,
+        or ``session`` for this process only). It replaces a run-time model of the same name
+        (same name = same content for uploads and training; a debiased copy made again);
+        ``persist`` also saves it, so other processes and restarts see it."""
+        if origin == "built-in":
+            raise ValueError("built-in models come from the table, not from add()")
+        with self._lock:
+            existing = self._entry(backend.name)
+            if existing is not None and existing.origin == "built-in":
+                raise InputError(f"{backend.name!r} is a built-in model; choose another name.")
+            if persist:
+                self.saved.save(backend, origin, base)  # type: ignore[arg-type]
+            self._entries[backend.name] = _Entry(backend.name, backend.kind, origin, str(next(_revisions)), backend=backend)
+
+    def remove(self, name: str) -> None:
+        """Forget an uploaded, trained, debiased or session model, and delete its saved files."""
+        with self._lock:
+            entry = self._entry(name)
+            if entry is not None and entry.origin == "built-in":
+                raise InputError(f"{name!r} is a built-in model; only uploaded, trained or debiased models can be removed.")
+            removed = self.saved.delete(name)
+            if entry is None and not removed:
+                raise InputError(f"No uploaded, trained or debiased model named {name!r}.")
+            self._entries.pop(name, None)
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def status(self) -> list[BackendStatus]:
+        """Status of every model without loading any (cheap: for the home page and the CLI)."""
+        self._discover()
+        rows = []
+        for entry in list(self._entries.values()):
+            if entry.spec is not None:
+                spec = entry.spec
+                reason = spec.check()
+                loaded = _LOADED.get(spec.name)
+                rows.append(BackendStatus(
+                    name=spec.name, kind=str(spec.kind), dim=loaded.dim if loaded is not None else spec.dim,
+                    device=loaded.device if loaded is not None else spec.device_of(), available=reason is None,
+                    package=spec.package, loaded=loaded is not None, reason=reason or "", description=spec.description,
+                    origin=entry.origin,
+                ))
+            else:
+                backend = entry.backend
+                assert backend is not None
+                rows.append(BackendStatus(
+                    name=backend.name, kind=str(backend.kind), dim=backend.dim, device=backend.device, available=True,
+                    package="(saved)" if entry.origin in ("upload", "trained", "debiased") else "(this session)",
+                    loaded=not isinstance(backend, SavedWordVectors) or backend._loaded is not None, reason="",
+                    description=str(getattr(backend, "description", "made at run time")), origin=entry.origin,
+                ))
+        return rows

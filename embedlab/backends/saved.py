@@ -1,0 +1,185 @@
+"""The saved-models folder: uploaded, trained and debiased word models kept across restarts.
+
+Each model is two files under ``EMBEDLAB_HOME/wordvectors``: the vectors (word2vec binary, or
+Facebook's FastText binary for models with n-grams; never a pickle) and a JSON note (name,
+dimension, words, description, origin, base model). Every process sees what another saved at
+its next look; a saved model is read from disk on first use only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+from embedlab.backends.base import BackendKind, Origin, WordVectors
+from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
+from embedlab.cache import atomic_write
+from embedlab.config import embedlab_home
+from embedlab.errors import BadUploadError
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+SAVED_ORIGINS: tuple[Origin, ...] = ("upload", "trained", "debiased")
+assert set(SAVED_ORIGINS) <= set(get_args(Origin))
+
+
+@dataclass(frozen=True)
+class SavedNote:
+    """What the JSON note of a saved model says."""
+
+    name: str
+    dim: int
+    words: int
+    description: str
+    origin: Origin
+    base: str | None
+    path: Path
+
+
+def file_stem(name: str) -> str:
+    """A file name part for a model name (``user:x-1a2b`` → ``user_x-1a2b``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+class SavedWordVectors:
+    """A saved model, listed at start-up and read from disk on first use (cheap to list).
+
+    Attributes other than the cheap ones below come from the loaded ``KeyedWordVectors``.
+    """
+
+    kind = BackendKind.WORDS
+    device = "cpu"
+
+    def __init__(self, note: SavedNote) -> None:
+        self.subwords = note.path.suffix == ".fbin"
+        self.name = note.name
+        self.path = note.path
+        self.dim = note.dim
+        self.vocab_size = note.words
+        self.description = note.description
+        self.source = str(note.path)
+        self._loaded: KeyedWordVectors | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> KeyedWordVectors:
+        """The vectors, read from the saved file once."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._read()
+            return self._loaded
+
+    def _read(self) -> KeyedWordVectors:
+        from gensim.models import KeyedVectors
+
+        if not self.path.exists():
+            raise BadUploadError(f"The saved file of {self.name!r} is gone ({self.path}); upload or train it again.")
+        try:
+            if self.subwords:  # our own FastText file, Facebook's binary format (no pickle)
+                from gensim.models.fasttext import load_facebook_vectors
+
+                return SubwordWordVectors(self.name, load_facebook_vectors(str(self.path)), source=str(self.path),
+                                          description=self.description)
+            kv = KeyedVectors.load_word2vec_format(str(self.path), binary=True)  # our own file, still never a pickle
+            return KeyedWordVectors(self.name, kv, source=str(self.path), description=self.description)
+        except (ValueError, EOFError, OSError, AssertionError) as error:
+            # e.g. a file saved before repeated words were dropped: its header counts more rows than it has
+            raise BadUploadError(
+                f"The saved file of {self.name!r} cannot be read ({type(error).__name__}: {error}). Remove it"
+                f" (`embedlab delete-model {self.name}` or the Train page) and upload or train it again."
+            ) from error
+
+    @property
+    def kv(self) -> KeyedVectors:
+        return self.loaded().kv
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.loaded()
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self.loaded(), attribute)
+
+
+class SavedModels:
+    """The folder of saved models (``EMBEDLAB_HOME/wordvectors``, read from configuration at
+    each call, so a changed home is honoured)."""
+
+    def folder(self) -> Path:
+        return embedlab_home() / "wordvectors"
+
+    def stamp(self) -> str | None:
+        """Changes whenever a model is saved or removed (None: no folder yet)."""
+        folder = self.folder()
+        try:
+            return f"{folder}:{folder.stat().st_mtime_ns}"
+        except OSError:
+            return None
+
+    def save(self, backend: WordVectors, origin: Origin, base: str | None = None) -> Path:
+        """Write the vectors and the note (each atomically; the note last, so a listed model has its file)."""
+        if origin not in SAVED_ORIGINS:
+            raise ValueError(f"models of origin {origin!r} are not saved")
+        loaded = backend.loaded() if isinstance(backend, SavedWordVectors) else backend
+        stem = file_stem(backend.name)
+        model = getattr(loaded, "model", None)
+        fasttext = model is not None and loaded.subwords
+        path = self.folder() / f"{stem}{'.fbin' if fasttext else '.w2v'}"
+        if fasttext:  # Facebook's binary format keeps the n-grams (and is no pickle either)
+            from gensim.models.fasttext import save_facebook_model
+
+            atomic_write(path, lambda temporary: save_facebook_model(model, str(temporary)))
+        else:
+            atomic_write(path, lambda temporary: loaded.kv.save_word2vec_format(str(temporary), binary=True))
+        note = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size, "description": backend.description,
+                "origin": origin, "base": base, "format": "fasttext" if fasttext else "word2vec-binary"}
+        atomic_write(self.folder() / f"{stem}.json", json.dumps(note))
+        return path
+
+    def notes(self) -> list[SavedNote]:
+        """Every readable note whose vectors file exists."""
+        folder = self.folder()
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.glob("*.json")):
+            note = self._read_note(path)
+            if note is not None:
+                found.append(note)
+        return found
+
+    def note(self, name: str) -> SavedNote | None:
+        """The note of ``name``, or None."""
+        return self._read_note(self.folder() / f"{file_stem(name)}.json")
+
+    @staticmethod
+    def _read_note(path: Path) -> SavedNote | None:
+        try:
+            meta = json.loads(path.read_text())
+            name, dim, words = str(meta["name"]), int(meta["dim"]), int(meta.get("words", 0))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        origin = meta.get("origin")
+        if origin not in SAVED_ORIGINS:  # older notes have no origin: the name prefix tells
+            origin = "upload" if name.startswith("user:") else "trained" if name.startswith("trained:") else None
+        vectors = path.with_suffix(".fbin" if meta.get("format") == "fasttext" else ".w2v")
+        if origin is None or not vectors.exists():
+            return None
+        base = meta.get("base")
+        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, vectors)
+
+    def delete(self, name: str) -> bool:
+        """Remove the files of ``name``; True when there were any."""
+        stem = file_stem(name)
+        removed = False
+        for suffix in (".w2v", ".fbin", ".json"):
+            path = self.folder() / f"{stem}{suffix}"
+            if path.exists():
+                path.unlink(missing_ok=True)
+                removed = True
+        return removed

