@@ -21,11 +21,12 @@ from embedlab import cache, config
 from embedlab.analysis.clustering import ClusterParams, ClusterResult, cluster
 from embedlab.analysis.neighborhood import Trust, map_trustworthiness
 from embedlab.cache import memoize
+from embedlab.errors import InputError
+from embedlab.mapview import hover_lines
 from embedlab.projection import Projection, ProjectionParams, project
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
-MAX_COLOUR_GROUPS = 60  # values a legend can still hold; more share one trace (a colour each) or a scale (numbers)
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Corpus:
 
     def colour_columns(self) -> list[str]:
         """Every metadata column the map can be coloured by, label first (only the bookkeeping
-        columns in ``HIDDEN_COLUMNS`` are left out). Up to ``MAX_COLOUR_GROUPS`` values get a
+        columns in ``HIDDEN_COLUMNS`` are left out). Up to ``mapview.MAX_LEGEND_GROUPS`` values get a
         legend; more get a colour per value without one, or a scale when they are numbers."""
         columns = [str(c) for c in self.metadata.columns if c not in HIDDEN_COLUMNS]
         return sorted(columns, key=lambda c: (c != "label", c))
@@ -179,6 +180,62 @@ def _trust(digest: str, map_key: str, corpus: Corpus, coords: np.ndarray) -> Tru
 def corpus_trust(corpus: Corpus, projection: Projection) -> Trust:
     """Trustworthiness of a map of ``corpus`` (sampled for big maps), kept per map."""
     return _trust(corpus.digest, projection.key, corpus, projection.coords)
+
+
+def corpus_subset(corpus: Corpus, rows: Sequence[int]) -> Corpus:
+    """The rows ``rows`` of ``corpus`` as a corpus of their own (to map a selection alone)."""
+    index = np.asarray(sorted(set(int(r) for r in rows)), dtype=np.int64)
+    if len(index) and (index[0] < 0 or index[-1] >= len(corpus)):
+        raise InputError(f"Rows outside the collection's {len(corpus):,} rows.")
+    vectors = np.ascontiguousarray(corpus.vectors[index])
+    return Corpus(corpus.info, [corpus.ids[i] for i in index], [corpus.texts[i] for i in index],
+                  corpus.metadata.iloc[index].reset_index(drop=True), vectors, cache.array_digest(vectors))
+
+
+def corpus_export_frame(corpus: Corpus, projection: Projection | None, clusters: ClusterResult | None,
+                        rows: Sequence[int] | None = None) -> pd.DataFrame:
+    """The export table of ``corpus`` (or of ``rows``): id, text, metadata, x/y(/z), cluster;
+    the page and ``embedlab export`` write this same table."""
+    from embedlab.export import export_frame
+
+    index = list(range(len(corpus))) if rows is None else [int(r) for r in rows]
+    return export_frame([corpus.ids[i] for i in index], [corpus.texts[i] for i in index],
+                        corpus.metadata.iloc[index].reset_index(drop=True),
+                        projection.coords[index] if projection is not None else None,
+                        clusters.labels[index] if clusters is not None else None)
+
+
+def shown_columns(corpus: Corpus) -> list[str]:
+    """Metadata columns worth a reader's eye: not the bookkeeping of chunks, and ``doc`` only
+    when some document was cut into chunks (otherwise it repeats the row number)."""
+    chunked = "chunks" in corpus.metadata.columns and bool((pd.to_numeric(corpus.metadata["chunks"], errors="coerce") > 1).any())
+    return [str(c) for c in corpus.metadata.columns if c not in HIDDEN_COLUMNS and (c != "doc" or chunked)]
+
+
+@memoize(max_entries=8, models=(), exclude=("corpus", "cluster_labels"))
+def _hover(digest: str, clusters_key: str, colour_column: str | None, corpus: Corpus, cluster_labels: np.ndarray | None) -> list[str]:
+    columns: dict[str, Sequence[object]] = {}
+    if "label" in corpus.metadata.columns:
+        columns["label"] = corpus.metadata["label"].tolist()
+    if cluster_labels is not None:
+        columns["cluster"] = cluster_labels.tolist()
+    extra = [c for c in shown_columns(corpus) if c != "label"]
+    if colour_column in extra:
+        extra.remove(colour_column)
+        extra.insert(0, colour_column)
+    limit = 3 if len(corpus) > 20_000 else 6
+    for column in extra[:limit]:
+        columns[column] = corpus.metadata[column].tolist()
+    return hover_lines(corpus.texts, columns, limit=100 if len(corpus) > 20_000 else 160)
+
+
+def corpus_hover(corpus: Corpus, clusters: ClusterResult | None, colour_column: str | None = None) -> tuple[list[str], str]:
+    """Hover text per point (the text, label, cluster and a few columns, the colour column
+    first), and a content id for it, kept in memory per corpus and clustering."""
+    clusters_key = cache.content_key(clusters.params) if clusters is not None else "none"
+    labels = clusters.labels if clusters is not None else None
+    hover = _hover(corpus.digest, clusters_key, colour_column, corpus, labels)
+    return hover, cache.content_key(corpus.digest, clusters_key, colour_column)
 
 
 # -- the last view of each collection (so reopening shows the last map) -------------------------

@@ -17,8 +17,12 @@ SIMILARITY_WORDS = ("king", "queen", "man", "woman", "cat", "dog", "car", "bicyc
 
 #: Explore: 35 news articles from each of the 9 outlets (315), unchunked, read by MiniLM
 EXPLORE_DATASET, EXPLORE_PER_LABEL, EXPLORE_COLLECTION, EXPLORE_MODEL = "news", 35, "news-demo", "minilm"
-EXPLORE_VIEW = {"method": "umap", "dims": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42,
-                "parallel": False, "cluster_method": "kmeans", "k": 9, "colour": "label"}
+EXPLORE_VIEW = {  # as the collection's last view: the map and clusters the demo shows
+    "projection": {"method": "umap", "dims": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "perplexity": 30.0,
+                   "seed": 42, "parallel": False},
+    "clusters": {"method": "kmeans", "k": 9, "seed": 42},
+    "colour": "label",
+}
 
 
 def explore_demo_collection(progress: Callable[[int, int], None] | None = None) -> str:

@@ -1,5 +1,7 @@
-"""Data out: a collection with its map coordinates and clusters as CSV, Parquet, or the
-TensorBoard projector pair ``vectors.tsv`` + ``metadata.tsv``.
+"""Data out: a collection with its map coordinates and clusters as CSV, Parquet, or TensorBoard's
+projector files (``vectors.tsv``, ``metadata.tsv`` with the map's x/y and the clusters, and the
+``projector_config.pbtxt`` that tells TensorBoard which is which: point ``tensorboard --logdir``
+at the folder and open the Projector tab).
 
 Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP "CSV
 injection"): those starting with ``= + - @``, also after leading spaces (spreadsheets trim
@@ -95,7 +97,7 @@ def projector_tsvs(vectors: np.ndarray, frame: pd.DataFrame, columns: list[str] 
     if len(vectors) != len(frame):
         raise InputError(f"{len(vectors)} vectors for {len(frame)} rows.")
     vector_lines = ["\t".join(f"{v:.6g}" for v in row) for row in np.asarray(vectors, dtype=np.float32)]
-    columns = columns or [c for c in frame.columns if c not in ("id", "x", "y", "z")]
+    columns = columns or [c for c in frame.columns if c != "id"]
     if len(columns) == 1:
         meta_lines = [_tsv_cell(v) for v in frame[columns[0]].tolist()]
     else:
@@ -104,17 +106,31 @@ def projector_tsvs(vectors: np.ndarray, frame: pd.DataFrame, columns: list[str] 
     return "\n".join(vector_lines) + "\n", "\n".join(meta_lines) + "\n"
 
 
-def projector_zip(vectors: np.ndarray, frame: pd.DataFrame) -> bytes:
-    """Both projector files in one zip (for a single download)."""
+PROJECTOR_FILES = ("vectors.tsv", "metadata.tsv", "projector_config.pbtxt")
+
+
+def projector_config(name: str = "embedlab") -> str:
+    """TensorBoard's ``projector_config.pbtxt`` naming the two files (paths relative to it)."""
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'embeddings {{\n  tensor_name: "{quoted}"\n  tensor_path: "vectors.tsv"\n  metadata_path: "metadata.tsv"\n}}\n'
+
+
+def projector_files(vectors: np.ndarray, frame: pd.DataFrame, name: str = "embedlab") -> dict[str, str]:
+    """The projector's three files by name."""
     vectors_tsv, metadata_tsv = projector_tsvs(vectors, frame)
+    return dict(zip(PROJECTOR_FILES, (vectors_tsv, metadata_tsv, projector_config(name))))
+
+
+def projector_zip(vectors: np.ndarray, frame: pd.DataFrame, name: str = "embedlab") -> bytes:
+    """The projector files in one zip (for a single download): unzip, run ``tensorboard --logdir`` on the folder."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("vectors.tsv", vectors_tsv)
-        archive.writestr("metadata.tsv", metadata_tsv)
+        for file, content in projector_files(vectors, frame, name).items():
+            archive.writestr(file, content)
     return buffer.getvalue()
 
 
-def write_export(fmt: str, path: Path, frame: pd.DataFrame, vectors: np.ndarray | None = None) -> list[Path]:
+def write_export(fmt: str, path: Path, frame: pd.DataFrame, vectors: np.ndarray | None = None, name: str = "embedlab") -> list[Path]:
     """Write ``frame`` as ``fmt`` to ``path`` (a folder for ``projector``); returns the files."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
@@ -125,10 +141,11 @@ def write_export(fmt: str, path: Path, frame: pd.DataFrame, vectors: np.ndarray 
         if path.exists() and not path.is_dir():
             raise InputError(f"{path} is a file; the projector export writes two files into a folder.")
         path.mkdir(parents=True, exist_ok=True)
-        vectors_tsv, metadata_tsv = projector_tsvs(vectors, frame)
-        (path / "vectors.tsv").write_text(vectors_tsv, encoding="utf-8")
-        (path / "metadata.tsv").write_text(metadata_tsv, encoding="utf-8")
-        return [path / "vectors.tsv", path / "metadata.tsv"]
+        written = []
+        for file, content in projector_files(vectors, frame, name).items():
+            (path / file).write_text(content, encoding="utf-8")
+            written.append(path / file)
+        return written
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name such as {path / ('export.' + fmt)}.")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -111,8 +111,13 @@ class Projection:
                 "explained_variance": list(self.explained_variance) if self.explained_variance else None}
 
 
-def umap_model(params: ProjectionParams) -> Any:
-    """The umap-learn estimator for ``params`` (the bench builds its bare baseline the same way)."""
+SPECTRAL_MIN_POINTS = 16  # below this UMAP's spectral start fails (k >= N in its eigensolver): start at random
+
+
+def umap_model(params: ProjectionParams, n_points: int | None = None) -> Any:
+    """The umap-learn estimator for ``params`` (the bench builds its bare baseline the same way);
+    a handful of points starts from a seeded random layout, which umap-learn handles, instead of
+    the spectral one, which it cannot."""
     import umap
 
     return umap.UMAP(
@@ -121,6 +126,7 @@ def umap_model(params: ProjectionParams) -> Any:
         min_dist=params.min_dist,
         metric=params.metric,
         random_state=None if params.parallel else params.seed,
+        init="random" if n_points is not None and n_points < SPECTRAL_MIN_POINTS else "spectral",
     )
 
 
@@ -137,7 +143,7 @@ def _compute(vectors: np.ndarray, params: ProjectionParams) -> tuple[np.ndarray,
         tsne = TSNE(n_components=params.dims, perplexity=params.perplexity, metric=params.metric, random_state=params.seed, init="pca")
         return tsne.fit_transform(vectors), None
     wait_for_warm_up()
-    return umap_model(params).fit_transform(vectors), None
+    return umap_model(params, len(vectors)).fit_transform(vectors), None
 
 
 def projection_key(vectors: np.ndarray, params: ProjectionParams, digest: str | None = None) -> str:

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
 from embedlab import datasets, demos
 from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
-from embedlab.analysis.neighborhood import TRUST_MIN_POINTS, neighbor_overlap
-from embedlab.analysis.search import search_vectors
+from embedlab.analysis.neighborhood import TRUST_MIN_POINTS
 from embedlab.backends import BackendKind, backend_names
 from embedlab.corpus import (
     corpus_clusters,
+    corpus_export_frame,
     corpus_map,
     corpus_trust,
     forget_collection,
     last_view,
     open_corpus,
     remember_view,
-    rows_containing,
 )
-from embedlab.export import csv_bytes, export_frame, parquet_bytes, projector_zip
+from embedlab.export import csv_bytes, parquet_bytes, projector_zip
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
@@ -40,20 +37,11 @@ from embedlab.projection import (
     ProjectionParams,
     warm_up_status,
 )
-from embedlab.store import open_store
 from embedlab.ui import url_state
-from embedlab.ui.explore_view import (
-    FOCUS_MIN_POINTS,
-    colouring,
-    hover_texts,
-    map_figure,
-    selected_rows,
-    shorten,
-)
-from embedlab.ui.feedback import plain, progress_reporter, user_errors
+from embedlab.ui.explore_view import PANEL_KEYS, map_panel
+from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
 from embedlab.ui.router import ensure_router
 
-ROW_TABLE_LIMIT = 500
 MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_perplexity",
             "explore_seed", "explore_parallel", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
 STAY = "Stay on this page until it finishes: a click elsewhere stops it (ingesting the same data again resumes where it stopped)."
@@ -64,8 +52,9 @@ model finds alike tend to land together, so islands are topics, styles or source
 
 **What it does not show.** Distances *between* islands, island sizes and the empty space are
 mostly artefacts of the projection: UMAP and t-SNE keep local neighbourhoods and bend the rest.
-Trustworthiness (1 = every map neighbour is a true neighbour) and the neighbour overlap of a
-picked point tell you how far the local picture holds. Clusters are computed on the full
+Trustworthiness (1 = every map neighbour is a true neighbour) and a picked point's
+neighbours (how many of its nearest in the original space stay near it on the map) tell you how
+far the local picture holds. Clusters are computed on the full
 vectors, not on the map, so a cluster may look split on the map and still be one group.
 
 **In the guided demo** (35 articles from each of the 9 outlets, 315 in all, each read by MiniLM
@@ -82,8 +71,16 @@ neighbourhoods mostly hold). The figures beside the map are this run's own.
 ensure_router()
 TEXT_DATASETS = datasets.names("texts")
 MAP, CLUSTERS = ProjectionParams(), ClusterParams()  # the defaults, defined once in the engine
+VIEW_DEFAULTS = {
+    "explore_method": MAP.method, "explore_dims": MAP.dims, "explore_neighbors": MAP.n_neighbors, "explore_min_dist": MAP.min_dist,
+    "explore_metric": MAP.metric, "explore_perplexity": MAP.perplexity, "explore_seed": MAP.seed, "explore_parallel": MAP.parallel,
+    "explore_cluster_method": CLUSTERS.method, "explore_k": CLUSTERS.k, "explore_min_cluster_size": CLUSTERS.min_cluster_size,
+    "explore_colour": "label",
+}
+PANEL_DEFAULTS = {"explore_query": "", "explore_topk": 10, "explore_filter_column": "text", "explore_filter_mode": "value",
+                  "explore_filter_value": "", "explore_filter_low": "", "explore_filter_high": "", "explore_filter_pattern": ""}
 text_models = backend_names(BackendKind.TEXT)
-store = open_store()
+store = store_or_stop()
 
 
 def collection_label(name: str) -> str:
@@ -95,33 +92,25 @@ def collection_label(name: str) -> str:
     return f"{info.dataset} · {info.backend} · {info.count:,} rows{flag}"
 
 
-def apply_view(collection: str, keep: Collection[str] = ()) -> None:
-    """Load the last map settings of ``collection`` into the widgets (before they exist),
-    except the keys in ``keep`` (values a shared link brought)."""
+def view_settings(collection: str) -> dict[str, object]:
+    """The widget values of ``collection``'s last view; the defaults where it has none (a new
+    collection starts from the defaults, never from another collection's settings)."""
     view = last_view(collection) or {}
     projection, clustering = view.get("projection", {}), view.get("clusters", {})
-    mapping = {
+    saved = {
         "explore_method": projection.get("method"), "explore_dims": projection.get("dims"),
         "explore_neighbors": projection.get("n_neighbors"), "explore_min_dist": projection.get("min_dist"),
-        "explore_metric": projection.get("metric"), "explore_perplexity": projection.get("perplexity"), "explore_seed": projection.get("seed"),
-        "explore_parallel": projection.get("parallel"),
+        "explore_metric": projection.get("metric"), "explore_perplexity": projection.get("perplexity"),
+        "explore_seed": projection.get("seed"), "explore_parallel": projection.get("parallel"),
         "explore_cluster_method": clustering.get("method"), "explore_k": clustering.get("k"),
         "explore_min_cluster_size": clustering.get("min_cluster_size"), "explore_colour": view.get("colour"),
     }
-    for key, value in mapping.items():
-        if value is not None and key not in keep:
-            st.session_state[key] = value
+    return {key: VIEW_DEFAULTS[key] if value is None else value for key, value in saved.items()}
 
 
 def load_demo() -> None:
     """The guided demo: news articles coloured by outlet, with k-means clusters."""
-    view = demos.EXPLORE_VIEW
-    st.session_state.update({
-        "explore_demo": True, "explore_method": view["method"], "explore_dims": view["dims"], "explore_neighbors": view["n_neighbors"],
-        "explore_min_dist": view["min_dist"], "explore_metric": view["metric"], "explore_seed": view["seed"],
-        "explore_parallel": view["parallel"], "explore_cluster_method": view["cluster_method"], "explore_k": view["k"],
-        "explore_colour": view["colour"], "explore_query": "",
-    })
+    st.session_state["explore_demo"] = True
     st.session_state["_explore_demo_pending"] = True
 
 
@@ -138,25 +127,24 @@ infos = {info.name: info for info in store.collections()}
 names = list(infos)
 url_state.restore(
     "explore",
-    defaults={
-        "explore_collection": names[0] if names else "", "explore_method": MAP.method, "explore_dims": MAP.dims,
-        "explore_neighbors": MAP.n_neighbors, "explore_min_dist": MAP.min_dist, "explore_metric": MAP.metric,
-        "explore_perplexity": MAP.perplexity, "explore_seed": MAP.seed, "explore_parallel": MAP.parallel,
-        "explore_cluster_method": CLUSTERS.method, "explore_k": CLUSTERS.k, "explore_min_cluster_size": CLUSTERS.min_cluster_size,
-        "explore_colour": "label", "explore_query": "", "explore_topk": 10,
-    },
+    defaults={"explore_collection": names[0] if names else "", **VIEW_DEFAULTS, **PANEL_DEFAULTS},
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
              "explore_cluster_method": list(CLUSTER_METHODS), "explore_dims": [2, 3]},
 )
 
 st.title("🗺️ Explore")
 st.caption("Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.")
-st.button("▶ Guided demo", on_click=load_demo, help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet (once), colour them by outlet, cluster them")
+st.button("▶ Guided demo", on_click=load_demo,
+          help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet (once), colour them by outlet, cluster them")
 
 # -- the guided demo needs its collection ------------------------------------------------------
 if st.session_state.pop("_explore_demo_pending", False):
     with user_errors():
-        st.session_state["_explore_select"] = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM"))
+        demo = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM"))
+        remember_view(demo, demos.EXPLORE_VIEW)  # the user asked for the demo's view: it is this collection's view now
+        st.session_state["_explore_select"] = demo
+        st.session_state["_explore_view_for"] = None
+        url_state.remember("explore", explore_query="")
         st.rerun()
 
 # -- data in -----------------------------------------------------------------------------------
@@ -225,19 +213,21 @@ if not infos:
     url_state.publish([])
     st.stop()
 
-# -- which collection --------------------------------------------------------------------------
+# -- which collection: each keeps its own view -------------------------------------------------
 pending = st.session_state.pop("_explore_select", None)
 if pending in infos:
-    st.session_state["explore_collection"] = pending
+    url_state.remember("explore", explore_collection=pending)
 if st.session_state.get("explore_collection") not in infos:
     st.session_state["explore_collection"] = names[0]
 collection = st.selectbox("Collection", names, format_func=collection_label, key="explore_collection")
-if st.session_state.get("_explore_view_for") != collection:
-    # the collection's last view fills the settings; on the first visit a link's own values win
-    from_link = set(st.query_params) if st.session_state.get("_explore_view_for") is None else set()
-    if not st.session_state.get("explore_demo"):
-        apply_view(collection, keep=from_link)
+shown_for = st.session_state.get("_explore_view_for")
+if shown_for != collection:
+    # another collection: its own last view (or the defaults), except what a link just brought
+    from_link = set(url_state.link_values(VIEW_DEFAULTS)) if shown_for is None and "_explore_view_for" not in st.session_state else set()
+    url_state.remember("explore", **{k: v for k, v in view_settings(collection).items() if k not in from_link})
     st.session_state["_explore_view_for"] = collection
+    st.session_state.pop("_explore_picked", None)
+    st.session_state.pop("_explore_isolated", None)
 info = infos[collection]
 if not info.complete:
     st.warning("This ingest was interrupted: its rows so far are kept. Ingest the same data again to resume where it stopped.")
@@ -259,7 +249,7 @@ with st.form("explore_settings"):
     min_cluster_size = url_state.number_input(k3, "min_cluster_size (HDBSCAN)", 2, 10_000, key="explore_min_cluster_size")
     parallel = k4.toggle("Parallel UMAP (faster on big corpora, not reproducible)", key="explore_parallel",
                          help="umap-learn uses every core only without a seed; the map is cached, so it stays put once drawn")
-    st.form_submit_button("Draw the map", type="primary")
+    drawn = st.form_submit_button("Draw the map", type="primary")
 
 with user_errors():
     corpus = open_corpus(info, store)
@@ -272,41 +262,19 @@ with user_errors():
     cparams = asked.fitted(len(corpus))
     if cparams != asked:
         st.caption(f"{len(corpus):,} points: clustering with k = {cparams.k}, min_cluster_size = {cparams.min_cluster_size}.")
-    with st.status(f"Mapping {len(corpus):,} points with {method.upper()} (numba warm-up: {warm_up_status()})…", expanded=False) as status:
+    warm = "" if warm_up_status() == "done" else " (the map library is still compiling its code: the first map of a session takes longer)"
+    with st.status(f"Mapping {len(corpus):,} points with {method.upper()}{warm}…", expanded=False) as status:
         projection = corpus_map(corpus, params)
         status.update(label=f"Clustering {len(corpus):,} points with {cluster_method}…")
         clusters = corpus_clusters(corpus, cparams)
         how = "loaded from the cache" if projection.cached else f"computed in {projection.seconds:.1f} s"
         status.update(label=f"Map of {len(corpus):,} points {how} · {projection.params.randomness}", state="complete")
-    remember_view(collection, {"projection": projection.as_dict()["params"], "clusters": cparams.relevant() | {"method": cluster_method},
-                               "colour": st.session_state.get("explore_colour")})
-
-    colour_options = list(dict.fromkeys(["cluster", *corpus.colour_columns(), "none"]))  # every column, any number of values
-    if st.session_state.get("explore_colour") not in colour_options:
-        st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
-    s1, s2, s3 = st.columns([1, 3, 1])
-    colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour")
-    query = s2.text_input("Semantic search: highlight the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
-    top_k = url_state.number_input(s3, "top-k", 1, 100, key="explore_topk")
-
-    hits = search_vectors(corpus.vectors, info.backend, query, int(top_k)) if query.strip() else []
-
-    colour = None if colour_by == "none" else (clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].tolist())
-    numeric = colour_by in corpus.numeric_columns()
-    picked = st.session_state.get("_explore_picked")
-    hover = hover_texts(corpus, clusters.labels, colour_column=colour_by if colour_by in corpus.metadata.columns else None)
-    figure = map_figure(projection.coords, colour, colour_by, hover, [h[0] for h in hits],
-                        picked if isinstance(picked, int) and picked < len(corpus) else None,
-                        f"{info.dataset} · {info.backend} · {method.upper()} {dims}-D · {projection.params.randomness}", numeric=numeric)
-    event = st.plotly_chart(figure, key="explore_map", on_select="rerun", selection_mode=("points", "box", "lasso"), width="stretch")
-    if note := colouring(colour, numeric)[0].note(colour_by):
-        st.caption(note)
-    if dims == 3:
-        st.caption("Box and lasso selection work on the 2-D map; in 3-D, pick a point from the table below.")
-    else:
-        st.caption("Click a point, or pick Box or Lasso Select in the map's toolbar and drag."
-                   + (" Big maps open on the central 99.6% of points; Autoscale in the toolbar shows the outliers too."
-                      if len(corpus) >= FOCUS_MIN_POINTS else ""))
+    if drawn:
+        # only a view the user made (or the demo) becomes the collection's last view: never one a
+        # passing visit happened to show
+        remember_view(collection, {"projection": projection.as_dict()["params"],
+                                   "clusters": cparams.relevant() | {"method": cluster_method},
+                                   "colour": st.session_state.get("explore_colour")})
 
     trust = corpus_trust(corpus, projection) if len(corpus) >= TRUST_MIN_POINTS else None
     m = st.columns(6)
@@ -326,43 +294,7 @@ with user_errors():
         m[5].metric("Trustworthiness", f"{trust.score:.3f}",
                     help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
 
-    rows_view = corpus.metadata.copy()
-    rows_view.insert(0, "text", [shorten(t, 160) for t in corpus.texts])
-    rows_view["cluster"] = clusters.labels
-    if hits:
-        st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
-        hit_rows = rows_view.iloc[[h[0] for h in hits]].copy()
-        hit_rows.insert(0, "score", [round(h[1], 4) for h in hits])
-        st.dataframe(hit_rows, hide_index=True, key="explore_hits")
-
-    chosen = selected_rows(event)
-    if chosen:
-        st.markdown(f"**{len(chosen):,} selected on the map**")
-        table_rows = chosen
-    else:
-        st.markdown("**Rows** (select points on the map with a click, box or lasso; pick a row here to see its neighbours)")
-        needle = st.text_input("Find rows whose text contains", key="explore_row_filter", placeholder="a word or phrase")
-        table_rows = [h[0] for h in hits] if hits and not needle else rows_containing(corpus.texts, needle, ROW_TABLE_LIMIT)
-        if len(table_rows) == ROW_TABLE_LIMIT:
-            st.caption(f"The first {ROW_TABLE_LIMIT:,} matching rows; narrow the filter to reach others.")
-    table = rows_view.iloc[table_rows]
-    picked_event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="explore_rows")
-    picked_rows = picked_event.selection.rows if picked_event is not None else []
-    point = table_rows[picked_rows[0]] if picked_rows else (chosen[0] if len(chosen) == 1 else None)
-    st.session_state["_explore_picked"] = point
-    if point is not None:
-        overlap = neighbor_overlap(corpus.vectors, projection.coords, point, k=10)
-        st.markdown(f"**Neighbours of** “{plain(shorten(corpus.texts[point], 120))}”: {len(overlap.shared)} of {overlap.k} shared"
-                    f" between the original space and the map (overlap {overlap.overlap:.0%}).")
-        n1, n2 = st.columns(2)
-        shared = set(overlap.shared)
-        n1.caption("Nearest in the original space (cosine)")
-        n1.dataframe(pd.DataFrame({"text": [shorten(corpus.texts[i], 100) for i in overlap.original],
-                                   "cosine": [round(s, 4) for s in overlap.original_scores],
-                                   "also on map": [i in shared for i in overlap.original]}), hide_index=True, key="explore_nn_original")
-        n2.caption("Nearest on the map")
-        n2.dataframe(pd.DataFrame({"text": [shorten(corpus.texts[i], 100) for i in overlap.on_map],
-                                   "also in original": [i in shared for i in overlap.on_map]}), hide_index=True, key="explore_nn_map")
+    map_panel(info, corpus, projection, clusters, params)
 
     st.subheader("Clusters")
     space = f"the full {info.dim}-d vectors" if clusters.space == "full" else f"a seeded {clusters.space.upper()} reduction (HDBSCAN on more than 10,000 points)"
@@ -372,15 +304,15 @@ with user_errors():
                  hide_index=True, key="explore_clusters")
 
     st.subheader("Export")
-    frame = export_frame(corpus.ids, corpus.texts, corpus.metadata, projection.coords, clusters.labels)
+    frame = corpus_export_frame(corpus, projection, clusters)
     size = f"k{cparams.k}" if cparams.method == "kmeans" else f"mcs{cparams.min_cluster_size}"
     stem = f"{info.dataset}-{projection.params.method}-{projection.params.dims}d-{cparams.method}-{size}"
     st.caption("The export holds this map and these clusters. `embedlab export` on the command line uses them too"
-               " (this collection's last view), unless options override them.")
+               " (this collection's last view), unless options override them. The projector zip opens in TensorBoard.")
     e1, e2, e3 = st.columns(3)
     e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(frame), f"{stem}.csv", "text/csv", key="explore_csv")
     e2.download_button("Parquet", lambda: parquet_bytes(frame), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
-    e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, frame), f"{stem}-projector.zip",
+    e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, frame, info.dataset), f"{stem}-projector.zip",
                        "application/zip", key="explore_projector")
 
 with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("explore_demo"))):
@@ -398,4 +330,4 @@ with st.expander("🗂️ Collections: list, inspect, delete"):
     if st.session_state.get("_explore_deleted"):
         st.success(st.session_state.pop("_explore_deleted"))
 
-url_state.publish(["explore_collection", *MAP_KEYS, "explore_colour", "explore_query", "explore_topk"])
+url_state.publish(["explore_collection", *MAP_KEYS, "explore_colour", *PANEL_KEYS[1:]])

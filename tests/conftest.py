@@ -181,3 +181,15 @@ def bare_agreement(sentences: list[str]) -> tuple[float, float]:
     rows, cols = np.triu_indices(len(sentences), k=1)
     a, b = (minilm @ minilm.T)[rows, cols], (use @ use.T)[rows, cols]
     return float(spearmanr(a, b).statistic), float(a.max())
+
+
+def map_data(at: object, key: str = "explore_map") -> dict:
+    """The data a page sent to its point map (``embedlab.ui.pointmap``), as the browser gets it."""
+    import json
+
+    for element in at.get("bidi_component"):  # type: ignore[attr-defined]
+        if element.proto.id.endswith(key):
+            kind = element.proto.WhichOneof("data")
+            payload = element.proto.json if kind == "json" else element.proto.mixed.json
+            return json.loads(payload)
+    raise AssertionError(f"no point map {key!r} on the page")

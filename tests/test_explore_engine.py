@@ -329,3 +329,15 @@ def test_ari_and_nmi_leave_hdbscan_noise_out_like_silhouette(monkeypatch: pytest
     assert result.ari > adjusted_rand_score(truth, predicted)  # counting noise as a cluster would lower it
     document = result.as_dict()
     assert document["noise"] == 4 and document["ari_nmi_points"] == 56 and document["ari_nmi_noise_left_out"] == 4
+
+
+def test_umap_maps_a_handful_of_points() -> None:
+    """A new upload of three rows opens with the default map (UMAP): umap-learn's spectral start
+    fails below ~16 points (k >= N), so a handful of points starts from a seeded random layout."""
+    from embedlab.projection import ProjectionParams, project
+
+    vectors = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    first = project(vectors, ProjectionParams("umap", 2, seed=7), use_cache=False)
+    again = project(vectors, ProjectionParams("umap", 2, seed=7), use_cache=False)
+    assert first.coords.shape == (3, 2) and np.isfinite(first.coords).all()
+    assert np.allclose(first.coords, again.coords)  # seeded

@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.ingest import build_records, ingest_records, parse_upload
+from embedlab.mapview import shorten
 from embedlab.store import close_all_stores, open_store
-from tests.conftest import shown
+from tests.conftest import map_data, shown
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = str(REPO / "pages" / "explore.py")
@@ -42,8 +43,15 @@ def make_collection(rows: int = 60) -> str:
     return report.collection
 
 
-def chart_spec(at: AppTest) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def draw(at: AppTest) -> AppTest:
+    """Press "Draw the map" (the settings form): the view becomes the collection's last view."""
+    next(b for b in at.button if b.label == "Draw the map").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def legend(at: AppTest) -> dict[str, int]:
+    return {name: count for name, _, count in map_data(at)["legend"]}
 
 
 def walk(node: object) -> list[object]:
@@ -68,15 +76,15 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
 def test_map_shows_every_point_coloured_by_label_with_escaped_hover(hashing_encoder: HashingEncoder) -> None:
     name = make_collection()
     at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "3"})
-    spec = chart_spec(at)
-    traces = spec["data"]
-    assert {t["type"] for t in traces} == {"scattergl"}
-    assert sorted(t["name"] for t in traces) == ["finance", "health", "sport"]
-    rows = sorted(i for t in traces for i in decode(t["customdata"]))
-    assert rows == list(range(61))  # every point, each once
-    hover = [h for t in traces for h in t["hovertext"]]
-    assert any("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; friends" in h for h in hover)
-    assert not any("<img" in h for h in hover)
+    data = map_data(at)
+    assert data["n"] == 61 and data["dims"] == 2  # every point
+    coords = np.frombuffer(base64.b64decode(data["coords"]), dtype=np.float32).reshape(61, 2)
+    assert np.isfinite(coords).all()
+    assert legend(at) == {"finance": 20, "health": 21, "sport": 20}
+    codes = np.frombuffer(base64.b64decode(data["codes"]), dtype=np.uint16)
+    assert sorted(np.bincount(codes).tolist()) == [20, 20, 21]
+    # hover text goes to the browser as text (set with textContent there, never parsed as HTML)
+    assert any(HOSTILE in h for h in data["hover"])
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points"] == "61" and metrics["Clusters"] == "3"
     assert float(metrics["ARI vs labels"]) > 0.5  # the hashing vectors separate the three topics
@@ -88,23 +96,21 @@ def test_colour_by_cluster_search_and_3d(hashing_encoder: HashingEncoder) -> Non
     name = make_collection()
     at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "4"})
     at.selectbox(key="explore_colour").set_value("cluster").run()
-    assert sorted(t["name"] for t in chart_spec(at)["data"]) == ["0", "1", "2", "3"]
+    assert sorted(legend(at)) == ["0", "1", "2", "3"] and sum(legend(at).values()) == 61
+    assert len(map_data(at)["labels"]) == 4  # each cluster's top terms drawn on the map
     at.text_input(key="explore_query").set_value("flu vaccine").run()
     assert not at.exception
-    traces = chart_spec(at)["data"]
-    hits = [t for t in traces if t["name"] == "search hits"]
-    assert len(hits) == 1 and len(decode(hits[0]["customdata"])) == 10
+    assert len(map_data(at)["hits"]) == 10
     hit_table = next(df.value for df in at.dataframe if "score" in df.value.columns)
     assert len(hit_table) == 10 and hit_table["label"].iloc[0] == "health"
     at.selectbox(key="explore_dims").set_value(3)  # map settings live in a form: submit it to redraw
-    next(b for b in at.button if b.label == "Draw the map").click().run()
-    assert not at.exception
-    assert {t["type"] for t in chart_spec(at)["data"]} == {"scatter3d"}
+    draw(at)
+    assert map_data(at)["dims"] == 3
 
 
 def test_reopen_shows_the_last_map_from_the_cache(hashing_encoder: HashingEncoder) -> None:
     name = make_collection()
-    first = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"})
+    first = draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"}))
     assert first.metric[1].value == "5"
     again = run_page()  # no URL: the last view of the collection comes back
     assert again.selectbox(key="explore_method").value == "pca" and again.number_input(key="explore_k").value == 5
@@ -140,8 +146,7 @@ def test_guided_demo_maps_news_by_outlet_with_kmeans() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     info = open_store().info("news-demo")
     assert info.backend == "minilm" and info.count == 315
-    traces = chart_spec(at)["data"]
-    assert len(traces) == 9 and "tass.com" in {t["name"] for t in traces}
+    assert len(legend(at)) == 9 and "tass.com" in legend(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points"] == "315" and metrics["Clusters"] == "9"
     assert 0.05 < float(metrics["ARI vs labels"]) < 0.6  # clusters follow topics, partly outlets
@@ -196,13 +201,13 @@ def test_many_clusters_and_numeric_columns_are_still_coloured(hashing_encoder: H
     name = ingest_records("scored", "hashing-test", build_records(table, "text", "label", ["score"])).collection
     close_all_stores()
     at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "70", "explore_colour": "cluster"})
-    traces = [t for t in chart_spec(at)["data"] if t["name"] not in ("search hits", "picked point")]
-    assert len(traces) == 1 and traces[0]["showlegend"] is False
-    assert len(set(traces[0]["marker"]["color"])) > 40  # one colour per cluster, not one for all
+    data = map_data(at)
+    assert data["legend"] == []  # too many for a legend...
+    assert len(set(np.frombuffer(base64.b64decode(data["codes"]), dtype=np.uint16).tolist())) == 70  # ...but a colour each
     assert any("70 values of cluster" in c.value for c in at.caption)
     at.selectbox(key="explore_colour").set_value("score").run()
-    marker = chart_spec(at)["data"][0]["marker"]
-    assert marker["showscale"] is True and decode(marker["color"])[:3] == [0.0, 1.5, 3.0]
+    data = map_data(at)
+    assert data["codes_id"] is None and np.frombuffer(base64.b64decode(data["values"]), dtype=np.float32)[:3].tolist() == [0.0, 1.5, 3.0]
 
 
 def test_row_filter_reaches_any_row_and_user_text_is_not_markdown(hashing_encoder: HashingEncoder) -> None:
@@ -215,19 +220,6 @@ def test_row_filter_reaches_any_row_and_user_text_is_not_markdown(hashing_encode
     at.text_input(key="explore_query").set_value("[click](http://evil.example) ![x](http://evil.example/x.png)").run()
     shown = " ".join(m.value for m in at.markdown)
     assert "\\[click\\]\\(http\\://evil\\.example\\)" in shown and "](http://evil" not in shown
-
-
-def test_big_maps_open_on_the_bulk_not_the_outliers() -> None:
-    from embedlab.ui.explore_view import focus_ranges, map_figure
-
-    rng = np.random.default_rng(0)
-    coords = np.vstack([rng.normal(size=(5_000, 2)), [[500.0, -500.0], [-400.0, 300.0]]]).astype(np.float32)
-    (x0, x1), (y0, y1) = focus_ranges(coords)
-    assert -6 < x0 < -2 and 2 < x1 < 6 and -6 < y0 < -2 and 2 < y1 < 6  # the two far outliers do not stretch the view
-    layout = map_figure(coords, None, "none", ["p"] * len(coords)).to_dict()["layout"]
-    assert layout["xaxis"]["range"] == [x0, x1]
-    small = map_figure(coords[:100], None, "none", ["p"] * 100).to_dict()["layout"]
-    assert "range" not in small["xaxis"]  # small maps show everything
 
 
 def test_every_column_colours_the_map_however_many_values(hashing_encoder: HashingEncoder) -> None:
@@ -250,21 +242,19 @@ def test_every_column_colours_the_map_however_many_values(hashing_encoder: Hashi
     options = at.selectbox(key="explore_colour").options
     assert {"label", "speaker", "score", hostile} <= set(options) and options[:2] == ["cluster", "label"]
     assert at.selectbox(key="explore_colour").value == "label"
-    traces = [t for t in chart_spec(at)["data"] if t["name"] not in ("search hits", "picked point")]
-    assert len(traces) == 1 and traces[0]["showlegend"] is False
-    assert len(set(traces[0]["marker"]["color"])) > 60  # a colour per value (colours repeat only past the palette)
+    data = map_data(at)
+    assert data["legend"] == [] and len(set(np.frombuffer(base64.b64decode(data["codes"]), dtype=np.uint16).tolist())) == 100
     assert any("100 values of label" in c.value for c in at.caption)
     for column, value in (("speaker", "spk-17"), ("score", "n/a")):
         at.selectbox(key="explore_colour").set_value(column).run()
         assert not at.exception
-        trace = chart_spec(at)["data"][0]
-        assert trace["showlegend"] is False and "showscale" not in trace["marker"]
-        assert any(f"{column}: {value}" in h for h in trace["hovertext"])  # hover names the value beyond 6 columns too
+        data = map_data(at)
+        assert data["legend"] == [] and data["values_id"] is None
+        assert any(f"{column}: {value}" in h for h in data["hover"])  # hover names the value beyond 6 columns too
     at.selectbox(key="explore_colour").set_value(hostile).run()
-    spec = chart_spec(at)
-    assert "<b>" not in json.dumps(spec["layout"]["legend"]) and "&lt;b&gt;" in spec["layout"]["legend"]["title"]["text"]
-    assert any("&lt;b&gt;x&lt;/b&gt;" in h and "h3" in h for h in spec["data"][0]["hovertext"])
-    assert not any("<b>" in h for h in spec["data"][0]["hovertext"])
+    data = map_data(at)
+    assert data["legend_title"] == hostile  # set as text in the browser, never parsed as HTML
+    assert any(f"{shorten(hostile, 24)}: h3" in h for h in data["hover"])
     note = next(c.value for c in at.caption if "values of" in c.value)
     assert "](http" not in note and "\\[who\\]\\(http\\://e\\.x\\)" in note and "\\<b\\>" in note  # not a link, not HTML
 
@@ -275,7 +265,7 @@ def test_page_and_cli_export_the_map_that_was_shown(hashing_encoder: HashingEnco
     from embedlab.projection import ProjectionParams, project
 
     name = make_collection()
-    at = run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"})
+    at = draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"}))
     assert any("embedlab export" in c.value for c in at.caption)
     close_all_stores()
     out = tmp_path / "map.csv"
@@ -305,7 +295,7 @@ def test_a_link_with_numbers_out_of_range_is_clamped_not_a_crash(hashing_encoder
 def test_a_link_with_some_settings_keeps_the_rest_of_the_last_view(hashing_encoder: HashingEncoder) -> None:
     """A hand-written link (?explore_colour=cluster) changes the colour, not the saved map."""
     name = make_collection()
-    run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5", "explore_colour": "label"})
+    draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5", "explore_colour": "label"}))
     at = run_page({"explore_collection": name, "explore_colour": "cluster"})
     assert at.selectbox(key="explore_colour").value == "cluster"
     assert at.selectbox(key="explore_method").value == "pca" and at.number_input(key="explore_k").value == 5

@@ -355,28 +355,31 @@ def _describe_clusters(params: ClusterParams) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from embedlab.analysis.clustering import cluster
-    from embedlab.corpus import last_view, load_corpus
-    from embedlab.export import export_frame, write_export
-    from embedlab.projection import project
+    from embedlab.corpus import (
+        corpus_clusters,
+        corpus_export_frame,
+        corpus_map,
+        last_view,
+        load_corpus,
+    )
+    from embedlab.export import write_export
 
     corpus = load_corpus(args.collection)
-    coords = labels = None
+    projection = clusters = None
     document: dict = {"collection": corpus.info.name, "format": args.format}
     if not args.no_map:
         params, cparams, map_from, clusters_from = export_settings(args, last_view(corpus.info.name))
-        projection = project(corpus.vectors, params, digest=corpus.digest)
-        clusters = cluster(corpus.vectors, corpus.texts, cparams, corpus.labels, digest=corpus.digest)
-        coords, labels = projection.coords, clusters.labels
+        projection = corpus_map(corpus, params)
+        clusters = corpus_clusters(corpus, cparams)
         document["projection"] = {"params": projection.params.relevant(), "from": map_from, "cached": projection.cached}
         document["clustering"] = {"params": cparams.relevant(), "from": clusters_from, "clusters": len(clusters.clusters),
                                   "noise": clusters.noise}
-    frame = export_frame(corpus.ids, corpus.texts, corpus.metadata, coords, labels)
-    files = write_export(args.format, args.out, frame, corpus.vectors)
+    frame = corpus_export_frame(corpus, projection, clusters)
+    files = write_export(args.format, args.out, frame, corpus.vectors, name=corpus.info.dataset)
     document.update({"rows": len(frame), "files": [str(f) for f in files]})
 
     def human() -> None:
-        if not args.no_map:
+        if projection is not None:
             print(f"map: {_describe_map(projection.params)} (from {map_from})")
             print(f"clusters: {_describe_clusters(cparams)} (from {clusters_from})")
         print(f"wrote {len(frame):,} rows to " + ", ".join(str(f) for f in files))

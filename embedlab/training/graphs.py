@@ -20,7 +20,6 @@ from embedlab import datasets
 from embedlab.cache import memoize
 from embedlab.datasets.graphs import add_communities
 from embedlab.errors import BadUploadError, InputError
-from embedlab.userjson import check_text_bytes
 from embedlab.training.corpora import (
     TRAIN_LIMITS,
     Progress,
@@ -28,6 +27,7 @@ from embedlab.training.corpora import (
     epoch_callback,
     stable_hash,
 )
+from embedlab.userjson import check_text_bytes
 
 
 def graph_names() -> dict[str, str]:

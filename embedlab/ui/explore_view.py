@@ -1,199 +1,207 @@
-"""The Explore page's map figure: WebGL scatter, colours, hover text, selection.
+"""The Explore page's map panel: colour, search, filter, the point map, picks and selections.
 
-The corpus, its map and clusters come from the engine (``embedlab.corpus``), kept in memory
-while unchanged and on disk across processes, so a rerun or a new server computes nothing.
+It runs as a fragment (``st.fragment``): recolouring, searching, filtering, picking or selecting
+reruns this panel only, never the whole page, and the map in the browser redraws from arrays it
+already holds (``embedlab.ui.pointmap``). Every figure comes from the engine: colours and hover
+text (``embedlab.mapview``, ``embedlab.corpus``), search, neighbours, filters, re-projection.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-import plotly.colors as plotly_colors
-import plotly.graph_objects as go
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from embedlab.corpus import HIDDEN_COLUMNS, MAX_COLOUR_GROUPS, Corpus
-from embedlab.ui.feedback import plain
+from embedlab.analysis.clustering import ClusterResult
+from embedlab.analysis.search import search_vectors
+from embedlab.corpus import (
+    Corpus,
+    corpus_export_frame,
+    corpus_hover,
+    corpus_map,
+    corpus_subset,
+    remember_view,
+    rows_containing,
+    shown_columns,
+)
+from embedlab.export import csv_bytes, projector_zip
+from embedlab.mapview import (
+    PALETTE,
+    FilterMode,
+    bound,
+    cluster_labels,
+    colours_for,
+    match_rows,
+    neighbours_of,
+    shorten,
+)
+from embedlab.projection import Projection, ProjectionParams
+from embedlab.store import CollectionInfo
+from embedlab.ui import url_state
+from embedlab.ui.feedback import plain, user_errors
+from embedlab.ui.pointmap import MapColours, MapMarks, point_map
 
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd", "#fd8d3c", "#74c476", "#ad494a", "#a55194",
-    *plotly_colors.qualitative.Dark24, *plotly_colors.qualitative.Light24, *plotly_colors.qualitative.Alphabet,
-]
-MAX_HOVER_COLUMNS = 6
-
-
-def shorten(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def hover_texts(corpus: Corpus, clusters: np.ndarray | None, limit: int = 140, colour_column: str | None = None) -> list[str]:
-    """Escaped hover text per point: the text (shortened), its label, cluster and metadata.
-
-    At most ``MAX_HOVER_COLUMNS`` metadata columns are shown, but the column the map is
-    coloured by always is: with more values than a legend holds, hover is how to read it."""
-    big = len(corpus) > 20_000
-    limit = 90 if big else limit
-    columns = [c for c in corpus.metadata.columns if c not in (*HIDDEN_COLUMNS, "label")][: MAX_HOVER_COLUMNS // (2 if big else 1)]
-    if colour_column in corpus.metadata.columns and colour_column not in (*columns, "label"):
-        columns = [colour_column, *columns[:-1]] if columns else [colour_column]
-    labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata.columns else None
-    extra = {c: corpus.metadata[c].astype(str).tolist() for c in columns}
-    names = {c: html.escape(shorten(c, 24)) for c in columns}
-    out = []
-    for i, text in enumerate(corpus.texts):
-        parts = [html.escape(shorten(text, limit))]
-        if labels is not None:
-            parts.append(f"label: {html.escape(shorten(labels[i], 40))}")
-        if clusters is not None:
-            parts.append(f"cluster: {int(clusters[i])}")
-        parts += [f"{names[c]}: {html.escape(shorten(extra[c][i], 40))}" for c in columns]
-        out.append("<br>".join(parts))
-    return out
+ROW_TABLE_LIMIT = 500
+PANEL_KEYS = ["explore_colour", "explore_query", "explore_topk", "explore_filter_column", "explore_filter_mode",
+              "explore_filter_value", "explore_filter_low", "explore_filter_high", "explore_filter_pattern"]
+FILTER_MODES: dict[FilterMode, str] = {"value": "equals", "range": "in a range", "regex": "matches a pattern"}
+FILTER_CHOICES: list[FilterMode] = list(FILTER_MODES)
 
 
-@dataclass(frozen=True)
-class Colouring:
-    """How the map colours its points: one legend entry per group, one shared colour per group
-    without a legend (too many groups), or a continuous scale (numbers)."""
-
-    mode: str  # "none", "groups", "many-groups" or "scale"
-    groups: int = 0
-
-    def note(self, name: str) -> str:
-        """A caption (markdown, ``name`` escaped) for the modes a legend cannot explain."""
-        shown = plain(name)
-        if self.mode == "many-groups":
-            repeat = " (colours repeat)" if self.groups > len(PALETTE) else ""
-            return f"{self.groups:,} values of {shown}: too many for a legend{repeat}; hover a point to read its value."
-        if self.mode == "scale":
-            return f"{shown} is numeric: coloured on a continuous scale."
-        return ""
+def rows_table(corpus: Corpus, rows: list[int], clusters: ClusterResult) -> pd.DataFrame:
+    """The rows as a reader wants them: text, the shown columns, cluster (no chunk bookkeeping)."""
+    columns = shown_columns(corpus)
+    table = corpus.metadata.iloc[rows][columns].reset_index(drop=True)
+    table.insert(0, "text", [shorten(corpus.texts[i], 160) for i in rows])
+    table["cluster"] = clusters.labels[rows]
+    return table
 
 
-def colouring(colour: Sequence[object] | None, numeric: bool = False) -> tuple[Colouring, np.ndarray | None]:
-    """Decide how to colour; returns the mode and the values as strings (or numbers for a scale)."""
-    if colour is None:
-        return Colouring("none"), None
-    values = np.asarray([str(v) for v in colour], dtype=object)
-    groups = len(set(values.tolist()))
-    if numeric and groups > MAX_COLOUR_GROUPS:
-        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-        if np.isfinite(numbers).all():
-            return Colouring("scale", groups), numbers
-    return Colouring("groups" if groups <= MAX_COLOUR_GROUPS else "many-groups", groups), values
-
-
-def map_figure(
-    coords: np.ndarray,
-    colour: Sequence[object] | None,
-    colour_name: str,
-    hover: list[str],
-    highlight: Sequence[int] = (),
-    picked: int | None = None,
-    title: str = "",
-    numeric: bool = False,
-) -> go.Figure:
-    """WebGL scatter of every point (``Scattergl`` 2-D, ``Scatter3d`` 3-D).
-
-    Up to ``MAX_COLOUR_GROUPS`` groups get a trace (and a legend entry) each; more groups share
-    one trace with a colour per group; a numeric column with more values gets a colour scale.
-    Each point's row index is its ``customdata``, so a selection maps back to rows.
-    """
-    n = len(coords)
-    three = coords.shape[1] == 3
-    size = 6 if n < 2_000 else (4 if n < 20_000 else 3)
-    opacity = 0.75 if n > 5_000 else 0.85
-    index = np.arange(n)
-    hover_array = np.asarray(hover, dtype=object)
-    mode, values = colouring(colour, numeric)
-    groups: list[tuple[str, np.ndarray, dict]] = []
-    if mode.mode == "groups":
-        assert values is not None
-        names, counts = np.unique(values, return_counts=True)
-        order = sorted(zip(names, counts), key=lambda item: -item[1])
-        groups = [(str(name), index[values == name], {"color": PALETTE[number % len(PALETTE)]}) for number, (name, _) in enumerate(order)]
-    elif mode.mode == "many-groups":
-        assert values is not None
-        _, codes = np.unique(values, return_inverse=True)
-        groups = [(colour_name, index, {"color": [PALETTE[c % len(PALETTE)] for c in codes]})]
-    elif mode.mode == "scale":
-        groups = [(colour_name, index, {"color": values, "colorscale": "Viridis", "showscale": True,
-                                        "colorbar": {"title": {"text": html.escape(shorten(colour_name, 20))}}})]
-    else:
-        groups = [("points", index, {"color": PALETTE[0]})]
-    traces = []
-    for name, rows, colours in groups:
-        marker = {"size": size, "opacity": opacity, **colours}
-        common = {
-            "mode": "markers", "name": html.escape(shorten(name, 30)), "customdata": rows, "hovertext": hover_array[rows],
-            "hovertemplate": "%{hovertext}<extra></extra>", "marker": marker, "showlegend": mode.mode == "groups",
-        }
-        if three:
-            traces.append(go.Scatter3d(x=coords[rows, 0], y=coords[rows, 1], z=coords[rows, 2], **common))
-        else:
-            traces.append(go.Scattergl(x=coords[rows, 0], y=coords[rows, 1], **common))
-    marks: list[tuple[str, list[int], str, int, str]] = [("search hits", list(highlight), "star", 14, "#000000")]
-    if picked is not None:
-        marks.append(("picked point", [picked], "circle-open", 18, "#d62728"))
-    for name, mark_rows, symbol, mark_size, mark_colour in marks:
-        if not mark_rows:
-            continue
-        rows_array = np.asarray(mark_rows, dtype=int)
-        common = {
-            "mode": "markers", "name": name, "customdata": rows_array, "hovertext": hover_array[rows_array],
-            "hovertemplate": "%{hovertext}<extra></extra>",
-            "marker": {"size": mark_size if not three else mark_size / 2, "symbol": symbol if not three else "diamond", "color": mark_colour,
-                       "line": {"width": 2, "color": mark_colour}},
-        }
-        if three:
-            traces.append(go.Scatter3d(x=coords[rows_array, 0], y=coords[rows_array, 1], z=coords[rows_array, 2], **common))
-        else:
-            traces.append(go.Scattergl(x=coords[rows_array, 0], y=coords[rows_array, 1], **common))
-    figure = go.Figure(traces)
-    figure.update_layout(
-        title={"text": html.escape(title)}, height=680, legend={"title": {"text": html.escape(shorten(colour_name, 30))}, "itemsizing": "constant"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="explore-map",
-        hoverlabel={"align": "left"},
-    )
-    if not three:
-        figure.update_xaxes(showticklabels=False, title=None)
-        figure.update_yaxes(showticklabels=False, title=None, scaleanchor="x", scaleratio=1)
-        if n >= FOCUS_MIN_POINTS:  # a few far outliers would squeeze the bulk into the middle
-            (x0, x1), (y0, y1) = focus_ranges(coords)
-            figure.update_xaxes(range=[x0, x1])
-            figure.update_yaxes(range=[y0, y1])
-    return figure
-
-
-FOCUS_MIN_POINTS = 2_000
-FOCUS_QUANTILE = 0.002
-
-
-def focus_ranges(coords: np.ndarray, quantile: float = FOCUS_QUANTILE, pad: float = 0.05) -> list[tuple[float, float]]:
-    """Axis ranges that hold all but the outermost ``quantile`` of points on each side (plus a
-    margin): the initial view of a big map. Autoscale in the toolbar still shows every point."""
-    low, high = np.quantile(coords[:, :2], [quantile, 1 - quantile], axis=0)
-    margin = (high - low) * pad
-    return [(float(low[i] - margin[i]), float(high[i] + margin[i])) for i in range(2)]
-
-
-def selected_rows(event: object) -> list[int]:
-    """Row indices picked on the map (click, box or lasso), from each point's customdata."""
+def rerun_panel() -> None:
+    """Rerun the map panel alone (the whole page when the panel ran within a full run)."""
     try:
-        points = event.selection.points  # type: ignore[attr-defined]
-    except AttributeError:
-        return []
-    rows: list[int] = []
-    for point in points:
-        value = point.get("customdata")
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is not None:
-            rows.append(int(value))
-    return list(dict.fromkeys(rows))
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
+
+
+def _picked(key: str) -> None:
+    """The map's click: the picked point lives in our own key (kept across reruns)."""
+    result = st.session_state.get(key)
+    picked = getattr(result, "picked", None)
+    if picked is not None:
+        st.session_state["_explore_picked"] = int(picked)
+
+
+def _colour_changed(collection: str) -> None:
+    remember_view(collection, {"colour": st.session_state.get("explore_colour")})
+
+
+@st.fragment
+def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clusters: ClusterResult,
+              params: ProjectionParams) -> None:
+    """Colour, search, filter and the map of ``corpus``, with the picked point's neighbours and
+    the selection's rows; isolates and re-projects a selection on request."""
+    colour_options = list(dict.fromkeys(["cluster", *corpus.colour_columns(), "none"]))
+    if st.session_state.get("explore_colour") not in colour_options:
+        st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
+    s1, s2, s3 = st.columns([1, 3, 1])
+    colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour", on_change=_colour_changed, args=(info.name,))
+    query = s2.text_input("Semantic search: mark the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
+    top_k = url_state.number_input(s3, "top-k", 1, 100, key="explore_topk")
+
+    filter_columns = ["text", *shown_columns(corpus)]
+    if st.session_state.get("explore_filter_column") not in filter_columns:
+        st.session_state["explore_filter_column"] = "text"
+    f1, f2, f3, f4 = st.columns([1, 1, 2, 1])
+    column = f1.selectbox("Filter by", filter_columns, key="explore_filter_column")
+    mode: FilterMode = f2.selectbox("Keep rows whose value", FILTER_CHOICES, format_func=FILTER_MODES.__getitem__,
+                                    key="explore_filter_mode")
+    if mode == "value":
+        f3.text_input("equals", key="explore_filter_value", placeholder="a label, a name…")
+    elif mode == "range":
+        f3.text_input("from (empty: no lower bound)", key="explore_filter_low", placeholder="e.g. 2017-01 or 3.5")
+        f4.text_input("to (empty: no upper bound)", key="explore_filter_high")
+    else:
+        f3.text_input("pattern (regular expression, any case)", key="explore_filter_pattern", placeholder=r"e.g. \bflu\b|influenza")
+    url_state.publish_part(PANEL_KEYS)
+
+    isolated = st.session_state.get("_explore_isolated")
+    if isolated and isolated.get("collection") == info.name:
+        shown = corpus_subset(corpus, isolated["rows"])
+        st.info(f"Showing the {len(shown):,} selected points alone, re-projected with the same settings.")
+        if st.button("Back to the whole map", key="explore_unisolate"):
+            st.session_state.pop("_explore_isolated", None)
+            st.session_state.pop("_explore_picked", None)
+            rerun_panel()
+        shown_map = corpus_map(shown, params)
+        shown_clusters = ClusterResult(clusters.labels[np.asarray(sorted(set(isolated["rows"])), dtype=np.int64)], clusters.params,
+                                       clusters.clusters)
+    else:
+        shown, shown_map, shown_clusters = corpus, projection, clusters
+
+    with user_errors():
+        hits = search_vectors(shown.vectors, info.backend, query, int(top_k)) if query.strip() else []
+        match = None
+        wants = {"value": "explore_filter_value", "range": None, "regex": "explore_filter_pattern"}[mode]
+        if mode == "range":
+            low, high = bound(st.session_state.get("explore_filter_low")), bound(st.session_state.get("explore_filter_high"))
+            if low is not None or high is not None:
+                match = match_rows(shown.texts, shown.metadata, "range", column=column, low=low, high=high)
+        elif wants and str(st.session_state.get(wants) or "").strip():
+            text = str(st.session_state[wants])
+            match = match_rows(shown.texts, shown.metadata, mode, column=column, value=text.strip(), pattern=text)
+        if match is not None:
+            st.caption(plain(f"{match.count:,} of {len(shown):,} points where {match.description}"
+                             " (the others are faint on the map)."))
+
+        values = None if colour_by == "none" else (shown_clusters.labels if colour_by == "cluster" else shown.metadata[colour_by].tolist())
+        colours = colours_for(values, numeric=colour_by in corpus.numeric_columns())
+        hover, hover_id = corpus_hover(shown, shown_clusters, colour_by if colour_by in corpus.metadata.columns else None)
+        picked = st.session_state.get("_explore_picked")
+        picked = picked if isinstance(picked, int) and picked < len(shown) else None
+        near = neighbours_of(shown.vectors, shown_map.coords, picked, k=10) if picked is not None else None
+        labels = cluster_labels(shown_map.coords, shown_clusters.labels, {c.id: c.terms for c in shown_clusters.clusters}) \
+            if colour_by == "cluster" and len(shown_clusters.clusters) <= 60 else []
+        events = point_map(
+            "explore_map", shown_map.coords, hover,
+            MapColours(codes=colours.codes, palette=PALETTE, values=colours.values, legend=colours.legend(), title=colour_by),
+            MapMarks(hits=[h[0] for h in hits], picked=picked, neighbours=[n.index for n in near.items] if near else [],
+                     selected=(st.session_state.get("explore_map") and getattr(st.session_state["explore_map"], "selection", None)) or [],
+                     focus=match.rows.tolist() if match is not None else None, labels=labels),
+            hover_id=hover_id, caption=f"{info.dataset} · {info.backend} · {shown_map.params.method.upper()} {shown_map.params.dims}-D",
+            on_pick=lambda: _picked("explore_map"),
+        )
+        if note := colours.note(colour_by):
+            st.caption(plain(note))
+        st.caption("Hover a point to read it; click one to see its nearest neighbours; Box or Lasso select in the map's bar;"
+                   " wheel to zoom, drag to pan, double-click (or Fit) to see the bulk of the map again.")
+
+        if hits:
+            st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
+            table = rows_table(shown, [h[0] for h in hits], shown_clusters)
+            table.insert(0, "score", [round(h[1], 4) for h in hits])
+            st.dataframe(table, hide_index=True, key="explore_hits")
+
+        if near is not None and picked is not None:
+            st.markdown(f"**Picked:** “{plain(shorten(shown.texts[picked], 140))}” — its {near.k} nearest in the original space"
+                        f" ({near.kept_on_map} of them also among its {near.k} nearest on the map; orange rings on the map).")
+            st.dataframe(pd.DataFrame({
+                "text": [shorten(shown.texts[n.index], 110) for n in near.items],
+                "cosine": [round(n.cosine, 4) for n in near.items],
+                "euclidean": [round(n.euclidean, 4) for n in near.items],
+                "near on the map too": [n.on_map for n in near.items],
+            }), hide_index=True, key="explore_neighbours")
+
+        selection = events.selection or []
+        if selection:
+            st.markdown(f"**{len(selection):,} selected on the map**")
+            st.dataframe(rows_table(shown, selection[:ROW_TABLE_LIMIT], shown_clusters), hide_index=True, key="explore_selected")
+            b1, b2, b3 = st.columns(3)
+            if not isolated and b1.button("Isolate and re-project the selection", key="explore_isolate", disabled=len(selection) < 5,
+                                          help="map only these points (at least 5), with the same settings"):
+                st.session_state["_explore_isolated"] = {"collection": info.name, "rows": [int(i) for i in selection]}
+                st.session_state.pop("_explore_picked", None)
+                rerun_panel()
+            frame = corpus_export_frame(shown, shown_map, shown_clusters, selection)
+            b2.download_button("Selection as CSV", lambda: csv_bytes(frame), f"{info.dataset}-selection.csv", "text/csv",
+                               key="explore_selection_csv")
+            b3.download_button("Selection for TensorBoard's projector", lambda: projector_zip(shown.vectors[selection], frame, f"{info.dataset} selection"),
+                               f"{info.dataset}-selection-projector.zip", "application/zip", key="explore_selection_projector")
+        else:
+            st.markdown("**Rows** (find any row by its text; pick one to see its neighbours)")
+            needle = st.text_input("Find rows whose text contains", key="explore_row_filter", placeholder="a word or phrase")
+            rows = rows_containing(shown.texts, needle, ROW_TABLE_LIMIT)
+            if len(rows) == ROW_TABLE_LIMIT:
+                st.caption(f"The first {ROW_TABLE_LIMIT:,} matching rows; narrow the filter to reach others.")
+            chosen = st.dataframe(rows_table(shown, rows, shown_clusters), hide_index=True, on_select="rerun",
+                                  selection_mode="single-row", key="explore_rows")
+            if chosen is not None and chosen.selection.rows:
+                row = rows[chosen.selection.rows[0]]
+                if st.session_state.get("_explore_picked") != row:
+                    st.session_state["_explore_picked"] = row
+                    rerun_panel()
+
+
+__all__ = ["PANEL_KEYS", "map_panel", "rows_table"]

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from embedlab.errors import EmbedlabError
+from embedlab.store import Store, open_store
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -35,6 +36,17 @@ def user_errors() -> Iterator[None]:
         st.error(plain(f"Something went wrong ({type(error).__name__}: {error}). The app is still running."), icon="🐞")
         with st.expander("Technical details"):
             st.code("".join(traceback.format_exception(error))[-4000:])
+
+
+def store_or_stop() -> Store:
+    """The vector store; when it cannot be opened (another process holds it, the server is down)
+    the page says why and what to do, and stops: never Streamlit's redacted error."""
+    try:
+        return open_store()
+    except EmbedlabError as error:
+        st.error(plain(error), icon="⚠️")
+        st.stop()
+        raise  # st.stop() ends the run; this line is for type checkers
 
 
 def progress_reporter(label: str) -> Callable[[int, int], None]:

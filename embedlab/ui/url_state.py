@@ -1,8 +1,18 @@
-"""Page state that lives in the URL, so a view can be shared and reopened.
+"""Page state that survives: leaving a page and coming back, reload, back/forward and a shared link.
 
-Widgets are created with ``key=`` and no default. ``restore`` copies URL values into
-``st.session_state`` once per session and page (before the widgets exist); ``publish`` writes
-the current widget values back to ``st.query_params`` at the end of each run.
+Two stores hold a page's values:
+
+- the **URL** (``st.query_params``): what a link, a reload and the browser's history carry.
+  Long values (many sentences) go to the server under their hash (``embedlab.links``) and the
+  URL holds ``~<hash>``, so the address stays short enough for browsers and the server;
+- the **session** (``st.session_state["_embedlab_kept"]``): Streamlit deletes a widget's key
+  when a run does not draw that widget (another page ran, another section was open). The
+  values are kept in our own keys and given back to the widgets before they are drawn.
+
+A page calls ``restore(page, defaults, choices)`` before its widgets exist and
+``publish(keys)`` after. ``restore`` takes the link's values when the page opens from a link
+(first visit, reload, a shared URL) or when the URL differs from what the page last wrote
+(back/forward to an earlier view); otherwise it gives back what the user left.
 """
 
 from __future__ import annotations
@@ -12,9 +22,16 @@ from typing import Any
 
 import streamlit as st
 
+from embedlab import links
 from embedlab.ui.feedback import plain
 
 Scalar = str | int | float | bool
+Number = int | float
+_KEPT = "_embedlab_kept"  # {page: {key: value}}: the user's values, whatever Streamlit dropped
+_PUBLISHED = "_embedlab_published"  # {page: {key: text}}: what the page last wrote to the URL
+_KEYS = "_embedlab_keys"  # {page: [keys]}: every key the page restores
+_DEFAULTS = "_embedlab_defaults"  # {page: {key: default}}
+_CURRENT = "_embedlab_page"
 
 
 def _parse(raw: str, default: Scalar) -> Scalar:
@@ -33,32 +50,73 @@ def _parse(raw: str, default: Scalar) -> Scalar:
     return raw
 
 
+def _store(name: str) -> dict[str, Any]:
+    value = st.session_state.get(name)
+    if not isinstance(value, dict):
+        value = {}
+        st.session_state[name] = value
+    return value
+
+
+def link_values(keys: Mapping[str, Any]) -> dict[str, str]:
+    """The values the current URL holds for ``keys`` (as written, references not expanded)."""
+    return {key: st.query_params[key] for key in keys if key in st.query_params}
+
+
 def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, list[Any]] | None = None) -> None:
-    """Fill ``st.session_state`` from the URL (or defaults) the first time ``page`` runs.
+    """Fill ``st.session_state`` for ``page`` before its widgets are drawn (see the module).
 
     Values outside ``choices`` (an unknown model in a shared link) fall back to the default,
     and a warning names what was ignored.
     """
-    flag = f"_url_restored_{page}"
-    if st.session_state.get(flag):
+    st.session_state[_CURRENT] = page
+    _store(_KEYS)[page] = list(defaults)
+    _store(_DEFAULTS)[page] = dict(defaults)
+    kept = _store(_KEPT)
+    published = _store(_PUBLISHED)
+    in_link = link_values(defaults)
+    first_visit = page not in kept
+    from_link = bool(in_link) and in_link != published.get(page)
+    if first_visit or from_link:
+        ignored, missing = [], []
+        for key, default in defaults.items():
+            if key in in_link:
+                raw = links.expand(in_link[key])
+                if raw is None:
+                    missing.append(key)
+                    value: Any = kept.get(page, {}).get(key, default)
+                else:
+                    value = _parse(raw, default)
+            elif first_visit or default == "":
+                value = default  # an empty text is left out of links: absent means empty
+            else:  # back/forward to a view that did not carry this key: keep what the user had
+                value = kept[page].get(key, default)
+            allowed = (choices or {}).get(key)
+            if allowed is not None and value not in allowed:
+                if key in in_link:
+                    ignored.append(f"{key}={value!r}")
+                value = default if default in allowed else (allowed[0] if allowed else default)
+            st.session_state[key] = value
+        kept[page] = {key: st.session_state[key] for key in defaults}
+        published[page] = in_link
+        if ignored:
+            st.warning("Ignored from the link (not available here): " + ", ".join(plain(item) for item in ignored))
+        if missing:
+            st.warning(plain("This link refers to long inputs kept on the server that made it, and this server does not"
+                             f" have them: {', '.join(missing)}."))
         return
-    st.session_state[flag] = True
-    ignored = []
-    for key, default in defaults.items():
-        value: Any = default
-        if key in st.query_params:
-            value = _parse(st.query_params[key], default)
-        allowed = (choices or {}).get(key)
-        if allowed is not None and value not in allowed:
-            if key in st.query_params:
-                ignored.append(f"{key}={value!r}")
-            value = default if default in allowed else (allowed[0] if allowed else default)
+    for key, default in defaults.items():  # back on the page: give widgets back the values Streamlit dropped
+        if key not in st.session_state:
+            st.session_state[key] = kept[page].get(key, default)
+
+
+def remember(page: str, **values: Scalar) -> None:
+    """Set values of ``page`` from code (a guided demo, a collection's last view): into the
+    widgets' keys and into the kept copy, so they survive like the user's own."""
+    kept = _store(_KEPT).setdefault(page, {})
+    for key, value in values.items():
         st.session_state[key] = value
-    if ignored:
-        st.warning("Ignored from the link (not available here): " + ", ".join(plain(item) for item in ignored))
-
-
-Number = int | float
+        kept[key] = value
 
 
 def within(key: str, low: Number, high: Number) -> None:
@@ -79,25 +137,55 @@ def within(key: str, low: Number, high: Number) -> None:
 
 
 def slider(container: Any, label: str, low: Number, high: Number, *, key: str, **options: Any) -> Any:
-    """``container.slider`` whose URL-restored value is first brought into range."""
+    """``container.slider`` whose restored value is first brought into range."""
     within(key, low, high)
     return container.slider(label, low, high, key=key, **options)
 
 
 def number_input(container: Any, label: str, low: Number, high: Number, *, key: str, **options: Any) -> Any:
-    """``container.number_input`` whose URL-restored value is first brought into range."""
+    """``container.number_input`` whose restored value is first brought into range."""
     within(key, low, high)
     return container.number_input(label, low, high, key=key, **options)
 
 
+def publish_part(keys: list[str]) -> None:
+    """``publish`` for part of a page that reruns alone (a fragment): only ``keys`` change in
+    the URL; the rest of the page's link stays as the last full run wrote it."""
+    page = st.session_state.get(_CURRENT)
+    others = [key for key in _store(_PUBLISHED).get(page, {}) if key not in keys] if page else []
+    publish([*others, *keys])
+
+
 def publish(keys: list[str]) -> None:
-    """Mirror the current values of ``keys`` into the URL."""
-    wanted = {}
+    """Keep every value of the current page for the session, and mirror ``keys`` into the URL
+    (long values as a server-side reference; a value too long even for that is left out, and
+    the page says the view cannot be shared)."""
+    page = st.session_state.get(_CURRENT)
+    if page is None:
+        return
+    kept = _store(_KEPT).setdefault(page, {})
+    for key in _store(_KEYS).get(page, []):
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+    wanted: dict[str, str] = {}
+    too_big = []
+    empty_by_default = {key for key, default in _store(_DEFAULTS).get(page, {}).items() if default == ""}
     for key in keys:
         value = st.session_state.get(key)
-        if value is None:
+        if value is None or (value == "" and key in empty_by_default):
             continue
-        wanted[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        linked = links.keep(text)
+        if linked is None:
+            too_big.append(key)
+            continue
+        wanted[key] = linked
+    if too_big:
+        st.caption(plain(f"This view is too big to share as a link ({', '.join(too_big)} left out of the address);"
+                         " it is kept while this tab is open."))
+    elif any(links.is_reference(value) for value in wanted.values()):
+        st.caption("Long inputs are kept on this server and the link refers to them: it opens here, not on another server.")
     current = {k: st.query_params[k] for k in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)
+    _store(_PUBLISHED)[page] = wanted
