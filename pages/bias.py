@@ -22,6 +22,8 @@ from embedlab.ui.bias import (
     cached_projection,
     cached_seat,
     cached_weat,
+    custom_set_choices,
+    custom_set_defaults,
     custom_set_pickers,
     effect_size_chart,
     projection_chart,
@@ -89,7 +91,10 @@ url_state.restore(
         "bias_neutral_words": False,
         "bias_seat_model": text_models[0] if text_models else "",
         "bias_seat_test": "6",
+        "bias_templates": "",
         "bias_debias_model": word_models[0] if word_models else "",
+        **custom_set_defaults("bias"),
+        **custom_set_defaults("bias_seat"),
     },
     choices={
         "bias_section": SECTIONS,
@@ -99,6 +104,8 @@ url_state.restore(
         "bias_seat_model": text_models,
         "bias_seat_test": [*TESTS, "custom"],
         "bias_debias_model": word_models,
+        **custom_set_choices("bias"),
+        **custom_set_choices("bias_seat"),
     },
 )
 
@@ -161,7 +168,8 @@ if section == "WEAT":
     with right:
         seed = url_state.number_input(st, "Seed of random partitions", 0, 2**31 - 1, step=1, key="bias_seed")
         permutations = url_state.number_input(st, "Random partitions (≥ 10,000)", 10_000, 1_000_000, step=10_000, key="bias_perms")
-    url_state.publish(["bias_section", "bias_test", "bias_seed", "bias_perms"] + ([] if test_choice == "all" else ["bias_model"]))
+    url_state.publish(["bias_section", "bias_test", "bias_seed", "bias_perms"] + ([] if test_choice == "all" else ["bias_model"])
+                      + (list(custom_set_defaults("bias")) if test_choice == "custom" else []))
 
     with user_errors():
         if test_choice == "all":
@@ -264,7 +272,8 @@ elif section == "SEAT":
     with right:
         st.text_area("Templates, one per line with {word} (empty = the paper's bleached templates)", key="bias_templates", height=140,
                      placeholder="\n".join(t.replace("{}", "{word}") for t in NOUN_TEMPLATES[:3]))
-    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed", "bias_perms"])
+    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed", "bias_perms", "bias_templates"]
+                      + (list(custom_set_defaults("bias_seat")) if test_id == "custom" else []))
     with user_errors():
         templates = parse_templates(st.session_state.get("bias_templates", ""))
         template_key = tuple(templates) if templates else None

@@ -17,6 +17,7 @@ from embedlab.training import (
     builtin_corpus,
     builtin_graph,
     corpus_names,
+    embed_builtin_graph,
     embed_graph,
     graph_names,
     group_separation,
@@ -80,7 +81,7 @@ url_state.restore(
     "train",
     defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
               **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
-              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2,
+              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False,
               **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
     choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
              "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
@@ -135,10 +136,6 @@ with words_tab:
     url_state.slider(row[4], "Negative samples", 1, 20, key="tr_negative")
     url_state.number_input(row[5], "Seed", 0, 2**31 - 1, key="tr_seed")
     row[6].radio("Workers", [1, 2], key="tr_workers", horizontal=True, help="1 = exactly reproducible")
-    url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count", "tr_epochs",
-                       "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
-                       "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out",
-                       "tr_node_window", "tr_node_negative"])
 
     train_now = st.button("Train", type="primary", key="tr_train") or st.session_state.pop("tr_train_now", False)
     if train_now:
@@ -158,9 +155,18 @@ with words_tab:
             trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
             trainer.to_backend()
             st.session_state["tr_last"] = trainer.report_.as_dict()
+            url_state.remember("train", tr_model=trainer.report_.name)
             st.session_state["tr_doc2vec"] = (trainer.model_, documents) if algorithm == "doc2vec" else None
 
     last = st.session_state.get("tr_last")
+    linked = st.session_state.get("tr_model", "")
+    if (not last or last.get("name") != linked) and linked:
+        note = catalogue().saved.note(linked)  # a link to a trained model: its saved report
+        if note is not None and note.details and linked in backend_names():
+            last = note.details
+        else:
+            st.warning(plain(f"The model {linked} of this link is not on this server (removed, or trained elsewhere)."))
+            last = None
     if last:
         with user_errors():
             st.success(f"Trained **{last['name']}**: {last['vocabulary']:,} words from {last['documents']:,} documents"
@@ -236,9 +242,18 @@ with nodes_tab:
                 st.stop()
             graph = parse_edge_list(edges_file.getvalue()) if edges_file is not None else builtin_graph(graph_name)
             params = {param: type(getattr(NODES, param))(st.session_state[key]) for key, param in NODE_WIDGETS.items()}
-            result = embed_graph(graph, held_out=float(st.session_state["tr_held_out"]),
-                                 progress=progress_reporter("Node embedding, epochs"), **params)
+            if edges_file is None:
+                result = embed_builtin_graph(graph_name, held_out=float(st.session_state["tr_held_out"]), **params)
+            else:
+                result = embed_graph(graph, held_out=float(st.session_state["tr_held_out"]),
+                                     progress=progress_reporter("Node embedding, epochs"), **params)
             st.session_state["tr_nodes"] = (graph_name, result, list(graph.edges))
+            url_state.remember("train", tr_nodes_shown=graph_name != "upload")
+    elif st.session_state.get("tr_nodes_shown") and not st.session_state.get("tr_nodes") and graph_name != "upload":
+        with user_errors():  # a link to node-embedding results: the same seeded run again (kept in memory)
+            params = {param: type(getattr(NODES, param))(st.session_state[key]) for key, param in NODE_WIDGETS.items()}
+            result = embed_builtin_graph(graph_name, held_out=float(st.session_state["tr_held_out"]), **params)
+            st.session_state["tr_nodes"] = (graph_name, result, list(builtin_graph(graph_name).edges))
     if st.session_state.get("tr_nodes"):
         name, result, edges = st.session_state["tr_nodes"]
         metrics = st.columns(4)
@@ -287,7 +302,14 @@ with upload_tab:
                 catalogue().remove(doomed)
                 if (st.session_state.get("tr_last") or {}).get("name") == doomed:
                     del st.session_state["tr_last"]
+                if st.session_state.get("tr_model") == doomed:
+                    url_state.remember("train", tr_model="")
                 st.session_state["tr_removed"] = doomed
                 st.rerun()
     if removed := st.session_state.pop("tr_removed", None):
         st.success(f"Removed {removed}.")
+
+url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count",
+                   "tr_epochs", "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
+                   "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out",
+                   "tr_node_window", "tr_node_negative", "tr_model", "tr_nodes_shown"])

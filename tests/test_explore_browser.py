@@ -50,29 +50,40 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     page.locator("button:visible", has_text="Encode and store").click()
     page.get_by_text("Stored 12 rows from 12 documents").wait_for()
 
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for()
-    page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length > 0 }")
-    assert page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].type") == "scattergl"
-    points = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.reduce((n, t) => n + t.x.length, 0)")
-    assert points == 12
+    canvas = page.locator("canvas.pm-canvas")  # inside the map's shadow root: locators pierce it
+    canvas.wait_for()
+    wait_drawn(canvas)
+    canvas.scroll_into_view_if_needed()
+    page.locator(".pm-status", has_text="12 points").wait_for()
 
-    # Click the first point of the first trace at its pixel position on the map (in view).
-    plot.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    x, y = page.evaluate(
-        """() => {
-            const g = document.querySelector('.js-plotly-plot');
-            const box = g.getBoundingClientRect(), fl = g._fullLayout, t = g._fullData[0];
-            return [box.left + fl.xaxis._offset + fl.xaxis.l2p(t.x[0]), box.top + fl.yaxis._offset + fl.yaxis.l2p(t.y[0])];
-        }"""
-    )
-    page.mouse.move(x, y)
-    page.mouse.click(x, y)
-    try:
-        page.get_by_text("selected on the map").wait_for(timeout=60_000)
-    except Exception:
-        page.screenshot(path="/tmp/embedlab-explore-browser-failure.png", full_page=True)
-        raise
-    page.get_by_text("Nearest in the original space (cosine)").wait_for()
-    assert page.get_by_text("between the original space and the map").count() == 1
+    # Click the first point where it is drawn: its neighbours appear, with cosine and euclidean.
+    box = canvas.bounding_box()
+    x, y = canvas.evaluate("c => c.pointAt(0)")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.get_by_text("Picked:").wait_for()
+    neighbours = page.locator('[data-testid="stDataFrame"]').filter(has_text="euclidean")
+    neighbours.wait_for()
+
+    # Box-select every point, then click a point again: the selection lists 12 rows, and the
+    # click after a box select still picks.
+    page.get_by_role("button", name="Box select").click()
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
+    page.mouse.up()
+    page.get_by_text("12 selected on the map").wait_for()
+    x, y = canvas.evaluate("c => c.pointAt(3)")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.get_by_text("Picked:").wait_for()
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def wait_drawn(canvas, timeout: float = 120.0) -> None:  # noqa: ANN001
+    """Wait until the point map has drawn at least once."""
+    import time
+
+    started = time.time()
+    while int(canvas.evaluate("c => Number(c.dataset.renders || 0)")) == 0:
+        assert time.time() - started < timeout, "the point map never drew"
+        time.sleep(0.1)

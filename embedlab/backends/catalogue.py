@@ -17,7 +17,7 @@ import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from embedlab.backends.base import (
     Backend,
@@ -205,16 +205,18 @@ class Catalogue:
 
     def word_vectors(self, name: str) -> WordVectors:
         """A word-vector model."""
-        backend = self.get_of_kind(name, BackendKind.WORDS)
-        return backend  # type: ignore[return-value]  # SavedWordVectors delegates the rest on first use
+        # the kind says it is one (an isinstance check would read a saved model's file: kv is lazy)
+        return cast(WordVectors, self.get_of_kind(name, BackendKind.WORDS))
 
     # -- adding and removing ---------------------------------------------------------------------
 
-    def add(self, backend: Backend, origin: Origin, *, persist: bool, base: str | None = None) -> None:
+    def add(self, backend: Backend, origin: Origin, *, persist: bool, base: str | None = None,
+            details: dict[str, Any] | None = None) -> None:
         """The one way a model made at run time joins the catalogue (upload, training, debias,
         or ``session`` for this process only). It replaces a run-time model of the same name
         (same name = same content for uploads and training; a debiased copy made again);
-        ``persist`` also saves it, so other processes and restarts see it."""
+        ``persist`` also saves it, so other processes and restarts see it (with ``details``, such
+        as a training report, in its note)."""
         if origin == "built-in":
             raise ValueError("built-in models come from the table, not from add()")
         with self._lock:
@@ -222,7 +224,9 @@ class Catalogue:
             if existing is not None and existing.origin == "built-in":
                 raise InputError(f"{backend.name!r} is a built-in model; choose another name.")
             if persist:
-                self.saved.save(backend, origin, base)  # type: ignore[arg-type]
+                if not isinstance(backend, WordVectors):
+                    raise InputError(f"{backend.name!r} is a {backend.kind} model; only word models are saved for now.")
+                self.saved.save(backend, origin, base, details)
             self._entries[backend.name] = _Entry(backend.name, backend.kind, origin, str(next(_revisions)), backend=backend)
 
     def remove(self, name: str) -> None:

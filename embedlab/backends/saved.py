@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
+
+import numpy as np
 
 from embedlab.backends.base import BackendKind, Origin, WordVectors
 from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
@@ -39,6 +42,7 @@ class SavedNote:
     origin: Origin
     base: str | None
     path: Path
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. a training report, shown again from a link
 
 
 def file_stem(name: str) -> str:
@@ -100,6 +104,18 @@ class SavedWordVectors:
     def __contains__(self, word: object) -> bool:
         return word in self.loaded()
 
+    def encode(self, words: Sequence[str]) -> np.ndarray:
+        return self.loaded().encode(words)
+
+    def raw_vectors(self, words: Sequence[str]) -> np.ndarray:
+        return self.loaded().raw_vectors(words)
+
+    def split_known(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+        return self.loaded().split_known(words)
+
+    def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+        return self.loaded().neighbors(word, k)
+
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
@@ -121,7 +137,7 @@ class SavedModels:
         except OSError:
             return None
 
-    def save(self, backend: WordVectors, origin: Origin, base: str | None = None) -> Path:
+    def save(self, backend: WordVectors, origin: Origin, base: str | None = None, details: dict[str, Any] | None = None) -> Path:
         """Write the vectors and the note (each atomically; the note last, so a listed model has its file)."""
         if origin not in SAVED_ORIGINS:
             raise ValueError(f"models of origin {origin!r} are not saved")
@@ -137,7 +153,7 @@ class SavedModels:
         else:
             atomic_write(path, lambda temporary: loaded.kv.save_word2vec_format(str(temporary), binary=True))
         note = {"name": backend.name, "dim": backend.dim, "words": backend.vocab_size, "description": backend.description,
-                "origin": origin, "base": base, "format": "fasttext" if fasttext else "word2vec-binary"}
+                "origin": origin, "base": base, "format": "fasttext" if fasttext else "word2vec-binary", "details": details or {}}
         atomic_write(self.folder() / f"{stem}.json", json.dumps(note))
         return path
 
@@ -171,7 +187,9 @@ class SavedModels:
         if origin is None or not vectors.exists():
             return None
         base = meta.get("base")
-        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, vectors)
+        details = meta.get("details") if isinstance(meta.get("details"), dict) else {}
+        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, vectors,
+                         details)
 
     def delete(self, name: str) -> bool:
         """Remove the files of ``name``; True when there were any."""

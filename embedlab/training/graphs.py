@@ -270,6 +270,13 @@ def embed_graph(graph: Any, *, held_out: float | None = 0.2, progress: Progress 
                                auc_note)
 
 
+@memoize(max_entries=16, models=())
+def embed_builtin_graph(name: str, held_out: float | None = 0.2, **params: Any) -> NodeEmbeddingResult:
+    """``embed_graph`` of a built-in graph, kept by its name and settings (seeded, so a link
+    with the same settings shows the same vectors, map and AUC)."""
+    return embed_graph(builtin_graph(name), held_out=held_out, **params)
+
+
 def group_separation(result: NodeEmbeddingResult) -> float | None:
     """Mean cosine within groups minus mean cosine across groups (above 0: groups cluster).
 

@@ -208,7 +208,7 @@ def make_backend(wv: object, report: TrainingReport, *, register_backend: bool =
         # with workers=2 they differ a little, and the newest run is the one the name serves.
         from embedlab.backends import catalogue
 
-        catalogue().add(backend, "trained", persist=persist)
+        catalogue().add(backend, "trained", persist=persist, details=report.as_dict())
     return backend
 
 

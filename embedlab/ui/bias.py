@@ -57,6 +57,23 @@ CUSTOM_DEFAULTS = {"X": "wefe:flowers", "Y": "wefe:insects", "A": "wefe:pleasant
 CustomSets = tuple[tuple[str, tuple[str, ...]], ...]
 
 
+def custom_set_defaults(prefix: str) -> dict[str, str]:
+    """The URL-kept keys of the four set pickers (``prefix``: the page section) and their defaults."""
+    library = library_sets()
+    defaults: dict[str, str] = {}
+    for role in ROLES:
+        defaults[f"{prefix}_set_{role}"] = CUSTOM_DEFAULTS[role] if CUSTOM_DEFAULTS[role] in library else TYPED
+        defaults[f"{prefix}_typed_{role}"] = ""
+    return defaults
+
+
+def custom_set_choices(prefix: str) -> dict[str, list[str]]:
+    """What a link may pick for each set: the typed words or a library set (an uploaded set
+    exists only in the session that uploaded it)."""
+    names = [TYPED, *library_sets()]
+    return {f"{prefix}_set_{role}": names for role in ROLES}
+
+
 def custom_set_pickers(prefix: str) -> CustomSets:
     """Four set pickers (X, Y, A, B) over the paper's and WEFE's sets, an uploaded file, or typed
     words; returns ((name, words), ...) for ``custom_test``. Widget keys start with ``prefix``."""

@@ -352,6 +352,8 @@ function draw(state) {
     + (outside ? ` · ${outside.toLocaleString()} outside the view (Fit or zoom out)` : "")
     + (d.caption ? ` · ${d.caption}` : "");
   state.renders += 1;
+  // where point i is drawn, in CSS pixels from the canvas's corner (for tests and tools)
+  canvas.pointAt = (i) => [state.screen[2 * i], state.screen[2 * i + 1]];
   canvas.dataset.renders = String(state.renders);
   canvas.dataset.token = d.token;
   canvas.dataset.ms = (performance.now() - started).toFixed(1);

@@ -10,9 +10,11 @@ Two stores hold a page's values:
   values are kept in our own keys and given back to the widgets before they are drawn.
 
 A page calls ``restore(page, defaults, choices)`` before its widgets exist and
-``publish(keys)`` after. ``restore`` takes the link's values when the page opens from a link
-(first visit, reload, a shared URL) or when the URL differs from what the page last wrote
-(back/forward to an earlier view); otherwise it gives back what the user left.
+``publish(keys)`` after. ``restore`` reads the link once, on the page's first run in a browser
+session (a shared link, a reload, a new tab); after that it gives back what the user left,
+also on back/forward. The URL is not read again within a session: the browser may send a rerun
+with an address older than the one the page just wrote, and reading it would undo the user's
+last input.
 """
 
 from __future__ import annotations
@@ -75,22 +77,16 @@ def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, lis
     kept = _store(_KEPT)
     published = _store(_PUBLISHED)
     in_link = link_values(defaults)
-    first_visit = page not in kept
-    from_link = bool(in_link) and in_link != published.get(page)
-    if first_visit or from_link:
+    if page not in kept:  # the first run of this page in this session: a link, a reload, a new tab
         ignored, missing = [], []
         for key, default in defaults.items():
+            value: Any = default
             if key in in_link:
                 raw = links.expand(in_link[key])
                 if raw is None:
                     missing.append(key)
-                    value: Any = kept.get(page, {}).get(key, default)
                 else:
                     value = _parse(raw, default)
-            elif first_visit or default == "":
-                value = default  # an empty text is left out of links: absent means empty
-            else:  # back/forward to a view that did not carry this key: keep what the user had
-                value = kept[page].get(key, default)
             allowed = (choices or {}).get(key)
             if allowed is not None and value not in allowed:
                 if key in in_link:
