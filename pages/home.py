@@ -10,6 +10,7 @@ from embedlab.analysis.similarity import similarity
 from embedlab.backends import model_status
 from embedlab.demos import HOME_SENTENCES
 from embedlab.device import resolve_device
+from embedlab.ui import url_state
 from embedlab.ui.charts import similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.pages import PAGES
@@ -35,13 +36,16 @@ how far to trust what you see.
 """
 )
 
+url_state.restore("home", defaults={"home_demo": False})
+
+
 def load_demo() -> None:
-    st.session_state["home_demo"] = True
+    url_state.remember("home", home_demo=True)
 
 
 st.button("▶ Guided demo", on_click=load_demo, help="Two small worked examples: sentences that mean the same, and king − man + woman")
-if st.session_state.get("home_demo") or st.query_params.get("home_demo") == "true":
-    st.query_params["home_demo"] = "true"
+url_state.publish(["home_demo"])
+if st.session_state.get("home_demo"):
     with user_errors():
         left, right = st.columns(2)
         sentences = list(HOME_SENTENCES)

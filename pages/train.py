@@ -81,7 +81,7 @@ url_state.restore(
     "train",
     defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
               **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
-              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False,
+              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False, "tr_oov_shown": False,
               **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
     choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
              "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
@@ -92,7 +92,7 @@ def load_demo() -> None:
     """Word2Vec on Lee, then DeepWalk on the karate club, both run straight away."""
     st.session_state.update({"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50,
                              "tr_window": 5, "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0,
-                             "tr_workers": 1, "tr_docs": 300, "tr_oov_word": "airplanes", "tr_graph": "karate",
+                             "tr_workers": 1, "tr_docs": 300, "tr_oov_word": "airplanes", "tr_oov_shown": True, "tr_graph": "karate",
                              "tr_p": 1.0, "tr_q": 1.0, "tr_node_seed": 0, "tr_demo": True, "tr_train_now": True, "tr_nodes_now": True})
 
 
@@ -198,8 +198,11 @@ with oov_tab:
     left, right = st.columns([2, 1])
     word = left.text_input("An unseen word", key="tr_oov_word")
     fasttext_choice = right.selectbox("FastText model", [LEE_PAIR, *fasttext_models()], key="tr_oov_model")
+    if st.button("Compare FastText and Word2Vec on this word", key="tr_oov_go",
+                 help="trains the Lee pair the first time (about 10 s), then answers at once"):
+        url_state.remember("train", tr_oov_shown=True)
     with user_errors():
-        if word.strip():
+        if word.strip() and st.session_state.get("tr_oov_shown"):
             fasttext_report, word2vec_report = unseen_word_reports(word, None if fasttext_choice == LEE_PAIR else fasttext_choice)
             left, right = st.columns(2)
             with left:
@@ -312,4 +315,4 @@ with upload_tab:
 url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count",
                    "tr_epochs", "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
                    "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out",
-                   "tr_node_window", "tr_node_negative", "tr_model", "tr_nodes_shown"])
+                   "tr_node_window", "tr_node_negative", "tr_model", "tr_nodes_shown", "tr_oov_shown"])

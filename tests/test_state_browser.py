@@ -65,29 +65,35 @@ def keeps_the_view(browser, page, title: str, check: Check) -> None:  # noqa: AN
     assert not page.locator('[data-testid="stException"]').count()
 
 
+def field(page, label: str):  # noqa: ANN001, ANN201
+    """A text input or text area by its label (not the help button that shares the label)."""
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
 def value(page, label: str) -> str:  # noqa: ANN001
-    return page.get_by_label(label, exact=True).input_value()
+    return field(page, label).input_value()
 
 
 def typed(page, label: str, text: str) -> None:  # noqa: ANN001
-    field = page.get_by_label(label, exact=True)
+    field = page.get_by_role("textbox", name=label, exact=True)
     field.fill(text)
     field.press("Control+Enter" if field.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
 
 
 def slide(page, label: str, target: int) -> None:  # noqa: ANN001
     """Move a slider to ``target`` with the keyboard, as a user can."""
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text=label).get_by_role("slider")
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider")
     thumb.focus()
     thumb.press("Home")
-    for _ in range(100):
-        if int(thumb.get_attribute("aria-valuenow") or 0) >= target:
+    for _ in range(200):
+        if float(thumb.input_value()) >= target:
             break
         thumb.press("ArrowRight")
+    assert float(thumb.input_value()) == target
 
 
 def slider_value(page, label: str) -> str:  # noqa: ANN001
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).get_by_role("slider").get_attribute("aria-valuenow") or ""
+    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider").input_value()
 
 
 def metric(page, label: str) -> str:  # noqa: ANN001
@@ -124,5 +130,128 @@ def test_analogies_keep_words_k_and_the_switch(live_app: str, browser, page) -> 
         rows = answers.locator('[role="row"]').count()
         return f"{value(p, 'a')}|{value(p, 'b')}|{value(p, 'c')}|{slider_value(p, 'Answers (k)')}|{switch}|{heading.inner_text()}|{rows}"
 
-    assert "False" in check(page)
+    assert settled(page, check).startswith("man|king|woman|3|False|")
     keeps_the_view(browser, page, "Analogies", check)
+
+
+def test_evaluate_keeps_the_benchmark_settings_and_the_run(live_app: str, browser, page) -> None:  # noqa: ANN001
+    page.goto(f"{live_app}/evaluate")
+    field = page.get_by_label("Restrict vocab (first N words)")
+    field.fill("5000")
+    field.press("Enter")
+    page.get_by_test_id("stRadioGroup").get_by_text("3cosmul").click()
+    page.get_by_role("button", name="Run the analogy benchmark").click()
+
+    def check(p) -> str:  # noqa: ANN001
+        accuracy = metric(p, "Accuracy")
+        method = p.get_by_role("radio", name="3cosmul").is_checked()
+        return f"{p.get_by_label('Restrict vocab (first N words)').input_value()}|{method}|{accuracy}"
+
+    assert settled(page, check).startswith("5000|True|")
+    keeps_the_view(browser, page, "Evaluate", check)
+
+
+def test_train_keeps_the_settings_and_its_result(live_app: str, browser, page) -> None:  # noqa: ANN001
+    """The trained model is saved: a shared link shows its result in another browser too."""
+    page.goto(f"{live_app}/train")
+    slide(page, "Epochs", 3)
+    page.get_by_role("button", name="Train", exact=True).click()
+
+    def check(p) -> str:  # noqa: ANN001
+        done = p.get_by_text(re_compile(r"Trained trained:word2vec-[0-9a-f]{8}")).first
+        done.wait_for()
+        return f"{slider_value(p, 'Epochs')}|{done.inner_text()}"
+
+    assert settled(page, check).startswith("3|")
+    keeps_the_view(browser, page, "Train", check)
+
+
+def test_bias_keeps_custom_word_sets(live_app: str, browser, page) -> None:  # noqa: ANN001
+    page.goto(f"{live_app}/bias")
+    page.get_by_test_id("stSelectbox").filter(has_text="Test").first.click()
+    page.get_by_role("option", name="custom sets…").click()
+    target = page.get_by_test_id("stSelectbox").filter(has_text="Target X").first
+    target.click()
+    page.keyboard.type("typed below")  # the list is long and scrolled to the current set: search it
+    page.get_by_role("option", name="(typed below)").click()
+    typed(page, "Target X words (if typed)", "rose, tulip, daisy, lily")
+
+    def check(p) -> str:  # noqa: ANN001
+        d = metric(p, "effect size d")
+        words = value(p, "Target X words (if typed)")
+        return f"{words}|{d}|{metric(p, 'words used X/Y/A/B')}"
+
+    assert settled(page, check).startswith("rose, tulip, daisy, lily|")
+    keeps_the_view(browser, page, "Bias probes", check)
+
+
+def test_explore_keeps_the_map_settings_of_the_collection(live_app: str, browser, page) -> None:  # noqa: ANN001
+    """The page once dropped every number to its minimum after a visit elsewhere, and saved that map."""
+    from tests.test_explore_browser import GOOD, open_upload_tab
+
+    page.goto(f"{live_app}/explore")
+    open_upload_tab(page)
+    page.locator("input[type=file]").set_input_files({"name": "state-headlines.csv", "mimeType": "text/csv", "buffer": GOOD})
+    page.locator("button:visible", has_text="Encode and store").click()
+    page.get_by_text("Stored 12 rows from 12 documents").wait_for()
+    page.get_by_test_id("stSelectbox").filter(has_text="Projection").first.click()
+    page.get_by_role("option", name="pca").click()
+    k = page.get_by_label("k (k-means)")
+    k.fill("3")
+    k.press("Tab")
+    page.get_by_role("button", name="Draw the map").click()
+
+    def check(p) -> str:  # noqa: ANN001
+        p.locator(".pm-status", has_text="12 points").wait_for()
+        return (f"{p.get_by_test_id('stSelectbox').filter(has_text='Projection').first.inner_text()}"
+                f"|{p.get_by_label('k (k-means)').input_value()}|{p.get_by_label('UMAP n_neighbors').input_value()}"
+                f"|{metric(p, 'Clusters')}")
+
+    assert settled(page, check).endswith("|3|15|3")
+    keeps_the_view(browser, page, "Explore maps", check)
+
+
+def test_home_keeps_its_demo(live_app: str, browser, page) -> None:  # noqa: ANN001
+    page.goto(live_app)
+    page.get_by_role("button", name="Guided demo").click()
+
+    def check(p) -> str:  # noqa: ANN001
+        heading = p.get_by_text("GloVe: king − man + woman ≈").first
+        heading.wait_for()
+        return heading.inner_text()
+
+    assert "queen" in settled(page, check)
+    seen = settled(page, check)
+    shared = page.url
+    sidebar(page, "Similarity")
+    page.get_by_text("What to compare").wait_for()
+    sidebar(page, "Home")
+    assert settled(page, check) == seen
+    other = browser.new_context()
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(180_000)
+        fresh.goto(shared)
+        assert settled(fresh, check) == seen
+    finally:
+        other.close()
+
+
+def re_compile(pattern: str):  # noqa: ANN201
+    import re
+
+    return re.compile(pattern)
+
+
+def test_bias_sections_keep_their_inputs_when_switching_between_them(live_app: str, page) -> None:  # noqa: ANN001
+    """A section's widgets are not drawn while another section shows: their values must survive."""
+    page.goto(f"{live_app}/bias")
+    page.get_by_role("radio", name="Direction").click()
+    typed(page, "Words to place (empty = the 320 professions of Bolukbasi et al.)", "nurse, engineer, teacher")
+    metric(page, "words placed")
+    page.get_by_role("radio", name="WEAT").click()
+    page.get_by_text("Per-word view of test").wait_for()
+    page.get_by_role("radio", name="Direction").click()
+    assert settled(page, lambda p: value(p, "Words to place (empty = the 320 professions of Bolukbasi et al.)")) == \
+        "nurse, engineer, teacher"
+    assert settled(page, lambda p: metric(p, "words placed")) == "3"

@@ -150,7 +150,8 @@ def test_fasttext_from_the_page_answers_unseen_words_and_can_be_removed() -> Non
     assert any("'zzqqxx' is not among the" in i.value for i in at.info)
     assert at.get("download_button") and at.get("download_button")[0].proto.label.startswith("Download")
     at.selectbox(key="tr_oov_model").set_value(name)
-    at.text_input(key="tr_oov_word").set_value("governmentalism").run()
+    at.text_input(key="tr_oov_word").set_value("governmentalism")
+    at.button(key="tr_oov_go").click().run()
     assert not at.exception and not at.error
     assert any("never seen in training" in shown(c.value) and "n-gram" in shown(c.value) for c in at.caption)
     at.selectbox(key="tr_remove_model").set_value(name)

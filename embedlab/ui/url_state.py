@@ -6,8 +6,9 @@ Two stores hold a page's values:
   Long values (many sentences) go to the server under their hash (``embedlab.links``) and the
   URL holds ``~<hash>``, so the address stays short enough for browsers and the server;
 - the **session** (``st.session_state["_embedlab_kept"]``): Streamlit deletes a widget's key
-  when a run does not draw that widget (another page ran, another section was open). The
-  values are kept in our own keys and given back to the widgets before they are drawn.
+  when a run does not draw that widget (another page ran, another section was open), and may
+  bring back a stale value set before the widget first drew. The values are kept in our own
+  keys and given back to every widget when the page runs again after another page ran.
 
 A page calls ``restore(page, defaults, choices)`` before its widgets exist and
 ``publish(keys)`` after. ``restore`` reads the link once, on the page's first run in a browser
@@ -71,6 +72,7 @@ def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, lis
     Values outside ``choices`` (an unknown model in a shared link) fall back to the default,
     and a warning names what was ignored.
     """
+    previous = st.session_state.get(_CURRENT)
     st.session_state[_CURRENT] = page
     _store(_KEYS)[page] = list(defaults)
     _store(_DEFAULTS)[page] = dict(defaults)
@@ -101,9 +103,17 @@ def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, lis
             st.warning(plain("This link refers to long inputs kept on the server that made it, and this server does not"
                              f" have them: {', '.join(missing)}."))
         return
-    for key, default in defaults.items():  # back on the page: give widgets back the values Streamlit dropped
-        if key not in st.session_state:
+    if previous != page:
+        # back from another page: Streamlit dropped this page's widget values (or worse, kept a
+        # stale value set before a widget first drew): give every widget the value the user left
+        for key, default in defaults.items():
             st.session_state[key] = kept[page].get(key, default)
+        return
+    # a rerun of this page: the widgets hold the user's values. Setting each again through the
+    # Session State API keeps Streamlit's copy current, so a widget hidden in this run (another
+    # section of the page) comes back with the user's value, not the one first set for it.
+    for key, default in defaults.items():
+        st.session_state[key] = st.session_state[key] if key in st.session_state else kept[page].get(key, default)
 
 
 def remember(page: str, **values: Scalar) -> None:
