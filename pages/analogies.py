@@ -10,6 +10,7 @@ from embedlab.analysis.analogy import (
     MAX_BATCH_ANALOGIES,
     MAX_BATCH_BYTES,
     METHODS,
+    SCORE_MEANING,
     analogy_picture,
     batch_accuracy,
     parse_analogies,
@@ -21,6 +22,7 @@ from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
 from embedlab.ui.words_view import analogy_figure, word_models
+from embedlab.wordrules import WORD_RULE
 
 ensure_router()
 
@@ -111,7 +113,7 @@ if mode == "batch":
     st.stop()
 
 inputs = st.columns(4)
-inputs[0].text_input("a", key="an_a", placeholder="man")
+inputs[0].text_input("a", key="an_a", placeholder="man", help=WORD_RULE)
 inputs[1].text_input("b", key="an_b", placeholder="king")
 inputs[2].text_input("c", key="an_c", placeholder="woman")
 inputs[3].text_input("expected d (optional)", key="an_expected", placeholder="queen")
@@ -132,6 +134,7 @@ with user_errors():
         st.subheader(f"{plain(result.a)} : {plain(result.b)} :: {plain(result.c)} : **{plain(result.best or '?')}**")
         st.dataframe(pd.DataFrame([{"rank": i + 1, "word": x.word, "score": round(x.score, 4)}
                                    for i, x in enumerate(result.answers)]), hide_index=True, key="an_answers")
+        st.caption(SCORE_MEANING[result.method])
         if result.expected:
             if result.expected_rank is None:
                 st.info(f"Expected answer **{plain(result.expected)}**: {plain(result.note)}.")

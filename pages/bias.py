@@ -9,7 +9,7 @@ import streamlit as st
 
 from embedlab.backends import BackendKind, backend_names
 from embedlab.bias.seat import NAME_TEMPLATES, NOUN_TEMPLATES, parse_templates
-from embedlab.bias.wordsets import bolukbasi, parse_word_list, weat_tests
+from embedlab.bias.wordsets import bolukbasi, weat_tests
 from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
 from embedlab.ui.bias import (
@@ -35,6 +35,7 @@ from embedlab.ui.bias import (
 )
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
+from embedlab.wordrules import WORD_RULE, parse_word_list
 
 SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
 TESTS = [t.id for t in weat_tests()]
@@ -214,7 +215,7 @@ elif section == "Direction":
         over_words = st.toggle("Direct bias over my words (they should all be neutral)", key="bias_neutral_words",
                                help="Off: over Bolukbasi's gender-neutral professions.")
     with right:
-        st.text_area("Words to place (empty = the 320 professions of Bolukbasi et al.)", key="bias_words", height=120,
+        st.text_area("Words to place (empty = the 320 professions of Bolukbasi et al.)", key="bias_words", height=120, help=WORD_RULE,
                      placeholder="programmer, nurse, homemaker, architect, surgeon, receptionist")
     url_state.publish(["bias_section", "bias_dir_model", "bias_words", "bias_axis_pos", "bias_axis_neg", "bias_c", "bias_neutral_words"])
     with user_errors():

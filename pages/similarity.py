@@ -21,6 +21,7 @@ from embedlab.ui import url_state
 from embedlab.ui.charts import similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
+from embedlab.wordrules import WORD_RULE
 
 DEMO_SENTENCES, DEMO_WORDS = SIMILARITY_SENTENCES, SIMILARITY_WORDS
 EXPLANATION = """
@@ -91,6 +92,7 @@ with left:
             key="sim_words",
             height=120,
             placeholder="king, queen, man, woman",
+            help=WORD_RULE,
         )
     else:
         st.text_area(

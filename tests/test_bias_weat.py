@@ -97,7 +97,7 @@ def test_matches_plain_loops_on_random_vectors(seed: int, sizes: tuple[int, int,
 def test_matches_plain_loops_on_glove(test_id: str) -> None:
     """The same comparison on the real GloVe vectors of two paper tests (exact p-values)."""
     from embedlab.backends import get_word_vectors
-    from embedlab.bias.wordsets import resolve_words
+    from embedlab.wordrules import resolve_words
 
     glove = get_word_vectors("glove-6b-50d")
     test = weat_test(test_id)

@@ -103,3 +103,22 @@ def test_agreement_between_two_real_models_is_spearman_on_shared_pairs() -> None
     expected = spearmanr(glove.matrix[rows, cols], w2v.matrix[rows, cols]).statistic
     assert verdict.spearman == pytest.approx(expected) and verdict.pairs == 36
     assert verdict.spearman > 0.5  # two decent word models broadly agree
+
+
+@pytest.mark.slow
+def test_one_word_rule_on_every_page() -> None:
+    """Similarity once said 'Paris, King not in vocabulary' on GloVe while Analogies lower-cased and
+    answered, and split 'new york' where Bias joined it. Now one rule: as typed, lower case for a
+    lower-case vocabulary; commas separate items and spaces inside an item join a phrase."""
+    from embedlab.analysis.analogy import solve_analogy
+
+    result = similarity("glove-6b-50d", ["Paris", "King", "London"])
+    assert result.labels == ["Paris", "King", "London"] and result.unknown == []
+    assert result.matrix[0, 2] > result.matrix[0, 1]  # paris is nearer london than king
+    assert solve_analogy("glove-6b-50d", "Man", "King", "Woman").best == "queen"
+    assert parse_words("New York, Paris") == ["New_York", "Paris"]
+    assert parse_words("cat dog horse") == ["cat", "dog", "horse"]
+    phrases = similarity("word2vec-gn-bolukbasi", parse_words("new york, chicago, banana"))
+    items = phrases.labels + phrases.unknown
+    assert "new_york" in items and "york" not in items  # looked up as one phrase, never as two words
+    assert word_neighbors("glove-6b-50d", "Paris", 3).neighbors[0][0] != "Paris"

@@ -24,6 +24,7 @@ from embedlab.backends import get_word_vectors
 from embedlab.backends.base import WordVectors
 from embedlab.cache import memoize
 from embedlab.errors import BadUploadError, InputError, OutOfVocabularyError
+from embedlab.wordrules import word_key
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -64,13 +65,18 @@ def unit_matrix(backend: WordVectors) -> np.ndarray:
 
 
 def resolve_word(backend: WordVectors, word: str) -> str | None:
-    """The vocabulary entry for ``word``: exact, else its lower-case form, else None."""
-    if word in backend:
-        return word
-    lower = word.lower()
-    if lower in backend:
-        return lower
-    return None
+    """The vocabulary entry for ``word`` by the one word rule (``embedlab.wordrules``): as
+    typed, in lower case for a lower-case vocabulary; None when it is not there."""
+    key = word_key(backend, word)
+    return key if key is not None and key in backend else None
+
+
+SCORE_MEANING = {
+    "3cosadd": "3CosAdd's score is the cosine of the answer with b − a + c (at most 1).",
+    "3cosmul": "3CosMul's score is a ratio, not a cosine: cos(d, b)·cos(d, c) / (cos(d, a) + 0.001), each cosine first"
+               " shifted to [0, 1]. It often exceeds 1 (up to about 1,000 when d is far from a); only the order of the answers"
+               " means something (Levy & Goldberg 2014).",
+}
 
 
 def analogy_scores(unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str) -> np.ndarray:

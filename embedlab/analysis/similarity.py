@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.backends import get_backend
-from embedlab.backends.base import BackendKind, TextEncoder, WordVectors, l2_normalise
+from embedlab.backends import as_word_vectors, get_backend, get_text_encoder
+from embedlab.backends.base import BackendKind, l2_normalise
 from embedlab.cache import memoize
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.wordrules import parse_word_list, resolve_words, word_key
 
 
 def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
@@ -46,11 +46,11 @@ def _check_lengths(items: list[str], what: str) -> None:
 
 
 def parse_words(text: str, max_items: int = LIMITS.max_words) -> list[str]:
-    """Words from free text (commas, spaces or new lines), order kept, duplicates dropped."""
-    words = list(dict.fromkeys(w for w in re.split(r"[\s,;]+", text.strip()) if w))
+    """Words from free text by the one word rule (``embedlab.wordrules``): commas or new
+    lines separate, spaces inside an item join a phrase; order kept, duplicates dropped."""
+    words = parse_word_list(text, limit=max_items)
     if not words:
         raise InputError("Type at least one word.")
-    _check_count(words, max_items, "words")
     return words
 
 
@@ -102,11 +102,11 @@ def similarity(model: str, items: list[str]) -> SimilarityResult:
         _check_count(items, LIMITS.max_sentences, "sentences")
     _check_lengths(items, "Item")
     if backend.kind == BackendKind.WORDS:
-        words: WordVectors = backend  # type: ignore[assignment]
-        known, unknown = words.split_known(items)
-        vectors = words.encode(known) if known else np.zeros((0, backend.dim), np.float32)
-        return SimilarityResult(model, known, cosine_matrix(vectors), unknown)
-    encoder: TextEncoder = backend  # type: ignore[assignment]
+        words = as_word_vectors(model)
+        found = resolve_words(words, items)  # the one word rule: as typed, lower case for lower-case vocabularies
+        vectors = words.encode(list(found.keys)) if found.keys else np.zeros((0, backend.dim), np.float32)
+        return SimilarityResult(model, list(found.given), cosine_matrix(vectors), list(found.missing))
+    encoder = get_text_encoder(model)
     return SimilarityResult(model, list(items), cosine_matrix(encoder.encode(items)), [])
 
 
@@ -168,6 +168,7 @@ def word_neighbors(model: str, word: str, k: int = 10) -> Neighbors:
     if not 1 <= k <= LIMITS.max_neighbors:
         raise InputError(f"k must be between 1 and {LIMITS.max_neighbors}, got {k}.")
     words = get_word_vectors(model)
-    if not words.split_known([word])[0]:  # FastText models know any word through its n-grams
+    key = word_key(words, word)  # the one word rule; FastText models build any word from n-grams
+    if key is None:
         raise OutOfVocabularyError([word], model)
-    return Neighbors(model, word, words.neighbors(word, k))
+    return Neighbors(model, word, words.neighbors(key, k))

@@ -20,9 +20,10 @@ import numpy as np
 
 from embedlab.backends import as_word_vectors
 from embedlab.backends.base import l2_normalise
-from embedlab.bias.wordsets import bolukbasi, key_vectors, resolve_words
+from embedlab.bias.wordsets import bolukbasi, key_vectors
 from embedlab.cache import memoize
 from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.wordrules import resolve_words
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from embedlab.backends import as_word_vectors
-from embedlab.bias.wordsets import WeatTest, key_vectors, resolve_words, weat_tests
+from embedlab.bias.wordsets import WeatTest, key_vectors, weat_tests
 from embedlab.cache import memoize
 from embedlab.errors import InputError
+from embedlab.wordrules import resolve_words
 
 EXACT_LIMIT = 100_000
 MIN_RANDOM_PERMUTATIONS = 10_000

@@ -12,7 +12,6 @@ Users can also type or upload their own sets (``parse_word_list``, ``parse_words
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,10 @@ from embedlab.cache import memoize
 from embedlab.errors import BackendUnavailableError, BadUploadError, InputError
 from embedlab.packagedata import package_dir
 from embedlab.userjson import load_json_text, refuse_lone_surrogates
+from embedlab.wordrules import (
+    MAX_LIST_WORDS,
+    parse_word_list,
+)
 
 if TYPE_CHECKING:
     from embedlab.backends.base import WordVectors
@@ -34,10 +37,9 @@ WEFE_HINT = "pip install --no-deps wefe==1.0.1  (data only)"
 #: Effect sizes of Caliskan et al. (2017), Table 1, GloVe 840B (Common Crawl), tests 1-10.
 PAPER_GLOVE_840B_EFFECT_SIZES: tuple[float, ...] = (1.50, 1.53, 1.41, 1.50, 1.28, 1.81, 1.06, 1.24, 1.38, 1.21)
 
-MAX_SET_WORDS = 500
+MAX_SET_WORDS = MAX_LIST_WORDS
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_UPLOAD_SETS = 200
-_SPLIT = re.compile(r"[,;\n\t]+|\s{2,}")
 
 
 @dataclass(frozen=True)
@@ -191,23 +193,6 @@ def bolukbasi() -> BolukbasiData:
     )
 
 
-def parse_word_list(text: str, *, what: str = "word set", limit: int = MAX_SET_WORDS) -> list[str]:
-    """Words separated by commas, semicolons, tabs or new lines; duplicates dropped.
-
-    In such a list a single space joins a phrase (``New York`` → ``New_York``, the word2vec
-    convention). Text with none of those separators is a plain space-separated list
-    (``rose tulip daisy`` is three words)."""
-    words: list[str] = []
-    pieces = _SPLIT.split(text or "") if _SPLIT.search(text or "") else (text or "").split()
-    for piece in pieces:
-        word = "_".join(piece.split())
-        if word and word not in words:
-            words.append(word)
-    if len(words) > limit:
-        raise InputError(f"The {what} has {len(words)} words; the limit is {limit}.")
-    return words
-
-
 def custom_test(
     x: tuple[str, Sequence[str]],
     y: tuple[str, Sequence[str]],
@@ -275,51 +260,6 @@ def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, Wor
     if small:
         raise BadUploadError(f"{filename}: sets with fewer than two words: {', '.join(small[:10])}.")
     return sets
-
-
-def is_lowercase_vocabulary(keys: Sequence[str], sample: int = 20_000) -> bool:
-    """True when a model's vocabulary has no upper-case letters (GloVe 6B is lower-cased)."""
-    return not any(k != k.lower() for k in keys[:sample])
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Words of one set resolved against a model: the keys found and the words missing."""
-
-    given: tuple[str, ...]
-    keys: tuple[str, ...]
-    missing: tuple[str, ...]
-    removed: tuple[str, ...] = ()
-    lowercased: bool = False
-
-
-@memoize(max_entries=64)
-def lowercase_vocabulary(model: WordVectors) -> bool:
-    """Whether ``model``'s vocabulary is lower case (then words are looked up lower-cased)."""
-    keys = model.kv.index_to_key
-    return bool(keys) and is_lowercase_vocabulary(keys)
-
-
-def resolve_words(model: WordVectors, words: Sequence[str], *, remove: Sequence[str] = ()) -> Lookup:
-    """Look ``words`` up in a word backend (exact; lower-cased first when the whole vocabulary
-    is lower case, as in GloVe 6B). Missing words are returned, never replaced; duplicate keys
-    after lower-casing count once."""
-    removed = tuple(w for w in words if w in set(remove))
-    lowercase = lowercase_vocabulary(model)
-    keys: list[str] = []
-    given: list[str] = []
-    missing: list[str] = []
-    for word in words:
-        if word in removed:
-            continue
-        key = word.lower() if lowercase else word
-        if key in model:
-            if key not in keys:
-                keys.append(key)
-                given.append(word)
-        else:
-            missing.append(word)
-    return Lookup(tuple(given), tuple(keys), tuple(missing), removed, lowercase)
 
 
 def key_vectors(model: WordVectors, keys: Sequence[str]) -> np.ndarray:

@@ -31,6 +31,7 @@ from embedlab.bias.wordsets import (
     weat_test,
 )
 from embedlab.errors import EmbedlabError
+from embedlab.wordrules import WORD_RULE
 
 GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
 
@@ -92,8 +93,7 @@ def custom_set_pickers(prefix: str) -> CustomSets:
             picked = st.selectbox(label, names, key=key)
             typed = st.text_area(f"{label} words (if typed)", key=f"{prefix}_typed_{role}", height=100, disabled=picked != TYPED,
                                  placeholder="rose, tulip, daisy",
-                                 help="Separate words with commas or new lines; inside such a list a space joins a phrase"
-                                      " (New York → New_York). A line with only spaces is a list of words.")
+                                 help=WORD_RULE)
             if picked == TYPED:
                 chosen.append((f"{label} (typed)", tuple(parse_word_list(typed, what=label))))
             else:
