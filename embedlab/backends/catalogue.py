@@ -160,6 +160,11 @@ class Catalogue:
         entry = self._entry(name)
         return entry is not None and entry.origin == "built-in"
 
+    def tags(self, name: str) -> tuple[str, ...]:
+        """What the table says of a built-in model ("default", "english-only", "multilingual")."""
+        entry = self._entry(name)
+        return entry.spec.tags if entry is not None and entry.spec is not None else ()
+
     def revision(self, name: str) -> str:
         """``name@revision`` (a name not in the catalogue is returned as it is)."""
         entry = self._entry(name)

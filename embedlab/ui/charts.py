@@ -13,8 +13,25 @@ def short_label(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+NUMBERED_OVER = 14  # items longer than this are numbered on the axes (a key lists them)
+
+
+def numbered(labels: list[str]) -> bool:
+    """Whether a heatmap names its items by number: long sentences would take the axes' space."""
+    return any(len(label) > NUMBERED_OVER for label in labels)
+
+
 def similarity_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.Figure:
-    """Cosine similarity heatmap with values printed in the cells (for up to 25 items)."""
+    """Cosine similarity heatmap with values printed in the cells (for up to 25 items); long
+    items (sentences) are numbered on the axes so the cells keep the room, and hover shows them."""
+    if numbered(labels):
+        axis = [str(i + 1) for i in range(len(labels))]
+        hover = np.array([[f"{html.escape(short_label(labels[r], 80))}<br>{html.escape(short_label(labels[c], 80))}"
+                           for c in range(len(labels))] for r in range(len(labels))])
+        figure = _heatmap(axis, matrix, title, hover)
+        figure.update_xaxes(title="item", type="category")
+        figure.update_yaxes(title="item", type="category")
+        return figure
     shown = [html.escape(short_label(label)) for label in labels]
     # Make axis labels unique so plotly does not merge rows that shorten to the same text.
     seen: dict[str, int] = {}
@@ -22,12 +39,16 @@ def similarity_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.
     for label in shown:
         seen[label] = seen.get(label, 0) + 1
         unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    annotate = len(labels) <= 25
+    return _heatmap(unique, matrix, title, None)
+
+
+def _heatmap(axis: list[str], matrix: np.ndarray, title: str, hover: np.ndarray | None) -> go.Figure:
+    annotate = len(axis) <= 25
     figure = go.Figure(
         go.Heatmap(
             z=np.round(matrix, 3),
-            x=unique,
-            y=unique,
+            x=axis,
+            y=axis,
             # Sentence models rarely go below 0; a stray -0.003 must not rescale the colours.
             zmin=-1 if matrix.size and matrix.min() < -0.05 else 0,
             zmax=1,
@@ -35,10 +56,11 @@ def similarity_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.
             colorbar={"title": "cosine"},
             text=np.round(matrix, 2) if annotate else None,
             texttemplate="%{text}" if annotate else None,
-            hovertemplate="%{y}<br>%{x}<br>cosine %{z:.3f}<extra></extra>",
+            customdata=hover,
+            hovertemplate=("%{customdata}" if hover is not None else "%{y}<br>%{x}") + "<br>cosine %{z:.3f}<extra></extra>",
         )
     )
-    size = max(360, min(900, 40 * len(labels) + 160))
+    size = max(360, min(900, 40 * len(axis) + 160))
     figure.update_layout(title=title, height=size, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     figure.update_yaxes(autorange="reversed")
     return figure
