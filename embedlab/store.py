@@ -411,7 +411,8 @@ class Store:
                 if failure:
                     break
                 rows = todo[start : start + chunk]
-                vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size)
+                report = None if progress is None else (lambda d, t, base=done: progress(base + d, len(todo)))
+                vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size, progress=report)
                 writes.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
                 done += len(rows)
                 if progress is not None:

@@ -61,3 +61,49 @@ def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path
         assert navigation.get_by_text("app", exact=True).count() == 0  # no raw file names
     finally:
         stop_streamlit(process)
+
+
+def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tmp_path: Path) -> None:  # noqa: ANN001
+    """`embedlab serve` once left its Streamlit child serving, holding the store's lock."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}
+    env.pop("EMBEDLAB_CHROMA_URL", None)
+    script = str(Path(sys.executable).with_name("embedlab"))
+    server = subprocess.Popen([script, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline, "the server did not start"
+                time.sleep(0.5)
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/explore")
+        page.get_by_text("No collections yet").wait_for(timeout=120_000)  # the page opened the embedded store
+        held = subprocess.run([script, "collections"], env=env, capture_output=True, text=True, timeout=120)
+        assert held.returncode == 2 and "is in use by another process" in held.stderr
+        context.close()
+        started = time.time()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        assert time.time() - started < 10
+    finally:
+        if server.poll() is None:
+            server.kill()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+    free = subprocess.run([script, "collections", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert free.returncode == 0, free.stderr

@@ -44,20 +44,40 @@ def emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> 
         human()
 
 
+def show_progress(args: argparse.Namespace) -> bool:
+    """Long work draws a bar on stderr, unless ``--json`` output goes to a pipe or file and
+    stderr is not a terminal (a script reading the JSON wants quiet)."""
+    return sys.stderr.isatty() or not getattr(args, "json", False)
+
+
+class ProgressBar:
+    """A tqdm bar on stderr: call it as ``progress(done, total)``; ``stage(text)`` names the
+    step under way before there is anything to count (loading a model, reading a file)."""
+
+    def __init__(self, description: str, enabled: bool, unit: str) -> None:
+        from tqdm import tqdm
+
+        self.description = description
+        self.bar = tqdm(total=0, desc=description, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar.desc != self.description:
+            self.bar.set_description_str(self.description)
+        if self.bar.total != total:
+            self.bar.total = total
+            self.bar.refresh()
+        self.bar.update(done - self.bar.n)
+
+    def stage(self, text: str) -> None:
+        self.bar.set_description_str(text)
+        self.bar.refresh()
+
+
 @contextmanager
-def progress_bar(description: str, enabled: bool = True, unit: str = "row") -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on stderr as a ``progress(done, total)`` callback (quiet when disabled)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, desc=description, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-            bar.refresh()
-        bar.update(done - bar.n)
-
+def progress_bar(description: str, enabled: bool = True, unit: str = "row") -> Iterator[ProgressBar]:
+    """A ``ProgressBar`` on stderr (quiet when disabled), closed at the end."""
+    bar = ProgressBar(description, enabled, unit)
     try:
-        yield update
+        yield bar
     finally:
-        bar.close()
+        bar.bar.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -119,4 +118,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--server.address", args.address, "--server.port", str(args.port),
     ]
     print(f"EmbedLab on http://{args.address}:{args.port}", file=sys.stderr)
-    return subprocess.call(command, cwd=app.parent, env=os.environ.copy())
+    sys.stderr.flush()
+    # Become the server (exec, not a child): a SIGTERM or Ctrl-C sent to `embedlab serve` then
+    # reaches Streamlit itself. A child left behind kept serving and holding the store's lock.
+    os.chdir(app.parent)
+    os.execv(sys.executable, command)
+    return 0  # not reached

@@ -11,7 +11,7 @@ import numpy as np
 
 from embedlab import datasets
 from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
-from embedlab.cli._common import add_json_flag, emit, progress_bar
+from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
 from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
 from embedlab.projection import METHODS, UMAP_METRICS, ProjectionParams
@@ -131,10 +131,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=cmd_export)
 
 
-def _show_progress(args: argparse.Namespace) -> bool:
-    return sys.stderr.isatty() or not args.json
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from embedlab.ingest import ingest_upload
 
@@ -143,10 +139,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise InputError(f"{path} is not a file.")
     if path.stat().st_size > UPLOAD_LIMITS.max_bytes:
         raise InputError(f"{path} is {path.stat().st_size / 1024 / 1024:.1f} MB; the limit is {UPLOAD_LIMITS.max_megabytes} MB.")
-    with progress_bar("encoding", enabled=_show_progress(args)) as progress:
+    with progress_bar("encoding", enabled=show_progress(args)) as progress:
+        progress.stage(f"reading {path.name}")
         report = ingest_upload(
             path.read_bytes(), path.name, args.collection, args.model, args.text_column, args.label_column, args.column,
-            chunk_size=args.chunk_size, overlap=args.overlap, progress=progress,
+            chunk_size=args.chunk_size, overlap=args.overlap, progress=progress, stage=progress.stage,
         )
     emit(args, report.as_dict(), lambda: _print_report(report.as_dict()))
     return 0
@@ -155,9 +152,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ingest_dataset(args: argparse.Namespace) -> int:
     from embedlab.ingest import ingest_dataset
 
-    with progress_bar("encoding", enabled=_show_progress(args)) as progress:
+    with progress_bar("encoding", enabled=show_progress(args)) as progress:
+        progress.stage(f"reading the {args.dataset} dataset")
         report = ingest_dataset(args.dataset, args.collection, args.model, limit=args.limit, chunk_size=args.chunk_size,
-                                overlap=args.overlap, progress=progress)
+                                overlap=args.overlap, progress=progress, stage=progress.stage)
     emit(args, report.as_dict(), lambda: _print_report(report.as_dict()))
     return 0
 

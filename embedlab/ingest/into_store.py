@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from embedlab.store import MetadataValue, Store
 
 ProgressCallback = Callable[[int, int], None]
+StageCallback = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,14 @@ def ingest_records(
     progress: ProgressCallback | None = None,
     batch_size: int = 64,
     store: Store | None = None,
+    stage: StageCallback | None = None,
 ) -> IngestReport:
     """Encode ``records`` with ``model`` into the (dataset, model) collection.
 
     Rows already stored are skipped (so re-ingesting encodes nothing and an interrupted ingest
-    resumes); ``progress(done, total)`` counts the rows that need encoding.
+    resumes); ``progress(done, total)`` counts the rows that need encoding, ``stage(text)``
+    names the steps before it (opening the store, loading the model). The store is opened
+    first: a store another process holds is said at once, before a model loads for nothing.
     """
     from embedlab.backends import get_text_encoder
     from embedlab.store import open_store
@@ -110,8 +114,12 @@ def ingest_records(
     dataset = check_dataset_name(dataset)
     if not records.texts:
         raise BadUploadError("Nothing to ingest: every text is empty.")
-    encoder = get_text_encoder(model)
+    tell = stage or (lambda text: None)
+    tell("opening the store")
     store = store or open_store()
+    tell(f"loading the model {model}")
+    encoder = get_text_encoder(model)
+    tell("checking what is already stored")
     extra: dict[str, MetadataValue] = {
         "source": source,
         "text_column": records.text_column,
@@ -144,13 +152,14 @@ def ingest_upload(
     overlap: int = DEFAULT_OVERLAP_WORDS,
     progress: ProgressCallback | None = None,
     store: Store | None = None,
+    stage: StageCallback | None = None,
 ) -> IngestReport:
     """Parse, validate, chunk and store an uploaded file in one call (the CLI's ``ingest``)."""
     table = parse_upload(data, filename)
     column = text_column or table.guess_text_column()
     records = build_records(table, column, label_column, columns, chunk_size=chunk_size, overlap=overlap)
     return ingest_records(dataset, model, records, source=f"upload:{Path(filename).name}", chunk_size=chunk_size,
-                          overlap=overlap, progress=progress, store=store)
+                          overlap=overlap, progress=progress, store=store, stage=stage)
 
 
 def ingest_dataset(
@@ -163,8 +172,9 @@ def ingest_dataset(
     overlap: int = DEFAULT_OVERLAP_WORDS,
     progress: ProgressCallback | None = None,
     store: Store | None = None,
+    stage: StageCallback | None = None,
 ) -> IngestReport:
     """Store a built-in dataset (or its first ``limit`` rows) under the collection ``dataset``."""
     records = dataset_records(name, limit, chunk_size, overlap)
     return ingest_records(dataset or name, model, records, source=f"dataset:{name}", chunk_size=chunk_size,
-                          overlap=overlap, progress=progress, store=store)
+                          overlap=overlap, progress=progress, store=store, stage=stage)
