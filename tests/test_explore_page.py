@@ -299,3 +299,96 @@ def test_a_link_with_some_settings_keeps_the_rest_of_the_last_view(hashing_encod
     at = run_page({"explore_collection": name, "explore_colour": "cluster"})
     assert at.selectbox(key="explore_colour").value == "cluster"
     assert at.selectbox(key="explore_method").value == "pca" and at.number_input(key="explore_k").value == 5
+
+
+def test_filter_by_value_range_and_pattern_with_counts(hashing_encoder: HashingEncoder) -> None:
+    lines = ["text,label,score"] + [f"item {i} about {'flu' if i % 3 == 0 else 'stocks'} words {i % 7},{'ab'[i % 2]},{i}"
+                                    for i in range(90)]
+    table = parse_upload("\n".join(lines).encode(), "scored.csv")
+    name = ingest_records("scored", "hashing-test", build_records(table, "text", "label", ["score"])).collection
+    close_all_stores()
+    at = run_page({"explore_collection": name, "explore_method": "pca"})
+    at.selectbox(key="explore_filter_column").set_value("label").run()
+    at.text_input(key="explore_filter_value").set_value("a").run()
+    assert any("45 of 90 points where label = 'a'" in shown(c.value) for c in at.caption)
+    assert len(map_data(at)["focus"]) == 45
+    at.selectbox(key="explore_filter_column").set_value("score")
+    at.selectbox(key="explore_filter_mode").set_value("range").run()
+    at.text_input(key="explore_filter_low").set_value("10")
+    at.text_input(key="explore_filter_high").set_value("19.5").run()
+    assert any("10 of 90 points where 10 ≤ score ≤ 19.5" in shown(c.value) for c in at.caption)
+    at.text_input(key="explore_filter_high").set_value("lots").run()
+    assert any("'lots' is not a number" in shown(e.value) for e in at.error)
+    at.selectbox(key="explore_filter_column").set_value("text")
+    at.selectbox(key="explore_filter_mode").set_value("regex").run()
+    at.text_input(key="explore_filter_pattern").set_value(r"\bFLU\b").run()
+    assert any("30 of 90 points where text matches" in shown(c.value) for c in at.caption)  # any case
+    at.text_input(key="explore_filter_pattern").set_value("(unclosed").run()
+    assert any("is not a valid regular expression" in shown(e.value) for e in at.error)
+    assert not at.exception
+
+
+def test_a_pattern_that_backtracks_is_stopped_not_run_to_the_end() -> None:
+    """Nested repeats backtrack exponentially: the server must not hang on a user's pattern."""
+    import time
+
+    from embedlab.errors import InputError
+    from embedlab.mapview import match_rows
+
+    texts = ["a" * 40 + "!"] * 50
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="took more than 2 s"):
+        match_rows(texts, pd.DataFrame(index=range(50)), "regex", pattern="(a|aa)+$")
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.slow
+def test_the_projector_export_loads_in_tensorboard(hashing_encoder: HashingEncoder, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Served by a real TensorBoard: its projector lists the run, reads our vectors byte for byte and
+    the metadata with the map's x/y."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from embedlab.cli import main
+    from embedlab.corpus import load_corpus
+
+    name = make_collection()
+    out = tmp_path / "logdir"
+    assert main(["export", name, "--format", "projector", "--out", str(out), "--method", "pca", "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert sorted(Path(f).name for f in files) == ["metadata.tsv", "projector_config.pbtxt", "vectors.tsv"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    board = subprocess.Popen([str(Path(sys.executable).with_name("tensorboard")), "--logdir", str(out), "--port", str(port),
+                              "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    base = f"http://127.0.0.1:{port}/data/plugin/projector"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                runs = json.loads(urllib.request.urlopen(f"{base}/runs", timeout=5).read())
+                if runs:
+                    break
+            except OSError:
+                pass
+            assert time.time() < deadline, "TensorBoard's projector never listed the run"
+            time.sleep(1)
+        config = json.loads(urllib.request.urlopen(f"{base}/info?run={runs[0]}", timeout=30).read())
+        tensor_name = config["embeddings"][0]["tensorName"]
+        query = urllib.parse.urlencode({"run": runs[0], "name": tensor_name})
+        tensor = np.frombuffer(urllib.request.urlopen(f"{base}/tensor?{query}", timeout=30).read(), dtype=np.float32)
+        metadata = urllib.request.urlopen(f"{base}/metadata?{query}", timeout=30).read().decode()
+    finally:
+        board.terminate()
+        board.wait(30)
+    corpus = load_corpus(name)
+    assert np.allclose(tensor.reshape(len(corpus), -1), corpus.vectors, atol=1e-5)
+    header = metadata.splitlines()[0].split("\t")
+    assert {"text", "label", "x", "y", "cluster"} <= set(header) and len(metadata.splitlines()) == len(corpus) + 1
