@@ -73,9 +73,19 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
     page.mouse.up()
     page.get_by_text("12 selected on the map").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Selection as CSV").click()
+    exported = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert exported[0].startswith("id,text,") and len(exported) == 13  # header + the 12 selected rows
     x, y = canvas.evaluate("c => c.pointAt(3)")
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.get_by_text("Picked:").wait_for()
+
+    # Isolate the selection: the map shows those points alone, re-projected; then the whole map again.
+    page.get_by_role("button", name="Isolate and re-project the selection").click()
+    page.get_by_text("Showing the 12 selected points alone").wait_for()
+    page.get_by_role("button", name="Back to the whole map").click()
+    page.get_by_text("Showing the 12 selected points alone").wait_for(state="detached")
     assert not page.locator('[data-testid="stException"]').count()
 
 

@@ -255,3 +255,28 @@ def test_bias_sections_keep_their_inputs_when_switching_between_them(live_app: s
     assert settled(page, lambda p: value(p, "Words to place (empty = the 320 professions of Bolukbasi et al.)")) == \
         "nurse, engineer, teacher"
     assert settled(page, lambda p: metric(p, "words placed")) == "3"
+
+
+def test_a_long_input_keeps_the_link_short_and_the_page_reloadable(live_app: str, browser, page) -> None:  # noqa: ANN001
+    """190 sentences of ~180 characters once put a 159 KB address in the URL: the reload got HTTP 400."""
+    sentences = "\n".join(f"Sentence {i}: " + " ".join(["a fairly long clause about markets, weather and sport"] * 3)
+                          for i in range(190))
+    page.goto(f"{live_app}/similarity")
+    box = page.get_by_role("textbox", name="Sentences (one per line, up to 200)", exact=True)
+    box.fill(sentences)
+    box.press("Control+Enter")
+    metric(page, "Most similar pair")
+    page.wait_for_timeout(1500)
+    assert len(page.url) < 2_000 and "sim_sentences=~" in page.url  # the text is kept on the server under its hash
+    page.get_by_text("Long inputs are kept on this server").wait_for()
+    response = page.reload()
+    assert response is not None and response.status == 200
+    assert settled(page, lambda p: value(p, "Sentences (one per line, up to 200)")) == sentences
+    other = browser.new_context()
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(180_000)
+        fresh.goto(page.url)
+        assert settled(fresh, lambda p: value(p, "Sentences (one per line, up to 200)")) == sentences
+    finally:
+        other.close()
