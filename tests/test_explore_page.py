@@ -392,3 +392,21 @@ def test_the_projector_export_loads_in_tensorboard(hashing_encoder: HashingEncod
     assert np.allclose(tensor.reshape(len(corpus), -1), corpus.vectors, atol=1e-5)
     header = metadata.splitlines()[0].split("\t")
     assert {"text", "label", "x", "y", "cluster"} <= set(header) and len(metadata.splitlines()) == len(corpus) + 1
+
+
+def test_a_new_collection_starts_from_the_defaults_not_another_collections_view(hashing_encoder: HashingEncoder) -> None:
+    """A new upload once inherited k=9 from the demo collection."""
+    from embedlab.analysis.clustering import ClusterParams
+
+    name = make_collection()
+    at = draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "9", "explore_neighbors": "30"}))
+    csv = b"body\n" + b"\n".join(f"note {i} about topic {i % 4} and more words".encode() for i in range(40)) + b"\n"
+    at.file_uploader(key="explore_upload").upload("fresh.csv", csv, "text/csv").run()
+    at.selectbox(key="explore_upload_model").set_value("hashing-test")
+    at.button(key="explore_upload_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="explore_collection").value != name
+    defaults = ClusterParams()
+    assert at.number_input(key="explore_k").value == defaults.k and at.number_input(key="explore_neighbors").value == 15
+    at.selectbox(key="explore_collection").set_value(name).run()  # back to the first: its own view again
+    assert at.number_input(key="explore_k").value == 9 and at.selectbox(key="explore_method").value == "pca"
