@@ -58,19 +58,28 @@ class ProgressBar:
         from tqdm import tqdm
 
         self.description = description
+        self.enabled = enabled
+        self.shown = description
         self.bar = tqdm(total=0, desc=description, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
     def __call__(self, done: int, total: int) -> None:
-        if self.bar.desc != self.description:
-            self.bar.set_description_str(self.description)
+        if not self.enabled:
+            return
+        if self.shown != self.description:
+            self._describe(self.description)
         if self.bar.total != total:
             self.bar.total = total
             self.bar.refresh()
         self.bar.update(done - self.bar.n)
 
     def stage(self, text: str) -> None:
+        if self.enabled:
+            self._describe(text)
+            self.bar.refresh()
+
+    def _describe(self, text: str) -> None:
+        self.shown = text
         self.bar.set_description_str(text)
-        self.bar.refresh()
 
 
 @contextmanager
