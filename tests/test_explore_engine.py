@@ -245,7 +245,8 @@ def test_parquet_export_round_trips_exactly(tmp_path: Path) -> None:
 def test_projector_files_round_trip(tmp_path: Path) -> None:
     frame, vectors = sample_frame()
     files = write_export("projector", tmp_path / "projector", frame, vectors)
-    assert [f.name for f in files] == ["vectors.tsv", "metadata.tsv"]
+    assert [f.name for f in files] == ["vectors.tsv", "metadata.tsv", "projector_config.pbtxt"]
+    assert 'tensor_path: "vectors.tsv"' in files[2].read_text() and 'metadata_path: "metadata.tsv"' in files[2].read_text()
     assert np.allclose(np.loadtxt(files[0], delimiter="\t"), vectors, atol=1e-6)
     lines = files[1].read_text().splitlines()
     assert len(lines) == 4 and lines[0].split("\t")[:2] == ["text", "label"]  # header row: several columns
@@ -253,7 +254,7 @@ def test_projector_files_round_trip(tmp_path: Path) -> None:
     single_vectors, single_meta = projector_tsvs(vectors, frame, ["label"])
     assert len(single_meta.splitlines()) == 3  # one column: no header, as the projector expects
     with zipfile.ZipFile(io.BytesIO(projector_zip(vectors, frame))) as archive:
-        assert sorted(archive.namelist()) == ["metadata.tsv", "vectors.tsv"]
+        assert sorted(archive.namelist()) == ["metadata.tsv", "projector_config.pbtxt", "vectors.tsv"]
     with pytest.raises(InputError, match="is a folder"):
         write_export("csv", tmp_path / "projector", frame)
 
