@@ -119,3 +119,18 @@ def test_a_closed_pipe_ends_quietly() -> None:
     done = subprocess.run(f"'{EMBEDLAB}' similarity minilm {texts} --json | head -c 10", shell=True, capture_output=True, text=True, timeout=300)
     assert done.stdout.startswith('{"model"')
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_human_output_writes_control_characters_out(hashing_encoder: HashingEncoder, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stored text with ANSI escapes once recoloured the terminal of whoever searched it."""
+    hostile = "red \x1b[31malert\x1b[0m \x1b]0;pwned\x07 bell\u202eevil"
+    open_store().add_texts("notes", hashing_encoder, [hostile, "dogs bark loudly"])
+    assert main(["neighbors", "hashing-test", "red alert", "--collection", "notes", "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "red \\x1b[31malert\\x1b[0m" in out and "\\u202eevil" in out
+    assert main(["neighbors", "hashing-test", "red alert", "--collection", "notes", "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["neighbors"][0]["key"] == hostile  # JSON keeps the text exact
+    assert main(["neighbors", "hashing-test", "x", "--collection", "no\x1b[2Jsuch"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "no\\x1b[2Jsuch" in err

@@ -15,6 +15,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from embedlab.cli._common import TerminalSafeWriter, terminal_safe
 from embedlab.errors import EmbedlabError
 
 EXIT_BUG = 1
@@ -46,10 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    stdout = sys.stdout
+    if not getattr(args, "json", False):  # human output: stored texts cannot drive the terminal
+        sys.stdout = TerminalSafeWriter(stdout)  # type: ignore[assignment]
     try:
         return int(args.handler(args) or 0)
     except EmbedlabError as error:
-        print(f"embedlab: error: {error}", file=sys.stderr)
+        print(f"embedlab: error: {terminal_safe(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("embedlab: interrupted", file=sys.stderr)
@@ -59,14 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:
-        print(f"embedlab: error: {error.strerror or error}{f': {error.filename}' if error.filename else ''}", file=sys.stderr)
+        where = f": {error.filename}" if error.filename else ""
+        print(terminal_safe(f"embedlab: error: {error.strerror or error}{where}"), file=sys.stderr)
         return EXIT_USER_ERROR
     except Exception as error:
         if os.environ.get("EMBEDLAB_DEBUG"):
             raise
-        print(f"embedlab: error: unexpected {type(error).__name__}: {error} (a bug; EMBEDLAB_DEBUG=1 shows the traceback)",
+        print(terminal_safe(f"embedlab: error: unexpected {type(error).__name__}: {error} (a bug; EMBEDLAB_DEBUG=1 shows the traceback)"),
               file=sys.stderr)
         return EXIT_BUG
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":  # pragma: no cover
