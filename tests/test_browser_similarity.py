@@ -79,7 +79,8 @@ def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tm
     env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}
     env.pop("EMBEDLAB_CHROMA_URL", None)
     script = str(Path(sys.executable).with_name("embedlab"))
-    server = subprocess.Popen([script, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([script, "serve", "--port", str(port), "--allowed-host", "embedlab.internal"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while True:
@@ -89,6 +90,8 @@ def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tm
             except OSError:
                 assert time.time() < deadline, "the server did not start"
                 time.sleep(0.5)
+        assert websocket_status(port, "embedlab.internal") == 101  # a name given with --allowed-host
+        assert websocket_status(port, "rebind.example") != 101
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{port}/explore")
@@ -107,3 +110,28 @@ def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tm
         urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
     free = subprocess.run([script, "collections", "--json"], env=env, capture_output=True, text=True, timeout=120)
     assert free.returncode == 0, free.stderr
+
+
+def websocket_status(port: int, host: str) -> int:
+    """The HTTP status of a WebSocket handshake to the app's stream sent with ``Host: host``,
+    as a page on a DNS-rebound name would send it (101: the app would talk to that page)."""
+    import base64
+    import os
+    import socket
+
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n"
+               "Sec-WebSocket-Protocol: streamlit\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request.encode())
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0].decode()
+    return int(status_line.split()[1])
+
+
+def test_a_dns_rebound_host_does_not_get_the_app(live_app: str) -> None:
+    """A page on rebind.example resolved to 127.0.0.1 once got the app's WebSocket (issue 14 defect 5)."""
+    port = int(live_app.rsplit(":", 1)[1])
+    assert websocket_status(port, "127.0.0.1") == 101 and websocket_status(port, "localhost") == 101
+    assert websocket_status(port, "rebind.example") in (400, 403)
+    assert websocket_status(port, "127.0.0.1.rebind.example") in (400, 403)

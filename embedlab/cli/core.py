@@ -34,6 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1", help="bind address (default loopback only)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a host name browsers may use to reach the app (behind a proxy, say; repeatable;"
+                            " also EMBEDLAB_ALLOWED_HOSTS, comma-separated); other names are refused (DNS rebinding)")
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -111,12 +114,25 @@ def app_path() -> Path:
     raise InputError("app.py not found: run `embedlab serve` from the EmbedLab repository.")
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(address: str, extra: list[str]) -> list[str]:
+    """The host names the app answers (Streamlit's ``server.allowedHosts``): loopback, the bind
+    address unless it is a wildcard, ``--allowed-host`` names and ``EMBEDLAB_ALLOWED_HOSTS``."""
+    from_env = [name.strip() for name in os.environ.get("EMBEDLAB_ALLOWED_HOSTS", "").split(",") if name.strip()]
+    names = [*LOOPBACK_HOSTS, *([address] if address not in ("0.0.0.0", "::", "") else []), *extra, *from_env]
+    return list(dict.fromkeys(name.strip().lower() for name in names))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     app = app_path()
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", args.address, "--server.port", str(args.port),
     ]
+    for host in allowed_hosts(args.address, args.allowed_host):
+        command += ["--server.allowedHosts", host]
     print(f"EmbedLab on http://{args.address}:{args.port}", file=sys.stderr)
     sys.stderr.flush()
     # Become the server (exec, not a child): a SIGTERM or Ctrl-C sent to `embedlab serve` then
