@@ -246,7 +246,6 @@ def read_word_vectors(
     with tempfile.TemporaryDirectory(prefix="embedlab-upload-") as tmp:
         path = Path(tmp) / "vectors.upload"  # neutral suffix: gensim must not pick a decompressor
         path.write_bytes(plain)
-        del plain
         kwargs = {"binary": kind == "word2vec-binary", "limit": words, "no_header": kind == "glove"}
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # huge numbers become inf: reported below
@@ -256,7 +255,9 @@ def read_word_vectors(
                     kv = KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace", **kwargs)
                     warnings.append("Some words were not valid UTF-8; their bad bytes were replaced by '\ufffd'.")
         except (ValueError, EOFError, OverflowError, MemoryError) as error:
-            raise BadUploadError(f"Could not read the {kind} file: {error}") from error
+            where = _first_bad_line(plain, dim, header=header_words is not None) if kind != "word2vec-binary" else None
+            raise BadUploadError(where or f"Could not read the {kind} file: {error}") from error
+    del plain
     duplicates = _drop_duplicate_slots(kv)
     if len(kv) == 0:
         raise BadUploadError("The file holds no vectors.")
@@ -282,6 +283,24 @@ def read_word_vectors(
     backend = KeyedWordVectors(name, kv, source=f"upload {Path(filename).name}", description=description)
     report = UploadReport(name, kind, len(kv), int(kv.vector_size), header_words, warnings)
     return backend, report
+
+
+def _first_bad_line(text: bytes, dim: int, *, header: bool) -> str | None:
+    """Where a text word-vector file stops being 'word x1 ... x_dim' (only called once gensim
+    has refused the file, so the fast path never scans twice), or None if every line is fine."""
+    for number, raw in enumerate(text.split(b"\n"), start=1):
+        if (header and number == 1) or not raw.strip():
+            continue
+        fields = raw.decode("utf8", "replace").rstrip().split(" ")
+        if len(fields) != dim + 1:
+            return (f"Line {number:,} has {len(fields) - 1} numbers after the word {fields[0][:40]!r}; every line"
+                    f" needs {dim} (the dimension of {'the header' if header else 'line 1'}), separated by single spaces.")
+        for value in fields[1:]:
+            try:
+                float(value)
+            except ValueError:
+                return f"Line {number:,}: {value[:40]!r} after the word {fields[0][:40]!r} is not a number."
+    return None
 
 
 def load_word_vectors(
