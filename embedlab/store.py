@@ -159,6 +159,28 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class _Liveness:
+    """Between encoder batches of an ingest: stop at once when a write has failed or the Chroma
+    server stopped answering (a heartbeat at most every ``every`` seconds), instead of encoding
+    the rest of a 1,024-row chunk (a minute on a CPU) for nothing."""
+
+    def __init__(self, store: Store, name: str, failure: list[BaseException], every: float = 2.0) -> None:
+        self.store, self.name, self.failure, self.every = store, name, failure, every
+        self.last = time.monotonic()
+
+    def check(self) -> None:
+        if self.failure:
+            raise StoreError(f"Writing to collection {self.name!r} failed: {self.failure[0]}") from self.failure[0]
+        if not self.store.is_server or time.monotonic() - self.last < self.every:
+            return
+        self.last = time.monotonic()
+        try:
+            self.store.client.heartbeat()
+        except Exception as error:  # chromadb raises several types for a dead server
+            raise StoreError(f"The Chroma server at {self.store.location} stopped answering during the ingest of"
+                             f" {self.name!r}: {error}. Rows written so far are kept; ingest again to resume.") from error
+
+
 class Store:
     """The vector store. Use ``open_store()`` to share one per process."""
 
@@ -179,6 +201,7 @@ class Store:
             if parsed.scheme not in ("http", "https") or not parsed.hostname:
                 raise InputError(f"EMBEDLAB_CHROMA_URL={url!r} is not an http(s) URL.")
             self.location = url
+            self.is_server = True
             try:
                 self.client = chromadb.HttpClient(
                     host=parsed.hostname,
@@ -192,6 +215,7 @@ class Store:
         else:
             directory = Path(path or config.chroma_path())
             directory.mkdir(parents=True, exist_ok=True)
+            self.is_server = False
             self._lock = _ProcessLock(directory)
             self._lock.acquire()
             self.location = str(directory)
@@ -368,15 +392,16 @@ class Store:
         # Longest first, as sentence-transformers does inside one call: similar lengths share
         # a batch (less padding) and the time-left estimate starts pessimistic.
         todo.sort(key=lambda index: -len(texts[index]))
-        skipped = len(ids) - len(todo)
         total = len(todo)
         if progress is not None:
             progress(0, total)
         if total:
             self.set_status(name, STATUS_INGESTING)
-            self._encode_and_write(name, encoder, texts, metas, ids, todo, batch_size, progress)
+            added = self._encode_and_write(name, encoder, texts, metas, ids, todo, batch_size, progress)
+        else:
+            added = 0
         self.set_status(name, STATUS_COMPLETE)
-        return StoreReport(name, total, skipped, time.perf_counter() - started)
+        return StoreReport(name, added, len(ids) - added, time.perf_counter() - started)
 
     def _encode_and_write(
         self,
@@ -388,16 +413,27 @@ class Store:
         todo: list[int],
         batch_size: int,
         progress: ProgressCallback | None,
-    ) -> None:
+    ) -> int:
+        """Encode the ``todo`` rows chunk by chunk and write them on a thread; returns how many
+        rows this call added. Another process may ingest the same rows at the same time (a shared
+        Chroma server): each chunk is checked again before it is encoded and before it is
+        written, so neither ingest encodes or counts rows the other already stored."""
         writes: queue.Queue[tuple[list[str], np.ndarray, list[str], list[Metadata]] | None] = queue.Queue(maxsize=4)
         failure: list[BaseException] = []
+        added = 0
 
         def writer() -> None:
+            nonlocal added
             while (item := writes.get()) is not None:
                 if failure:
                     continue
                 try:
-                    self.add(name, item[0], item[1], item[2], item[3])
+                    present = self.existing_ids(name, item[0])
+                    keep = [j for j, record_id in enumerate(item[0]) if record_id not in present]
+                    if keep:
+                        self.add(name, [item[0][j] for j in keep], item[1][keep], [item[2][j] for j in keep],
+                                 [item[3][j] for j in keep])
+                    added += len(keep)
                 except BaseException as error:  # re-raised on the caller's thread
                     failure.append(error)
 
@@ -406,15 +442,25 @@ class Store:
         # Encode in chunks a few batches long, so each write is a healthy size.
         chunk = max(batch_size, min(self.max_batch_size, batch_size * self.write_chunk_batches))
         done = 0
+        alive = _Liveness(self, name, failure)
         try:
             for start in range(0, len(todo), chunk):
                 if failure:
                     break
                 rows = todo[start : start + chunk]
-                report = None if progress is None else (lambda d, t, base=done: progress(base + d, len(todo)))
-                vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size, progress=report)
-                writes.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
-                done += len(rows)
+                if start:  # written meanwhile by another process: neither encoded nor counted again
+                    present = self.existing_ids(name, [ids[i] for i in rows])
+                    rows = [i for i in rows if ids[i] not in present]
+
+                def report(d: int, t: int, base: int = done) -> None:
+                    alive.check()  # between encoder batches: a dead server stops the ingest at once
+                    if progress is not None:
+                        progress(base + d, len(todo))
+
+                if rows:
+                    vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size, progress=report)
+                    writes.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
+                done = min(start + chunk, len(todo))
                 if progress is not None:
                     progress(done, len(todo))
         finally:
@@ -422,6 +468,7 @@ class Store:
             thread.join()
         if failure:
             raise StoreError(f"Writing to collection {name!r} failed: {failure[0]}") from failure[0]
+        return added
 
     def get_all(self, name: str, include_embeddings: bool = True) -> dict[str, Any]:
         """Every row of a collection: ids, documents, metadatas (and embeddings)."""

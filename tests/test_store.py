@@ -32,15 +32,13 @@ from embedlab.store import (
 CHROMA_BIN = Path(sys.executable).with_name("chroma")
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server on loopback (the scale-out path of DESIGN.md)."""
+def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``chroma run`` on a free loopback port over ``data``; returns (process, url)."""
     if not CHROMA_BIN.exists():
         pytest.skip("the chroma CLI is not installed in this environment")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    data = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
         [str(CHROMA_BIN), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -55,6 +53,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         process.kill()
         pytest.fail("chroma server did not start")
+    return process, url
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server on loopback (the scale-out path of DESIGN.md)."""
+    process, url = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
     yield url
     process.terminate()
     process.wait(timeout=20)
@@ -179,3 +184,80 @@ def test_data_survives_a_new_process(embedlab_home: Path) -> None:
     code = "import embedlab\nfrom embedlab.store import open_store\nprint(open_store().info('persist').count)\n"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert other.stdout.strip() == "3", other.stderr[-1000:]
+
+
+@pytest.mark.slow
+def test_an_ingest_stops_within_seconds_when_the_server_dies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest once encoded the rest of its 1,024-row chunk (a minute on a CPU) after the
+    Chroma server died; now it checks between encoder batches."""
+    from embedlab.backends.hashing import HashingEncoder
+    from embedlab.errors import StoreError
+
+    process, url = start_chroma_server(tmp_path / "server")
+    batches: list[int] = []
+    per_chunk = 32
+
+    class SlowEncoder(HashingEncoder):
+        def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
+            batches.append(len(batch))
+            if len(batches) == per_chunk + 2:  # the first chunk is written; the server dies mid-chunk two
+                process.kill()
+                process.wait(timeout=20)
+            time.sleep(0.25)
+            return super()._encode_batch(batch, batch_size)
+
+    monkeypatch.setattr(Store, "write_chunk_batches", per_chunk)
+    try:
+        store = open_store(url=url)
+        texts = [f"record {i} about topic {i % 7}" for i in range(8 * per_chunk * 3)]
+        with pytest.raises(StoreError, match="stopped answering|failed"):
+            store.add_texts("doomed", SlowEncoder("slow", 32), texts, batch_size=8)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    after_death = len(batches) - (per_chunk + 2)
+    assert after_death <= 10, f"{after_death} encoder batches after the server died (a chunk is {per_chunk})"
+
+
+@pytest.mark.slow
+def test_two_ingests_of_one_collection_on_a_server_count_each_row_once(chroma_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes sharing a Chroma server ingest the same file, the second a little later:
+    both once reported every row as added (and encoded all of them); now the rows the other
+    stored meanwhile are neither encoded nor counted again."""
+    import threading
+
+    from embedlab.backends.hashing import HashingEncoder
+
+    monkeypatch.setattr(Store, "write_chunk_batches", 16)
+    started_second = threading.Event()
+
+    class SlowEncoder(HashingEncoder):
+        def __init__(self, seconds_per_batch: float) -> None:
+            super().__init__("slow", 32)
+            self.seconds_per_batch = seconds_per_batch
+
+        def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
+            if self.calls >= 8 * 20:
+                started_second.set()  # the first ingest has written its first chunk
+            time.sleep(self.seconds_per_batch)
+            return super()._encode_batch(batch, batch_size)
+
+    texts = [f"shared record {i} on subject {i % 11}" for i in range(512)]
+    first, second = SlowEncoder(0.1), SlowEncoder(0.0)  # the second (a faster machine) overtakes
+    reports = {}
+
+    def ingest(label: str, encoder: HashingEncoder) -> None:
+        reports[label] = Store(url=chroma_server).add_texts("shared-ingest", encoder, texts, batch_size=8)
+
+    one = threading.Thread(target=ingest, args=("first", first))
+    one.start()
+    assert started_second.wait(60)
+    ingest("second", second)
+    one.join(120)
+    store = Store(url=chroma_server)
+    name = store.resolve("shared-ingest")
+    assert store.info(name).count == 512
+    assert reports["first"].added + reports["second"].added == 512
+    assert reports["first"].added + reports["first"].skipped == 512 == reports["second"].added + reports["second"].skipped
+    # the first skips what the second wrote meanwhile (before: 512 + 384 rows encoded in all)
+    assert first.calls + second.calls <= 512 + 2 * 128, (first.calls, second.calls)

@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stdout = sys.stdout
     if not getattr(args, "json", False):  # human output: stored texts cannot drive the terminal
-        sys.stdout = TerminalSafeWriter(stdout)  # type: ignore[assignment]
+        sys.stdout = TerminalSafeWriter(stdout)
     try:
         return int(args.handler(args) or 0)
     except EmbedlabError as error:
