@@ -209,33 +209,54 @@ def shown_columns(corpus: Corpus) -> list[str]:
     """Metadata columns worth a reader's eye: not the bookkeeping of chunks, and ``doc`` only
     when some document was cut into chunks (otherwise it repeats the row number)."""
     chunked = "chunks" in corpus.metadata.columns and bool((pd.to_numeric(corpus.metadata["chunks"], errors="coerce") > 1).any())
-    return [str(c) for c in corpus.metadata.columns if c not in HIDDEN_COLUMNS and (c != "doc" or chunked)]
+    present = [str(c) for c in corpus.metadata.columns if c not in HIDDEN_COLUMNS and (c != "doc" or chunked)]
+    return sorted(present, key=_column_order(corpus).__getitem__)
+
+
+def _column_order(corpus: Corpus) -> dict[str, tuple[int, int, str]]:
+    """Label first, then the document, then the columns in the order the user gave them at
+    ingest, then any others by name (a store returns metadata keys in no fixed order)."""
+    try:
+        given = [str(c) for c in json.loads(str(corpus.info.extra.get("columns", "[]")))]
+    except ValueError:
+        given = []
+    place = {name: i for i, name in enumerate(given)}
+    return {str(c): (0 if c == "label" else 1 if c == "doc" else 2 if c in place else 3, place.get(str(c), 0), str(c))
+            for c in corpus.metadata.columns}
 
 
 @memoize(max_entries=8, models=(), exclude=("corpus", "cluster_labels"))
-def _hover(digest: str, clusters_key: str, colour_column: str | None, corpus: Corpus, cluster_labels: np.ndarray | None) -> list[str]:
+def _hover(digest: str, clusters_key: str, extra: tuple[str, ...], corpus: Corpus, cluster_labels: np.ndarray | None) -> list[str]:
     columns: dict[str, Sequence[object]] = {}
     if "label" in corpus.metadata.columns:
         columns["label"] = corpus.metadata["label"].tolist()
     if cluster_labels is not None:
         columns["cluster"] = cluster_labels.tolist()
-    extra = [c for c in shown_columns(corpus) if c != "label"]
-    if colour_column in extra:
-        extra.remove(colour_column)
-        extra.insert(0, colour_column)
-    limit = 3 if len(corpus) > 20_000 else 6
-    for column in extra[:limit]:
+    for column in extra:
         columns[column] = corpus.metadata[column].tolist()
     return hover_lines(corpus.texts, columns, limit=100 if len(corpus) > 20_000 else 160)
 
 
+def _hover_columns(corpus: Corpus, colour_column: str | None) -> tuple[str, ...]:
+    """The metadata columns a hover shows besides label and cluster: the first few, and the
+    colour column in front when it is not among them. Colouring by label, cluster or one of
+    those few keeps the same hover, so a recolour sends the browser no new hover text."""
+    limit = 3 if len(corpus) > 20_000 else 6
+    extra = [c for c in shown_columns(corpus) if c != "label"]
+    chosen = extra[:limit]
+    if colour_column in extra and colour_column not in chosen:
+        chosen = [colour_column, *chosen[: limit - 1]]
+    return tuple(chosen)
+
+
 def corpus_hover(corpus: Corpus, clusters: ClusterResult | None, colour_column: str | None = None) -> tuple[list[str], str]:
     """Hover text per point (the text, label, cluster and a few columns, the colour column
-    first), and a content id for it, kept in memory per corpus and clustering."""
+    among them), and a content id for it, kept in memory per corpus and clustering."""
     clusters_key = cache.content_key(clusters.params) if clusters is not None else "none"
     labels = clusters.labels if clusters is not None else None
-    hover = _hover(corpus.digest, clusters_key, colour_column, corpus, labels)
-    return hover, cache.content_key(corpus.digest, clusters_key, colour_column)
+    extra = _hover_columns(corpus, colour_column)
+    hover = _hover(corpus.digest, clusters_key, extra, corpus, labels)
+    return hover, cache.content_key(corpus.digest, clusters_key, extra)
 
 
 # -- the last view of each collection (so reopening shows the last map) -------------------------

@@ -342,3 +342,21 @@ def test_umap_maps_a_handful_of_points() -> None:
     again = project(vectors, ProjectionParams("umap", 2, seed=7), use_cache=False)
     assert first.coords.shape == (3, 2) and np.isfinite(first.coords).all()
     assert np.allclose(first.coords, again.coords)  # seeded
+
+
+def test_recolouring_keeps_the_hover_unless_the_colour_column_was_not_in_it(hashing_encoder: HashingEncoder) -> None:
+    """A recolour once rebuilt and resent every point's hover text (60k strings): the hover now
+    changes only when the colour column was not already shown in it."""
+    from embedlab.corpus import corpus_hover
+    from embedlab.ingest import ingest_upload
+
+    columns = [f"c{i}" for i in range(8)]
+    lines = ["text,label," + ",".join(columns)]
+    lines += [f"row {i} about things,{'ab'[i % 2]}," + ",".join(f"{c}-{i % 3}" for c in columns) for i in range(12)]
+    ingest_upload("\n".join(lines).encode(), "wide.csv", "wide", "hashing-test", "text", "label", columns)
+    corpus = load_corpus("wide")
+    hover_label, id_label = corpus_hover(corpus, None, "label")
+    assert corpus_hover(corpus, None, None)[1] == id_label == corpus_hover(corpus, None, "c0")[1]
+    assert "c5: c5-0" in hover_label[0] and "c6" not in hover_label[0]  # the first six columns
+    hover_c7, id_c7 = corpus_hover(corpus, None, "c7")
+    assert id_c7 != id_label and hover_c7[0].splitlines()[2] == "c7: c7-0"  # brought in, first after the label
