@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from embedlab.backends.base import l2_normalise
+from embedlab.backends.base import cosine_scores
 from embedlab.errors import InputError
 
 MAX_LEGEND_GROUPS = 60  # values a legend can still hold; more get a colour each without a legend
@@ -145,7 +145,7 @@ def neighbours_of(vectors: np.ndarray, coords: np.ndarray, index: int, k: int = 
         raise InputError("Neighbours need at least two points.")
     k = max(1, min(k, n - 1))
     raw = np.asarray(vectors, dtype=np.float32)
-    scores = l2_normalise(raw) @ l2_normalise(raw[index : index + 1])[0]
+    scores = cosine_scores(raw, raw[index])
     scores[index] = -np.inf
     nearest = np.argpartition(-scores, k - 1)[:k]
     nearest = nearest[np.argsort(-scores[nearest], kind="stable")]

@@ -135,3 +135,16 @@ def test_the_language_guess_spots_other_languages_and_declines_to_guess() -> Non
     assert guess_language("Kittens") == "unknown"  # one content word: no clue
     assert other_languages(["The weather is nice today", "Das Wetter ist heute schön", "Qué tiempo hace en la playa"]) \
         == {"German": 1, "Spanish": 1}
+
+
+def test_cosine_scores_equal_scikit_learn_and_give_zero_rows_zero() -> None:
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from embedlab.backends.base import cosine_scores
+
+    rng = np.random.default_rng(3)
+    matrix = (rng.normal(size=(200, 24)) * rng.uniform(0.1, 9, size=(200, 1))).astype(np.float32)
+    matrix[7] = 0
+    query = rng.normal(size=24).astype(np.float32) * 4
+    expected = cosine_similarity(matrix, query.reshape(1, -1))[:, 0]
+    assert np.allclose(cosine_scores(matrix, query), expected, atol=1e-6) and cosine_scores(matrix, query)[7] == 0

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.backends import as_word_vectors, get_backend, get_text_encoder
-from embedlab.backends.base import BackendKind, l2_normalise
+from embedlab.backends.base import BackendKind, cosine_scores, l2_normalise
 from embedlab.cache import memoize
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError
@@ -27,7 +27,7 @@ def top_k_cosine(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndar
     """Indices and scores of the ``k`` rows of ``matrix`` most similar to ``query``, best first."""
     if len(matrix) == 0:
         return np.zeros(0, dtype=int), np.zeros(0)
-    scores = l2_normalise(matrix) @ l2_normalise(query.reshape(1, -1))[0]
+    scores = cosine_scores(matrix, query)
     k = min(k, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     order = top[np.argsort(-scores[top], kind="stable")]
