@@ -32,13 +32,14 @@ from embedlab.store import (
 CHROMA_BIN = Path(sys.executable).with_name("chroma")
 
 
-def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``chroma run`` on a free loopback port over ``data``; returns (process, url)."""
+def start_chroma_server(data: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """``chroma run`` on a free (or the given) loopback port over ``data``; returns (process, url)."""
     if not CHROMA_BIN.exists():
         pytest.skip("the chroma CLI is not installed in this environment")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     process = subprocess.Popen(
         [str(CHROMA_BIN), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
