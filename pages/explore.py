@@ -183,7 +183,9 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 st.caption(f"Preview: first rows of {len(table.frame):,} ({table.format}).")
                 st.dataframe(table.frame.head(8), hide_index=True, key="explore_preview")
                 columns = table.columns
-                guess = table.guess_text_column()
+                guess, no_text = table.offer_text_column()
+                if no_text:
+                    st.warning(plain(no_text))
                 u1, u2, u3 = st.columns(3)
                 text_column = u1.selectbox("Text column", columns, index=columns.index(guess), key="explore_text_column")
                 label_column = u2.selectbox("Label column (optional)", ["(none)"] + columns, key="explore_label_column")

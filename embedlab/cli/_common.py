@@ -113,5 +113,8 @@ def progress_bar(description: str, enabled: bool = True, unit: str = "row") -> I
     bar = ProgressBar(description, enabled, unit)
     try:
         yield bar
+    except BaseException:
+        bar.bar.leave = False  # an error message follows: it is the one line left on stderr
+        raise
     finally:
         bar.bar.close()

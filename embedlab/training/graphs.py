@@ -55,8 +55,9 @@ def parse_edge_list(data: bytes, limits: TrainingLimits = TRAIN_LIMITS) -> Any:
         if not line or line.startswith("#"):
             continue
         parts = [p for p in re.split(r"[\s,;]+", line) if p]
-        if len(parts) < 2:
-            raise BadUploadError(f"Line {number}: expected 'source target', got {line[:80]!r}.")
+        if not 2 <= len(parts) <= 3:
+            raise BadUploadError(f"Line {number}: {len(parts)} field{'s' if len(parts) != 1 else ''} where an edge is"
+                                 f" 'source target' or 'source target group', got {line[:80]!r}.")
         if number == 1 and parts[:2] in (["source", "target"], ["from", "to"], ["node1", "node2"]):
             continue
         source, target = parts[0][:60], parts[1][:60]
