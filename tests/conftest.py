@@ -73,6 +73,69 @@ def hashing_encoder() -> HashingEncoder:
     return encoder
 
 
+CHROMA_BIN = Path(sys.executable).with_name("chroma")
+
+
+def start_chroma_server(data: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """``chroma run`` on a free (or the given) loopback port over ``data``; returns (process, url)."""
+    if not CHROMA_BIN.exists():
+        pytest.skip("the chroma CLI is not installed in this environment")
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [str(CHROMA_BIN), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("chroma server did not start")
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def shared_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One `chroma run` for the tests that run against both stores (see ``store_mode``)."""
+    process, url = start_chroma_server(tmp_path_factory.mktemp("shared-chroma"))
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` run twice: on the embedded store and on a Chroma server."""
+    if metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.fixturenames.append("store_mode")
+        metafunc.parametrize("store_mode", ["embedded", "server"], indirect=True)
+
+
+@pytest.fixture
+def store_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``server``: EMBEDLAB_CHROMA_URL points this test (and the processes it starts) at the
+    shared Chroma server, emptied afterwards; ``embedded``: nothing changes."""
+    mode = str(request.param)
+    if mode != "server":
+        yield mode
+        return
+    url = request.getfixturevalue("shared_chroma_server")
+    monkeypatch.setenv("EMBEDLAB_CHROMA_URL", url)
+    yield mode
+    from embedlab.store import Store
+
+    store = Store(url=url)
+    for info in store.collections():
+        store.delete(info.name)
+    close_all_stores()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -89,12 +152,15 @@ def chromium_or_skip() -> str:
     pytest.skip(message)
 
 
-def start_streamlit(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``streamlit run app.py`` on a free loopback port with its own EMBEDLAB_HOME."""
+def start_streamlit(home: Path, chroma_url: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``streamlit run app.py`` on a free loopback port with its own EMBEDLAB_HOME (and
+    the embedded store, or the Chroma server at ``chroma_url``)."""
     home.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {**os.environ, "EMBEDLAB_HOME": str(home)}
     env.pop("EMBEDLAB_CHROMA_URL", None)
+    if chroma_url:
+        env["EMBEDLAB_CHROMA_URL"] = chroma_url
     log = open(home / "streamlit.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),

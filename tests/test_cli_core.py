@@ -15,6 +15,8 @@ from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main
 from embedlab.store import open_store
 
+pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
+
 EMBEDLAB = shutil.which("embedlab", path=str(Path(sys.executable).parent)) or "embedlab"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_store import start_chroma_server
+from tests.conftest import start_chroma_server
 
 pytestmark = pytest.mark.slow
 

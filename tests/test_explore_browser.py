@@ -97,3 +97,57 @@ def wait_drawn(canvas, timeout: float = 120.0) -> None:  # noqa: ANN001
     while int(canvas.evaluate("c => Number(c.dataset.renders || 0)")) == 0:
         assert time.time() - started < timeout, "the point map never drew"
         time.sleep(0.1)
+
+
+def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:  # noqa: ANN001
+    """With EMBEDLAB_CHROMA_URL the app and the CLI use one store at once (the embedded store
+    would refuse the second process): the CLI stores a file while the app runs, the page maps
+    and searches it, the page stores another, and the CLI lists both."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import start_chroma_server, start_streamlit, stop_streamlit
+
+    chroma, url = start_chroma_server(tmp_path / "chroma")
+    app, app_url = start_streamlit(tmp_path / "app-home", chroma_url=url)
+    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "cli-home"), "EMBEDLAB_CHROMA_URL": url}
+    cli = str(Path(sys.executable).with_name("embedlab"))
+    try:
+        (tmp_path / "headlines.csv").write_bytes(GOOD)
+        stored = subprocess.run([cli, "ingest", str(tmp_path / "headlines.csv"), "--collection", "shared-headlines",
+                                 "--label-column", "desk", "--json"], env=env, capture_output=True, text=True, timeout=600)
+        assert stored.returncode == 0, stored.stderr
+        name = json.loads(stored.stdout)["collection"]
+
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(180_000)
+        page.goto(f"{app_url}/explore?explore_collection={name}")
+        draw = page.get_by_role("button", name="Draw the map")
+        draw.wait_for()
+        draw.click()
+        page.locator(".pm-status", has_text="12 points").wait_for()
+        query = page.get_by_role("textbox", name="Semantic search: mark the closest points")
+        query.fill("a new vaccine")
+        query.press("Enter")
+        page.get_by_text("Top 10 for").wait_for()
+        # the hits table's first row (its cells are drawn on a canvas; the DOM keeps them, hidden)
+        page.locator("#glide-cell-1-0", has_text="New vaccine shows strong immune response").first.wait_for(state="attached")
+
+        open_upload_tab(page)
+        page.locator("input[type=file]").set_input_files({"name": "second.csv", "mimeType": "text/csv", "buffer": GOOD[:400]})
+        page.locator("button:visible", has_text="Encode and store").click()
+        page.get_by_text("Stored").first.wait_for()
+        context.close()
+
+        listed = subprocess.run([cli, "collections", "--json"], env=env, capture_output=True, text=True, timeout=300)
+        assert listed.returncode == 0, listed.stderr
+        datasets = {c["dataset"]: c["rows"] for c in json.loads(listed.stdout)["collections"]}
+        assert datasets["shared-headlines"] == 12 and datasets["second"] >= 1
+    finally:
+        stop_streamlit(app)
+        chroma.terminate()
+        chroma.wait(timeout=30)

@@ -15,6 +15,8 @@ import pytest
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main
 
+pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
+
 ROWS = [
     ("Stocks fell as the central bank raised interest rates", "finance"),
     ("Markets rallied after the bank held rates steady", "finance"),

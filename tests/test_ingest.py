@@ -26,6 +26,8 @@ from embedlab.ingest import (
 )
 from embedlab.store import STATUS_COMPLETE, STATUS_INGESTING, open_store
 
+pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,33 +26,7 @@ from embedlab.store import (
     content_id,
     open_store,
 )
-
-CHROMA_BIN = Path(sys.executable).with_name("chroma")
-
-
-def start_chroma_server(data: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """``chroma run`` on a free (or the given) loopback port over ``data``; returns (process, url)."""
-    if not CHROMA_BIN.exists():
-        pytest.skip("the chroma CLI is not installed in this environment")
-    if port is None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [str(CHROMA_BIN), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("chroma server did not start")
-    return process, url
+from tests.conftest import start_chroma_server
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from embedlab.store import (
     content_id,
     open_store,
 )
-from tests.test_store import start_chroma_server
+from tests.conftest import start_chroma_server
 
 pytestmark = pytest.mark.slow
 
