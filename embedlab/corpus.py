@@ -125,7 +125,8 @@ def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bo
             return snapshot
     rows = store.get_all(info.name)
     metadata = _frame(rows["metadatas"])
-    ids, texts, vectors = rows["ids"], [str(d or "") for d in rows["documents"]], rows["embeddings"]
+    ids, vectors = rows["ids"], rows["embeddings"]
+    texts = [str(d or "") for d in rows["documents"]]  # another program's collection may hold no documents
     if {"row", "chunk"} <= set(metadata.columns) and metadata[["row", "chunk"]].notna().all().all():
         # Rows are stored in the order they were encoded (by length); show them in file order.
         order = np.lexsort((metadata["chunk"].to_numpy(), metadata["row"].to_numpy()))
@@ -234,7 +235,8 @@ def _hover(digest: str, clusters_key: str, extra: tuple[str, ...], corpus: Corpu
         columns["cluster"] = cluster_labels.tolist()
     for column in extra:
         columns[column] = corpus.metadata[column].tolist()
-    return hover_lines(corpus.texts, columns, limit=100 if len(corpus) > 20_000 else 160)
+    texts = [text or f"[{row_id}]" for text, row_id in zip(corpus.texts, corpus.ids)]  # no document: its id
+    return hover_lines(texts, columns, limit=100 if len(corpus) > 20_000 else 160)
 
 
 def _hover_columns(corpus: Corpus, colour_column: str | None) -> tuple[str, ...]:

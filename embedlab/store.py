@@ -72,6 +72,9 @@ class CollectionInfo:
     created: str
     status: str
     extra: dict[str, Any] = field(default_factory=dict)
+    #: made by another program (a RAG application's store, say): no EmbedLab metadata, so no
+    #: model is known and the dimension is read off a stored vector
+    foreign: bool = False
 
     @property
     def complete(self) -> bool:
@@ -86,6 +89,7 @@ class CollectionInfo:
             "count": self.count,
             "created": self.created,
             "status": self.status,
+            "foreign": self.foreign,
             **self.extra,
         }
 
@@ -232,15 +236,22 @@ class Store:
     def _info(self, collection: Any) -> CollectionInfo:
         meta = dict(collection.metadata or {})
         extra = {k[len("x_") :]: v for k, v in meta.items() if k.startswith("x_")}
+        foreign = "backend" not in meta
+        dim = int(meta.get("dim", 0))
+        if foreign and not dim:
+            stored = collection.peek(1)
+            embeddings = stored.get("embeddings")
+            dim = len(embeddings[0]) if embeddings is not None and len(embeddings) else 0
         return CollectionInfo(
             name=collection.name,
             dataset=str(meta.get("dataset", collection.name)),
             backend=str(meta.get("backend", "")),
-            dim=int(meta.get("dim", 0)),
+            dim=dim,
             count=int(collection.count()),
             created=str(meta.get("created", "")),
             status=str(meta.get("status", STATUS_COMPLETE)),
             extra=extra,
+            foreign=foreign,
         )
 
     def resolve(self, name_or_dataset: str, backend: str | None = None) -> str:
@@ -492,6 +503,13 @@ class Store:
             dim = self._info(collection).dim
             out["embeddings"] = np.concatenate(embeddings) if embeddings else np.zeros((0, dim), np.float32)
         return out
+
+    def vector_of(self, name: str, item_id: str) -> np.ndarray:
+        """The stored vector of row ``item_id`` in collection ``name``."""
+        found = self._get(name).get(ids=[item_id], include=["embeddings"])
+        if not found["ids"]:
+            raise InputError(f"Collection {name!r} has no row with id {item_id!r}.")
+        return np.asarray(found["embeddings"][0], dtype=np.float32)
 
     def search(self, name: str, query_vector: np.ndarray, k: int = 10, exact: bool | None = None) -> SearchResult:
         """Top-k rows by cosine similarity: exact numpy for small collections, HNSW beyond."""

@@ -9,6 +9,7 @@ import streamlit as st
 from embedlab import datasets, demos
 from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.analysis.neighborhood import TRUST_MIN_POINTS
+from embedlab.analysis.search import foreign_notice, models_of_dimension
 from embedlab.backends import BackendKind, backend_names
 from embedlab.corpus import (
     corpus_clusters,
@@ -89,7 +90,8 @@ def collection_label(name: str) -> str:
     if info is None:
         return name
     flag = "" if info.complete else " · interrupted, ingest again to resume"
-    return f"{info.dataset} · {info.backend} · {info.count:,} rows{flag}"
+    model = info.backend if not info.foreign else f"made elsewhere, {info.dim}-d"
+    return f"{info.dataset} · {model} · {info.count:,} rows{flag}"
 
 
 def view_settings(collection: str) -> dict[str, object]:
@@ -233,6 +235,12 @@ if shown_for != collection:
 info = infos[collection]
 if not info.complete:
     st.warning("This ingest was interrupted: its rows so far are kept. Ingest the same data again to resume where it stopped.")
+search_model = info.backend
+if info.foreign:
+    fitting = models_of_dimension(info.dim)
+    st.info(plain(foreign_notice(info, fitting)))
+    search_model = st.selectbox(f"Text model for search ({info.dim}-d, as the stored vectors)", fitting, key="explore_foreign_model") \
+        if fitting else ""
 
 # -- map and cluster settings ------------------------------------------------------------------
 with st.form("explore_settings"):
@@ -296,7 +304,7 @@ with user_errors():
         m[5].metric("Trustworthiness", f"{trust.score:.3f}",
                     help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
 
-    map_panel(info, corpus, projection, clusters, params)
+    map_panel(info, corpus, projection, clusters, params, search_model)
 
     st.subheader("Clusters")
     space = f"the full {info.dim}-d vectors" if clusters.space == "full" else f"a seeded {clusters.space.upper()} reduction (HDBSCAN on more than 10,000 points)"

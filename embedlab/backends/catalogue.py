@@ -165,6 +165,15 @@ class Catalogue:
         entry = self._entry(name)
         return entry.spec.tags if entry is not None and entry.spec is not None else ()
 
+    def dim(self, name: str) -> int:
+        """A model's dimension without loading it (0 when only loading tells, as for a hub model)."""
+        entry = self._entry(name)
+        if entry is None:
+            raise UnknownBackendError(name, self.names())
+        if entry.spec is not None:
+            return entry.spec.dim
+        return int(getattr(entry.backend, "dim", 0) or 0)
+
     def revision(self, name: str) -> str:
         """``name@revision`` (a name not in the catalogue is returned as it is)."""
         entry = self._entry(name)

@@ -86,10 +86,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(delete)
     delete.set_defaults(handler=cmd_delete)
 
-    search = commands.add_parser("search", help="semantic search in a collection")
+    search = commands.add_parser("search", help="semantic search in a collection (or rows like one of its rows)")
     search.add_argument("collection", metavar="COLLECTION")
-    search.add_argument("query", metavar="QUERY")
+    search.add_argument("query", metavar="QUERY", nargs="?", help="text to search for (or use --like)")
     search.add_argument("-k", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("--like", metavar="ID", help="rows nearest to the stored row ID (its own vector: no model needed)")
+    search.add_argument("--model", metavar="M",
+                        help="text model for the query; needed for a collection another program made (same dimension)")
     add_json_flag(search)
     search.set_defaults(handler=cmd_search)
 
@@ -172,7 +175,8 @@ def cmd_collections(args: argparse.Namespace) -> int:
 
     infos = open_store().collections()
     document = {"collections": [
-        {"name": i.name, "dataset": i.dataset, "model": i.backend, "rows": i.count, "created": i.created, "status": i.status, "dim": i.dim}
+        {"name": i.name, "dataset": i.dataset, "model": i.backend or None, "rows": i.count, "created": i.created, "status": i.status,
+         "dim": i.dim, "foreign": i.foreign}
         for i in infos
     ]}
 
@@ -182,7 +186,11 @@ def cmd_collections(args: argparse.Namespace) -> int:
             return
         print(f"{'name':<40} {'dataset':<20} {'model':<18} {'rows':>8}  created                    status")
         for i in infos:
-            print(f"{i.name:<40} {i.dataset[:20]:<20} {i.backend[:18]:<18} {i.count:>8,}  {i.created:<26} {i.status}")
+            model = i.backend[:18] if not i.foreign else f"? ({i.dim}-d)"
+            print(f"{i.name:<40} {i.dataset[:20]:<20} {model:<18} {i.count:>8,}  {i.created:<26} {i.status}")
+        if any(i.foreign for i in infos):
+            print("? : made by another program, which did not say which model made the vectors; map, cluster and"
+                  " `search --like ID` work, a text search needs --model of the same dimension.")
 
     emit(args, document, human)
     return 0
@@ -201,14 +209,19 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from embedlab.analysis.search import search_collection
+    from embedlab.analysis.search import search_collection, search_like
 
-    found = search_collection(args.collection, args.query, args.k)
+    if (args.query is None) == (args.like is None):
+        raise InputError("Give a QUERY to search for, or --like ID (one of the two).")
+    if args.like is not None:
+        found = search_like(args.collection, args.like, args.k)
+    else:
+        found = search_collection(args.collection, args.query, args.k, model=args.model)
     document = {"results": [{"id": h.id, "text": h.text, "score": h.score} for h in found.hits], "method": found.method}
 
     def human() -> None:
         for hit in found.hits:
-            print(f"{hit.score:7.4f}  {' '.join(hit.text.split())[:110]}")
+            print(f"{hit.score:7.4f}  {' '.join((hit.text or f'[{hit.id}]').split())[:110]}")
 
     emit(args, document, human)
     return 0

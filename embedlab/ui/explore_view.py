@@ -80,7 +80,7 @@ def _colour_changed(collection: str) -> None:
 
 @st.fragment
 def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clusters: ClusterResult,
-              params: ProjectionParams) -> None:
+              params: ProjectionParams, search_model: str) -> None:
     """Colour, search, filter and the map of ``corpus``, with the picked point's neighbours and
     the selection's rows; isolates and re-projects a selection on request."""
     colour_options = list(dict.fromkeys(["cluster", *corpus.colour_columns(), "none"]))
@@ -88,7 +88,8 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
         st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
     s1, s2, s3 = st.columns([1, 3, 1])
     colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour", on_change=_colour_changed, args=(info.name,))
-    query = s2.text_input("Semantic search: mark the closest points", key="explore_query", placeholder="e.g. vaccines and flu season")
+    query = s2.text_input("Semantic search: mark the closest points", key="explore_query", placeholder="e.g. vaccines and flu season",
+                          disabled=not search_model, help=None if search_model else "no text model of this dimension: click a point instead")
     top_k = url_state.number_input(s3, "top-k", 1, 100, key="explore_topk")
 
     filter_columns = ["text", *shown_columns(corpus)]
@@ -122,7 +123,7 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
         shown, shown_map, shown_clusters = corpus, projection, clusters
 
     with user_errors():
-        hits = search_vectors(shown.vectors, info.backend, query, int(top_k)) if query.strip() else []
+        hits = search_vectors(shown.vectors, search_model, query, int(top_k)) if query.strip() and search_model else []
         match = None
         wants = {"value": "explore_filter_value", "range": None, "regex": "explore_filter_pattern"}[mode]
         if mode == "range":
