@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from report import figure  # bench/report.py (scripts run from bench/)
 
 from embedlab._compat import ensure_torchvision_importable
 
@@ -112,6 +113,10 @@ def main() -> None:
     c_vs_b = best["B bare encode + add"] / best["C our encode-and-store"]
     c_vs_a = best["A bare encode"] / best["C our encode-and-store"]
     repeat = best["C our encode-and-store"] / best["D our repeat store"]
+    figure("encode", f"encode and store {len(texts):,} sentences", best["C our encode-and-store"], "s",
+           bare=best["B bare encode + add"], bare_name="bare encode + Chroma add", goal=1.0, goal_on="ratio")
+    figure("encode", "store the same sentences again", best["D our repeat store"], "s", bare=best["C our encode-and-store"],
+           bare_name="our first store", goal=20.0, goal_on="ratio")
     print(f"ratio ours vs bare encode+add: {c_vs_b:.2f}x  (goal >= 1.0x)  {'PASS' if c_vs_b >= 1.0 else 'MISS'}")
     print(f"ratio ours vs bare encode alone: {c_vs_a:.2f}x  (stretch >= 0.9x)  {'PASS' if c_vs_a >= 0.9 else 'MISS'}")
     print(f"repeat store speed-up: {repeat:.1f}x  (goal >= 20x)  {'PASS' if repeat >= 20 else 'MISS'}")

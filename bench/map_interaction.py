@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from report import figure  # bench/report.py (scripts run from bench/)
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -195,6 +196,8 @@ def main() -> None:
         browser.close()
     print(f"{'points':>7} {'action':<11} {'ours':>8} {'before':>9} {'ratio':>7}  goal")
     for n, action, ours, old in rows:
+        figure("map_interaction", f"{action} on {n:,} points", ours, "s", bare=old, bare_name=f"plotly page of {args.before}" if old else "",
+               goal=GOAL)
         ratio = f"{old / ours:6.1f}x" if old else "      -"
         before = f"{old:8.2f}s" if old else "        -"
         print(f"{n:>7,} {action:<11} {ours:7.2f}s {before} {ratio}  <{GOAL:.0f} s {'ok' if ours < GOAL else 'MISSED'}")

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import figure  # bench/report.py (scripts run from bench/)
+
 EMBEDLAB = str(Path(sys.executable).with_name("embedlab"))
 GOAL_SECONDS = 2.0
 
@@ -86,12 +88,16 @@ def main() -> None:
     print(f"{'command':<26} {'ours':>7} {'python -c pass':>15} {'ratio':>6} {'import torch':>13} {'goal':>7}")
     for name, seconds in rows:
         verdict = "ok" if seconds < GOAL_SECONDS else "MISSED"
+        figure("startup", name, seconds, "s", bare=bare, bare_name="python -c pass", goal=GOAL_SECONDS)
         print(f"{name:<26} {seconds:>6.2f}s {bare:>14.2f}s {seconds / bare:>5.1f}x {torch:>12.2f}s  <{GOAL_SECONDS:.0f} s {verdict}")
     print()
     print(f"{'first page after start':<26} {'health':>8} {'page shown':>11}")
+    pages = {}
     for label, app_dir in [("ours", Path(__file__).resolve().parents[1])] + ([("before", args.before)] if args.before else []):
         healthy, shown = first_page_seconds(app_dir)
+        pages[label] = shown
         print(f"{label:<26} {healthy:>7.2f}s {shown:>10.2f}s")
+    figure("startup", "first page shown after start", pages["ours"], "s", bare=pages.get("before"), bare_name=str(args.before or ""))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from report import figure  # bench/report.py (scripts run from bench/)
+
 from embedlab.analysis.evaluation import (
     dataset_path,
     evaluate_analogies,
@@ -36,6 +38,8 @@ def main() -> None:
             score, sections = backend.kv.evaluate_word_analogies(str(dataset_path(dataset)), restrict_vocab=args.restrict_vocab)
             gensim_s = time.perf_counter() - started
             assert ours.accuracy == score and ours.correct == len(sections[-1]["correct"]), (ours.accuracy, score)
+            figure("words_eval", f"{name} {dataset} analogies (restrict {args.restrict_vocab:,})", ours_s, "s", bare=gensim_s,
+                   bare_name="gensim evaluate_word_analogies")
             print(f"{name:<24} {dataset:<7} {ours.accuracy:8.4f} {ours.n:6d} {ours_s:7.2f} {gensim_s:8.2f} {gensim_s / ours_s:5.1f}x")
         similarity = ", ".join(f"{d} {evaluate_similarity(backend, d).spearman:.3f}"
                                for d in ("ws353", "simlex999", "men", "rw", "mturk771", "rg"))
