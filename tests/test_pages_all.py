@@ -45,3 +45,38 @@ def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:  # noqa: ANN00
     demo[0].click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+
+
+STORE_CALLS = re.compile(r"\b(open_store|Store\(|store_or_stop)\b")
+
+
+def test_every_page_that_uses_the_store_opens_it_through_store_or_stop() -> None:
+    """store_or_stop says who holds a locked store; a page opening it otherwise once showed
+    Streamlit's redacted "This app has encountered an error" instead."""
+    for spec in PAGES:
+        source = (REPO / spec.file).read_text(encoding="utf-8")
+        calls = set(STORE_CALLS.findall(source))
+        assert not calls - {"store_or_stop"}, f"{spec.file} opens the store without store_or_stop"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [s for s in PAGES if "store_or_stop" in (REPO / s.file).read_text(encoding="utf-8")],
+                         ids=lambda s: s.url_path)
+def test_a_page_says_which_process_holds_the_store(spec, tmp_path: Path) -> None:  # noqa: ANN001
+    """With `embedlab` holding the embedded store in another process, the page names it and
+    keeps running (issue 14 defect 2)."""
+    import os
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from embedlab.store import open_store; open_store();"
+                               " print('held', flush=True); time.sleep(600)"], env=os.environ.copy(), stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        at = AppTest.from_file(str(REPO / spec.file), default_timeout=240).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("is in use by another process" in e.value and f"pid {holder.pid}" in e.value for e in at.error), \
+            [e.value for e in at.error]
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
