@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,18 @@ def _read_delimited(text: str, filename: str, sep: str) -> pd.DataFrame:
     _check_column_names(_header_names(text, sep), filename)
     try:
         # A StringIO, never a string: pandas would treat a string as a path or a URL.
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, engine="c", skip_blank_lines=True)
+        # index_col=False: a first data row with one field more than the header would otherwise
+        # make pandas use the first column as the index and shift every column by one.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, engine="c",
+                               skip_blank_lines=True, index_col=False)
+    except pd.errors.ParserWarning:
+        long_line, header_fields, fields = _first_long_row(text, sep)
+        raise BadUploadError(
+            f"{filename!r}, line {long_line}: {fields} fields where the header has {header_fields}."
+            " Check the delimiter and the quoting of that line."
+        ) from None
     except pd.errors.EmptyDataError:
         raise BadUploadError(f"{filename!r} has no columns: the file is empty or blank.") from None
     except pd.errors.ParserError as error:
@@ -145,6 +157,21 @@ def _read_delimited(text: str, filename: str, sep: str) -> pd.DataFrame:
         if "EOF inside string" in message:
             raise BadUploadError(f"{filename!r}{place.replace(' near', ',')}: a quoted field opens there and is never closed.") from None
         raise BadUploadError(f"{filename!r} could not be parsed{place}: {message.strip()}") from None
+
+
+def _first_long_row(text: str, sep: str) -> tuple[int, int, int]:
+    """(line, header fields, fields) of the first row with more fields than the header."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    expected = 0
+    start = 1
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            if not expected:
+                expected = len(row)
+            elif len(row) > expected:
+                return start, expected, len(row)
+        start = reader.line_num + 1
+    return start, expected, expected + 1
 
 
 def _physical_lines(text: str) -> list[str]:
