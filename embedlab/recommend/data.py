@@ -359,10 +359,13 @@ def read_items(data: bytes, filename: str, limits: UploadLimits = INTERACTION_LI
 
 
 def load(dataset: str = MOVIELENS, file: Path | None = None, items_file: Path | None = None) -> Interactions:
-    """The built-in dataset by name, or an interactions file (with an optional items file)."""
+    """A built-in interactions dataset of the catalogue by name, or an interactions file (with
+    an optional items file)."""
     if file is not None:
         items_data = items_file.read_bytes() if items_file is not None else None
         return read_interactions(file.read_bytes(), file.name, items_data, items_file.name if items_file else None)
-    if dataset != MOVIELENS:
-        raise InputError(f"Unknown interactions dataset {dataset!r}: use {MOVIELENS!r} or upload a file.")
-    return movielens_100k()
+    from embedlab import datasets
+
+    loaded = datasets.dataset(dataset, "interactions").loader()
+    assert isinstance(loaded, Interactions)
+    return loaded
