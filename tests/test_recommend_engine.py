@@ -228,3 +228,20 @@ def test_seen_items_per_user() -> None:
     data = read_interactions(SMALL, "small.csv")
     seen = seen_items(data, np.arange(len(data)), np.array([0, 1]))
     assert [sorted(data.item_ids[i] for i in s) for s in seen] == [["x", "y", "z"], ["w", "x"]]
+
+
+def test_movielens_is_a_dataset_row_and_its_vectors_are_catalogue_models() -> None:
+    from embedlab import datasets
+    from embedlab.backends import BackendKind, backend_names, get_backend, model_status
+
+    assert datasets.names("interactions") == ["movielens-100k"]
+    assert datasets.dataset("movielens-100k").loader() is movielens_100k()
+    assert {"als-movielens-100k", "bpr-movielens-100k", "svd-movielens-100k", "content-movielens-100k"} <= set(
+        backend_names(BackendKind.ITEMS))
+    rows = {row.name: row for row in model_status()}
+    assert rows["als-movielens-100k"].available and rows["als-movielens-100k"].kind == "items"
+    als = get_backend("als-movielens-100k")
+    assert als.kind == BackendKind.ITEMS and als.dim == rows["als-movielens-100k"].dim == 64
+    from embedlab.recommend.models import fitted_model
+
+    assert np.array_equal(als.item_vectors, fitted_model(movielens_100k(), spec_for("als")).item_vectors)  # type: ignore[attr-defined]
