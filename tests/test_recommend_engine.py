@@ -245,3 +245,32 @@ def test_movielens_is_a_dataset_row_and_its_vectors_are_catalogue_models() -> No
     from embedlab.recommend.models import fitted_model
 
     assert np.array_equal(als.item_vectors, fitted_model(movielens_100k(), spec_for("als")).item_vectors)  # type: ignore[attr-defined]
+
+
+def test_evaluation_is_cached_by_data_and_settings(hashing_encoder) -> None:  # noqa: ANN001
+    from embedlab.recommend.evaluate import cached_evaluate
+
+    data = read_interactions(SMALL, "small.csv")
+    first, hit = cached_evaluate(data, spec_for("als", factors=4), 2)
+    assert not hit
+    again, hit = cached_evaluate(data, spec_for("als", factors=4), 2)
+    assert hit and again.metrics == first.metrics and np.array_equal(again.tops, first.tops)
+    _, hit = cached_evaluate(data, spec_for("als", factors=5), 2)
+    assert not hit
+
+
+@pytest.mark.slow
+def test_content_and_hybrid_on_minilm_follow_the_profile() -> None:
+    """The real text model: a profile of three science-fiction films gets science fiction from
+    the content vectors (cosine space) and from the hybrid; content beats random on the split."""
+    from embedlab.recommend.queries import recommend_profile
+
+    data = movielens_100k()
+    liked = ["Star Wars", "Alien", "Blade Runner"]
+    content = recommend_profile(data, spec_for("content"), liked, k=10)
+    assert content.space == "cosine"
+    assert sum("Sci-Fi" in item.genres for item in content.items) >= 7
+    hybrid = recommend_profile(data, spec_for("hybrid"), liked, k=10)
+    assert hybrid.space == "ip" and sum("Sci-Fi" in item.genres for item in hybrid.items) >= 5
+    split = leave_last_out(data)
+    assert evaluate(data, spec_for("content"), split=split).metrics.hr > evaluate(data, spec_for("random"), split=split).metrics.hr
