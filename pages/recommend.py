@@ -145,7 +145,7 @@ with user_errors():
             result = None
             st.info("Choose a few movies you like to build a profile.")
     if result is not None:
-        st.subheader(f"Top {len(result.items)} for {'user ' + result.user if mode == 'user' else 'your profile'}")
+        st.subheader(plain(f"Top {len(result.items)} for {'user ' + result.user if mode == 'user' else 'your profile'}"))
         st.dataframe(pd.DataFrame([{"rank": r, "title": item.title, "genres": item.genres.replace("|", ", "),
                                     "score": round(item.score, 4), "because you liked": "; ".join(item.because)}
                                    for r, item in enumerate(result.items, 1)]), hide_index=True, key="rec_table")

@@ -274,3 +274,8 @@ def test_content_and_hybrid_on_minilm_follow_the_profile() -> None:
     assert hybrid.space == "ip" and sum("Sci-Fi" in item.genres for item in hybrid.items) >= 5
     split = leave_last_out(data)
     assert evaluate(data, spec_for("content"), split=split).metrics.hr > evaluate(data, spec_for("random"), split=split).metrics.hr
+
+
+def test_an_overlong_id_is_refused_with_its_line() -> None:
+    with pytest.raises(BadUploadError, match="line 3: the item id is longer than 200 characters"):
+        read_interactions(b"user,item\n1,a\n2," + b"b" * 201 + b"\n", "long.csv")

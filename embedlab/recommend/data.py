@@ -34,6 +34,7 @@ MOVIELENS = "movielens-100k"
 #: an interactions upload: the upload caps, with room for ten times more rows than a text file
 INTERACTION_LIMITS: UploadLimits = replace(UPLOAD_LIMITS, max_rows=1_000_000, max_columns=50)
 MIN_USERS, MIN_ITEMS = 2, 2
+MAX_ID_CHARS = 200
 USER_COLUMNS = ("user", "user_id", "userid", "uid", "customer", "customer_id")
 ITEM_COLUMNS = ("item", "item_id", "itemid", "movie", "movie_id", "movieid", "product", "product_id", "iid")
 RATING_COLUMNS = ("rating", "score", "stars", "weight", "value")
@@ -280,10 +281,20 @@ def _numbers(values: pd.Series, what: str, filename: str, lines: list[int], inte
     return numbers.to_numpy(np.int64 if integer else np.float64)
 
 
+def _check_ids(values: pd.Series, what: str, filename: str, lines: list[int]) -> None:
+    """Ids are non-empty and at most ``MAX_ID_CHARS`` long (they become Chroma ids)."""
+    lengths = values.str.strip().str.len()
+    for bad, problem in ((lengths == 0, f"the {what} is empty"), (lengths > MAX_ID_CHARS, f"the {what} id is longer than {MAX_ID_CHARS} characters")):
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: {problem}.")
+
+
 def _sep(filename: str) -> str:
     return "\t" if Path(filename).suffix.lower() in (".tsv", ".tab") else ","
 
 
+@memoize(max_entries=4, models=())
 def read_interactions(
     data: bytes,
     filename: str,
@@ -293,7 +304,9 @@ def read_interactions(
 ) -> Interactions:
     """Validate and read an uploaded interactions file (CSV/TSV/JSONL: user, item, optional
     rating and timestamp) and an optional items file (item, title, year, genres, any text
-    columns). Raises BadUploadError naming the file, the line and what is wrong."""
+    columns). Without a timestamp column the file's order is the order in time; without a
+    rating every interaction weighs 1. Raises BadUploadError naming the file, the line and what
+    is wrong. Cached by content (the page calls it on every rerun)."""
     table = parse_upload(data, filename, limits)
     columns = table.columns
     frame = table.frame
@@ -304,10 +317,7 @@ def read_interactions(
     rating_col = _find(columns, RATING_COLUMNS, "rating", filename, False)
     time_col = _find(columns, TIME_COLUMNS, "timestamp", filename, False)
     for column, what in ((user_col, "user"), (item_col, "item")):
-        empty = frame[column].str.strip() == ""
-        if empty.any():
-            row = int(np.flatnonzero(empty.to_numpy())[0])
-            raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: the {what} is empty.")
+        _check_ids(frame[column], what, filename, lines)
     out = pd.DataFrame({"user": frame[user_col].str.strip(), "item": frame[item_col].str.strip()})
     out["rating"] = _numbers(frame[rating_col], "rating", filename, lines) if rating_col else 1.0
     out["timestamp"] = _numbers(frame[time_col], "timestamp", filename, lines, integer=True) if time_col else np.arange(len(frame))
@@ -336,9 +346,7 @@ def read_items(data: bytes, filename: str, limits: UploadLimits = INTERACTION_LI
     assert item_col is not None
     frame = table.frame
     ids = frame[item_col].str.strip()
-    if (ids == "").any():
-        row = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: the item is empty.")
+    _check_ids(ids, "item", filename, lines)
     repeated = ids.duplicated()
     if repeated.any():
         row = int(np.flatnonzero(repeated.to_numpy())[0])
