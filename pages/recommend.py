@@ -55,7 +55,8 @@ ensure_router()
 url_state.restore(
     "recommend",
     defaults={"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
-              "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False},
+              "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False,
+              "rec_genre": ""},
     choices={"rec_source": [MOVIELENS, "upload"], "rec_mode": ["user", "profile"], "rec_method": METHODS},
 )
 
@@ -63,7 +64,7 @@ url_state.restore(
 def load_demo() -> None:
     """A user with a clear taste for science fiction, the ALS recommendations, and the table."""
     url_state.remember("recommend", rec_source=MOVIELENS, rec_mode="user", rec_user=DEMO_USER, rec_method="als", rec_k=10,
-                       rec_weight=0.9, rec_factors=64, rec_seed=42, rec_item="50", rec_eval=True)
+                       rec_weight=0.9, rec_factors=64, rec_seed=42, rec_item="50", rec_eval=True, rec_genre="Sci-Fi")
     st.session_state["rec_demo"] = True
 
 
@@ -132,7 +133,8 @@ else:
                             format_func=lambda i: f"{titles[data.item_position[i]]} [{i}]")
     st.session_state["rec_profile"] = ",".join(picked)
     profile_items = picked
-url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", "rec_factors", "rec_weight", "rec_item", "rec_eval"]
+url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", "rec_factors", "rec_weight", "rec_item", "rec_eval",
+                   "rec_genre"]
                   + (["rec_user"] if mode == "user" else ["rec_profile"]))
 
 with user_errors():
@@ -165,9 +167,14 @@ with user_errors():
 
         tab_map, tab_dot, tab_more = st.tabs(["Joint map", "Dot vs cosine", "More like this"])
         with tab_map:
+            genres = ["", *data.genre_names()]
+            if st.session_state.get("rec_genre") not in genres:
+                st.session_state["rec_genre"] = ""
+            highlight = st.selectbox("Colour items by", genres, key="rec_genre",
+                                     format_func=lambda g: f"{g} (items with it), else first listed genre" if g else "first listed genre")
             profile_vector = model.profile(pd.Series(result.history).to_numpy()) if mode == "profile" else None
             joint_map(data, model, None if mode == "profile" else data.user_index(str(user)), profile_vector, result.history,
-                      [i.index for i in result.items], int(seed))
+                      [i.index for i in result.items], int(seed), highlight or None)
         with tab_dot:
             if method in FACTOR_METHODS or method == "hybrid":
                 vector = model.profile(pd.Series(result.history).to_numpy()) if mode == "profile" else model.user_vectors[data.user_index(str(user))]

@@ -76,3 +76,16 @@ def test_a_bad_upload_shows_the_line_and_the_page_keeps_running() -> None:
     at.run()
     assert not at.exception
     assert any("Upload an interactions file" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_the_map_highlights_a_genre_from_the_link() -> None:
+    at = page()
+    at.query_params["rec_user"] = "97"
+    at.query_params["rec_genre"] = "Sci-Fi"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="rec_genre").value == "Sci-Fi"
+    assert at.query_params["rec_genre"] == "Sci-Fi"
+    data = movielens_100k()
+    assert data.main_genre("Sci-Fi").count("Sci-Fi") == sum("Sci-Fi" in g for g in data.items["genres"]) == 101

@@ -126,9 +126,22 @@ class Interactions:
         value = str(self.items["genres"].iat[item])
         return [g for g in value.split("|") if g]
 
-    def main_genre(self) -> list[str]:
-        """One genre per item for colouring a map: its first genre, or "(none)"."""
-        return [g.split("|")[0] if g else "(none)" for g in self.items["genres"].tolist()]
+    def main_genre(self, highlight: str | None = None) -> list[str]:
+        """One genre per item for colouring a map: ``highlight`` when the item has it (so one
+        genre stands out whatever its place in the list), else its first genre, or "(none)"."""
+        out = []
+        for value in self.items["genres"].tolist():
+            genres = [g for g in value.split("|") if g]
+            out.append(highlight if highlight in genres else genres[0] if genres else "(none)")
+        return out
+
+    def genre_names(self) -> list[str]:
+        """Every genre, most common first."""
+        counts: dict[str, int] = {}
+        for value in self.items["genres"].tolist():
+            for genre in (g for g in value.split("|") if g):
+                counts[genre] = counts.get(genre, 0) + 1
+        return sorted(counts, key=lambda g: (-counts[g], g))
 
     def popularity(self) -> np.ndarray:
         """Interactions per item."""

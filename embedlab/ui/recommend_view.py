@@ -40,13 +40,13 @@ def evaluation_chart(frame: pd.DataFrame) -> go.Figure:
 
 
 def joint_map(data: Interactions, model: FittedModel, user: int | None, profile: np.ndarray | None,
-              history: list[int], recommended: list[int], seed: int) -> None:
+              history: list[int], recommended: list[int], seed: int, highlight: str | None = None) -> None:
     """Users and items in one UMAP map (cosine of their vectors), items coloured by genre, users
     grey; the chosen user (or profile), their history and recommendations marked."""
     vectors = joint_vectors(model, profile)
     projection = project(vectors, ProjectionParams(method="umap", metric="cosine", seed=seed))
     n_users = data.n_users
-    groups = ["user"] * n_users + data.main_genre() + (["your profile"] if profile is not None else [])
+    groups = ["user"] * n_users + data.main_genre(highlight) + (["your profile"] if profile is not None else [])
     colours = colours_for(groups)
     titles = data.items["title"].tolist()
     texts = [f"user {u}" for u in data.user_ids] + titles + (["your profile"] if profile is not None else [])
@@ -57,7 +57,8 @@ def joint_map(data: Interactions, model: FittedModel, user: int | None, profile:
                      labels=[{"x": float(projection.coords[chosen, 0]), "y": float(projection.coords[chosen, 1]),
                               "text": "you" if profile is not None else f"user {data.user_ids[user or 0]}"}] if chosen is not None else [])
     point_map("rec_map", projection.coords, hover, MapColours(codes=colours.codes, palette=_palette(colours.names),
-                                                                legend=_legend(colours.names, colours.counts), title="genre"),
+                                                                legend=_legend(colours.names, colours.counts),
+                                                                title=f"genre ({highlight} first)" if highlight else "first listed genre"),
               marks, height=560,
               caption="Rings: the history; stars: the recommendations; the big dot: the user. Hover for titles.")
     st.caption(f"UMAP (cosine, seed {seed}) of {n_users:,} users and {data.n_items:,} items together, "
