@@ -132,7 +132,7 @@ class Interactions:
         out = []
         for value in self.items["genres"].tolist():
             genres = [g for g in value.split("|") if g]
-            out.append(highlight if highlight in genres else genres[0] if genres else "(none)")
+            out.append(highlight if highlight is not None and highlight in genres else genres[0] if genres else "(none)")
         return out
 
     def genre_names(self) -> list[str]:
