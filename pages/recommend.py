@@ -56,7 +56,7 @@ url_state.restore(
     "recommend",
     defaults={"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
               "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False,
-              "rec_genre": ""},
+              "rec_genre": "", "rec_reg": 0.0, "rec_iters": 0},
     choices={"rec_source": [MOVIELENS, "upload"], "rec_mode": ["user", "profile"], "rec_method": METHODS},
 )
 
@@ -117,12 +117,15 @@ mode = c2.segmented_control("Recommend for", ["user", "profile"], key="rec_mode"
 k = url_state.number_input(c3, "top-k", 1, 50, key="rec_k", step=1)
 seed = url_state.number_input(c4, "seed", 0, 2**31 - 1, key="rec_seed", step=1)
 with st.expander("Model settings"):
-    s1, s2 = st.columns(2)
+    s1, s2, s3, s4 = st.columns(4)
     factors = url_state.number_input(s1, "factors (ALS/BPR/SVD)", 2, 256, key="rec_factors", step=8)
-    weight = url_state.slider(s2, "hybrid: share of the ALS score", 0.0, 1.0, key="rec_weight", step=0.05)
-    st.caption("Other settings are the defaults chosen on a validation split: ALS regularisation 0.1, 15 iterations, α 0.3,"
-               " BM25 weights; BPR learning rate 0.01, regularisation 0.01, 100 iterations. The CLI sets each of them.")
-spec = spec_for(method, factors=int(factors), seed=int(seed), weight=float(weight))
+    regularization = url_state.number_input(s2, "regularisation (0: default)", 0.0, 100.0, key="rec_reg", step=0.01, format="%.3f")
+    iterations = url_state.number_input(s3, "iterations (0: default)", 0, 1000, key="rec_iters", step=5)
+    weight = url_state.slider(s4, "hybrid: share of the ALS score", 0.0, 1.0, key="rec_weight", step=0.05)
+    st.caption("Defaults, chosen on a validation split (each user's second-to-last rating): ALS regularisation 0.1, 15"
+               " iterations, α 0.3, BM25 weights; BPR learning rate 0.01, regularisation 0.01, 100 iterations.")
+spec = spec_for(method, factors=int(factors), seed=int(seed), weight=float(weight),
+                regularization=float(regularization) or None, iterations=int(iterations) or None)
 
 if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
@@ -134,7 +137,7 @@ else:
     st.session_state["rec_profile"] = ",".join(picked)
     profile_items = picked
 url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", "rec_factors", "rec_weight", "rec_item", "rec_eval",
-                   "rec_genre"]
+                   "rec_genre", "rec_reg", "rec_iters"]
                   + (["rec_user"] if mode == "user" else ["rec_profile"]))
 
 with user_errors():

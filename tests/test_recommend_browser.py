@@ -24,6 +24,11 @@ def test_user_map_profile_and_upload(live_app: str, page) -> None:  # noqa: ANN0
     canvas.wait_for(timeout=180_000)
     page.locator(".pm-status", has_text="2,625 points").wait_for(timeout=180_000)
 
+    # the evaluation table on MovieLens (content encodes 1,682 titles once)
+    page.get_by_role("button", name="Run the evaluation (cached)").click()
+    page.get_by_text("943 test users, each ranking all 1,682 items").wait_for(timeout=300_000)
+    page.locator('[data-testid="stDataFrame"]').filter(has_text="HR@10").first.wait_for()
+
     # leave the page and come back: the same user; reload: the same
     page.get_by_role("link", name="Home").click()
     page.get_by_text("Top 5 for user 97").wait_for(state="detached")

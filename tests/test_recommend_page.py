@@ -89,3 +89,18 @@ def test_the_map_highlights_a_genre_from_the_link() -> None:
     assert at.query_params["rec_genre"] == "Sci-Fi"
     data = movielens_100k()
     assert data.main_genre("Sci-Fi").count("Sci-Fi") == sum("Sci-Fi" in g for g in data.items["genres"]) == 101
+
+
+@pytest.mark.slow
+def test_model_settings_from_the_link_change_the_model() -> None:
+    at = page()
+    at.query_params["rec_user"] = "42"
+    at.query_params["rec_k"] = "5"
+    at.query_params["rec_factors"] = "16"
+    at.query_params["rec_reg"] = "0.5"
+    at.query_params["rec_iters"] = "5"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = recommend(movielens_100k(), spec_for("als", factors=16, regularization=0.5, iterations=5), "42", 5)
+    assert frame(at, "rec_table")["title"].tolist() == [item.title for item in expected.items]
+    assert any("als f=16 reg=0.5 it=5" in c.value.replace("\\", "") for c in at.caption)
