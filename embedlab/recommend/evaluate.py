@@ -151,7 +151,10 @@ def evaluate(data: Interactions, spec: ModelSpec, k: int = 10, split: Split | No
 
 def cached_evaluate(data: Interactions, spec: ModelSpec, k: int = 10) -> tuple[Run, bool]:
     """``evaluate`` cached on disk by (data content, settings, k); (run, True when cached)."""
-    key = content_key("recommend-eval", EVAL_VERSION, data.digest, spec.relevant(), k)
+    from embedlab.cache import model_key
+
+    text_model = model_key(spec.text_model) if spec.method in ("content", "hybrid") else None  # name@revision
+    key = content_key("recommend-eval", EVAL_VERSION, data.digest, spec.relevant(), text_model, k)
     hit = load("recommend-eval", key)
     if hit is not None:
         arrays, meta = hit
