@@ -18,11 +18,11 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -39,6 +39,8 @@ from embedlab.errors import (
 MetadataValue = str | int | float | bool
 Metadata = dict[str, MetadataValue]
 ProgressCallback = Callable[[int, int], None]
+Space = Literal["cosine", "ip"]
+SPACES: tuple[Space, ...] = ("cosine", "ip")
 
 STATUS_INGESTING = "ingesting"
 STATUS_COMPLETE = "complete"
@@ -285,14 +287,28 @@ class Store:
                 raise CollectionNotFoundError(chroma_name, known) from error
             raise StoreError(f"Cannot open collection {chroma_name!r}: {error}") from error
 
-    def create(self, dataset: str, backend: str, dim: int, extra: Mapping[str, MetadataValue] | None = None) -> str:
-        """Get or create the collection of (dataset, backend); returns its Chroma name."""
+    def create(self, dataset: str, backend: str, dim: int, extra: Mapping[str, MetadataValue] | None = None,
+               space: Space = "cosine") -> str:
+        """Get or create the collection of (dataset, backend); returns its Chroma name.
+
+        ``space`` is how vectors are compared: ``cosine`` (texts, content vectors) or ``ip``, the
+        inner product (matrix-factorisation vectors, whose lengths carry meaning). An existing
+        collection with another space is refused: its index cannot change."""
+        if space not in SPACES:
+            raise InputError(f"Unknown vector space {space!r}: use one of {', '.join(SPACES)}.")
         name = collection_name(dataset, backend)
         existing = {c.name for c in self.client.list_collections()}
         if name in existing:
-            info = self._info(self._get(name))
+            collection = self._get(name)
+            info = self._info(collection)
             if info.dim and info.dim != dim:
                 raise DimensionMismatchError(f"Collection {name!r} holds {info.dim}-d vectors, the model gives {dim}-d.")
+            stored = _space_of(collection)
+            if stored != space:
+                raise StoreError(
+                    f"Collection {name!r} compares vectors by {stored}, not {space}; a collection's space cannot change."
+                    " Delete it first, or store the vectors under another model name."
+                )
             return name
         metadata: dict[str, MetadataValue] = {
             "dataset": dataset,
@@ -300,13 +316,14 @@ class Store:
             "dim": int(dim),
             "created": _now(),
             "status": STATUS_INGESTING,
+            "space": space,
         }
         for key, value in (extra or {}).items():
             metadata[f"x_{key}"] = value
         self.client.create_collection(
             name,
             metadata=metadata,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": space}},
             embedding_function=None,
         )
         return name
@@ -511,8 +528,14 @@ class Store:
             raise InputError(f"Collection {name!r} has no row with id {item_id!r}.")
         return np.asarray(found["embeddings"][0], dtype=np.float32)
 
-    def search(self, name: str, query_vector: np.ndarray, k: int = 10, exact: bool | None = None) -> SearchResult:
-        """Top-k rows by cosine similarity: exact numpy for small collections, HNSW beyond."""
+    def space(self, name: str) -> Space:
+        """How a collection compares vectors: ``cosine`` or ``ip`` (inner product)."""
+        return _space_of(self._get(self.resolve(name)))
+
+    def search(self, name: str, query_vector: np.ndarray, k: int = 10, exact: bool | None = None,
+               exclude_ids: Collection[str] = ()) -> SearchResult:
+        """Top-k rows by the collection's similarity (cosine, or the inner product in an ``ip``
+        collection), leaving out ``exclude_ids``: exact numpy for small collections, HNSW beyond."""
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}.")
         chroma_name = self.resolve(name)
@@ -524,28 +547,49 @@ class Store:
             raise DimensionMismatchError(f"Collection {chroma_name!r} holds {dim}-d vectors, the query is {query_vector.shape[0]}-d.")
         if count == 0:
             return SearchResult([], "exact")
+        space = _space_of(collection)
+        excluded = set(exclude_ids)
         use_exact = count <= EXACT_SEARCH_MAX_ROWS if exact is None else exact
         if use_exact:
             from embedlab.analysis.similarity import top_k_cosine
 
             rows = self.get_all(chroma_name)
-            order, scores = top_k_cosine(query_vector, rows["embeddings"], k)
-            hits = [SearchHit(rows["ids"][i], rows["documents"][i], float(s), rows["metadatas"][i]) for i, s in zip(order, scores)]
+            keep = np.array([i for i, row_id in enumerate(rows["ids"]) if row_id not in excluded], dtype=np.int64)
+            if not len(keep):
+                return SearchResult([], "exact")
+            matrix = rows["embeddings"][keep]
+            if space == "ip":
+                values = matrix @ query_vector
+                top = np.argsort(-values, kind="stable")[:k]
+                order, scores = top, values[top]
+            else:
+                order, scores = top_k_cosine(query_vector, matrix, k)
+            hits = [SearchHit(rows["ids"][keep[i]], rows["documents"][keep[i]], float(s), rows["metadatas"][keep[i]])
+                    for i, s in zip(order, scores)]
             return SearchResult(hits, "exact")
+        # HNSW: ask for enough neighbours that k remain after the excluded ones are dropped.
+        # Chroma's distances are 1 - cosine and 1 - inner product, so 1 - distance is the score.
         result = collection.query(
-            query_embeddings=[query_vector], n_results=min(k, count), include=["documents", "metadatas", "distances"]
+            query_embeddings=[query_vector], n_results=min(k + len(excluded), count), include=["documents", "metadatas", "distances"]
         )
         hits = [
             SearchHit(i, d, 1.0 - float(dist), dict(m or {}))
             for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+            if i not in excluded
         ]
-        return SearchResult(hits, "hnsw")
+        return SearchResult(hits[:k], "hnsw")
 
     def close(self) -> None:
         """Release the process lock (the client itself has no close)."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _space_of(collection: Any) -> Space:
+    """The space a collection was created with (collections made before spaces: cosine)."""
+    space = str((collection.metadata or {}).get("space", "cosine"))
+    return "ip" if space == "ip" else "cosine"
 
 
 _STORES: dict[str, Store] = {}

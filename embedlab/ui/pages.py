@@ -41,6 +41,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/bias.py", "Bias probes", "⚖️", "Probe", "bias",
              "WEAT with permutation p-values beside the paper's figures, the gender direction and direct bias, SEAT for"
              " sentence models, hard debiasing with before/after figures"),
+    PageSpec("pages/recommend.py", "Recommendation", "🎬", "Probe", "recommend",
+             "MovieLens 100k or your interactions: ALS/BPR/SVD, content and hybrid recommendations with \"because you"
+             " liked\", a cold-start profile, a joint map of users and items, dot vs cosine, leave-last-out HR@10/NDCG@10"),
 )
 
 

@@ -1,0 +1,106 @@
+"""AppTest of the Recommendation page: recommendations read back and checked against the engine,
+the cold-start profile, the demo with the evaluation table, the URL state, a bad upload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import embedlab  # noqa: F401
+from embedlab.recommend.data import movielens_100k
+from embedlab.recommend.models import spec_for
+from embedlab.recommend.queries import recommend
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "recommend.py"
+
+
+def page() -> AppTest:
+    return AppTest.from_file(str(PAGE), default_timeout=600)
+
+
+COLUMNS = {"rec_table": "because you liked", "rec_dot": "interactions", "rec_more": "cosine", "rec_eval_table": "HR@10"}
+
+
+def frame(at: AppTest, key: str, nth: int = 0):  # noqa: ANN201
+    """A table by a column only it has (AppTest does not expose a dataframe's key)."""
+    return [d.value for d in at.dataframe if COLUMNS[key] in d.value.columns][nth]
+
+
+@pytest.mark.slow
+def test_user_recommendations_match_the_engine_and_the_link_keeps_them() -> None:
+    at = page()
+    at.query_params["rec_user"] = "42"
+    at.query_params["rec_k"] = "5"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = frame(at, "rec_table")
+    expected = recommend(movielens_100k(), spec_for("als"), "42", 5)
+    assert table["title"].tolist() == [item.title for item in expected.items]
+    assert table["score"].tolist() == pytest.approx([round(item.score, 4) for item in expected.items], abs=1e-4)
+    assert all(table["because you liked"].str.len() > 0)
+    dot, cosine = frame(at, "rec_dot"), frame(at, "rec_dot", 1)
+    assert dot["interactions"].mean() > cosine["interactions"].mean()
+    assert at.query_params["rec_user"] == "42" and at.query_params["rec_k"] == "5"
+
+
+@pytest.mark.slow
+def test_cold_start_profile_and_more_like_this() -> None:
+    at = page()
+    at.query_params["rec_mode"] = "profile"
+    at.query_params["rec_profile"] = "50,172,181"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    titles = frame(at, "rec_table")["title"].tolist()
+    assert not {"Star Wars", "Empire Strikes Back, The", "Return of the Jedi"} & set(titles)
+    more = frame(at, "rec_more")["title"].tolist()
+    assert "Return of the Jedi" in more[:3] or "Empire Strikes Back, The" in more[:3]
+
+
+@pytest.mark.slow
+def test_demo_shows_every_method_and_the_evaluation_table() -> None:
+    at = page().run()
+    next(b for b in at.button if "Guided demo" in b.label).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = frame(at, "rec_eval_table")
+    assert len(table) == 7
+    hr = dict(zip(table["method"], table["HR@10"]))
+    assert hr["ALS (implicit)"] >= 2 * hr["most popular"] > hr["random"]
+    assert any("What each method recommends" in m.value for m in at.markdown)
+
+
+def test_a_bad_upload_shows_the_line_and_the_page_keeps_running() -> None:
+    at = page()
+    at.query_params["rec_source"] = "upload"
+    at.run()
+    assert not at.exception
+    assert any("Upload an interactions file" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_the_map_highlights_a_genre_from_the_link() -> None:
+    at = page()
+    at.query_params["rec_user"] = "97"
+    at.query_params["rec_genre"] = "Sci-Fi"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="rec_genre").value == "Sci-Fi"
+    assert at.query_params["rec_genre"] == "Sci-Fi"
+    data = movielens_100k()
+    assert data.main_genre("Sci-Fi").count("Sci-Fi") == sum("Sci-Fi" in g for g in data.items["genres"]) == 101
+
+
+@pytest.mark.slow
+def test_model_settings_from_the_link_change_the_model() -> None:
+    at = page()
+    at.query_params["rec_user"] = "42"
+    at.query_params["rec_k"] = "5"
+    at.query_params["rec_factors"] = "16"
+    at.query_params["rec_reg"] = "0.5"
+    at.query_params["rec_iters"] = "5"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = recommend(movielens_100k(), spec_for("als", factors=16, regularization=0.5, iterations=5), "42", 5)
+    assert frame(at, "rec_table")["title"].tolist() == [item.title for item in expected.items]
+    assert any("als f=16 reg=0.5 it=5" in c.value.replace("\\", "") for c in at.caption)
