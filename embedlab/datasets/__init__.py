@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from embedlab.cache import memoize
 from embedlab.datasets import graphs, texts
 from embedlab.errors import InputError
+from embedlab.images import gallery as _gallery
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ TextCleaning = Literal["as-is", "html-unescaped"]
 class DatasetSpec:
     """A catalogue row. ``loader`` returns the whole dataset: a DataFrame for texts (with the
     text, label, id and other columns named below), a networkx graph with a ``group`` per
-    node for graphs."""
+    node for graphs, a list of ``ImageItem`` for images."""
 
     name: str
     title: str
@@ -68,6 +69,14 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
                 "graph", 77, "nodes", "networkx", graphs.lesmis, "group"),
     DatasetSpec("florentine", "Florentine families", "15 families, marriages; groups = modularity communities (seeded).",
                 "graph", 15, "nodes", "networkx", graphs.florentine, "group"),
+    DatasetSpec("gallery", "Image gallery", "scikit-image's bundled pictures (chelsea the cat, coffee, rocket, astronaut,"
+                " ...) and scikit-learn's two sample photos, each with a name, a label and a caption.",
+                "images", 26, "images", "scikit-image, scikit-learn", _gallery.gallery_photos, "label", "caption"),
+    DatasetSpec("gallery-faces", "Faces and not faces (LFW subset)", "scikit-image's LFW subset: 100 faces, then 100"
+                " background patches; 25x25 grey.", "images", 200, "images", "scikit-image", _gallery.gallery_faces, "label",
+                "caption"),
+    DatasetSpec("gallery-digits", "Handwritten digits", "scikit-learn's 1,797 labelled 8x8 digits.", "images", 1797,
+                "images", "scikit-learn", _gallery.gallery_digits, "label", "caption"),
 )
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in CATALOGUE}
 KIND_WORDS: dict[RecordKind, str] = {"texts": "text", "graph": "graph", "images": "image", "interactions": "interaction"}
@@ -111,9 +120,14 @@ def text_frame(name: str, limit: int | None = None, per_label: int | None = None
     return frame.reset_index(drop=True).copy()
 
 
+def images(name: str) -> list[Any]:
+    """A built-in image collection (a list of ``embedlab.images.item.ImageItem``)."""
+    return list(dataset(name, "images").loader())
+
+
 def graph(name: str) -> Any:
     """A built-in graph (networkx, string node names, a ``group`` on every node)."""
     return dataset(name, "graph").loader()
 
 
-__all__ = ["CATALOGUE", "DATASETS", "DatasetSpec", "RecordKind", "dataset", "graph", "names", "text_frame"]
+__all__ = ["CATALOGUE", "DATASETS", "DatasetSpec", "RecordKind", "dataset", "graph", "images", "names", "text_frame"]
