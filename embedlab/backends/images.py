@@ -358,19 +358,6 @@ def load_clip() -> OpenClip:
     return OpenClip()
 
 
-def clip_dim() -> int:
-    """The configured CLIP model's embedding size, from open_clip's config (0 when unknown)."""
-    if importlib.util.find_spec("open_clip") is None:
-        return 0
-    try:
-        import open_clip
-
-        config = open_clip.get_model_config(clip_settings()[0]) or {}
-    except Exception:  # noqa: BLE001 - a status table must not fail on a broken config
-        return 0
-    return int(config.get("embed_dim") or 0)
-
-
 def default_image_text_backend() -> str:
     """``clip`` when its weights are configured and load here, else ``conse`` (offline)."""
     if check_clip() is not None:

@@ -66,10 +66,10 @@ IMAGE_LIMITS = ImageLimits()
 
 
 def _lower_pillow_cap(limits: ImageLimits = IMAGE_LIMITS) -> None:
+    """Pillow's own bomb check at our cap (its default is ~89 M pixels)."""
     from PIL import Image
 
-    if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > limits.max_pixels:
-        Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
 
 
 @dataclass(frozen=True)
