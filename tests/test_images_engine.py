@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embedlab import datasets
+from embedlab import datasets, demos
 from embedlab.backends import catalogue
 from embedlab.cli import main
 from embedlab.images import search as S
@@ -23,8 +23,7 @@ from embedlab.images.store import image_collections, ingest_images, thumbnail_pa
 pytestmark = pytest.mark.slow
 
 #: queries ConSE answers with the right gallery picture first (DESIGN.md's ConSE section)
-WORKS = {"a cat": "chelsea", "a cup of coffee": "coffee", "a rocket launch": "rocket", "a horse": "horse",
-         "a photographer with a camera": "camera", "a brick wall": "brick", "a motorcycle": "motorcycle", "a flower": "flower"}
+WORKS = demos.IMAGES_QUERIES
 
 
 def test_catalogue_rows_for_the_three_image_backends() -> None:

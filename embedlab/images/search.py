@@ -270,3 +270,15 @@ def nearest_neighbour_accuracy(vectors: np.ndarray, labels: Sequence[str]) -> fl
     nearest = similarity.argmax(axis=1)
     truth = np.asarray([str(label) for label in labels])
     return float(np.mean(truth[nearest] == truth))
+
+
+def image_corpus(collection: str, backend: str, *, store: Store | None = None,
+                 progress: ProgressCallback | None = None) -> Any:
+    """The (collection, backend) rows as an Explore ``Corpus`` (encoded first when missing), so
+    the image map reuses the Explore map code: projection, cache, colours and point map."""
+    from embedlab.corpus import open_corpus
+    from embedlab.store import open_store
+
+    store = store or open_store()
+    info = ensure_collection(collection, backend, store=store, progress=progress)
+    return open_corpus(info, store)
