@@ -125,8 +125,6 @@ with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
     if st.button("Store images", type="primary", key="img_upload_go", disabled=not uploads):
         with user_errors():
             upload = read_uploads((file.name, file.getvalue()) for file in uploads or [])
-            for bad in upload.rejected:
-                st.warning(plain(bad.message()), icon="🚫")
             report = ingest_images(upload_name, upload_backend, upload.items, source="upload", rejected=upload.rejected,
                                    progress=progress_reporter(f"Encoding {len(upload.items):,} images"), store=store)
             st.session_state["_img_stored"] = report.as_dict()
