@@ -8,7 +8,7 @@ import streamlit as st
 
 from embedlab import datasets, demos
 from embedlab.backends import BackendKind, backend_names, catalogue
-from embedlab.backends.images import default_image_text_backend
+from embedlab.backends.images import conse_with, default_image_text_backend
 from embedlab.corpus import corpus_map
 from embedlab.images import search as img
 from embedlab.images.safety import IMAGE_LIMITS, open_image, read_uploads
@@ -65,7 +65,7 @@ url_state.restore(
     "images",
     defaults={"img_collection": "gallery", "img_backend": default_backend, "img_mode": MODES[0], "img_query": "", "img_k": 5,
               "img_more": "", "img_labels": "cat, cup of coffee, rocket, horse, flower", "img_template": img.DEFAULT_TEMPLATE,
-              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_demo": False},
+              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_demo": False, "img_conse_t": 10},
     choices={"img_collection": collections, "img_backend": usable, "img_mode": MODES, "img_map_method": ["pca", "umap"]},
 )
 
@@ -73,7 +73,7 @@ url_state.restore(
 def load_demo() -> None:
     """The guided demo: ConSE on the gallery, the queries that work, the one that fails."""
     url_state.remember("images", img_collection="gallery", img_backend="conse", img_mode=MODES[0], img_query="a cat",
-                       img_k=5, img_more="", img_demo=True)
+                       img_k=5, img_more="", img_demo=True, img_conse_t=10)
 
 
 def load_digits_demo() -> None:
@@ -143,8 +143,12 @@ collection = top[0].selectbox("Collection", collections, key="img_collection",
 backend = top[1].selectbox("Model", usable, key="img_backend",
                            format_func=lambda n: f"{n} ({status[n].kind}, {status[n].device})")
 url_state.slider(top[2], "Results (k)", 1, 20, key="img_k")
-mode = st.segmented_control("What to do", MODES, key="img_mode", required=True)
 reads_text = status[backend].kind == str(BackendKind.IMAGE_TEXT)
+if backend == "conse":
+    url_state.number_input(st, "ConSE: how many top ImageNet classes make an image's vector (T)", 1, 50, key="img_conse_t",
+                           help="Norouzi et al. use T = 10; T = 1 is the single best class. Another T is another model (its own collections).")
+    backend = conse_with(int(st.session_state["img_conse_t"]))
+mode = st.segmented_control("What to do", MODES, key="img_mode", required=True)
 k = int(st.session_state["img_k"])
 
 
@@ -269,4 +273,4 @@ with st.expander("What this shows and what to notice", expanded=bool(st.session_
     st.markdown(EXPLANATION)
 
 url_state.publish(["img_collection", "img_backend", "img_mode", "img_query", "img_k", "img_more", "img_labels", "img_template",
-                   "img_pick", "img_eval_shown", "img_map_method", "img_demo"])
+                   "img_pick", "img_eval_shown", "img_map_method", "img_demo", "img_conse_t"])

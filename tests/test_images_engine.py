@@ -161,3 +161,16 @@ def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert code == 0 and found["results"][0]["name"] == "cups/coffee.png" and found["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert main(["image-search", "a cat", "--collection", "nope", "--json"]) == 2
     assert "No collection named 'nope'" in capsys.readouterr().err
+
+
+def test_conse_top_t_is_settable() -> None:
+    from embedlab.backends.images import conse_with
+
+    chelsea = next(item for item in datasets.images("gallery") if item.name == "chelsea").image()
+    assert conse_with(10) == "conse"
+    one = catalogue().get(conse_with(1))
+    base = catalogue().get("conse")
+    top = int(catalogue().get("efficientnet-lite0").probabilities([chelsea])[0].argmax())
+    assert one.top_t == 1 and np.allclose(one.encode([chelsea])[0], base.class_vectors[top], atol=1e-5)
+    found = S.search_text("a cat", "gallery", conse_with(3), k=1)
+    assert found.backend == "conse-t3" and found.hits[0].name == "chelsea"

@@ -37,6 +37,21 @@ def test_guided_demo_shows_what_conse_finds_and_the_moon_it_cannot() -> None:
     assert table["query"].tolist()[-1] == "the moon" and table["top-1"].tolist()[-1] != "moon"
     assert "1\\. chelsea" in markdown(at) or "1. chelsea" in markdown(at)  # the demo's query "a cat"
     assert at.query_params["img_query"] == "a cat" and at.query_params["img_backend"] == "conse"
+    # part 2: the digits map, coloured by digit
+    at.button(key="img_demo_digits").click().run()
+    assert not at.exception and not at.error
+    data = map_data(at, "img_map")
+    assert data["n"] == demos.IMAGES_DIGITS_LIMIT and sorted(row[0] for row in data["legend"]) == [str(d) for d in range(10)]
+    assert at.session_state["img_collection"] == "digits-demo" and at.session_state["img_backend"] == "efficientnet-lite0"
+
+
+def test_conse_t_is_a_page_setting() -> None:
+    at = page()
+    at.number_input(key="img_conse_t").set_value(3).run()
+    at.text_input(key="img_query").set_value("a cat").run()
+    assert not at.exception and not at.error
+    assert "conse\\-t3" in "\n".join(c.value for c in at.caption) and "**1. chelsea**" in markdown(at)
+    assert at.query_params["img_conse_t"] == "3"
 
 
 def test_text_search_more_like_this_and_the_link() -> None:

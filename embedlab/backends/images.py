@@ -370,3 +370,23 @@ def default_image_text_backend() -> str:
         except BackendUnavailableError:
             return "conse"
     return "clip"
+
+
+def conse_with(top_t: int = CONSE_TOP_T) -> str:
+    """The name of ConSE with ``top_t`` classes: ``conse`` for the default T, else a session
+    model ``conse-t{T}`` sharing the loaded classifier and text model (its vectors differ, so
+    its collections are its own)."""
+    from embedlab.backends import catalogue
+    from embedlab.errors import InputError
+
+    if not 1 <= int(top_t) <= 1000:
+        raise InputError(f"ConSE's T (top classes) must be between 1 and 1000, got {top_t}.")
+    if int(top_t) == CONSE_TOP_T:
+        return "conse"
+    name = f"conse-t{int(top_t)}"
+    models = catalogue()
+    if name not in models.names():
+        base = models.get("conse")
+        assert isinstance(base, ConSE)
+        models.add(ConSE(name, int(top_t), base.template, base.classifier, base.text_model), "session", persist=False)
+    return name

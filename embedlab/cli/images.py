@@ -24,6 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     ingest.add_argument("path", metavar="PATH", help="a folder, a ZIP, an image file, or " + " / ".join(datasets.names("images")))
     ingest.add_argument("--collection", metavar="NAME", help="collection name (default: the gallery's name, else required)")
     ingest.add_argument("--backend", default="conse", metavar="B", help=f"{BACKENDS} (default conse)")
+    _top_t(ingest)
     add_json_flag(ingest)
     ingest.set_defaults(handler=cmd_ingest_images)
 
@@ -32,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     find.add_argument("--collection", default=DEFAULT_COLLECTION, metavar="NAME", help=f"default {DEFAULT_COLLECTION} (the built-in gallery)")
     find.add_argument("-k", type=int, default=5, help="how many results (default 5)")
     find.add_argument("--backend", metavar="B", help=f"{BACKENDS} (default: clip when its weights load, else conse)")
+    _top_t(find)
     add_json_flag(find)
     find.set_defaults(handler=cmd_image_search)
 
@@ -40,8 +42,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     label.add_argument("--labels", nargs="+", required=True, metavar="L", help="two or more candidate labels")
     label.add_argument("--template", default=DEFAULT_TEMPLATE, metavar="T", help=f"prompt, {{}} = the label (default {DEFAULT_TEMPLATE!r})")
     label.add_argument("--backend", metavar="B", help="conse or clip (default: clip when its weights load, else conse)")
+    _top_t(label)
     add_json_flag(label)
     label.set_defaults(handler=cmd_classify)
+
+
+def _top_t(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top-t", type=int, default=10, metavar="T",
+                        help="ConSE: how many top ImageNet classes make an image's vector (default 10)")
+
+
+def _backend(args: argparse.Namespace) -> str | None:
+    """The backend asked for, with ConSE's T applied (``conse-t5`` for T = 5)."""
+    from embedlab.backends.images import CONSE_TOP_T, conse_with
+    from embedlab.images.search import resolve_backend
+
+    if args.top_t == CONSE_TOP_T:
+        return args.backend
+    name = args.backend or resolve_backend(None, text=False)
+    if name != "conse":
+        raise InputError(f"--top-t applies to conse only (the model here is {name}).")
+    return conse_with(args.top_t)
 
 
 def _read_path(path: Path) -> ImageUpload:
@@ -85,7 +106,7 @@ def cmd_ingest_images(args: argparse.Namespace) -> int:
     for bad in rejected:
         print(f"embedlab: skipped {bad.message()}", file=sys.stderr)
     with progress_bar(f"Encoding images with {args.backend}", show_progress(args), unit="image") as bar:
-        report = ingest_images(collection, args.backend, items, source=source, rejected=rejected, progress=bar, stage=bar.stage)
+        report = ingest_images(collection, _backend(args) or "conse", items, source=source, rejected=rejected, progress=bar, stage=bar.stage)
     emit(args, report.as_dict(), lambda: print(
         f"{report.collection} ({report.backend}): {report.images:,} images, {report.added:,} encoded,"
         f" {report.skipped:,} already stored, {len(report.rejected):,} refused, {report.seconds:.1f} s"))
@@ -96,7 +117,7 @@ def cmd_image_search(args: argparse.Namespace) -> int:
     from embedlab.images.search import search
 
     with progress_bar("Preparing the collection", show_progress(args), unit="image") as bar:
-        result = search(args.query, args.collection, args.backend, args.k, progress=bar, stage=bar.stage)
+        result = search(args.query, args.collection, _backend(args), args.k, progress=bar, stage=bar.stage)
 
     def human() -> None:
         print(f"{result.collection} · {result.backend} · {result.method}")
@@ -115,7 +136,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise InputError(f"{path} is not a file.")
     image = open_image(_bounded(path), path.name)
-    result = classify([image], args.labels, args.template, args.backend)
+    result = classify([image], args.labels, args.template, _backend(args))
 
     def human() -> None:
         print(f"{path.name} · {result.backend} · template {result.template!r}")
