@@ -5,7 +5,7 @@ the result says so."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,10 +238,12 @@ def collection_rows(collection: str, backend: str, *, store: Store | None = None
 
 
 def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = None, template: str = DEFAULT_TEMPLATE,
-                       backend: str | None = None, *, store: Store | None = None,
+                       backend: str | None = None, *, texts: Mapping[str, str] | None = None, store: Store | None = None,
                        progress: ProgressCallback | None = None) -> Evaluation:
     """Accuracy and confusion matrix of zero-shot labels on a labelled collection. ``labels``
-    default to the collection's own; images whose label is not among them are left out."""
+    default to the collection's own; images whose label is not among them are left out (``n``
+    says how many were scored). ``texts`` may give the words put into the template for a label
+    (``{"background": "patch of texture"}``); the label itself is used otherwise."""
     from sklearn.metrics import confusion_matrix
 
     name = resolve_backend(backend, text=True)
@@ -251,7 +253,8 @@ def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = Non
     keep = np.asarray([t in names for t in truth], dtype=bool)
     if not keep.any():
         raise InputError(f"No image of {collection!r} has one of the labels {', '.join(names)}.")
-    probabilities = zero_shot_vectors(vectors[keep], names, template, text_model(name))
+    words = [(texts or {}).get(label, label) for label in names]
+    probabilities = zero_shot_vectors(vectors[keep], words, template, text_model(name))
     predicted = [names[i] for i in probabilities.argmax(axis=1)]
     kept_truth = [t for t, k in zip(truth, keep) if k]
     accuracy = float(np.mean([p == t for p, t in zip(predicted, kept_truth)]))
