@@ -229,11 +229,11 @@ with user_errors():
                     url_state.remember("images", img_eval_shown=True)
                 if st.session_state.get("img_eval_shown"):
                     evaluation = img.evaluate_zero_shot(collection, None, template, backend, store=store)
-                    labels_here = [str(m.get("label", "")) for m in metas]
                     e1, e2, e3 = st.columns(3)
                     e1.metric("Zero-shot accuracy", f"{evaluation.accuracy:.3f}", help=f"{evaluation.n:,} images, template {template!r}")
-                    e2.metric("Chance (largest class)", f"{max(labels_here.count(t) for t in truth) / len(labels_here):.3f}")
-                    e3.metric("Nearest-neighbour accuracy (leave one out)", f"{img.nearest_neighbour_accuracy(vectors, labels_here):.3f}",
+                    e2.metric("Chance (largest class)", f"{evaluation.chance:.3f}")
+                    e3.metric("Nearest-neighbour accuracy (leave one out)",
+                              "n/a" if evaluation.neighbour_accuracy is None else f"{evaluation.neighbour_accuracy:.3f}",
                               help="supervised, for contrast: each image gets the label of its nearest other image")
                     st.plotly_chart(confusion_heatmap(evaluation.labels, evaluation.confusion, f"Zero-shot confusion ({backend})"),
                                     key="img_confusion")

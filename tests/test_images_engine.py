@@ -123,6 +123,12 @@ def test_zero_shot_probabilities_and_evaluation() -> None:
     stored_truth = [m["label"] for m in metas]
     assert evaluation.accuracy == pytest.approx(accuracy_score(stored_truth, evaluation.predicted))
     assert S.nearest_neighbour_accuracy(vectors, stored_truth) > 0.9  # the vectors do separate faces (supervised)
+    assert evaluation.chance == 0.5 and evaluation.neighbour_accuracy == S.nearest_neighbour_accuracy(vectors, stored_truth)
+    # the words put into the template per label change the prompts, not the labels scored
+    worded = S.evaluate_zero_shot("gallery-faces", backend="conse", template="a photo of a {}",
+                                  texts={"face": "person", "background": "texture"})
+    assert worded.labels == evaluation.labels and worded.n == 200
+    assert worded.predicted != evaluation.predicted
 
 
 def test_bad_labels_and_templates_get_clear_errors() -> None:
@@ -159,6 +165,9 @@ def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert code == 0 and (report["added"], len(report["rejected"])) == (1, 1) and report["rejected"][0]["name"] == "mine.zip/../notes.txt"
     code, found = _run(capsys, "image-search", str(coffee), "--collection", "mine", "--backend", "efficientnet-lite0", "-k", "1", "--json")
     assert code == 0 and found["results"][0]["name"] == "cups/coffee.png" and found["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
+    code, scored = _run(capsys, "classify-collection", "gallery-faces", "--text", "face=person", "--text", "background=texture", "--json")
+    expected = S.evaluate_zero_shot("gallery-faces", backend="conse", texts={"face": "person", "background": "texture"})
+    assert code == 0 and scored["accuracy"] == pytest.approx(expected.accuracy) and scored["confusion"] == expected.confusion.tolist()
     assert main(["image-search", "a cat", "--collection", "nope", "--json"]) == 2
     assert "No collection named 'nope'" in capsys.readouterr().err
 

@@ -46,6 +46,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(label)
     label.set_defaults(handler=cmd_classify)
 
+    score = commands.add_parser("classify-collection", help="zero-shot accuracy and confusion matrix on a labelled image collection")
+    score.add_argument("collection", metavar="COLLECTION", help="e.g. gallery-faces, gallery-digits, or a stored collection")
+    score.add_argument("--labels", nargs="+", metavar="L", help="labels to score (default: the collection's own)")
+    score.add_argument("--template", default=DEFAULT_TEMPLATE, metavar="T", help=f"prompt, {{}} = the label (default {DEFAULT_TEMPLATE!r})")
+    score.add_argument("--text", action="append", default=[], metavar="LABEL=WORDS",
+                       help="words to put in the template for a label, e.g. background='patch of texture' (repeatable)")
+    score.add_argument("--backend", metavar="B", help="conse or clip (default: clip when its weights load, else conse)")
+    _top_t(score)
+    add_json_flag(score)
+    score.set_defaults(handler=cmd_classify_collection)
+
 
 def _top_t(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-t", type=int, default=10, metavar="T",
@@ -142,6 +153,34 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print(f"{path.name} · {result.backend} · template {result.template!r}")
         for label, p in sorted(zip(result.labels, result.probabilities[0]), key=lambda pair: -pair[1]):
             print(f"  {p:7.4f}  {label}")
+
+    emit(args, result.as_dict(), human)
+    return 0
+
+
+def cmd_classify_collection(args: argparse.Namespace) -> int:
+    from embedlab.images.search import evaluate_zero_shot, resolve_backend
+    from embedlab.images.store import ensure_collection
+
+    texts = {}
+    for pair in args.text:
+        label, sep, words = pair.partition("=")
+        if not sep or not label.strip() or not words.strip():
+            raise InputError(f"--text takes LABEL=WORDS, got {pair!r}.")
+        texts[label.strip()] = words.strip()
+    backend = _backend(args)
+    with progress_bar("Preparing the collection", show_progress(args), unit="image") as bar:
+        ensure_collection(args.collection, resolve_backend(backend, text=True), progress=bar, stage=bar.stage)
+    result = evaluate_zero_shot(args.collection, args.labels, args.template, backend, texts=texts)
+
+    def human() -> None:
+        print(f"{result.collection} · {result.backend} · template {result.template!r} · {result.n:,} images")
+        print(f"zero-shot accuracy {result.accuracy:.3f} (chance {result.chance:.3f}; supervised nearest neighbour"
+              f" {result.neighbour_accuracy if result.neighbour_accuracy is None else round(result.neighbour_accuracy, 3)})")
+        width = max(len(label) for label in result.labels)
+        print(" " * (width + 2) + "  ".join(f"{label[:8]:>8}" for label in result.labels) + "   (rows: true, columns: predicted)")
+        for label, row in zip(result.labels, result.confusion):
+            print(f"{label:>{width}}  " + "  ".join(f"{int(v):>8}" for v in row))
 
     emit(args, result.as_dict(), human)
     return 0

@@ -220,10 +220,13 @@ class Evaluation:
     confusion: np.ndarray  # rows: true label, columns: predicted label (order of ``labels``)
     n: int
     predicted: list[str] = field(default_factory=list)
+    chance: float = 0.0  # the share of the largest label: what always guessing it scores
+    neighbour_accuracy: float | None = None  # supervised leave-one-out 1-NN on the same vectors, for contrast
 
     def as_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, "collection": self.collection, "labels": self.labels, "template": self.template,
-                "accuracy": round(self.accuracy, 6), "n": self.n, "confusion": self.confusion.tolist()}
+                "accuracy": round(self.accuracy, 6), "n": self.n, "confusion": self.confusion.tolist(),
+                "chance": round(self.chance, 6), "neighbour_accuracy": self.neighbour_accuracy}
 
 
 def collection_rows(collection: str, backend: str, *, store: Store | None = None,
@@ -259,7 +262,9 @@ def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = Non
     kept_truth = [t for t, k in zip(truth, keep) if k]
     accuracy = float(np.mean([p == t for p, t in zip(predicted, kept_truth)]))
     matrix = confusion_matrix(kept_truth, predicted, labels=names)
-    return Evaluation(name, collection, names, template, accuracy, matrix, int(keep.sum()), predicted)
+    chance = max(kept_truth.count(label) for label in names) / len(kept_truth)
+    neighbours = nearest_neighbour_accuracy(vectors[keep], kept_truth) if len(kept_truth) >= 2 else None
+    return Evaluation(name, collection, names, template, accuracy, matrix, int(keep.sum()), predicted, chance, neighbours)
 
 
 def nearest_neighbour_accuracy(vectors: np.ndarray, labels: Sequence[str]) -> float:
