@@ -50,8 +50,10 @@ of the model's scale × cosine with the image (ConSE's scale is 30, CLIP's is le
 labelled collection the accuracy and the confusion matrix use every image (exact search).
 
 **The map** is the Explore map code over the image vectors (PCA or UMAP, seeded); colour is the
-label. In the demo the 500 digits form islands per digit in EfficientNet's space, with 1s, 7s
-and 4s leaning into each other: visual likeness, not meaning.
+label. The demo maps the first 500 of scikit-learn's digits with EfficientNet-Lite0 (an ImageNet
+network that never saw a digit) by UMAP: the digits gather by class (silhouette of the map by
+digit 0.20 here; PCA's 2-D view only -0.03), and a picked digit's nearest neighbour has the same
+label 84% of the time; the mix-ups are 5 with 3, 2 with 3, 5 with 2: shapes alike, not meanings.
 """
 
 store = store_or_stop()
@@ -110,7 +112,7 @@ if st.session_state.pop("_img_digits_pending", False):
     with user_errors():
         demos.images_digits_collection(progress_reporter("Encoding 500 digits with EfficientNet-Lite0"))
         url_state.remember("images", img_collection=demos.IMAGES_DIGITS_COLLECTION, img_backend=demos.IMAGES_MAP_BACKEND,
-                           img_mode=MODES[3], img_map_method="pca", img_demo=True)
+                           img_mode=MODES[3], img_map_method="umap", img_demo=True)
         st.rerun()
 
 # -- images in ---------------------------------------------------------------------------------

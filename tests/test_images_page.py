@@ -43,6 +43,7 @@ def test_guided_demo_shows_what_conse_finds_and_the_moon_it_cannot() -> None:
     data = map_data(at, "img_map")
     assert data["n"] == demos.IMAGES_DIGITS_LIMIT and sorted(row[0] for row in data["legend"]) == [str(d) for d in range(10)]
     assert at.session_state["img_collection"] == "digits-demo" and at.session_state["img_backend"] == "efficientnet-lite0"
+    assert at.session_state["img_map_method"] == "umap"
 
 
 def test_conse_t_is_a_page_setting() -> None:
