@@ -248,3 +248,34 @@ def hashing_image_backend() -> str:
 
     catalogue().add(TinyImages(), "session", persist=False)
     return "tiny-images"
+
+
+def test_upload_caps_on_files_and_bytes() -> None:
+    few = ImageLimits(max_files=2)
+    result = read_uploads([("a.png", GOOD), ("b.png", png(colour=(0, 1, 2))), ("c.png", png(colour=(3, 4, 5)))], few)
+    assert len(result.items) == 2 and "more than 2 files" in result.rejected[0].reason
+    small = ImageLimits(max_upload_megabytes=1)
+    big = encoded("BMP", (600, 600))  # ~1.08 MB uncompressed BMP
+    result = read_uploads([("a.png", GOOD), ("big.bmp", big)], small)
+    assert [i.name for i in result.items] == ["a.png"] and "over 1 MB" in result.rejected[0].reason
+
+
+def test_cli_ingests_a_folder_with_a_message_per_bad_file(tmp_path: Path, hashing_image_backend: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from embedlab.cli import main
+
+    folder = tmp_path / "pictures"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.png").write_bytes(GOOD)
+    (folder / "sub" / "b.jpg").write_bytes(encoded("JPEG"))
+    (folder / "notes.txt").write_text("not a picture")
+    assert main(["ingest-images", str(folder), "--collection", "folder", "--backend", hashing_image_backend, "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert (report["images"], report["added"], [r["name"] for r in report["rejected"]]) == (2, 2, ["notes.txt"])
+    assert "embedlab: skipped notes.txt: not an image" in captured.err
+    assert main(["ingest-images", str(folder), "--collection", "folder", "--backend", hashing_image_backend, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 0  # stored once: nothing encoded again
+    assert main(["ingest-images", str(tmp_path / "missing"), "--collection", "x"]) == 2
