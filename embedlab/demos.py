@@ -39,3 +39,28 @@ def explore_demo_collection(progress: Callable[[int, int], None] | None = None) 
     report = ingest_records(EXPLORE_COLLECTION, EXPLORE_MODEL, records, source=f"dataset:{EXPLORE_DATASET}", chunk_size=0,
                             overlap=0, progress=progress, store=store)
     return report.collection
+
+
+#: Images: queries ConSE gets right on the gallery, then one it cannot (no ImageNet class)
+IMAGES_QUERIES = {"a cat": "chelsea", "a cup of coffee": "coffee", "a rocket launch": "rocket", "a horse": "horse",
+                  "a photographer with a camera": "camera", "a brick wall": "brick", "a motorcycle": "motorcycle",
+                  "a flower": "flower"}
+IMAGES_FAILURE = ("the moon", "moon")
+#: the digits map of the demo: the first 500 of scikit-learn's digits, EfficientNet-Lite0 features
+IMAGES_DIGITS, IMAGES_DIGITS_LIMIT, IMAGES_DIGITS_COLLECTION = "gallery-digits", 500, "digits-demo"
+IMAGES_MAP_BACKEND = "efficientnet-lite0"
+
+
+def images_digits_collection(progress: Callable[[int, int], None] | None = None) -> str:
+    """The demo's digits collection (ingested once); returns its collection name."""
+    from embedlab import datasets
+    from embedlab.images.store import find_collection, ingest_images
+    from embedlab.store import open_store
+
+    store = open_store()
+    found = find_collection(IMAGES_DIGITS_COLLECTION, IMAGES_MAP_BACKEND, store)
+    if found is None or not found.complete:
+        items = datasets.images(IMAGES_DIGITS)[:IMAGES_DIGITS_LIMIT]
+        ingest_images(IMAGES_DIGITS_COLLECTION, IMAGES_MAP_BACKEND, items, source=f"dataset:{IMAGES_DIGITS}", progress=progress,
+                      store=store)
+    return IMAGES_DIGITS_COLLECTION

@@ -22,6 +22,7 @@ from embedlab.corpus import (
     remember_view,
 )
 from embedlab.export import csv_bytes, parquet_bytes, projector_zip
+from embedlab.images.store import is_image_collection
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
@@ -125,7 +126,7 @@ def delete_collection(name: str) -> None:
     st.session_state["explore_confirm_delete"] = False
 
 
-infos = {info.name: info for info in store.collections()}
+infos = {info.name: info for info in store.collections() if not is_image_collection(info)}  # images: their own page
 names = list(infos)
 url_state.restore(
     "explore",

@@ -85,6 +85,23 @@ class WordVectors(Backend, Protocol):
     def neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]: ...
 
 
+@runtime_checkable
+class ImageEncoder(Backend, Protocol):
+    """Encodes images (PIL images, any mode and size); rows come back L2-normalised float32."""
+
+    def encode(self, images: Sequence[Any], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ImageTextEncoder(ImageEncoder, Protocol):
+    """Images and texts in one space: ``encode`` takes images, ``encode_text`` texts; both give
+    unit rows of the same dimension. ``logit_scale`` turns cosines into zero-shot logits."""
+
+    logit_scale: float
+
+    def encode_text(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class BackendSpec:
     """A catalogue row: everything known about a built-in backend without loading it.

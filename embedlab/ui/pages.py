@@ -29,6 +29,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/explore.py", "Explore maps", "🗺️", "Explore", "explore",
              "bring a built-in corpus or your own file into Chroma, map every point with UMAP/PCA/t-SNE (2-D and 3-D),"
              " cluster, search, select, and export"),
+    PageSpec("pages/images.py", "Image-text search", "🖼️", "Search", "images",
+             "find pictures by text or by picture (ConSE offline, CLIP when weights exist, EfficientNet-Lite0 likeness),"
+             " zero-shot labels with accuracy and a confusion matrix, image maps coloured by label, safe image/ZIP upload"),
     PageSpec("pages/analogies.py", "Analogies", "🧩", "Words", "analogies",
              "a : b :: c : ? with 3CosAdd or 3CosMul, the expected answer's rank, a PCA picture of the two offsets,"
              " batch accuracy with the misses"),

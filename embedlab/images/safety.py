@@ -1,0 +1,258 @@
+"""Reading images and ZIPs of images from users, as SECURITY.md says.
+
+- Content is sniffed from the magic bytes (the browser's ``type=`` is not a check); only JPEG,
+  PNG, WEBP, GIF and BMP are opened, and Pillow is told so (``formats=``): no other decoder
+  (TIFF, PSD, EPS, JPEG 2000, ...) ever sees user bytes.
+- A pixel cap: ``Image.MAX_IMAGE_PIXELS`` is lowered, Pillow's ``DecompressionBombWarning`` is
+  an error here, and ``img.load()`` runs inside a try so a malformed file gets its message.
+- ZIPs are never extracted: ``infolist()`` is checked (member count, total declared size,
+  compression ratio, overlapping entries, encryption), each member is read into memory with a
+  bound, and member paths are only ever displayed (``../evil.png`` is a name, not a path).
+- Each bad file gets its own message; the rest of the upload still goes in.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from embedlab.config import UPLOAD_LIMITS
+from embedlab.errors import BadUploadError
+from embedlab.images.item import ImageItem
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
+#: magic bytes -> format, for what we open and for what we name when we refuse it
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"8BPS", "PSD"), (b"%!PS", "PostScript/EPS"), (b"%PDF", "PDF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (b"\xff\x4f\xff\x51", "JPEG 2000"), (b"\x00\x00\x01\x00", "ICO"),
+    (b"icns", "ICNS"), (b"gimp xcf", "XCF"), (b"PK\x03\x04", "ZIP"), (b"PK\x05\x06", "ZIP"),
+    (b"\x1f\x8b", "gzip"), (b"qoif", "QOI"), (b"\x76\x2f\x31\x01", "OpenEXR"),
+)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Caps on image uploads, stated in the UI and the CLI help, enforced here."""
+
+    max_upload_megabytes: int = UPLOAD_LIMITS.max_megabytes  # same as server.maxUploadSize
+    max_file_megabytes: int = 20
+    max_pixels: int = 25_000_000  # Pillow's own default is ~89 M; a 5000 x 5000 photo is the most we decode
+    max_zip_members: int = 1_000
+    max_zip_total_megabytes: int = 200
+    max_zip_ratio: float = 100.0  # uncompressed / compressed size of one member
+    max_files: int = 1_000
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_megabytes * 1024 * 1024
+
+    @property
+    def max_zip_total_bytes(self) -> int:
+        return self.max_zip_total_megabytes * 1024 * 1024
+
+    def describe(self) -> str:
+        return (f"JPEG, PNG, WEBP, GIF or BMP images, or a ZIP of them: up to {self.max_upload_megabytes} MB per upload,"
+                f" {self.max_file_megabytes} MB and {self.max_pixels / 1e6:.0f} megapixels per image,"
+                f" {self.max_zip_members:,} files and {self.max_zip_total_megabytes} MB unpacked per ZIP.")
+
+
+IMAGE_LIMITS = ImageLimits()
+
+
+def _lower_pillow_cap(limits: ImageLimits = IMAGE_LIMITS) -> None:
+    """Pillow's own bomb check at our cap (its default is ~89 M pixels)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file of an upload that did not go in, and why (``name`` is for display only)."""
+
+    name: str
+    reason: str
+
+    def message(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+@dataclass
+class ImageUpload:
+    """What an upload gave: the images that passed, one message per file that did not."""
+
+    items: list[ImageItem] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def extend(self, other: ImageUpload) -> None:
+        self.items += other.items
+        self.rejected += other.rejected
+
+
+def display_name(name: str, limit: int = 120) -> str:
+    """A member or file name fit to show: control characters replaced, length bounded. It is
+    never used as a path."""
+    cleaned = "".join("�" if unicodedata.category(ch).startswith("C") else ch for ch in str(name))
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def sniff(data: bytes) -> str | None:
+    """The format the magic bytes say (None when unknown)."""
+    head = data[:16]
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    stripped = data[:256].lstrip().lower()
+    if stripped.startswith((b"<svg", b"<?xml")) or b"<svg" in stripped:
+        return "SVG"
+    return None
+
+
+def open_image(data: bytes, name: str = "image", limits: ImageLimits = IMAGE_LIMITS) -> Any:
+    """Decode ``data`` after every check; returns a loaded PIL image (first frame of a GIF).
+    Raises BadUploadError with a message naming the problem."""
+    from PIL import Image, UnidentifiedImageError
+
+    shown = display_name(name)
+    if not data:
+        raise BadUploadError(f"{shown}: the file is empty.")
+    if len(data) > limits.max_file_bytes:
+        raise BadUploadError(f"{shown}: {len(data) / 2**20:.1f} MB; an image may be at most {limits.max_file_megabytes} MB.")
+    kind = sniff(data)
+    if kind is None:
+        raise BadUploadError(f"{shown}: not an image (its first bytes match no image format). Allowed: {', '.join(ALLOWED_FORMATS)}.")
+    if kind not in ALLOWED_FORMATS:
+        raise BadUploadError(f"{shown}: a {kind} file; only {', '.join(ALLOWED_FORMATS)} images are opened here.")
+    _lower_pillow_cap(limits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise BadUploadError(f"{shown}: {width:,} × {height:,} pixels is over the cap of {limits.max_pixels:,}"
+                                     " (a possible decompression bomb).")
+            if image.format != kind:
+                raise BadUploadError(f"{shown}: its bytes say {kind} but it decodes as {image.format}.")
+            image.seek(0)
+            image.load()
+        except BadUploadError:
+            raise
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+            raise BadUploadError(f"{shown}: refused as a possible decompression bomb ({error}).") from None
+        except UnidentifiedImageError:
+            raise BadUploadError(f"{shown}: a damaged or unreadable {kind} file.") from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as error:
+            raise BadUploadError(f"{shown}: a damaged {kind} file ({type(error).__name__}: {str(error)[:160]}).") from None
+    return image
+
+
+def check_image(data: bytes, name: str, label: str = "", caption: str = "", limits: ImageLimits = IMAGE_LIMITS) -> ImageItem:
+    """An ``ImageItem`` of ``data`` once it decodes safely (BadUploadError otherwise)."""
+    image = open_image(data, name, limits)
+    return ImageItem(display_name(name), bytes(data), str(image.format), int(image.width), int(image.height), label, caption)
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> bool:
+    """True when two members' data overlap in the archive (the overlapping-entries zip bomb)."""
+    spans = sorted((info.header_offset, info.header_offset + 30 + len(info.orig_filename.encode("utf-8", "replace"))
+                    + info.compress_size) for info in infos)
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+def read_zip(data: bytes, name: str = "upload.zip", limits: ImageLimits = IMAGE_LIMITS) -> ImageUpload:
+    """The images inside a ZIP (nothing is written to disk). A ZIP that breaks a whole-archive
+    cap is refused with one message; inside it, each bad member gets its own."""
+    shown = display_name(name)
+    result = ImageUpload()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+        result.rejected.append(Rejected(shown, f"not a readable ZIP file ({error})."))
+        return result
+    with archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > limits.max_zip_members:
+            result.rejected.append(Rejected(shown, f"{len(infos):,} files; a ZIP may hold at most {limits.max_zip_members:,}."))
+            return result
+        declared = sum(info.file_size for info in infos)
+        if declared > limits.max_zip_total_bytes:
+            result.rejected.append(Rejected(shown, f"unpacks to {declared / 2**20:,.0f} MB; at most {limits.max_zip_total_megabytes} MB"
+                                                   " (a possible zip bomb)."))
+            return result
+        if _overlapping(infos):
+            result.rejected.append(Rejected(shown, "its members overlap inside the archive (a zip bomb pattern); nothing was read."))
+            return result
+        total = 0
+        for info in infos:
+            member = f"{shown}/{display_name(info.filename)}"
+            if info.flag_bits & 0x1:
+                result.rejected.append(Rejected(member, "encrypted; password-protected files are not opened."))
+                continue
+            if info.file_size > limits.max_file_bytes:
+                result.rejected.append(Rejected(member, f"{info.file_size / 2**20:.1f} MB unpacked; at most {limits.max_file_megabytes} MB per image."))
+                continue
+            if info.compress_size and info.file_size / info.compress_size > limits.max_zip_ratio:
+                result.rejected.append(Rejected(member, f"compressed {info.file_size / info.compress_size:,.0f}:1; at most"
+                                                        f" {limits.max_zip_ratio:.0f}:1 (a possible zip bomb)."))
+                continue
+            try:
+                with archive.open(info) as stream:
+                    content = stream.read(limits.max_file_bytes + 1)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as error:
+                result.rejected.append(Rejected(member, f"cannot be read from the ZIP ({type(error).__name__}: {str(error)[:120]})."))
+                continue
+            if len(content) > limits.max_file_bytes:
+                result.rejected.append(Rejected(member, f"unpacks to more than its declared size and more than {limits.max_file_megabytes} MB."))
+                continue
+            total += len(content)
+            if total > limits.max_zip_total_bytes:
+                result.rejected.append(Rejected(member, f"the ZIP unpacks to more than {limits.max_zip_total_megabytes} MB; the rest was not read."))
+                break
+            if sniff(content) == "ZIP":
+                result.rejected.append(Rejected(member, "a ZIP inside the ZIP; nested archives are not opened."))
+                continue
+            try:
+                result.items.append(check_image(content, display_name(info.filename), limits=limits))
+            except BadUploadError as error:
+                result.rejected.append(Rejected(member, _reason(error, info.filename)))
+    return result
+
+
+def _reason(error: BadUploadError, name: str) -> str:
+    """The message of ``error`` without the file name it starts with."""
+    text = str(error)
+    prefix = f"{display_name(name)}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def read_uploads(files: Iterable[tuple[str, bytes]], limits: ImageLimits = IMAGE_LIMITS) -> ImageUpload:
+    """Images from uploaded files (each an image or a ZIP of images), with one message per file
+    that did not go in."""
+    result = ImageUpload()
+    total = 0
+    for count, (name, data) in enumerate(files):
+        shown = display_name(name)
+        if count >= limits.max_files:
+            result.rejected.append(Rejected(shown, f"more than {limits.max_files:,} files in one upload; the rest were not read."))
+            break
+        total += len(data)
+        if total > limits.max_upload_megabytes * 1024 * 1024:
+            result.rejected.append(Rejected(shown, f"the upload is over {limits.max_upload_megabytes} MB; this file and the rest were not read."))
+            break
+        if sniff(data) == "ZIP":
+            result.extend(read_zip(data, name, limits))
+            continue
+        try:
+            result.items.append(check_image(data, name, limits=limits))
+        except BadUploadError as error:
+            result.rejected.append(Rejected(shown, _reason(error, name)))
+    return result
