@@ -18,7 +18,7 @@ from embedlab.recommend.explain import dot_vs_cosine
 from embedlab.recommend.models import FACTOR_METHODS, fitted_model, spec_for
 from embedlab.recommend.queries import more_like_this, recommend, recommend_profile
 from embedlab.ui import url_state
-from embedlab.ui.feedback import plain, user_errors
+from embedlab.ui.feedback import plain, store_or_stop, user_errors
 from embedlab.ui.recommend_view import (
     METHOD_NAMES,
     evaluation_chart,
@@ -140,12 +140,13 @@ url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", 
                    "rec_genre", "rec_reg", "rec_iters"]
                   + (["rec_user"] if mode == "user" else ["rec_profile"]))
 
+store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
 with user_errors():
     with st.spinner(f"Fitting {METHOD_NAMES[method]} and querying Chroma…"):
         if mode == "user":
-            result = recommend(data, spec, str(user), int(k))
+            result = recommend(data, spec, str(user), int(k), store=store)
         elif profile_items:
-            result = recommend_profile(data, spec, profile_items, int(k))
+            result = recommend_profile(data, spec, profile_items, int(k), store=store)
         else:
             result = None
             st.info("Choose a few movies you like to build a profile.")
@@ -162,7 +163,7 @@ with user_errors():
             st.markdown("**What each method recommends to this user:**")
             columns = st.columns(len(METHODS))
             for column, name in zip(columns, METHODS):
-                other = recommend(data, spec_for(name, seed=int(seed)), str(user), 5)
+                other = recommend(data, spec_for(name, seed=int(seed)), str(user), 5, store=store)
                 column.markdown(f"**{METHOD_NAMES[name]}**  \n" + "  \n".join(plain(i.title) for i in other.items))
             st.caption("Factor models follow what similar users watched next (popular films of the period, sequels);"
                        " content follows the words of titles and genres, so it finds more science fiction but also"
