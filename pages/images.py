@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd  # noqa: F401  (imported up front; see DESIGN "Testing")
 import plotly.graph_objects as go  # noqa: F401
 import streamlit as st
@@ -12,7 +14,13 @@ from embedlab.backends.images import conse_with, default_image_text_backend
 from embedlab.corpus import corpus_map
 from embedlab.images import search as img
 from embedlab.images.safety import IMAGE_LIMITS, open_image, read_uploads
-from embedlab.images.store import collection_names, ingest_images, thumbnail_bytes
+from embedlab.images.store import (
+    collection_names,
+    ensure_collection,
+    ingest_images,
+    is_ready,
+    thumbnail_bytes,
+)
 from embedlab.mapview import PALETTE, colours_for
 from embedlab.projection import ProjectionParams
 from embedlab.ui import url_state
@@ -147,18 +155,21 @@ backend = top[1].selectbox("Model", usable, key="img_backend",
 url_state.slider(top[2], "Results (k)", 1, 20, key="img_k")
 reads_text = status[backend].kind == str(BackendKind.IMAGE_TEXT)
 if backend == "conse":
-    url_state.number_input(st, "ConSE: how many top ImageNet classes make an image's vector (T)", 1, 50, key="img_conse_t",
+    url_state.number_input(st.columns([1, 3])[0], "ConSE: top ImageNet classes per image (T)", 1, 50, key="img_conse_t",
                            help="Norouzi et al. use T = 10; T = 1 is the single best class. Another T is another model (its own collections).")
     backend = conse_with(int(st.session_state["img_conse_t"]))
 mode = st.segmented_control("What to do", MODES, key="img_mode", required=True)
 k = int(st.session_state["img_k"])
 
 
+def encoding_progress() -> Callable[[int, int], None] | None:
+    """A progress bar when the collection must be encoded with the chosen model first, else None."""
+    return None if is_ready(collection, backend, store) else progress_reporter(f"Encoding {collection} with {backend}")
+
+
 def ready() -> None:
     """Encode the collection with the chosen model first, when it is not stored yet."""
-    from embedlab.images.store import ensure_collection
-
-    ensure_collection(collection, backend, store=store, progress=progress_reporter(f"Encoding {collection} with {backend}"))
+    ensure_collection(collection, backend, store=store, progress=encoding_progress())
 
 
 if st.session_state.get("img_demo") and mode == MODES[0] and collection == "gallery" and backend == "conse":
@@ -241,7 +252,7 @@ with user_errors():
                                     key="img_confusion")
     else:
         method = st.radio("Projection", ["pca", "umap"], key="img_map_method", horizontal=True)
-        corpus = img.image_corpus(collection, backend, store=store, progress=progress_reporter(f"Encoding {collection} with {backend}"))
+        corpus = img.image_corpus(collection, backend, store=store, progress=encoding_progress())
         if len(corpus) < 3:
             st.info("A map needs at least 3 images.")
         else:

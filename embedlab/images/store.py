@@ -205,6 +205,12 @@ def find_collection(collection: str, backend: str, store: Store) -> CollectionIn
     return None
 
 
+def is_ready(collection: str, backend: str, store: Store) -> bool:
+    """True when the (collection, backend) collection is stored and complete (nothing to encode)."""
+    info = find_collection(collection, backend, store)
+    return info is not None and info.complete
+
+
 def ensure_collection(
     collection: str,
     backend: str,
