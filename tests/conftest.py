@@ -33,6 +33,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def apptest_error_details() -> None:
+    """AppTest failures show the exception and its stack (the app's config redacts them for users)."""
+    from streamlit import config as streamlit_config
+
+    streamlit_config.set_option("client.showErrorDetails", "full")
+
+
 @pytest.fixture(autouse=True)
 def embedlab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test writes under its own EMBEDLAB_HOME, sees a fresh model catalogue (built-in

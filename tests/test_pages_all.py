@@ -74,7 +74,7 @@ def test_a_page_says_which_process_holds_the_store(spec, tmp_path: Path) -> None
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         at = AppTest.from_file(str(REPO / spec.file), default_timeout=240).run()
-        assert not at.exception, [e.value for e in at.exception]
+        assert not at.exception, [(e.message, e.stack_trace) for e in at.exception]
         assert any("is in use by another process" in e.value and f"pid {holder.pid}" in e.value for e in at.error), \
             [e.value for e in at.error]
     finally:
