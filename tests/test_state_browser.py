@@ -33,6 +33,24 @@ def settled(page, check: Check, quiet: float = 2.0, timeout: float = 180.0) -> s
     return last
 
 
+def choose(page, box, option: str, typed: str = "") -> None:  # noqa: ANN001
+    """Open the select ``box`` and click ``option``. A rerun that lands while the list opens
+    closes it again, so the click is retried until the option is there (a user clicks twice)."""
+    for _ in range(6):
+        box.click()
+        if typed:
+            page.keyboard.type(typed)
+        item = page.get_by_role("option", name=option)
+        try:
+            item.wait_for(timeout=10_000)
+        except Exception:  # noqa: BLE001  (playwright's TimeoutError: the list did not open)
+            page.keyboard.press("Escape")
+            continue
+        item.click()
+        return
+    raise AssertionError(f"the option {option!r} never showed")
+
+
 def keeps_the_view(browser, page, title: str, check: Check) -> None:  # noqa: ANN001
     """``check(page)`` waits for the view and returns what it shows; every way back must show the same."""
     original = check
@@ -168,12 +186,9 @@ def test_train_keeps_the_settings_and_its_result(live_app: str, browser, page) -
 
 def test_bias_keeps_custom_word_sets(live_app: str, browser, page) -> None:  # noqa: ANN001
     page.goto(f"{live_app}/bias")
-    page.get_by_test_id("stSelectbox").filter(has_text="Test").first.click()
-    page.get_by_role("option", name="custom sets…").click()
-    target = page.get_by_test_id("stSelectbox").filter(has_text="Target X").first
-    target.click()
-    page.keyboard.type("typed below")  # the list is long and scrolled to the current set: search it
-    page.get_by_role("option", name="(typed below)").click()
+    choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Test").first, "custom sets…")
+    # the list is long and scrolled to the current set: search it
+    choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Target X").first, "(typed below)", typed="typed below")
     typed(page, "Target X words (if typed)", "rose, tulip, daisy, lily")
 
     def check(p) -> str:  # noqa: ANN001
@@ -194,8 +209,7 @@ def test_explore_keeps_the_map_settings_of_the_collection(live_app: str, browser
     page.locator("input[type=file]").set_input_files({"name": "state-headlines.csv", "mimeType": "text/csv", "buffer": GOOD})
     page.locator("button:visible", has_text="Encode and store").click()
     page.get_by_text("Stored 12 rows from 12 documents").wait_for()
-    page.get_by_test_id("stSelectbox").filter(has_text="Projection").first.click()
-    page.get_by_role("option", name="pca").click()
+    choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Projection").first, "pca")
     k = page.get_by_label("k (k-means)")
     k.fill("3")
     k.press("Tab")
