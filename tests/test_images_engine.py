@@ -86,6 +86,7 @@ def test_text_to_image_on_the_gallery_finds_the_right_picture_first() -> None:
     assert moon.hits[0].name != "moon"  # no ImageNet class for it: the demo's failure case
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_ingest_is_once_and_keeps_thumbnails_under_home(embedlab_home: Path) -> None:
     items = datasets.images("gallery")[:6]
     first = ingest_images("six", "efficientnet-lite0", items)
@@ -148,6 +149,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     return code, json.loads(out) if code == 0 else {}
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, found = _run(capsys, "image-search", "a cup of coffee", "-k", "3", "--json")
     assert code == 0 and found["backend"] == "conse" and found["collection"] == "gallery"

@@ -32,6 +32,7 @@ def _upload(tmp_path: Path) -> tuple[Path, Path]:
     return interactions, items
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_recommend_json_shape_on_movielens(capsys: pytest.CaptureFixture[str]) -> None:
     document = _json(capsys, "recommend", "--user", "1", "-k", "5", "--json")
     assert isinstance(document, dict) and set(document) == {"user", "method", "items"}
@@ -63,6 +64,7 @@ def test_eval_recommend_all_methods_json(capsys: pytest.CaptureFixture[str], has
     assert _json(capsys, "eval-recommend", "--method", "mf", "--json") == document
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_both_commands_on_an_uploaded_interactions_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], hashing_encoder) -> None:  # noqa: ANN001
     interactions, items = _upload(tmp_path)
     document = _json(capsys, "recommend", "--dataset", str(interactions), "--items", str(items), "--user", "u0", "-k", "3", "--json")
