@@ -257,13 +257,25 @@ def bare_agreement(sentences: list[str]) -> tuple[float, float]:
     return float(spearmanr(a, b).statistic), float(a.max())
 
 
+_MAP_ARRAYS: dict[str, object] = {}  # content id -> array, as the browser's cache keeps them
+
+
 def map_data(at: object, key: str = "explore_map") -> dict:
-    """The data a page sent to its point map (``embedlab.ui.pointmap``), as the browser gets it."""
+    """The data a page sent to its point map (``embedlab.ui.pointmap``), with the arrays sent in
+    earlier runs filled in from a cache by content id, as the browser has them."""
     import json
 
     for element in at.get("bidi_component"):  # type: ignore[attr-defined]
         if element.proto.id.endswith(key):
             kind = element.proto.WhichOneof("data")
-            payload = element.proto.json if kind == "json" else element.proto.mixed.json
-            return json.loads(payload)
+            data = json.loads(element.proto.json if kind == "json" else element.proto.mixed.json)
+            for name in ("coords", "hover", "codes", "values"):
+                content_id = data.get(f"{name}_id")
+                if not content_id:
+                    continue
+                if name in data:
+                    _MAP_ARRAYS[content_id] = data[name]
+                elif content_id in _MAP_ARRAYS:
+                    data[name] = _MAP_ARRAYS[content_id]
+            return data
     raise AssertionError(f"no point map {key!r} on the page")
