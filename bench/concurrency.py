@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from map_interaction import serve  # the app on a free port with its own home (bench/)
 from report import figure  # bench/report.py (scripts run from bench/)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,24 +35,6 @@ def sentences(user: int, round_: int) -> list[str]:
     a, b = SUBJECTS[(user + 3 * round_) % len(SUBJECTS)], SUBJECTS[(user * 5 + round_ + 1) % len(SUBJECTS)]
     return [f"Round {round_}: a short note about {a}.", f"Another remark on {a} from user {user}.",
             f"Something about {b} happened today.", f"User {user} writes about {b} again.", f"Nothing to do with {a} or {b} {round_}."]
-
-
-def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "EMBEDLAB_HOME": str(home)}
-    env.pop("EMBEDLAB_CHROMA_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
-                                "--server.headless", "true"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(480):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            return process, url
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("the app did not start")
 
 
 def similarity_url(url: str, texts: list[str]) -> str:
@@ -99,7 +79,7 @@ def main() -> None:
     close_all_stores()
     from playwright.sync_api import sync_playwright
 
-    server, url = serve(Path(home))
+    server, url = serve(REPO, Path(home))
     results: dict[str, dict[str, list[float]]] = {"similarity": {"alone": [], "together": []}, "explore search": {"alone": [], "together": []}}
     try:
         with sync_playwright() as playwright:

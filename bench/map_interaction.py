@@ -62,6 +62,7 @@ def serve(app_dir: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "EMBEDLAB_HOME": str(home), "PYTHONPATH": str(app_dir)}
+    env.pop("EMBEDLAB_CHROMA_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app_dir / "app.py"), "--server.port", str(port),
                                 "--server.headless", "true"], cwd=app_dir, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -5,10 +5,8 @@ the command that reads it and the message it must get; see tests/test_hostile.py
 from __future__ import annotations
 
 import gzip
-import io
 import pickle
 import struct
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -22,14 +20,6 @@ def png(width: int, height: int, rows: bytes | None = None) -> bytes:
     raw = rows if rows is not None else b"".join(b"\x00" + b"\x00" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def zipped(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 CASES: dict[str, bytes] = {
