@@ -116,7 +116,7 @@ def cross_validate(
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
     started = time.perf_counter()
     for done, (train, test) in enumerate(splitter.split(np.zeros(len(target)), target), start=1):
-        fitted = clone(template).fit(inputs[train], target[train])  # type: ignore[attr-defined]
+        fitted = clone(template).fit(inputs[train], target[train])
         predicted = fitted.predict(inputs[test])
         accuracies.append(float(accuracy_score(target[test], predicted)))
         f1s.append(float(f1_score(target[test], predicted, average="macro", labels=classes, zero_division=0)))
