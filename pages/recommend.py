@@ -13,7 +13,7 @@ from embedlab.recommend.data import (
     Interactions,
     movielens_100k,
 )
-from embedlab.recommend.evaluate import DEFAULT_SPECS, cached_evaluate
+from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, cached_evaluate
 from embedlab.recommend.explain import dot_vs_cosine
 from embedlab.recommend.models import FACTOR_METHODS, fitted_model, spec_for
 from embedlab.recommend.queries import more_like_this, recommend, recommend_profile
@@ -43,8 +43,9 @@ cosine one — and a recommendation is one query there with the user's vector, l
 they have seen. "Because you liked" lists the user's own movies whose vectors point most nearly
 the same way as the recommended one.
 
-**Evaluation.** Each user's last rating (by timestamp; ties go to the movie with the highest id,
-the newest in the catalogue) is hidden, every method is trained on the rest and ranks *every*
+**Evaluation.** Each user's last rating is hidden (by timestamp; when several movies share the
+last second, one of them is drawn at random with a fixed split seed, 0: nothing in the data
+orders them, and a fixed rule such as "highest movie id" would favour some methods), every method is trained on the rest and ranks *every*
 movie the user has not seen. HR@10: how often the hidden movie is in the top 10; NDCG@10 also
 rewards ranking it higher; coverage: how much of the catalogue appears in anyone's top 10. No
 sampled negatives: ranking the hidden movie among 100 random ones inflates every figure and can
@@ -221,5 +222,6 @@ if st.session_state.get("rec_eval"):
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("HR@10", "NDCG@10", "coverage")})
         st.plotly_chart(evaluation_chart(frame), key="rec_eval_chart")
         first = next(iter(results.values()))
-        st.caption(f"{first.users:,} test users, each ranking all {first.items:,} items minus their training items; seed {int(seed)};"
+        st.caption(f"{first.users:,} test users, each ranking all {first.items:,} items minus their training items; model seed {int(seed)},"
+                   f" split seed {SPLIT_SEED} (ties in a user's last second drawn at random);"
                    " results cached by data and settings. HR@10 and NDCG@10 agree with ir-measures on the same run files (tests).")

@@ -2,8 +2,10 @@
 // lasso selection, zoom and pan (rotation for 3-D maps), highlights and cluster labels.
 //
 // Heavy arrays (coordinates, hover texts, colours) are cached here by the content id Python gives
-// them; Python sends an array only when this page has not reported it in `have`, so recolouring,
-// highlighting a search or picking a point sends a few kilobytes, not the whole map again.
+// them; Python sends an array once per session and remembers it, so recolouring, highlighting a
+// search or picking a point sends a few kilobytes, not the whole map again. Only when an array
+// it was told it has is missing here does this page say so (`need`), once per gap: a report after
+// every draw would rerun the map's fragment and delay the user's next action.
 // Texts are always set with textContent (never innerHTML): they come from user data.
 
 const CACHE = new Map(); // content id -> decoded array (shared by every map on the page)
@@ -481,13 +483,18 @@ export default function (component) {
   const hover = cached(data.hover_id, data.hover, (texts) => texts);
   const codes = data.codes_id ? cached(data.codes_id, data.codes, (b64) => decode(b64, "u2")) : null;
   const values = data.values_id ? cached(data.values_id, data.values, (b64) => decode(b64, "f4")) : null;
-  const have = [data.coords_id, data.hover_id, data.codes_id, data.values_id].filter((id) => id && CACHE.has(id));
   const missing = [data.coords_id, data.hover_id, data.codes_id, data.values_id].filter((id) => id && !CACHE.has(id));
   if (!coords || missing.length) {
-    // this page lost (or never had) an array Python thinks it has: ask for it again
-    setStateValue("have", have);
+    // this page lost (or never had) an array Python thinks it has: ask for it again, once per gap
+    const ask = JSON.stringify(missing) + data.token;
+    if (state.asked !== ask) {
+      state.asked = ask;
+      state.asks = (state.asks || 0) + 1;
+      setStateValue("need", { ids: missing, n: `${Date.now()}-${state.asks}` });
+    }
     return;
   }
+  state.asked = null;
   const n = data.n, dims = data.dims;
   let center = [0, 0, 0];
   if (dims === 3) {
@@ -509,6 +516,4 @@ export default function (component) {
   state.bar.querySelector(".pm-clear").style.display = state.data.selected.length ? "" : "none";
   drawLegend(state);
   draw(state);
-  const known = JSON.stringify(have);
-  if (state.reported !== known) { state.reported = known; setStateValue("have", have); }
 }

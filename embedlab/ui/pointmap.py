@@ -1,9 +1,12 @@
 """The point map: every point of a map on a canvas in the browser (``pointmap.js``), answering
 hover, zoom, pan, colour, highlights, picks and selections at once.
 
-Heavy arrays are sent once: each has a content id, the browser keeps what it has received and
-says so (the component's ``have`` state), and later runs send only ids and a few kilobytes of
-highlights. Recolouring 60,000 points sends their colour codes (120 KB); a search or a pick
+Heavy arrays are sent once: each has a content id, the server remembers (per browser session
+and map) which ids it has sent, and later runs send only ids and a few kilobytes of highlights.
+The browser speaks only when it lacks an array it was told it has (a reload of the component):
+its ``need`` state names the ids, and the next run sends them again. A browser that reported
+after every draw would rerun the map's fragment once per interaction, and the user's next action
+would queue behind that rerun. Recolouring 60,000 points sends their colour codes (120 KB); a search or a pick
 sends a handful of indices.
 """
 
@@ -78,6 +81,20 @@ class MapEvents:
     selection: list[int] | None
 
 
+def _sent_ids(key: str) -> set[str]:
+    """The ids of the arrays this session has sent to map ``key``, less those the browser says
+    it lacks (its ``need`` state: ``{"ids": [...], "n": ask number}``, each ask acted on once)."""
+    sent: set[str] = st.session_state.setdefault(f"_pointmap_sent::{key}", set())
+    need = getattr(st.session_state.get(key), "need", None)
+    if isinstance(need, dict):
+        ask = need.get("n")
+        done_key = f"_pointmap_ask::{key}"
+        if ask != st.session_state.get(done_key):
+            st.session_state[done_key] = ask
+            sent.difference_update(str(i) for i in need.get("ids") or [])
+    return sent
+
+
 def point_map(
     key: str,
     coords: np.ndarray,
@@ -105,8 +122,7 @@ def point_map(
     if colours.values is not None:
         values = np.asarray(colours.values, dtype=np.float32)
         values_id = f"v{array_digest(values)[:24]}"
-    previous = st.session_state.get(key)
-    have = set(getattr(previous, "have", None) or []) if previous is not None else set()
+    have = _sent_ids(key)
     data: dict[str, Any] = {
         "n": int(n), "dims": int(dims), "height": height, "coords_id": coords_id, "hover_id": hover_id,
         "codes_id": codes_id, "values_id": values_id, "palette": list(colours.palette),
@@ -124,9 +140,10 @@ def point_map(
         data["codes"] = _b64(codes)
     if values_id and values_id not in have:
         data["values"] = _b64(values)
+    have.update(i for i in (coords_id, hover_id, codes_id, values_id) if i)
     data["token"] = content_key({k: v for k, v in data.items() if k not in ("coords", "hover", "codes", "values")})[:12]
-    result = _COMPONENT(key=key, data=data, height="content", default={"selection": [], "have": []},
-                        on_have_change=lambda: None, on_selection_change=on_select or (lambda: None),
+    result = _COMPONENT(key=key, data=data, height="content", default={"selection": [], "need": None},
+                        on_need_change=lambda: None, on_selection_change=on_select or (lambda: None),
                         on_picked_change=on_pick or (lambda: None))
     picked = getattr(result, "picked", None)
     selection = getattr(result, "selection", None)
