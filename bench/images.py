@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from report import figure  # bench/report.py (scripts run from bench/)
 
 from embedlab._compat import ensure_torchvision_importable
 
@@ -122,6 +123,7 @@ def main() -> None:
     print(f"{'backend':32} {'ours img/s':>11} {'bare img/s':>11} {'ratio':>7}")
     for name, ours_s, bare_s in rows:
         print(f"{name:32} {args.n / ours_s:11.1f} {args.n / bare_s:11.1f} {bare_s / ours_s:7.2f}x")
+        figure("images", f"{name} encode", args.n / ours_s, "img/s", bare=args.n / bare_s, bare_name="bare library", better="higher")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from report import figure  # bench/report.py (scripts run from bench/)
 
 from embedlab.recommend.data import movielens_100k
 from embedlab.recommend.evaluate import evaluate, leave_last_out
@@ -61,6 +62,7 @@ def main() -> None:
         ours = timed(fit, data, spec, rows)
         base = timed(bare)
         print(f"{spec.method:8s} {ours:10.3f} {base:8.3f} {ours / base:6.2f}")
+        figure("recommend", f"{spec.method} fit", ours, "s", bare=base, bare_name="implicit / scikit-learn")
 
     from embedlab.backends import catalogue
     from embedlab.recommend.models import content_item_vectors
@@ -80,6 +82,7 @@ def main() -> None:
     model.encode(texts, batch_size=64, normalize_embeddings=True)
     base = time.perf_counter() - started
     print(f"{'content':8s} {ours:10.3f} {base:8.3f} {ours / base:6.2f}  (1,682 item texts; embedlab reads the disk cache when warm)")
+    figure("recommend", "content item vectors", ours, "s", bare=base, bare_name="sentence-transformers encode")
 
     split = leave_last_out(data)
     started = time.perf_counter()

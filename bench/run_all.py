@@ -29,6 +29,8 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "explore": ([], ["--limit", "5000", "--ab-rounds", "0", "--umap-rounds", "1", "--skip-hdbscan"]),
     "map_interaction": ([], ["--sizes", "3000", "--rounds", "1"]),
     "concurrency": ([], ["--rounds", "1"]),
+    "images": ([], ["--n", "32", "--rounds", "1"]),
+    "recommend": ([], []),
 }
 
 
