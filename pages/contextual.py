@@ -122,9 +122,10 @@ with polysemy, user_errors():
             x=result.coords[rows, 0], y=result.coords[rows, 1], mode="markers+text", name=html.escape(sense),
             text=[str(i + 1) for i in rows], textposition="top center", marker={"size": 12},
             hovertext=[html.escape(short_label(result.uses[i].sentence, 90)) for i in rows], hoverinfo="text"))
-    variance = " + ".join(f"{v:.0%}" for v in result.explained_variance)
-    figure.update_layout(title=f"senses of '{html.escape(result.word)}': PCA of the contextual vectors ({variance} of the variance)",
-                         height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="PC 1", yaxis_title="PC 2")
+    first, second = result.explained_variance
+    figure.update_layout(title=f"senses of '{html.escape(result.word)}' (PCA)", height=420,
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=f"PC 1 ({first:.0%} of the variance)",
+                         yaxis_title=f"PC 2 ({second:.0%})")
     where.plotly_chart(figure, key="ctx_map")
     st.dataframe(pd.DataFrame({"#": range(1, len(result.uses) + 1), "sense": [u.sense for u in result.uses],
                                "sentence": [u.sentence for u in result.uses],

@@ -17,9 +17,9 @@ from embedlab.analysis.crosslingual import (
     Pair,
     built_in_pairs_text,
     pair_retrieval,
+    parliament_corpus,
     parse_pair_file,
     parse_pairs,
-    parliament_corpus,
     search,
 )
 from embedlab.analysis.language import guess_language

@@ -203,7 +203,8 @@ def sense_summary(matrix: np.ndarray, senses: Sequence[str]) -> SenseSummary | N
     tagged = [i for i, sense in enumerate(senses) if sense]
     if len({senses[i] for i in tagged}) < 2:
         return None
-    within, across = [], []
+    within: list[float] = []
+    across: list[float] = []
     for a_index, a in enumerate(tagged):
         for b in tagged[a_index + 1:]:
             (within if senses[a] == senses[b] else across).append(float(matrix[a, b]))
@@ -261,7 +262,8 @@ def mean_word_vector(model: str, text: str) -> tuple[np.ndarray | None, list[str
     from embedlab.training.corpora import tokenize
 
     vectors = get_word_vectors(model)
-    known, unknown = [], []
+    known: list[str] = []
+    unknown: list[str] = []
     for token in tokenize(text):
         key = word_key(vectors, token)
         (known if key is not None else unknown).append(key or token)

@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 LANGUAGE_DATASETS: dict[str, str] = {"English": "commons", "German": "bundestag", "Spanish": "congreso", "Dutch": "tweedekamer"}
 LANGUAGES = tuple(LANGUAGE_DATASETS)
 DEFAULT_MODEL = "use-multilingual"
-DEFAULT_PER_LANGUAGE = 50
+DEFAULT_PER_LANGUAGE = 40
 MAX_PER_LANGUAGE = 1000
-DEFAULT_WORDS = 60
+DEFAULT_WORDS = 40
 MIN_WORDS = 20
 MAX_PAIRS = 2000
 MAX_PAIR_FILE_BYTES = 1_000_000
@@ -285,7 +285,7 @@ def parse_pair_file(data: bytes, filename: str) -> list[Pair]:
     if "\x00" in text:
         raise BadUploadError(f"{filename}: this is a binary file, not a CSV or TSV of pairs.")
     delimiter = "," if filename.lower().endswith(".csv") else "\t"
-    pairs = []
+    pairs: list[Pair] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for cells in reader:

@@ -10,7 +10,11 @@ from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progres
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the contextual sub-commands."""
-    from embedlab.analysis.contextual import DEFAULT_TEXT_MODEL, DEFAULT_WORD_MODEL, MAX_SENTENCES
+    from embedlab.analysis.contextual import (
+        DEFAULT_TEXT_MODEL,
+        DEFAULT_WORD_MODEL,
+        MAX_SENTENCES,
+    )
 
     ctx = commands.add_parser(
         "contextual", help="a word's contextual vectors in several sentences and their cosine matrix",
@@ -76,7 +80,11 @@ def cmd_contextual(args: argparse.Namespace) -> int:
 
 
 def cmd_word_order(args: argparse.Namespace) -> int:
-    from embedlab.analysis.contextual import ORDER_PAIRS, parse_pairs_of_texts, word_order
+    from embedlab.analysis.contextual import (
+        ORDER_PAIRS,
+        parse_pairs_of_texts,
+        word_order,
+    )
 
     pairs = parse_pairs_of_texts("\n".join(args.pairs)) if args.pairs else list(ORDER_PAIRS)
     with progress_bar("word order", enabled=show_progress(args)) as bar:

@@ -11,7 +11,12 @@ from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progres
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the cross-lingual sub-commands."""
-    from embedlab.analysis.crosslingual import DEFAULT_MODEL, DEFAULT_PER_LANGUAGE, DEFAULT_WORDS, LANGUAGES
+    from embedlab.analysis.crosslingual import (
+        DEFAULT_MODEL,
+        DEFAULT_PER_LANGUAGE,
+        DEFAULT_WORDS,
+        LANGUAGES,
+    )
 
     search = commands.add_parser(
         "crosslingual", help="search English, German, Spanish and Dutch parliament speeches with one query",
@@ -64,7 +69,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from embedlab.analysis.crosslingual import DEFAULT_MODEL, built_in_pairs_text, pair_retrieval, parse_pair_file, parse_pairs
+    from embedlab.analysis.crosslingual import (
+        DEFAULT_MODEL,
+        built_in_pairs_text,
+        pair_retrieval,
+        parse_pair_file,
+        parse_pairs,
+    )
 
     pairs = parse_pair_file(args.file.read_bytes(), args.file.name) if args.file else parse_pairs(built_in_pairs_text())
     models = args.model or [DEFAULT_MODEL, "minilm"]
