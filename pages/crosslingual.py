@@ -133,7 +133,10 @@ else:
                                      " languages here (weak cross-lingual alignment)."))
                 st.dataframe(pd.DataFrame([{"rank": h.rank, "cosine": round(h.score, 3), "language": h.language, "text": h.text,
                                             "speaker": h.speaker, "party": h.party} for h in result.hits]),
-                             hide_index=True, key=f"xl_hits_{model}")
+                             hide_index=True, key=f"xl_hits_{model}",
+                             column_config={"rank": st.column_config.NumberColumn(width="small"),
+                                            "cosine": st.column_config.NumberColumn(width="small"),
+                                            "text": st.column_config.TextColumn(width="large")})
 
 st.subheader("Translation-pair retrieval")
 if upload is None and not st.session_state["xl_pairs"].strip():
