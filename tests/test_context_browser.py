@@ -7,7 +7,16 @@ import re
 
 import pytest
 
-from tests.test_state_browser import field, keeps_the_view, metric, settled, slide, slider_value, typed, value
+from tests.test_state_browser import (
+    field,
+    keeps_the_view,
+    metric,
+    settled,
+    slide,
+    slider_value,
+    typed,
+    value,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
