@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,18 @@ def check_minilm() -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's word pieces as the model sees them: the pieces, their character spans in the
+    text ((0, 0) for special tokens such as [CLS]) and their contextual vectors (the transformer's
+    last hidden state, before pooling), one row per piece."""
+
+    text: str
+    pieces: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray
+
+
 class SentenceTransformerEncoder(BatchedEncoder):
     """A sentence-transformers model behind the TextEncoder protocol."""
 
@@ -76,6 +90,30 @@ class SentenceTransformerEncoder(BatchedEncoder):
         with self._guard:
             return self._model.encode(batch, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
                                       show_progress_bar=False)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each text's word pieces with their contextual vectors (sentence-transformers'
+        ``output_value="token_embeddings"``) and character spans (the fast tokenizer's offset
+        mapping, truncated as the model truncates)."""
+        items = [str(text) for text in texts]
+        tokenizer = self._model.tokenizer
+        if not getattr(tokenizer, "is_fast", False):
+            raise BackendUnavailableError(self.name, "its tokenizer has no offset mapping (not a fast tokenizer)",
+                                          "use a model with a fast (Rust) tokenizer, such as minilm")
+        with self._guard:
+            encoded = tokenizer(items, return_offsets_mapping=True, truncation=True, max_length=self._model.max_seq_length)
+            outputs = self._model.encode(items, output_value="token_embeddings", convert_to_numpy=False,
+                                         show_progress_bar=False)
+        result = []
+        for index, text in enumerate(items):
+            vectors = np.asarray(outputs[index].float().cpu().numpy(), dtype=np.float32)
+            spans = tuple((int(a), int(b)) for a, b in encoded["offset_mapping"][index])
+            if len(spans) != len(vectors):
+                raise BackendUnavailableError(self.name, f"its tokenizer gave {len(spans)} pieces but the model {len(vectors)}"
+                                              " vectors", "use a sentence-transformers model whose first module is a Transformer")
+            pieces = tuple(encoded.tokens(index))
+            result.append(TokenVectors(text, pieces, spans, vectors))
+        return result
 
 
 def load_minilm() -> SentenceTransformerEncoder:

