@@ -1,16 +1,22 @@
-"""The saved-models folder: uploaded, trained and debiased word models kept across restarts.
+"""The saved-models folder: uploaded, trained and debiased word models, and fine-tuned text
+models, kept across restarts.
 
-Each model is two files under ``EMBEDLAB_HOME/wordvectors``: the vectors (word2vec binary, or
-Facebook's FastText binary for models with n-grams; never a pickle) and a JSON note (name,
-dimension, words, description, origin, base model). Every process sees what another saved at
-its next look; a saved model is read from disk on first use only.
+Each model is a JSON note (name, kind, dimension, words, description, origin, base model,
+details) beside its files under ``EMBEDLAB_HOME/wordvectors`` (the folder keeps its first name
+so models saved earlier stay listed): word vectors as one file (word2vec binary, or Facebook's
+FastText binary for models with n-grams), a text model as a sentence-transformers directory
+(``<stem>.st/``: safetensors weights, config and tokenizer files). Never a pickle. Every process
+sees what another saved at its next look; a saved model is read from disk on first use only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, Origin, WordVectors
+from embedlab.backends.base import Backend, BackendKind, Origin, Progress, WordVectors
 from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
 from embedlab.cache import atomic_write
 from embedlab.config import embedlab_home
@@ -26,6 +32,8 @@ from embedlab.errors import BadUploadError
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
+
+    from embedlab.backends.sentence import SentenceTransformerEncoder
 
 SAVED_ORIGINS: tuple[Origin, ...] = ("upload", "trained", "debiased")
 assert set(SAVED_ORIGINS) <= set(get_args(Origin))
@@ -43,6 +51,7 @@ class SavedNote:
     base: str | None
     path: Path
     details: dict[str, Any] = field(default_factory=dict)  # e.g. a training report, shown again from a link
+    kind: BackendKind = BackendKind.WORDS
 
 
 def file_stem(name: str) -> str:
@@ -122,6 +131,64 @@ class SavedWordVectors:
         return getattr(self.loaded(), attribute)
 
 
+class SavedTextEncoder:
+    """A saved sentence-transformers directory (a fine-tuned text model), listed at start-up and
+    loaded on first use."""
+
+    kind = BackendKind.TEXT
+
+    def __init__(self, note: SavedNote) -> None:
+        self.name = note.name
+        self.path = note.path
+        self.dim = note.dim
+        self.description = note.description
+        self.source = str(note.path)
+        self._loaded: SentenceTransformerEncoder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        """Where it runs (the device resolved now until it is loaded)."""
+        if self._loaded is not None:
+            return self._loaded.device
+        from embedlab.device import resolve_device
+
+        return resolve_device()
+
+    def loaded(self) -> SentenceTransformerEncoder:
+        """The model, read from its saved directory once."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._read()
+            return self._loaded
+
+    def _read(self) -> SentenceTransformerEncoder:
+        from embedlab.backends.sentence import SentenceTransformerEncoder
+
+        if not (self.path / "modules.json").is_file():
+            raise BadUploadError(f"The saved files of {self.name!r} are gone or incomplete ({self.path}); train it again.")
+        try:
+            return SentenceTransformerEncoder(self.name, str(self.path))
+        except (ValueError, OSError) as error:
+            raise BadUploadError(
+                f"The saved model {self.name!r} cannot be read ({type(error).__name__}: {error}). Remove it"
+                f" (`embedlab delete-model {self.name}` or the Fine-tune page) and train it again."
+            ) from error
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        return self.loaded().encode(texts, batch_size=batch_size, progress=progress)
+
+
+#: the catalogue's lazily loaded saved models (``_loaded`` is the model once read)
+SAVED_BACKENDS = (SavedWordVectors, SavedTextEncoder)
+TEXT_SUFFIX = ".st"  # a text model's directory
+
+
+def saved_backend(note: SavedNote) -> SavedWordVectors | SavedTextEncoder:
+    """The lazily loaded model of a note."""
+    return SavedTextEncoder(note) if note.kind == BackendKind.TEXT else SavedWordVectors(note)
+
+
 class SavedModels:
     """The folder of saved models (``EMBEDLAB_HOME/wordvectors``, read from configuration at
     each call, so a changed home is honoured)."""
@@ -137,10 +204,16 @@ class SavedModels:
         except OSError:
             return None
 
-    def save(self, backend: WordVectors, origin: Origin, base: str | None = None, details: dict[str, Any] | None = None) -> Path:
-        """Write the vectors and the note (each atomically; the note last, so a listed model has its file)."""
+    def save(self, backend: Backend, origin: Origin, base: str | None = None, details: dict[str, Any] | None = None) -> Path:
+        """Write the model's files and the note (each atomically; the note last, so a listed model has its files).
+
+        Word models are written as vectors; a text model must offer ``save_files(directory)``
+        (a sentence-transformers model writes its directory)."""
         if origin not in SAVED_ORIGINS:
             raise ValueError(f"models of origin {origin!r} are not saved")
+        if backend.kind == BackendKind.TEXT:
+            return self._save_text(backend, origin, base, details)
+        assert isinstance(backend, WordVectors)
         loaded = backend.loaded() if isinstance(backend, SavedWordVectors) else backend
         stem = file_stem(backend.name)
         model = getattr(loaded, "model", None)
@@ -156,6 +229,30 @@ class SavedModels:
                 "origin": origin, "base": base, "format": "fasttext" if fasttext else "word2vec-binary", "details": details or {}}
         atomic_write(self.folder() / f"{stem}.json", json.dumps(note))
         return path
+
+    def _save_text(self, backend: Backend, origin: Origin, base: str | None, details: dict[str, Any] | None) -> Path:
+        save_files = getattr(backend, "save_files", None)
+        if save_files is None:
+            raise BadUploadError(f"{backend.name!r} is a text model that cannot write its files; it is kept for this session only.")
+        stem = file_stem(backend.name)
+        folder = self.folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{stem}{TEXT_SUFFIX}"
+        temporary = folder / f".{stem}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            save_files(temporary)
+            if target.exists():  # a model trained again under its name: the old files go
+                old = folder / f".{stem}.{uuid.uuid4().hex[:8]}.old"
+                os.replace(target, old)
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(temporary, target)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        note = {"name": backend.name, "kind": str(BackendKind.TEXT), "dim": backend.dim, "words": 0,
+                "description": str(getattr(backend, "description", backend.name)), "origin": origin, "base": base,
+                "format": "sentence-transformers", "details": details or {}}
+        atomic_write(folder / f"{stem}.json", json.dumps(note))
+        return target
 
     def notes(self) -> list[SavedNote]:
         """Every readable note whose vectors file exists."""
@@ -183,18 +280,24 @@ class SavedModels:
         origin = meta.get("origin")
         if origin not in SAVED_ORIGINS:  # older notes have no origin: the name prefix tells
             origin = "upload" if name.startswith("user:") else "trained" if name.startswith("trained:") else None
-        vectors = path.with_suffix(".fbin" if meta.get("format") == "fasttext" else ".w2v")
-        if origin is None or not vectors.exists():
+        text = meta.get("format") == "sentence-transformers"
+        suffix = TEXT_SUFFIX if text else ".fbin" if meta.get("format") == "fasttext" else ".w2v"
+        files = path.with_suffix(suffix)
+        if origin is None or not files.exists():
             return None
         base = meta.get("base")
         details = meta.get("details") if isinstance(meta.get("details"), dict) else {}
-        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, vectors,
-                         details)
+        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, files,
+                         details, BackendKind.TEXT if text else BackendKind.WORDS)
 
     def delete(self, name: str) -> bool:
         """Remove the files of ``name``; True when there were any."""
         stem = file_stem(name)
         removed = False
+        directory = self.folder() / f"{stem}{TEXT_SUFFIX}"
+        if directory.is_dir():
+            shutil.rmtree(directory)
+            removed = True
         for suffix in (".w2v", ".fbin", ".json"):
             path = self.folder() / f"{stem}{suffix}"
             if path.exists():
