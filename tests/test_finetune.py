@@ -278,3 +278,46 @@ def test_minilm_fine_tuned_on_news_retrieves_same_outlet_articles_better(embedla
     assert precision_at_10(after) > precision_at_10(before)
     assert result.after.precision_at_10 == pytest.approx(precision_at_10(after), abs=1e-6)
     assert result.before.precision_at_10 == pytest.approx(precision_at_10(before), abs=1e-6)
+
+
+# -- the page ----------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_a_result_from_its_link_and_removes_the_model(tiny_base: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    result = finetune(toy_data(15), TINY, base=tiny_base, out="toy-page")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "finetune.py"), default_timeout=120)
+    at.query_params.update({"ft_model": "finetuned:toy-page", "ft_loss": "batch-hard-triplet", "ft_rows": "300"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="ft_loss").value == "batch-hard-triplet" and at.number_input(key="ft_rows").value == 300
+    scores = at.dataframe[0].value
+    assert scores["precision@10"].tolist()[:2] == [round(result.before.precision_at_10, 4), round(result.after.precision_at_10, 4)]
+    assert scores["accuracy"].tolist()[2] == pytest.approx(result.after.accuracy - result.before.accuracy, abs=2e-4)
+    charts = [c for c in at.get("plotly_chart")]
+    assert len(charts) >= 2
+    assert "finetuned:toy-page" in at.dataframe[1].value["name"].tolist()
+    assert at.query_params["ft_model"] == ["finetuned:toy-page"] or at.query_params["ft_model"] == "finetuned:toy-page"
+
+    at.checkbox(key="ft_remove_sure").check().run()
+    at.button(key="ft_remove").click().run()
+    assert not at.exception, at.exception
+    assert any("Removed finetuned:toy" in s.value.replace("\\", "") for s in at.success)
+    assert "finetuned:toy-page" not in backend_names()
+
+    gone = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "finetune.py"), default_timeout=120)
+    gone.query_params["ft_model"] = "finetuned:toy-page"
+    gone.run()
+    assert any("not on this server" in w.value for w in gone.warning)
+
+
+def test_the_page_asks_for_a_file_before_training_on_an_upload(tiny_base: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "finetune.py"), default_timeout=120)
+    at.query_params["ft_dataset"] = "upload"
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="ft_train").click().run()
+    assert any("Upload a labelled file first" in e.value for e in at.error)

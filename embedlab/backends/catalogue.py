@@ -121,7 +121,7 @@ class Catalogue:
             for note in self.saved.notes():
                 if note.name not in self._entries:
                     revision = f"saved-{note.path.stat().st_mtime_ns}"
-                    self._entries[note.name] = _Entry(note.name, note.kind, note.origin, revision, backend=saved_backend(note))
+                    self._entries[note.name] = _Entry(note.name, note.kind, note.origin, revision, backend=cast(Backend, saved_backend(note)))
             self._saved_stamp = stamp
 
     def _entry(self, name: str) -> _Entry | None:

@@ -50,7 +50,7 @@ class SentenceTransformerEncoder(BatchedEncoder):
     # as large as progress reporting allows (the whole input when nobody is watching).
     whole_calls = True
 
-    def __init__(self, name: str, source: str, device: str | None = None, model: Any = None) -> None:
+    def __init__(self, name: str, source: str, device: str | None = None, model: Any = None, description: str = "") -> None:
         """Load ``source`` (a hub id or a directory), or wrap ``model``, a SentenceTransformer
         already in memory (one just fine-tuned from ``source``)."""
         ensure_torchvision_importable()
@@ -66,6 +66,7 @@ class SentenceTransformerEncoder(BatchedEncoder):
             pass
         self.name = name
         self.source = source
+        self.description = description or f"sentence-transformers model {source}"
         self.device = device or resolve_device()
         self._model = model if model is not None else SentenceTransformer(source, device=self.device)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension

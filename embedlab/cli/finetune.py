@@ -10,7 +10,12 @@ from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progres
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``finetune`` sub-command."""
-    from embedlab.training.finetune import DEFAULT_BASE, LABELLED_DATASETS, LOSSES, FineTuneSettings
+    from embedlab.training.finetune import (
+        DEFAULT_BASE,
+        LABELLED_DATASETS,
+        LOSSES,
+        FineTuneSettings,
+    )
 
     defaults = FineTuneSettings()
     parser = commands.add_parser(

@@ -378,10 +378,17 @@ def _train(source: str, device: str, texts: list[str], labels: list[str], settin
 
     ensure_torchvision_importable()
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.base.model_card import BaseModelCardCallback
     from sentence_transformers.base.sampler import BatchSamplers
-    from sentence_transformers.sentence_transformer.losses import BatchHardTripletLoss, MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        BatchHardTripletLoss,
+        MultipleNegativesRankingLoss,
+    )
     from transformers import TrainerCallback
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from transformers.utils import logging as hf_logging
@@ -405,7 +412,7 @@ def _train(source: str, device: str, texts: list[str], labels: list[str], settin
     steps_per_epoch = math.ceil(len(texts) / settings.batch_size)
     logged: list[float] = []
 
-    class Report(TrainerCallback):  # type: ignore[misc]
+    class Report(TrainerCallback):
         """Steps to ``progress``, losses to ``logged``."""
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -468,8 +475,8 @@ def finetune(
     trained_at = time.perf_counter()
     model, steps, losses = _train(source, device, train_texts, train_labels, settings, progress)
     train_seconds = time.perf_counter() - trained_at
-    encoder = SentenceTransformerEncoder(name, source, device=device, model=model)
-    encoder.description = f"{base} fine-tuned on {data.source} ({settings.loss}, {settings.epochs} epoch(s), seed {settings.seed})"
+    description = f"{base} fine-tuned on {data.source} ({settings.loss}, {settings.epochs} epoch(s), seed {settings.seed})"
+    encoder = SentenceTransformerEncoder(name, source, device=device, model=model, description=description)
     tell(f"encoding the held-out texts with {name}")
     after_vectors = encoder.encode(held_texts)
     tell("scoring retrieval and downstream accuracy, drawing the maps")

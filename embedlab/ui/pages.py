@@ -47,6 +47,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/recommend.py", "Recommendation", "🎬", "Probe", "recommend",
              "MovieLens 100k or your interactions: ALS/BPR/SVD, content and hybrid recommendations with \"because you"
              " liked\", a cold-start profile, a joint map of users and items, dot vs cosine, leave-last-out HR@10/NDCG@10"),
+    PageSpec("pages/finetune.py", "Fine-tune", "🎯", "Judge", "finetune",
+             "fine-tune MiniLM on a labelled dataset (MNRL on same-label pairs or batch-hard triplet, sentence-transformers'"
+             " trainer) into a new text model, with before/after accuracy and retrieval on a held-out split and two maps"),
 )
 
 
