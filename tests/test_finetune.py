@@ -169,7 +169,7 @@ def test_settings_and_names_are_checked() -> None:
     for bad in ("", "Big", "a b", "../x", "x" * 49, "-x"):
         with pytest.raises(InputError, match="not allowed"):
             model_name(bad)
-    assert default_name("news", FineTuneSettings()) == "finetuned:news-mnrl-e1-r1000-s0"
+    assert default_name("news", FineTuneSettings()) == "finetuned:news-mnrl-e1-r600-s0"
 
 
 def test_only_a_sentence_transformers_model_can_be_fine_tuned(hashing_encoder) -> None:  # noqa: ANN001
@@ -299,6 +299,12 @@ def test_the_page_shows_a_result_from_its_link_and_removes_the_model(tiny_base: 
     assert len(charts) >= 2
     assert "finetuned:toy-page" in at.dataframe[1].value["name"].tolist()
     assert at.query_params["ft_model"] == ["finetuned:toy-page"] or at.query_params["ft_model"] == "finetuned:toy-page"
+
+    at.selectbox(key="ft_loss").set_value("mnrl").run()
+    at.number_input(key="ft_seed").set_value(7).run()
+    assert not at.exception, at.exception
+    assert at.dataframe[0].value["precision@10"].tolist()[0] == round(result.before.precision_at_10, 4)
+    assert at.query_params["ft_seed"] in ("7", ["7"])
 
     at.checkbox(key="ft_remove_sure").check().run()
     at.button(key="ft_remove").click().run()

@@ -24,7 +24,7 @@ def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: P
         page.goto(f"{url}/finetune?ft_model={result.name}")
         page.get_by_text("Held-out split: 9 texts, 3 labels").wait_for(timeout=180_000)
         choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Loss").first, "batch-hard-triplet")
-        seed = page.get_by_label("Seed")
+        seed = page.get_by_role("spinbutton", name="Seed")
         seed.fill("7")
         seed.press("Enter")
 
@@ -32,7 +32,7 @@ def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: P
             p.get_by_text("Held-out split: 9 texts, 3 labels").wait_for()
             p.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()
             loss = p.get_by_test_id("stSelectbox").filter(has_text="Loss").first.inner_text()
-            return f"{loss}|{p.get_by_label('Seed').input_value()}|{p.get_by_text('finetuned:toy-browser: ').first.inner_text()}"
+            return f"{loss}|{p.get_by_role('spinbutton', name='Seed').input_value()}|{p.get_by_text('finetuned:toy-browser: ').first.inner_text()}"
 
         seen = settled(page, check)
         assert "batch-hard-triplet" in seen and "|7|" in seen and "tiny-st fine-tuned on toy" in seen

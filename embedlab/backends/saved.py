@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
 import numpy as np
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from embedlab.backends.sentence import SentenceTransformerEncoder
 
+Loaded = TypeVar("Loaded")
 SAVED_ORIGINS: tuple[Origin, ...] = ("upload", "trained", "debiased")
 assert set(SAVED_ORIGINS) <= set(get_args(Origin))
 
@@ -59,32 +60,40 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-class SavedWordVectors:
-    """A saved model, listed at start-up and read from disk on first use (cheap to list).
+class _LazySaved(Generic[Loaded]):
+    """A saved model, listed at start-up from its note and read from disk on first use (cheap to list)."""
 
-    Attributes other than the cheap ones below come from the loaded ``KeyedWordVectors``.
-    """
+    def __init__(self, note: SavedNote) -> None:
+        self.name = note.name
+        self.path = note.path
+        self.dim = note.dim
+        self.description = note.description
+        self.source = str(note.path)
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Loaded:
+        """The model, read from its saved files once."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._read()
+            return self._loaded
+
+    def _read(self) -> Loaded:
+        raise NotImplementedError
+
+
+class SavedWordVectors(_LazySaved[KeyedWordVectors]):
+    """A saved word model. Attributes other than the cheap ones of the note come from the
+    loaded ``KeyedWordVectors``."""
 
     kind = BackendKind.WORDS
     device = "cpu"
 
     def __init__(self, note: SavedNote) -> None:
+        super().__init__(note)
         self.subwords = note.path.suffix == ".fbin"
-        self.name = note.name
-        self.path = note.path
-        self.dim = note.dim
         self.vocab_size = note.words
-        self.description = note.description
-        self.source = str(note.path)
-        self._loaded: KeyedWordVectors | None = None
-        self._lock = threading.Lock()
-
-    def loaded(self) -> KeyedWordVectors:
-        """The vectors, read from the saved file once."""
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._read()
-            return self._loaded
 
     def _read(self) -> KeyedWordVectors:
         from gensim.models import KeyedVectors
@@ -131,20 +140,10 @@ class SavedWordVectors:
         return getattr(self.loaded(), attribute)
 
 
-class SavedTextEncoder:
-    """A saved sentence-transformers directory (a fine-tuned text model), listed at start-up and
-    loaded on first use."""
+class SavedTextEncoder(_LazySaved["SentenceTransformerEncoder"]):
+    """A saved sentence-transformers directory (a fine-tuned text model)."""
 
     kind = BackendKind.TEXT
-
-    def __init__(self, note: SavedNote) -> None:
-        self.name = note.name
-        self.path = note.path
-        self.dim = note.dim
-        self.description = note.description
-        self.source = str(note.path)
-        self._loaded: SentenceTransformerEncoder | None = None
-        self._lock = threading.Lock()
 
     @property
     def device(self) -> str:
@@ -154,13 +153,6 @@ class SavedTextEncoder:
         from embedlab.device import resolve_device
 
         return resolve_device()
-
-    def loaded(self) -> SentenceTransformerEncoder:
-        """The model, read from its saved directory once."""
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._read()
-            return self._loaded
 
     def _read(self) -> SentenceTransformerEncoder:
         from embedlab.backends.sentence import SentenceTransformerEncoder
@@ -180,7 +172,7 @@ class SavedTextEncoder:
 
 
 #: the catalogue's lazily loaded saved models (``_loaded`` is the model once read)
-SAVED_BACKENDS = (SavedWordVectors, SavedTextEncoder)
+SAVED_BACKENDS = _LazySaved
 TEXT_SUFFIX = ".st"  # a text model's directory
 
 

@@ -67,10 +67,10 @@ class FineTuneSettings:
 
     loss: str = "mnrl"
     epochs: int = 1
-    max_rows: int = 1000
+    max_rows: int = 600
     held_out: float = 0.2
     batch_size: int = 16
-    learning_rate: float = 2e-5
+    learning_rate: float = 5e-5
     max_seq_length: int = 64
     seed: int = 0
     map_method: str = "pca"

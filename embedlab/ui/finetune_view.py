@@ -51,7 +51,7 @@ def train(data: LabelledTexts, settings: FineTuneSettings, out: str | None = Non
 
 def scores_table(result: FineTuneResult) -> pd.DataFrame:
     """Before and after, one row each, and the change."""
-    rows = [{"model": plain(scores.model), "": label, **{name: round(getattr(scores, key), 4) for key, name in SCORES.items()}}
+    rows = [{"model": scores.model, "": label, **{name: round(getattr(scores, key), 4) for key, name in SCORES.items()}}
             for label, scores in (("before", result.before), ("after", result.after))]
     rows.append({"model": "change", "": "after − before",
                  **{name: round(getattr(result.after, key) - getattr(result.before, key), 4) for key, name in SCORES.items()}})
