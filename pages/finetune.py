@@ -60,9 +60,11 @@ vectors, as on the Downstream page).
 the training texts: the training loss keeps falling while held-out figures stall or drop, and general
 sentence similarity (paraphrases, other topics) can get worse, since nothing asks the model to keep
 it. Watch the held-out figures, keep epochs low, and compare the two maps: clusters that appear after
-fine-tuning are earned only if they are on the held-out texts. The default (600 rows of which 480
-train, 1 epoch, batch 16, learning rate 5e-5, 64 tokens per text while training) is sized to take a
-few minutes on a CPU; more rows and epochs help, at a cost that grows with both.
+fine-tuning are earned only if they are on the held-out texts. The default (batch-hard triplet, 600
+rows of which 480 train, 1 epoch, batch 16, learning rate 5e-5, 64 tokens per text while training)
+is sized to take a few minutes on a CPU; more rows and epochs help, at a cost that grows with both.
+On news by outlet it raised held-out precision@10 from 0.346 to 0.440; MNRL with the same settings
+only to 0.355 (its same-label "negatives" cost it), while taking twice as long per step.
 
 **In the guided demo** a tiny configuration (180 news articles, batch-hard triplet, 1 epoch) trains
 once, in about half a minute here, and is saved; pressing the demo again shows the saved result. The

@@ -169,7 +169,7 @@ def test_settings_and_names_are_checked() -> None:
     for bad in ("", "Big", "a b", "../x", "x" * 49, "-x"):
         with pytest.raises(InputError, match="not allowed"):
             model_name(bad)
-    assert default_name("news", FineTuneSettings()) == "finetuned:news-mnrl-e1-r600-s0"
+    assert default_name("news", FineTuneSettings()) == "finetuned:news-triplet-e1-r600-s0"
 
 
 def test_only_a_sentence_transformers_model_can_be_fine_tuned(hashing_encoder) -> None:  # noqa: ANN001

@@ -36,8 +36,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help=f"rows drawn from the dataset, stratified by label, before the split (default {defaults.max_rows})")
     parser.add_argument("--held-out", type=float, default=defaults.held_out, metavar="F",
                         help=f"share held out for the before/after figures (default {defaults.held_out})")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N", help=f"(default {defaults.batch_size})")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate, metavar="LR", help=f"(default {defaults.learning_rate})")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N",
+                        help=f"pairs (mnrl) or texts (batch-hard-triplet, even) per step (default {defaults.batch_size})")
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate, metavar="LR",
+                        help=f"AdamW's peak learning rate, 10%% linear warm-up then linear decay (default {defaults.learning_rate})")
     parser.add_argument("--max-seq-length", type=int, default=defaults.max_seq_length, metavar="T",
                         help=f"tokens per text while training (default {defaults.max_seq_length})")
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"seeds the sample, the split, the pairs and training (default {defaults.seed})")
@@ -64,7 +66,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     def human() -> None:
         print(f"{result.name}: {result.base} fine-tuned on {result.dataset} with {settings.loss}, {settings.epochs} epoch(s),"
               f" seed {settings.seed}, {result.train_rows:,} training rows ({len(result.labels)} labels), {result.steps} steps,"
-              f" {result.train_seconds:.0f} s training on {result.device}")
+              f" {result.train_seconds:.0f} s training on {result.device} ({result.seconds:.0f} s in all)")
         print(f"held-out split: {result.held_out_rows:,} rows; accuracy: {result.after.folds}-fold logistic regression")
         print(f"{'':<10} {'accuracy':>9} {'macro-F1':>9} {'P@10':>7} {'MRR':>7}")
         for label, scores in (("before", result.before), ("after", result.after)):

@@ -63,9 +63,12 @@ Stage = Callable[[str], None]
 
 @dataclass(frozen=True)
 class FineTuneSettings:
-    """What a fine-tuning run does. The defaults are sized for a CPU: a few minutes here."""
+    """What a fine-tuning run does. The defaults are sized for a CPU: a few minutes here. The
+    default loss is batch-hard triplet: on news by outlet it gained more held-out retrieval than
+    MNRL with the same settings (precision@10 +0.094 against +0.009) and encodes half as many
+    texts per step (README, "Fine-tuning")."""
 
-    loss: str = "mnrl"
+    loss: str = "batch-hard-triplet"
     epochs: int = 1
     max_rows: int = 600
     held_out: float = 0.2
