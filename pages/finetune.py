@@ -8,6 +8,7 @@ import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN 
 import streamlit as st
 
 from embedlab.backends import backend_names
+from embedlab.ingest.uploads import parse_upload
 from embedlab.training.finetune import (
     LABELLED_DATASETS,
     LOSSES,
@@ -140,8 +141,6 @@ if dataset == "upload":
     upload = st.file_uploader("A labelled file (CSV, TSV or JSONL)", type=["csv", "tsv", "jsonl"], key="ft_upload")
     if upload is not None:
         with user_errors():
-            from embedlab.ingest.uploads import parse_upload
-
             table = parse_upload(upload.getvalue(), upload.name)
             guess, _ = table.offer_text_column()
             cols = st.columns(2)
