@@ -2,7 +2,8 @@
 
 - the built-in table (``builtin.BUILT_IN``: name, kind, dim, loader, check, install hint);
   nothing is loaded until asked, and a loaded built-in is shared by the whole process;
-- the saved-models folder (uploads, trained and debiased models, kept across restarts);
+- the saved-models folder (uploads, trained and debiased word models, fine-tuned text models,
+  kept across restarts);
 - models added at run time (``add``: one path for upload, training and debiasing, which also
   saves them when asked).
 
@@ -27,7 +28,7 @@ from embedlab.backends.base import (
     TextEncoder,
     WordVectors,
 )
-from embedlab.backends.saved import SavedModels, SavedWordVectors
+from embedlab.backends.saved import SAVED_BACKENDS, SavedModels, saved_backend
 from embedlab.errors import (
     BackendUnavailableError,
     InputError,
@@ -120,8 +121,7 @@ class Catalogue:
             for note in self.saved.notes():
                 if note.name not in self._entries:
                     revision = f"saved-{note.path.stat().st_mtime_ns}"
-                    self._entries[note.name] = _Entry(note.name, BackendKind.WORDS, note.origin, revision,
-                                                      backend=SavedWordVectors(note))
+                    self._entries[note.name] = _Entry(note.name, note.kind, note.origin, revision, backend=cast(Backend, saved_backend(note)))
             self._saved_stamp = stamp
 
     def _entry(self, name: str) -> _Entry | None:
@@ -186,7 +186,7 @@ class Catalogue:
         if entry is None:
             return None
         held = entry.backend if entry.backend is not None else _LOADED.get(entry.name)
-        if held is backend or (isinstance(held, SavedWordVectors) and held._loaded is backend):
+        if held is backend or (isinstance(held, SAVED_BACKENDS) and held._loaded is backend):
             return f"{entry.name}@{entry.revision}"
         return None
 
@@ -230,18 +230,22 @@ class Catalogue:
         or ``session`` for this process only). It replaces a run-time model of the same name
         (same name = same content for uploads and training; a debiased copy made again);
         ``persist`` also saves it, so other processes and restarts see it (with ``details``, such
-        as a training report, in its note)."""
+        as a training report, in its note); a saved model's revision comes from its files, so
+        caches on disk never mix two models saved under one name by different processes."""
         if origin == "built-in":
             raise ValueError("built-in models come from the table, not from add()")
         with self._lock:
             existing = self._entry(backend.name)
             if existing is not None and existing.origin == "built-in":
                 raise InputError(f"{backend.name!r} is a built-in model; choose another name.")
+            revision = str(next(_revisions))
             if persist:
-                if not isinstance(backend, WordVectors):
-                    raise InputError(f"{backend.name!r} is a {backend.kind} model; only word models are saved for now.")
-                self.saved.save(backend, origin, base, details)
-            self._entries[backend.name] = _Entry(backend.name, backend.kind, origin, str(next(_revisions)), backend=backend)
+                if not isinstance(backend, WordVectors) and backend.kind != BackendKind.TEXT:
+                    raise InputError(f"{backend.name!r} is a {backend.kind} model; only word and text models are saved.")
+                path = self.saved.save(backend, origin, base, details)
+                if backend.kind == BackendKind.TEXT:
+                    revision = f"saved-{path.stat().st_mtime_ns}"
+            self._entries[backend.name] = _Entry(backend.name, backend.kind, origin, revision, backend=backend)
 
     def remove(self, name: str) -> None:
         """Forget an uploaded, trained, debiased or session model, and delete its saved files."""
@@ -277,7 +281,7 @@ class Catalogue:
                 rows.append(BackendStatus(
                     name=backend.name, kind=str(backend.kind), dim=backend.dim, device=backend.device, available=True,
                     package="(saved)" if entry.origin in ("upload", "trained", "debiased") else "(this session)",
-                    loaded=not isinstance(backend, SavedWordVectors) or backend._loaded is not None, reason="",
+                    loaded=not isinstance(backend, SAVED_BACKENDS) or backend._loaded is not None, reason="",
                     description=str(getattr(backend, "description", "made at run time")), origin=entry.origin,
                 ))
         return rows

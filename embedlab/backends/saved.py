@@ -1,24 +1,30 @@
-"""The saved-models folder: uploaded, trained and debiased word models kept across restarts.
+"""The saved-models folder: uploaded, trained and debiased word models, and fine-tuned text
+models, kept across restarts.
 
-Each model is two files under ``EMBEDLAB_HOME/wordvectors``: the vectors (word2vec binary, or
-Facebook's FastText binary for models with n-grams; never a pickle) and a JSON note (name,
-dimension, words, description, origin, base model). Every process sees what another saved at
-its next look; a saved model is read from disk on first use only.
+Each model is a JSON note (name, kind, dimension, words, description, origin, base model,
+details) beside its files under ``EMBEDLAB_HOME/wordvectors`` (the folder keeps its first name
+so models saved earlier stay listed): word vectors as one file (word2vec binary, or Facebook's
+FastText binary for models with n-grams), a text model as a sentence-transformers directory
+(``<stem>.st/``: safetensors weights, config and tokenizer files). Never a pickle. Every process
+sees what another saved at its next look; a saved model is read from disk on first use only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, Origin, WordVectors
+from embedlab.backends.base import Backend, BackendKind, Origin, Progress, WordVectors
 from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
 from embedlab.cache import atomic_write
 from embedlab.config import embedlab_home
@@ -27,6 +33,9 @@ from embedlab.errors import BadUploadError
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
+    from embedlab.backends.sentence import SentenceTransformerEncoder
+
+Loaded = TypeVar("Loaded")
 SAVED_ORIGINS: tuple[Origin, ...] = ("upload", "trained", "debiased")
 assert set(SAVED_ORIGINS) <= set(get_args(Origin))
 
@@ -43,6 +52,7 @@ class SavedNote:
     base: str | None
     path: Path
     details: dict[str, Any] = field(default_factory=dict)  # e.g. a training report, shown again from a link
+    kind: BackendKind = BackendKind.WORDS
 
 
 def file_stem(name: str) -> str:
@@ -50,32 +60,40 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-class SavedWordVectors:
-    """A saved model, listed at start-up and read from disk on first use (cheap to list).
+class _LazySaved(Generic[Loaded]):
+    """A saved model, listed at start-up from its note and read from disk on first use (cheap to list)."""
 
-    Attributes other than the cheap ones below come from the loaded ``KeyedWordVectors``.
-    """
+    def __init__(self, note: SavedNote) -> None:
+        self.name = note.name
+        self.path = note.path
+        self.dim = note.dim
+        self.description = note.description
+        self.source = str(note.path)
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Loaded:
+        """The model, read from its saved files once."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._read()
+            return self._loaded
+
+    def _read(self) -> Loaded:
+        raise NotImplementedError
+
+
+class SavedWordVectors(_LazySaved[KeyedWordVectors]):
+    """A saved word model. Attributes other than the cheap ones of the note come from the
+    loaded ``KeyedWordVectors``."""
 
     kind = BackendKind.WORDS
     device = "cpu"
 
     def __init__(self, note: SavedNote) -> None:
+        super().__init__(note)
         self.subwords = note.path.suffix == ".fbin"
-        self.name = note.name
-        self.path = note.path
-        self.dim = note.dim
         self.vocab_size = note.words
-        self.description = note.description
-        self.source = str(note.path)
-        self._loaded: KeyedWordVectors | None = None
-        self._lock = threading.Lock()
-
-    def loaded(self) -> KeyedWordVectors:
-        """The vectors, read from the saved file once."""
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._read()
-            return self._loaded
 
     def _read(self) -> KeyedWordVectors:
         from gensim.models import KeyedVectors
@@ -122,6 +140,47 @@ class SavedWordVectors:
         return getattr(self.loaded(), attribute)
 
 
+class SavedTextEncoder(_LazySaved["SentenceTransformerEncoder"]):
+    """A saved sentence-transformers directory (a fine-tuned text model)."""
+
+    kind = BackendKind.TEXT
+
+    @property
+    def device(self) -> str:
+        """Where it runs (the device resolved now until it is loaded)."""
+        if self._loaded is not None:
+            return self._loaded.device
+        from embedlab.device import resolve_device
+
+        return resolve_device()
+
+    def _read(self) -> SentenceTransformerEncoder:
+        from embedlab.backends.sentence import SentenceTransformerEncoder
+
+        if not (self.path / "modules.json").is_file():
+            raise BadUploadError(f"The saved files of {self.name!r} are gone or incomplete ({self.path}); train it again.")
+        try:
+            return SentenceTransformerEncoder(self.name, str(self.path))
+        except (ValueError, OSError) as error:
+            raise BadUploadError(
+                f"The saved model {self.name!r} cannot be read ({type(error).__name__}: {error}). Remove it"
+                f" (`embedlab delete-model {self.name}` or the Fine-tune page) and train it again."
+            ) from error
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        return self.loaded().encode(texts, batch_size=batch_size, progress=progress)
+
+
+#: the catalogue's lazily loaded saved models (``_loaded`` is the model once read)
+SAVED_BACKENDS = _LazySaved
+TEXT_SUFFIX = ".st"  # a text model's directory
+
+
+def saved_backend(note: SavedNote) -> SavedWordVectors | SavedTextEncoder:
+    """The lazily loaded model of a note."""
+    return SavedTextEncoder(note) if note.kind == BackendKind.TEXT else SavedWordVectors(note)
+
+
 class SavedModels:
     """The folder of saved models (``EMBEDLAB_HOME/wordvectors``, read from configuration at
     each call, so a changed home is honoured)."""
@@ -137,10 +196,16 @@ class SavedModels:
         except OSError:
             return None
 
-    def save(self, backend: WordVectors, origin: Origin, base: str | None = None, details: dict[str, Any] | None = None) -> Path:
-        """Write the vectors and the note (each atomically; the note last, so a listed model has its file)."""
+    def save(self, backend: Backend, origin: Origin, base: str | None = None, details: dict[str, Any] | None = None) -> Path:
+        """Write the model's files and the note (each atomically; the note last, so a listed model has its files).
+
+        Word models are written as vectors; a text model must offer ``save_files(directory)``
+        (a sentence-transformers model writes its directory)."""
         if origin not in SAVED_ORIGINS:
             raise ValueError(f"models of origin {origin!r} are not saved")
+        if backend.kind == BackendKind.TEXT:
+            return self._save_text(backend, origin, base, details)
+        assert isinstance(backend, WordVectors)
         loaded = backend.loaded() if isinstance(backend, SavedWordVectors) else backend
         stem = file_stem(backend.name)
         model = getattr(loaded, "model", None)
@@ -156,6 +221,30 @@ class SavedModels:
                 "origin": origin, "base": base, "format": "fasttext" if fasttext else "word2vec-binary", "details": details or {}}
         atomic_write(self.folder() / f"{stem}.json", json.dumps(note))
         return path
+
+    def _save_text(self, backend: Backend, origin: Origin, base: str | None, details: dict[str, Any] | None) -> Path:
+        save_files = getattr(backend, "save_files", None)
+        if save_files is None:
+            raise BadUploadError(f"{backend.name!r} is a text model that cannot write its files; it is kept for this session only.")
+        stem = file_stem(backend.name)
+        folder = self.folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{stem}{TEXT_SUFFIX}"
+        temporary = folder / f".{stem}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            save_files(temporary)
+            if target.exists():  # a model trained again under its name: the old files go
+                old = folder / f".{stem}.{uuid.uuid4().hex[:8]}.old"
+                os.replace(target, old)
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(temporary, target)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        note = {"name": backend.name, "kind": str(BackendKind.TEXT), "dim": backend.dim, "words": 0,
+                "description": str(getattr(backend, "description", backend.name)), "origin": origin, "base": base,
+                "format": "sentence-transformers", "details": details or {}}
+        atomic_write(folder / f"{stem}.json", json.dumps(note))
+        return target
 
     def notes(self) -> list[SavedNote]:
         """Every readable note whose vectors file exists."""
@@ -183,18 +272,24 @@ class SavedModels:
         origin = meta.get("origin")
         if origin not in SAVED_ORIGINS:  # older notes have no origin: the name prefix tells
             origin = "upload" if name.startswith("user:") else "trained" if name.startswith("trained:") else None
-        vectors = path.with_suffix(".fbin" if meta.get("format") == "fasttext" else ".w2v")
-        if origin is None or not vectors.exists():
+        text = meta.get("format") == "sentence-transformers"
+        suffix = TEXT_SUFFIX if text else ".fbin" if meta.get("format") == "fasttext" else ".w2v"
+        files = path.with_suffix(suffix)
+        if origin is None or not files.exists():
             return None
         base = meta.get("base")
         details = meta.get("details") if isinstance(meta.get("details"), dict) else {}
-        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, vectors,
-                         details)
+        return SavedNote(name, dim, words, str(meta.get("description") or name), origin, str(base) if base else None, files,
+                         details, BackendKind.TEXT if text else BackendKind.WORDS)
 
     def delete(self, name: str) -> bool:
         """Remove the files of ``name``; True when there were any."""
         stem = file_stem(name)
         removed = False
+        directory = self.folder() / f"{stem}{TEXT_SUFFIX}"
+        if directory.is_dir():
+            shutil.rmtree(directory)
+            removed = True
         for suffix in (".w2v", ".fbin", ".json"):
             path = self.folder() / f"{stem}{suffix}"
             if path.exists():

@@ -6,6 +6,7 @@ import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,9 @@ class SentenceTransformerEncoder(BatchedEncoder):
     # as large as progress reporting allows (the whole input when nobody is watching).
     whole_calls = True
 
-    def __init__(self, name: str, source: str, device: str | None = None) -> None:
+    def __init__(self, name: str, source: str, device: str | None = None, model: Any = None, description: str = "") -> None:
+        """Load ``source`` (a hub id or a directory), or wrap ``model``, a SentenceTransformer
+        already in memory (one just fine-tuned from ``source``)."""
         ensure_torchvision_importable()
         try:
             from sentence_transformers import SentenceTransformer
@@ -77,14 +80,20 @@ class SentenceTransformerEncoder(BatchedEncoder):
             pass
         self.name = name
         self.source = source
+        self.description = description or f"sentence-transformers model {source}"
         self.device = device or resolve_device()
-        self._model = SentenceTransformer(source, device=self.device)
+        self._model = model if model is not None else SentenceTransformer(source, device=self.device)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         size = dimension()
         if size is None:
             raise BackendUnavailableError(name, f"{source!r} does not say its embedding dimension", "use a sentence-transformers model")
         self.dim = int(size)
         self._guard = LockedCall()
+
+    def save_files(self, directory: Path) -> None:
+        """Write the model as a sentence-transformers directory (safetensors, no pickle)."""
+        with self._guard:
+            self._model.save(str(directory), safe_serialization=True, create_model_card=False)
 
     def _encode_batch(self, batch: list[str], batch_size: int) -> np.ndarray:
         with self._guard:

@@ -80,7 +80,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(load)
     load.set_defaults(handler=cmd_load_vectors)
 
-    remove = commands.add_parser("delete-model", help="remove an uploaded, trained or debiased word model and its saved file")
+    remove = commands.add_parser("delete-model", help="remove an uploaded, trained or debiased word model, or a fine-tuned text model, and its saved files")
     remove.add_argument("name", help="model name (see `embedlab models`)")
     add_json_flag(remove)
     remove.set_defaults(handler=cmd_delete_model)

@@ -92,3 +92,26 @@ def confusion_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.F
     figure.update_xaxes(title="predicted", type="category")
     figure.update_yaxes(title="true", type="category", autorange="reversed")
     return figure
+
+
+def label_map(coords: np.ndarray, labels: list[str], hover: list[str], title: str, order: list[str] | None = None) -> go.Figure:
+    """A 2-D map of points coloured by label, one legend entry per label (``order`` fixes the
+    colours, so two maps of the same points colour each label alike); hover shows the text."""
+    import plotly.express as px
+
+    points = np.asarray(coords, dtype=np.float32)
+    names = order or sorted(set(labels))
+    palette = px.colors.qualitative.Plotly + px.colors.qualitative.D3 + px.colors.qualitative.Dark24
+    figure = go.Figure()
+    for number, name in enumerate(names):
+        index = [i for i, label in enumerate(labels) if label == name]
+        if not index:
+            continue
+        figure.add_trace(go.Scattergl(
+            x=points[index, 0], y=points[index, 1], mode="markers", name=html.escape(short_label(name, 30)),
+            marker={"size": 6, "color": palette[number % len(palette)], "opacity": 0.8},
+            customdata=[html.escape(short_label(hover[i], 120)) for i in index],
+            hovertemplate="%{customdata}<extra>" + html.escape(short_label(name, 30)) + "</extra>",
+        ))
+    figure.update_layout(title=title, height=460, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"font": {"size": 10}})
+    return figure

@@ -54,6 +54,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/crosslingual.py", "Cross-lingual search", "🌍", "Search", "crosslingual",
              "one query over English, German, Spanish and Dutch parliament speeches with each hit's language, per-language"
              " counts, multilingual USE against MiniLM, and translation-pair accuracy@1 both ways"),
+    PageSpec("pages/finetune.py", "Fine-tune", "🎯", "Judge", "finetune",
+             "fine-tune MiniLM on a labelled dataset (MNRL on same-label pairs or batch-hard triplet, sentence-transformers'"
+             " trainer) into a new text model, with before/after accuracy and retrieval on a held-out split and two maps"),
 )
 
 
