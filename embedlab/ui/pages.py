@@ -47,6 +47,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/recommend.py", "Recommendation", "🎬", "Probe", "recommend",
              "MovieLens 100k or your interactions: ALS/BPR/SVD, content and hybrid recommendations with \"because you"
              " liked\", a cold-start profile, a joint map of users and items, dot vs cosine, leave-last-out HR@10/NDCG@10"),
+    PageSpec("pages/downstream.py", "Downstream", "🎯", "Judge", "downstream",
+             "logistic regression on each representation of a labelled dataset (news, tweets, speeches, your file or"
+             " collection): stratified k-fold accuracy and macro-F1 beside a TF-IDF baseline, confusion matrices, and"
+             " whether word benchmarks rank the representations alike"),
 )
 
 
