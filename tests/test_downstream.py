@@ -216,7 +216,7 @@ def test_news_sample_every_representation_beats_the_majority_class_clearly() -> 
     biggest outlet by a wide margin (the majority rate counted here from the labels)."""
     data = ds.builtin_data("news", max_rows=600, seed=0)
     majority = max(Counter(data.labels).values()) / data.rows
-    assert 0.2 < majority < 0.3
+    assert 0.1 < majority < 0.2  # 9 outlets, the biggest about 15%
     comparison = ds.compare(data, ["minilm", "glove-6b-50d", "tfidf"], folds=5, seed=0)
     for result in comparison.results:
         assert result.scores.accuracy > majority + 0.25, (result.name, result.scores.accuracy, majority)
