@@ -38,7 +38,7 @@ from embedlab.ui.router import ensure_router
 BUILT_IN = {"news": "News articles by outlet (3,823, 9 outlets)", "healthtweets": "Health tweets by account (63,326, 16)",
             "commons": "House of Commons speeches by party (1,000)"}
 SOURCES = [*BUILT_IN, "upload", "collection"]
-DEMO_ROWS = 600
+DEMO_ROWS = 300
 DEFAULT_MODELS = "minilm,glove-6b-50d,tfidf"
 
 EXPLANATION = f"""
@@ -92,7 +92,7 @@ url_state.restore(
 
 
 def load_demo() -> None:
-    """News by outlet, every representation on a 600-row stratified sample, and run it."""
+    """News by outlet, every representation on a stratified sample of DEMO_ROWS rows, and run it."""
     url_state.remember("downstream", ds_source="news", ds_models=",".join(representations()), ds_folds=DEFAULT_FOLDS,
                        ds_seed=DEFAULT_SEED, ds_max_rows=DEMO_ROWS, ds_run=True, ds_confusion=TFIDF,
                        ds_benchmark="ws353")
