@@ -221,3 +221,11 @@ def test_news_sample_every_representation_beats_the_majority_class_clearly() -> 
     for result in comparison.results:
         assert result.scores.accuracy > majority + 0.25, (result.name, result.scores.accuracy, majority)
     assert comparison.result("glove-6b-50d").coverage.oov_share < 0.05  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_sentence_model_is_scored_on_word_benchmarks_by_encoding_each_word() -> None:
+    """MiniLM encoding each WS353 word alone: ρ 0.729, the figure ASSETS.md records for it."""
+    scores = ds.intrinsic_scores("minilm")
+    assert scores.similarity["ws353"] == pytest.approx(0.729, abs=0.001)
+    assert scores.google is None and 0.3 < scores.similarity["simlex999"] < 0.6  # type: ignore[operator]
