@@ -179,9 +179,9 @@ DEFAULT_MAX_ROWS = 4000
 _TOKEN = re.compile(r"[^\W_]+")
 TOKEN_RULE = ("Mean word vectors: a text's tokens are its runs of letters and digits (punctuation, apostrophes and"
               " underscores split words: don't → don, t); each is looked up as written, in lower case for a"
-              " lower-case vocabulary (GloVe 6B, the word2vec subset); the text's vector is the mean of the raw vectors"
-              " of its known tokens, each occurrence counted; a text with no known token gets the zero vector and is"
-              " counted.")
+              " lower-case vocabulary (GloVe 6B; the word2vec subset holds a few capitalised words, so it is read"
+              " as written); the text's vector is the mean of the raw vectors of its known tokens, each occurrence"
+              " counted; a text with no known token gets the zero vector and is counted.")
 
 
 def tokenize(text: str) -> list[str]:
