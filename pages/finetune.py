@@ -112,7 +112,7 @@ def load_demo() -> None:
         st.session_state["ft_train_now"] = True
 
 
-st.title("🎯 Fine-tune")
+st.title("🔧 Fine-tune")
 st.caption("Fine-tune the sentence model on a labelled dataset (contrastive or triplet loss), then compare it with the"
            " base model on texts neither saw in training.")
 st.button("▶ Guided demo", on_click=load_demo, help="Train a tiny configuration once (about half a minute) and explain the figures")

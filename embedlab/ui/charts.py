@@ -79,13 +79,13 @@ def probability_bars(labels: list[str], probabilities: np.ndarray, title: str) -
     return figure
 
 
-def confusion_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.Figure:
+def confusion_heatmap(labels: list[str], matrix: np.ndarray, title: str, unit: str = "images") -> go.Figure:
     """A confusion matrix: rows are the true labels, columns the predicted ones, counts printed."""
     axis = [html.escape(short_label(label, 24)) for label in labels]
     figure = go.Figure(go.Heatmap(
-        z=np.asarray(matrix), x=axis, y=axis, colorscale="Blues", colorbar={"title": "images"},
+        z=np.asarray(matrix), x=axis, y=axis, colorscale="Blues", colorbar={"title": unit},
         text=np.asarray(matrix), texttemplate="%{text}" if len(labels) <= 25 else None,
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} " + unit + "<extra></extra>",
     ))
     size = max(320, min(800, 40 * len(labels) + 160))
     figure.update_layout(title=title, height=size, margin={"l": 10, "r": 10, "t": 40, "b": 10})

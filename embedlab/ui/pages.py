@@ -54,7 +54,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/crosslingual.py", "Cross-lingual search", "🌍", "Search", "crosslingual",
              "one query over English, German, Spanish and Dutch parliament speeches with each hit's language, per-language"
              " counts, multilingual USE against MiniLM, and translation-pair accuracy@1 both ways"),
-    PageSpec("pages/finetune.py", "Fine-tune", "🎯", "Judge", "finetune",
+    PageSpec("pages/downstream.py", "Downstream", "🎯", "Judge", "downstream",
+             "logistic regression on each representation of a labelled dataset (news, tweets, speeches, your file or"
+             " collection): stratified k-fold accuracy and macro-F1 beside a TF-IDF baseline, confusion matrices, and"
+             " whether word benchmarks rank the representations alike"),
+    PageSpec("pages/finetune.py", "Fine-tune", "🔧", "Judge", "finetune",
              "fine-tune MiniLM on a labelled dataset (MNRL on same-label pairs or batch-hard triplet, sentence-transformers'"
              " trainer) into a new text model, with before/after accuracy and retrieval on a held-out split and two maps"),
 )
