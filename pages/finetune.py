@@ -10,7 +10,6 @@ import streamlit as st
 from embedlab.backends import backend_names
 from embedlab.ingest.uploads import parse_upload
 from embedlab.training.finetune import (
-    LABELLED_DATASETS,
     LOSSES,
     FineTuneSettings,
     default_name,
@@ -73,7 +72,8 @@ model then appears under its `finetuned:` name on Similarity, Explore and every 
 model, and after a restart.
 """
 
-DATASETS = [*LABELLED_DATASETS, "upload"]
+BUILT_IN = {"news": "news (by outlet)", "commons": "commons (by party)", "healthtweets": "healthtweets (by account)"}
+DATASETS = [*BUILT_IN, "upload"]
 DEMO = {"ft_dataset": "news", "ft_loss": "batch-hard-triplet", "ft_epochs": 1, "ft_rows": 180, "ft_seed": 0, "ft_batch": 16,
         "ft_lr": 5e-5, "ft_seq": 32}
 DEFAULTS = FineTuneSettings()
@@ -121,8 +121,7 @@ with st.expander("What MNRL and batch-hard triplet optimise, and how to read the
 
 row = st.columns(5)
 dataset = row[0].selectbox("Labelled dataset", DATASETS, key="ft_dataset",
-                           format_func=lambda d: {"news": "news (by outlet)", "commons": "commons (by party)",
-                                                  "healthtweets": "healthtweets (by account)", "upload": "your CSV/TSV/JSONL"}[d])
+                           format_func=lambda d: BUILT_IN.get(d, "your CSV/TSV/JSONL"))
 row[1].selectbox("Loss", list(LOSSES), key="ft_loss", help="\n\n".join(f"**{k}**: {v}" for k, v in LOSSES.items()))
 url_state.slider(row[2], "Epochs", 1, 5, key="ft_epochs")
 url_state.number_input(row[3], "Rows (train + held out)", 40, 5000, step=100, key="ft_rows",

@@ -11,17 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedlab.analysis.downstream import (
+    LabelledData,
+    builtin_data,
+    labelled_data,
+    upload_data,
+)
 from embedlab.backends import BackendKind, backend_names, catalogue, get_text_encoder
 from embedlab.errors import InputError, UnknownBackendError
 from embedlab.training.finetune import (
     FineTuneResult,
     FineTuneSettings,
-    LabelledTexts,
-    builtin_labelled,
     default_name,
     finetune,
-    labelled_texts,
-    load_labelled,
     mnrl_pairs,
     model_name,
     same_label_retrieval,
@@ -40,14 +42,19 @@ TOPICS = {
 }
 
 
-def toy_data(per_label: int = 12) -> LabelledTexts:
+def labelled(texts: tuple[str, ...], labels: tuple[str, ...], name: str) -> LabelledData:
+    """Texts and labels as the shared labelled-data type (as a built-in dataset would be)."""
+    return LabelledData(name, "built-in", texts, labels, description=name)
+
+
+def toy_data(per_label: int = 12) -> LabelledData:
     """Three labels, ``per_label`` texts each (topic sentences with a numbered suffix)."""
     texts, labels = [], []
     for label, sentences in TOPICS.items():
         for i in range(per_label):
             texts.append(f"{sentences[i % len(sentences)]} (report {i})")
             labels.append(label)
-    return LabelledTexts(tuple(texts), tuple(labels), "toy")
+    return labelled(tuple(texts), tuple(labels), "toy")
 
 
 @pytest.fixture(scope="module")
@@ -94,25 +101,29 @@ TINY = FineTuneSettings(loss="batch-hard-triplet", epochs=1, max_rows=1000, batc
 
 def test_a_dataset_without_labels_or_a_bad_label_column_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="'lee' has no labels"):
-        builtin_labelled("lee")
+        builtin_data("lee")
     with pytest.raises(InputError, match="Unknown dataset 'nope'|neither a built-in"):
-        load_labelled("nope")
+        labelled_data("nope")
     table = tmp_path / "mine.csv"
     table.write_text("sentence,topic\nthe match was won,sport\nrates went up,money\n", encoding="utf-8")
     with pytest.raises(InputError, match="no label column 'party'.*'sentence', 'topic'"):
-        load_labelled(str(table), label_column="party")
-    with pytest.raises(InputError, match="Name the label column"):
-        load_labelled(str(table))
+        labelled_data(str(table), label_column="party")
+    with pytest.raises(InputError, match="say which column holds the labels"):
+        labelled_data(str(table))
+    with pytest.raises(InputError, match="Name the label column of 'mine.csv'"):
+        upload_data(table.read_bytes(), "mine.csv", None)
     with pytest.raises(InputError, match="both 'sentence'"):
-        load_labelled(str(table), text_column="sentence", label_column="sentence")
-    data = load_labelled(str(table), label_column="topic")
+        labelled_data(str(table), text_column="sentence", label_column="sentence")
+    with pytest.raises(InputError, match="go with a file"):
+        labelled_data("news", label_column="outlet")
+    data = labelled_data(str(table), label_column="topic", max_rows=None)
     assert data.texts == ("the match was won", "rates went up") and data.labels == ("sport", "money")
 
 
 def test_rows_without_a_label_are_left_out_and_one_label_is_not_enough() -> None:
-    data = labelled_texts(["a", "b", "", "d"], ["x", "", "y", "x"], "t")
+    data = upload_data(b"text,label\na,x\nb,\n,y\nd,x\n", "t.csv", "label", text_column="text", max_rows=None)
     assert data.texts == ("a", "d") and data.labels == ("x", "x")
-    one_label = LabelledTexts(tuple(f"text {i}" for i in range(30)), ("x",) * 30, "single")
+    one_label = labelled(tuple(f"text {i}" for i in range(30)), ("x",) * 30, "single")
     with pytest.raises(InputError, match="at least two labels"):
         split_rows(one_label, FineTuneSettings())
 
@@ -120,7 +131,7 @@ def test_rows_without_a_label_are_left_out_and_one_label_is_not_enough() -> None
 def test_the_split_is_seeded_stratified_and_drops_rare_labels() -> None:
     texts = tuple(f"text {i}" for i in range(205))
     labels = tuple(["a"] * 100 + ["b"] * 100 + ["rare"] * 5)
-    data = LabelledTexts(texts, labels, "t")
+    data = labelled(texts, labels, "t")
     split = split_rows(data, FineTuneSettings(max_rows=100, held_out=0.2, seed=1))
     assert split.dropped == {"rare": 5}
     assert len(split.train) == 80 and len(split.held_out) == 20
@@ -258,11 +269,11 @@ def test_minilm_fine_tuned_on_news_retrieves_same_outlet_articles_better(embedla
     here with numpy from both models' vectors, beats MiniLM's."""
     settings = FineTuneSettings(loss="batch-hard-triplet", epochs=1, max_rows=200, batch_size=16, max_seq_length=32,
                                 learning_rate=5e-5, seed=0)
-    result = finetune(builtin_labelled("news"), settings, out="news-test")
+    result = finetune(builtin_data("news", max_rows=None), settings, out="news-test")
     restart_catalogue()
     held, labels = list(result.map_texts), np.asarray(result.map_labels)
     assert all(len(text) <= 120 for text in held)
-    data = builtin_labelled("news")
+    data = builtin_data("news", max_rows=None)
     full = {t[:119] + "…" if len(t) > 120 else t: t for t in data.texts}
     texts = [full[t] for t in held]
     before = get_text_encoder("minilm").encode(texts)

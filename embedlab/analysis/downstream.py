@@ -296,8 +296,11 @@ class LabelledData:
         return {str(n): int(c) for n, c in zip(names, counts, strict=True)}
 
 
-def _sample(labels: Sequence[str], max_rows: int, seed: int) -> np.ndarray | None:
-    """Row positions of a stratified sample of ``max_rows`` (in file order), or None when all fit."""
+def stratified_sample(labels: Sequence[str] | np.ndarray, max_rows: int | None, seed: int) -> np.ndarray | None:
+    """Row positions of a seeded sample of ``max_rows``, stratified by label (in the order drawn),
+    or None when all rows fit (or ``max_rows`` is None: no cap)."""
+    if max_rows is None:
+        return None
     if max_rows < 1:
         raise InputError(f"The row cap must be at least 1, got {max_rows}.")
     if len(labels) <= max_rows:
@@ -310,15 +313,16 @@ def _sample(labels: Sequence[str], max_rows: int, seed: int) -> np.ndarray | Non
                                    random_state=seed)
     except ValueError as error:  # a label with a single row cannot be stratified
         raise InputError(f"Cannot draw a stratified sample of {max_rows:,} rows: {error}") from error
-    return np.sort(kept)
+    return np.asarray(kept)
 
 
-def _sampled(name: str, source: DataSource, texts: list[str], labels: list[str], description: str, max_rows: int,
-             seed: int, dropped: str = "", vectors: np.ndarray | None = None, stored_model: str = "") -> LabelledData:
+def _sampled(name: str, source: DataSource, texts: list[str], labels: list[str], description: str,
+             max_rows: int | None, seed: int, dropped: str = "", vectors: np.ndarray | None = None, stored_model: str = "") -> LabelledData:
     total = len(texts)
-    keep = _sample(labels, max_rows, seed)
+    keep = stratified_sample(labels, max_rows, seed)
     notes = [dropped] if dropped else []
     if keep is not None:
+        keep = np.sort(keep)  # file order
         notes.append(f"a stratified sample of {max_rows:,} of {total:,} rows (seed {seed}; every label in proportion;"
                      " raise the row cap to use more)")
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
@@ -327,11 +331,16 @@ def _sampled(name: str, source: DataSource, texts: list[str], labels: list[str],
                         stored_model)
 
 
+def rare_labels(labels: Sequence[str] | np.ndarray, minimum: int) -> dict[str, int]:
+    """The labels with fewer than ``minimum`` rows, with their row counts."""
+    names, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
+    return {str(n): int(c) for n, c in zip(names, counts, strict=True) if c < minimum}
+
+
 def without_rare_labels(data: LabelledData, folds: int) -> LabelledData:
     """``data`` without the labels that have fewer rows than ``folds`` (stratified k-fold needs at
     least one row of each label in every fold); the note names what was left out."""
-    counts = data.label_counts()
-    rare = {label: count for label, count in counts.items() if count < folds}
+    rare = rare_labels(data.labels, folds)
     if not rare:
         return data
     keep = [i for i, label in enumerate(data.labels) if label not in rare]
@@ -342,32 +351,40 @@ def without_rare_labels(data: LabelledData, folds: int) -> LabelledData:
                    vectors=data.vectors[keep] if data.vectors is not None else None)
 
 
-def builtin_data(name: str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED) -> LabelledData:
+def labelled_datasets() -> list[str]:
+    """The built-in text datasets that have a label column."""
+    from embedlab import datasets
+
+    return [s.name for s in datasets.CATALOGUE if s.kind == "texts" and s.label_column]
+
+
+def builtin_data(name: str, *, max_rows: int | None = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED) -> LabelledData:
     """A labelled built-in text dataset (news by outlet, healthtweets by account, commons by party);
     above ``max_rows`` rows a seeded stratified sample."""
     from embedlab import datasets
 
     spec = datasets.dataset(name, "texts")
     if spec.label_column is None:
-        labelled = [s.name for s in datasets.CATALOGUE if s.kind == "texts" and s.label_column]
-        raise InputError(f"Dataset {name!r} has no labels; labelled text datasets: {', '.join(labelled)}.")
+        raise InputError(f"Dataset {name!r} has no labels; labelled text datasets: {', '.join(labelled_datasets())}.")
     frame = datasets.text_frame(name)
     return _sampled(name, "built-in", frame[spec.text_column].astype(str).tolist(),
                     frame[spec.label_column].astype(str).tolist(), spec.line(), max_rows, seed)
 
 
-def upload_data(data: bytes, filename: str, label_column: str, *, text_column: str | None = None,
-                max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED) -> LabelledData:
+def upload_data(data: bytes, filename: str, label_column: str | None, *, text_column: str | None = None,
+                max_rows: int | None = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED) -> LabelledData:
     """An uploaded CSV/TSV/JSONL (parsed and validated as every upload is) with a label column;
     rows with an empty text or label are left out and counted."""
     from embedlab.ingest import parse_upload
 
     table = parse_upload(data, filename)
+    if not label_column:
+        raise InputError(f"Name the label column of {filename!r} (one of {', '.join(map(repr, table.columns))}).")
     if label_column not in table.columns:
-        raise InputError(f"{filename!r} has no column {label_column!r}; its columns: {', '.join(map(repr, table.columns))}.")
+        raise InputError(f"{filename!r} has no label column {label_column!r}; its columns: {', '.join(map(repr, table.columns))}.")
     text = text_column or table.guess_text_column()
     if text not in table.columns:
-        raise InputError(f"{filename!r} has no column {text!r}; its columns: {', '.join(map(repr, table.columns))}.")
+        raise InputError(f"{filename!r} has no text column {text!r}; its columns: {', '.join(map(repr, table.columns))}.")
     if text == label_column:
         raise InputError(f"The text column and the label column are both {text!r}; choose two different columns.")
     texts = table.frame[text].astype(str)
@@ -379,7 +396,7 @@ def upload_data(data: bytes, filename: str, label_column: str, *, text_column: s
                     f"{filename}: text column {text!r}, label column {label_column!r}", max_rows, seed, note)
 
 
-def collection_data(name: str, store: Store | None = None, *, max_rows: int = DEFAULT_MAX_ROWS,
+def collection_data(name: str, store: Store | None = None, *, max_rows: int | None = DEFAULT_MAX_ROWS,
                     seed: int = DEFAULT_SEED) -> LabelledData:
     """A stored collection with a label column: its stored vectors are a representation of their
     own. A long document stored as several chunks is one row: the mean of its chunks' vectors,
@@ -414,11 +431,14 @@ def collection_data(name: str, store: Store | None = None, *, max_rows: int = DE
 
 
 def labelled_data(dataset: str, *, label_column: str | None = None, text_column: str | None = None,
-                  max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED, store: Store | None = None) -> LabelledData:
-    """``dataset`` as the CLI reads it: a built-in name, else a file path, else a stored collection."""
+                  max_rows: int | None = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED, store: Store | None = None) -> LabelledData:
+    """``dataset`` as the CLI reads it: a built-in name, else a file path, else a stored collection
+    (``max_rows=None``: every row)."""
     from embedlab import datasets
 
     if dataset in datasets.DATASETS:
+        if text_column or label_column:
+            raise InputError("--text-column and --label-column go with a file, not with a built-in dataset.")
         return builtin_data(dataset, max_rows=max_rows, seed=seed)
     path = Path(dataset)
     if path.suffix and path.is_file():
@@ -429,9 +449,8 @@ def labelled_data(dataset: str, *, label_column: str | None = None, text_column:
     try:
         return collection_data(dataset, store, max_rows=max_rows, seed=seed)
     except CollectionNotFoundError as error:
-        labelled = [s.name for s in datasets.CATALOGUE if s.kind == "texts" and s.label_column]
-        raise InputError(f"{dataset!r} is neither a built-in labelled dataset ({', '.join(labelled)}), nor a file, nor a"
-                         f" stored collection ({error}).") from error
+        raise InputError(f"{dataset!r} is neither a built-in labelled dataset ({', '.join(labelled_datasets())}), nor a file,"
+                         f" nor a stored collection ({error}).") from error
 
 
 # ---------------------------------------------------------------- the comparison

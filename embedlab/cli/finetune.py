@@ -10,12 +10,8 @@ from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progres
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``finetune`` sub-command."""
-    from embedlab.training.finetune import (
-        DEFAULT_BASE,
-        LABELLED_DATASETS,
-        LOSSES,
-        FineTuneSettings,
-    )
+    from embedlab.analysis.downstream import labelled_datasets
+    from embedlab.training.finetune import DEFAULT_BASE, LOSSES, FineTuneSettings
 
     defaults = FineTuneSettings()
     parser = commands.add_parser(
@@ -25,8 +21,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " delete-model`); report downstream accuracy (cross-validated logistic regression) and same-label"
                     " retrieval (precision@10, MRR) on the held-out part, before and after.")
     parser.add_argument("dataset", metavar="DATASET",
-                        help=f"a built-in labelled dataset ({', '.join(LABELLED_DATASETS)}) or a CSV/TSV/JSONL file with a text and a"
-                             " label column")
+                        help=f"a built-in labelled dataset ({', '.join(labelled_datasets())}), a CSV/TSV/JSONL file with a"
+                             " text and a label column (--label-column), or a stored collection with a label column")
     parser.add_argument("--loss", choices=list(LOSSES), default=defaults.loss,
                         help=f"mnrl: same-label pairs with in-batch negatives; batch-hard-triplet: labels (default {defaults.loss})")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N", help=f"passes over the training part (default {defaults.epochs})")
@@ -52,14 +48,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from embedlab.training.finetune import FineTuneSettings, finetune, load_labelled
+    from embedlab.analysis.downstream import labelled_data
+    from embedlab.training.finetune import FineTuneSettings, finetune
 
     settings = FineTuneSettings(loss=args.loss, epochs=args.epochs, max_rows=args.max_rows, held_out=args.held_out,
                                 batch_size=args.batch_size, learning_rate=args.learning_rate,
                                 max_seq_length=args.max_seq_length, seed=args.seed, map_method=args.map_method).validate()
     with progress_bar("training, steps", show_progress(args), unit="step") as bar:
         bar.stage("reading the dataset")
-        data = load_labelled(args.dataset, args.text_column, args.label_column)
+        data = labelled_data(args.dataset, label_column=args.label_column, text_column=args.text_column, max_rows=None)
         result = finetune(data, settings, base=args.base, out=args.out, progress=bar, stage=bar.stage)
     document = result.figures()
 

@@ -2,8 +2,10 @@
 
 Protocol (seeded throughout, the seed is in the result):
 
-1. **Data.** A labelled dataset: a built-in one (news by outlet, healthtweets by account, commons by
-   party) or an uploaded table with a text and a label column. Labels with fewer than
+1. **Data.** A labelled dataset, read as the Downstream page reads it (``LabelledData`` of
+   ``embedlab.analysis.downstream``): a built-in one (news by outlet, healthtweets by account,
+   commons by party), an uploaded table with a text and a label column, or a stored collection
+   with labels. Labels with fewer than
    ``MIN_PER_LABEL`` rows are dropped (and named); at most ``max_rows`` rows are drawn, stratified
    by label; then a stratified ``held_out`` share is set aside. Only the training part trains.
 2. **Training.** sentence-transformers' own ``SentenceTransformerTrainer`` and losses:
@@ -38,11 +40,11 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from embedlab.analysis.downstream import LabelledData, rare_labels, stratified_sample
 from embedlab.backends.base import Progress
 from embedlab.errors import InputError
 
@@ -57,7 +59,6 @@ MIN_PER_LABEL = 10  # so that a 20% held-out share keeps at least 2 rows of each
 RETRIEVAL_K = 10
 MAX_FOLDS = 5
 DEFAULT_BASE = "minilm"
-LABELLED_DATASETS = ("news", "commons", "healthtweets")
 Stage = Callable[[str], None]
 
 
@@ -104,17 +105,8 @@ class FineTuneSettings:
 
 
 @dataclass(frozen=True)
-class LabelledTexts:
-    """Texts with a label each, and where they came from."""
-
-    texts: tuple[str, ...]
-    labels: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True)
 class Split:
-    """Row numbers (into the LabelledTexts) of the training and held-out parts."""
+    """Row numbers (into the LabelledData) of the training and held-out parts."""
 
     train: tuple[int, ...]
     held_out: tuple[int, ...]
@@ -195,87 +187,25 @@ class FineTuneResult:
 # -- data -----------------------------------------------------------------------------------------
 
 
-def labelled_texts(texts: Sequence[object], labels: Sequence[object], source: str) -> LabelledTexts:
-    """Pairs of (text, label) as strings; rows with an empty text or label are left out."""
-    if len(texts) != len(labels):
-        raise InputError(f"{len(texts)} texts but {len(labels)} labels.")
-    kept = [(str(t).strip(), str(lab).strip()) for t, lab in zip(texts, labels, strict=True)
-            if str(t).strip() and str(lab).strip()]
-    if not kept:
-        raise InputError(f"{source!r} has no row with both a text and a label.")
-    return LabelledTexts(tuple(t for t, _ in kept), tuple(lab for _, lab in kept), source)
-
-
-def builtin_labelled(name: str) -> LabelledTexts:
-    """A built-in text dataset with labels (news by outlet, commons by party, healthtweets by account)."""
-    from embedlab import datasets
-
-    spec = datasets.dataset(name, "texts")
-    if spec.label_column is None:
-        raise InputError(f"Dataset {name!r} has no labels; fine-tuning needs a labelled one: {', '.join(LABELLED_DATASETS)},"
-                         " or your own file with a label column.")
-    frame = datasets.text_frame(name)
-    return labelled_texts(frame[spec.text_column].tolist(), frame[spec.label_column].tolist(), name)
-
-
-def table_labelled(table: Any, text_column: str | None, label_column: str | None) -> LabelledTexts:
-    """An uploaded table (``embedlab.ingest.uploads.Table``) with a text and a label column."""
-    columns = table.columns
-    text = text_column or table.guess_text_column()
-    if text not in columns:
-        raise InputError(f"{table.name!r} has no column {text!r}; its columns: {', '.join(map(repr, columns))}.")
-    if not label_column:
-        raise InputError(f"Name the label column of {table.name!r} (one of {', '.join(map(repr, columns))}).")
-    if label_column not in columns:
-        raise InputError(f"{table.name!r} has no label column {label_column!r}; its columns: {', '.join(map(repr, columns))}.")
-    if label_column == text:
-        raise InputError(f"The label column and the text column are both {text!r}; pick a column that holds labels.")
-    return labelled_texts(table.frame[text].tolist(), table.frame[label_column].tolist(), table.name)
-
-
-def file_labelled(path: Path, text_column: str | None, label_column: str | None) -> LabelledTexts:
-    """A labelled CSV, TSV or JSONL file, read with the same checks as an upload."""
-    from embedlab.ingest.uploads import parse_upload
-
-    return table_labelled(parse_upload(path.read_bytes(), path.name), text_column, label_column)
-
-
-def load_labelled(dataset: str, text_column: str | None = None, label_column: str | None = None) -> LabelledTexts:
-    """A built-in labelled dataset by name, or a file by path (the CLI's DATASET)."""
-    from embedlab import datasets
-
-    if dataset in datasets.names("texts"):
-        if text_column or label_column:
-            raise InputError("--text-column and --label-column go with a file, not with a built-in dataset.")
-        return builtin_labelled(dataset)
-    path = Path(dataset)
-    if not path.is_file():
-        raise InputError(f"{dataset!r} is neither a built-in labelled dataset ({', '.join(LABELLED_DATASETS)}) nor a file.")
-    return file_labelled(path, text_column, label_column)
-
-
-def split_rows(data: LabelledTexts, settings: FineTuneSettings) -> Split:
+def split_rows(data: LabelledData, settings: FineTuneSettings) -> Split:
     """Seeded, stratified: drop labels with too few rows, draw at most ``max_rows``, hold out a share."""
     from sklearn.model_selection import train_test_split
 
     labels = np.asarray(data.labels, dtype=object)
     rows = np.arange(len(labels))
-
-    def too_few(candidates: np.ndarray) -> dict[str, int]:
-        names, counts = np.unique(labels[candidates], return_counts=True)
-        return {str(n): int(c) for n, c in zip(names, counts, strict=True) if c < MIN_PER_LABEL}
-
-    dropped = too_few(rows)
+    dropped = rare_labels(labels, MIN_PER_LABEL)
     rows = rows[~np.isin(labels, list(dropped))]
-    if len(rows) > settings.max_rows and len(np.unique(labels[rows])) >= 2:
-        rows, _ = train_test_split(rows, train_size=settings.max_rows, stratify=labels[rows], random_state=settings.seed)
-        small = too_few(rows)
-        dropped.update(small)
-        rows = rows[~np.isin(labels[rows], list(small))]
+    if len(np.unique(labels[rows])) >= 2:
+        drawn = stratified_sample(labels[rows], settings.max_rows, settings.seed)
+        if drawn is not None:
+            rows = rows[drawn]
+            small = rare_labels(labels[rows], MIN_PER_LABEL)
+            dropped.update(small)
+            rows = rows[~np.isin(labels[rows], list(small))]
     kept = np.unique(labels[rows])
     if len(kept) < 2:
         listed = ", ".join(f"{name!r} ({count})" for name, count in sorted(dropped.items())[:5])
-        raise InputError(f"Fine-tuning needs at least two labels with {MIN_PER_LABEL} rows or more each in {data.source!r}"
+        raise InputError(f"Fine-tuning needs at least two labels with {MIN_PER_LABEL} rows or more each in {data.name!r}"
                          f" (found {len(kept)}{'; too few: ' + listed if listed else ''}). Raise the row count or use"
                          " another label column.")
     train, held = train_test_split(rows, test_size=settings.held_out, stratify=labels[rows], random_state=settings.seed)
@@ -443,7 +373,7 @@ def _train(source: str, device: str, texts: list[str], labels: list[str], settin
 
 
 def finetune(
-    data: LabelledTexts,
+    data: LabelledData,
     settings: FineTuneSettings | None = None,
     *,
     base: str = DEFAULT_BASE,
@@ -461,7 +391,7 @@ def finetune(
     started = time.perf_counter()
     tell = stage or (lambda text: None)
     settings = (settings or FineTuneSettings()).validate()
-    name = model_name(out) if out else default_name(data.source, settings, base)
+    name = model_name(out) if out else default_name(data.name, settings, base)
     if catalogue().is_built_in(name):
         raise InputError(f"{name!r} is a built-in model; choose another name.")
     source = trainable_source(base)
@@ -478,7 +408,7 @@ def finetune(
     trained_at = time.perf_counter()
     model, steps, losses = _train(source, device, train_texts, train_labels, settings, progress)
     train_seconds = time.perf_counter() - trained_at
-    description = f"{base} fine-tuned on {data.source} ({settings.loss}, {settings.epochs} epoch(s), seed {settings.seed})"
+    description = f"{base} fine-tuned on {data.name} ({settings.loss}, {settings.epochs} epoch(s), seed {settings.seed})"
     encoder = SentenceTransformerEncoder(name, source, device=device, model=model, description=description)
     tell(f"encoding the held-out texts with {name}")
     after_vectors = encoder.encode(held_texts)
@@ -486,7 +416,7 @@ def finetune(
     before = held_out_scores(base, before_vectors, held_labels, settings.seed)
     after = held_out_scores(name, after_vectors, held_labels, settings.seed)
     result = FineTuneResult(
-        name=name, base=base, dataset=data.source, settings=settings, train_rows=len(train_texts),
+        name=name, base=base, dataset=data.name, settings=settings, train_rows=len(train_texts),
         held_out_rows=len(held_texts), labels=tuple(sorted(set(train_labels))), dropped_labels=split.dropped, steps=steps,
         losses=tuple(losses), before=before, after=after, map_labels=tuple(held_labels),
         map_texts=tuple(text if len(text) <= 120 else text[:119] + "…" for text in held_texts),

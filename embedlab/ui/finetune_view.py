@@ -13,33 +13,26 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from embedlab.analysis.downstream import LabelledData, builtin_data, upload_data
 from embedlab.backends import catalogue, model_status
-from embedlab.training.finetune import (
-    FineTuneResult,
-    FineTuneSettings,
-    LabelledTexts,
-    builtin_labelled,
-    finetune,
-    table_labelled,
-)
+from embedlab.training.finetune import FineTuneResult, FineTuneSettings, finetune
 from embedlab.ui.charts import label_map
 from embedlab.ui.feedback import plain, progress_reporter
 
 SCORES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "precision_at_10": "precision@10", "mrr": "MRR"}
 
 
-def labelled_data(dataset: str, upload: Any, text_column: str | None, label_column: str | None) -> LabelledTexts:
-    """The built-in dataset, or the uploaded file with its chosen columns."""
+def labelled_data(dataset: str, upload: Any, text_column: str | None, label_column: str | None) -> LabelledData:
+    """The built-in dataset, or the uploaded file with its chosen columns, every row (the
+    fine-tuning split draws its own stratified sample)."""
     if dataset != "upload":
-        return builtin_labelled(dataset)
-    from embedlab.ingest.uploads import parse_upload
-
-    return table_labelled(parse_upload(upload.getvalue(), upload.name), text_column, label_column)
+        return builtin_data(dataset, max_rows=None)
+    return upload_data(upload.getvalue(), upload.name, label_column, text_column=text_column, max_rows=None)
 
 
-def train(data: LabelledTexts, settings: FineTuneSettings, out: str | None = None) -> FineTuneResult:
+def train(data: LabelledData, settings: FineTuneSettings, out: str | None = None) -> FineTuneResult:
     """Fine-tune with a status box naming each stage and a bar for the training steps."""
-    with st.status(f"Fine-tuning on {plain(data.source)}…", expanded=True) as status:
+    with st.status(f"Fine-tuning on {plain(data.name)}…", expanded=True) as status:
         def stage(text: str) -> None:
             status.update(label=plain(text[:1].upper() + text[1:]) + "…")
             st.write(plain(text))
