@@ -52,6 +52,9 @@ account*) sits nearer the middle.
 the same words, so the same mean, cosine exactly 1.0. A sentence model reads the order and
 scores them below 1 — yet still high: it sees that they share almost everything. Pairs whose
 words differ ("she gave him" / "he gave her") are not exactly 1 under mean vectors either.
+The mean is the Downstream page's (tokens are runs of letters and digits, looked up as written,
+in lower case for a lower-case vocabulary); words the model does not know are listed beside the
+pair and left out of the mean, never counted as zero vectors.
 
 Tag a sentence's sense by starting the line with a word in brackets, `[river]`, to get the
 within/across figures and a coloured map.

@@ -98,6 +98,26 @@ def test_mean_word_vectors_by_hand() -> None:
     assert coverage.oov_tokens == 3 and coverage.rows_without_known_word == 1 and coverage.lowercased
 
 
+def test_mean_word_vectors_ignore_word_order_bit_for_bit() -> None:
+    """The word-order comparison (Contextual page) needs cosine exactly 1.0 for reordered texts:
+    the same words in another order give the same bits, with repeats and unknown words."""
+    from gensim.models import KeyedVectors
+
+    from embedlab.backends.words import KeyedWordVectors
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(200)]
+    kv = KeyedVectors(vector_size=16)
+    kv.add_vectors(words, (rng.standard_normal((200, 16)) * 10.0 ** rng.integers(-8, 4, (200, 1))).astype(np.float32))
+    tokens = [*rng.choice(words, 60).tolist(), "unknownword", "w7", "w7"]
+    shuffled = [tokens[i] for i in rng.permutation(len(tokens))]
+    vectors, coverage = mean_word_vectors(KeyedWordVectors("random", kv), [" ".join(tokens), " ".join(shuffled)])
+    assert vectors[0].tobytes() == vectors[1].tobytes()
+    assert coverage.oov_tokens == 2
+    expected = np.mean([kv[t].astype(np.float64) for t in tokens if t != "unknownword"], axis=0)
+    assert vectors[0] == pytest.approx(expected, rel=1e-5)
+
+
 def test_a_large_dataset_is_a_stratified_sample_and_the_note_says_so() -> None:
     from embedlab import datasets
 

@@ -255,24 +255,6 @@ def static_word(word: str, model: str = DEFAULT_WORD_MODEL, k: int = 10) -> Stat
     return StaticWord(word, model, key, tuple(vectors.neighbors(key, k)))
 
 
-def mean_word_vector(model: str, text: str) -> tuple[np.ndarray | None, list[str]]:
-    """The mean of the static vectors of ``text``'s words (lower-cased word tokens, each looked up
-    by the word rule), and the words the model does not know. The words are summed in sorted
-    order: the mean ignores order, and so, bit for bit, does this sum."""
-    from embedlab.training.corpora import tokenize
-
-    vectors = get_word_vectors(model)
-    known: list[str] = []
-    unknown: list[str] = []
-    for token in tokenize(text):
-        key = word_key(vectors, token)
-        (known if key is not None else unknown).append(key or token)
-    if not known:
-        return None, unknown
-    rows = np.asarray(vectors.kv[sorted(known)], dtype=np.float64)
-    return rows.mean(axis=0), unknown
-
-
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine in float64, rounded to 12 decimals: identical vectors give exactly 1.0 rather than
     1 - 2e-16 (no cosine here means anything past the sixth decimal)."""
@@ -299,24 +281,26 @@ def parse_pairs_of_texts(text: str) -> list[tuple[str, str]]:
 
 def word_order(pairs: Sequence[tuple[str, str]], word_model: str = DEFAULT_WORD_MODEL,
                text_model: str = DEFAULT_TEXT_MODEL) -> list[OrderPair]:
-    """Each pair's cosine under mean word vectors (``word_model``) and under a sentence model
-    (``text_model``)."""
-    from embedlab.training.corpora import tokenize
+    """Each pair's cosine under mean word vectors (``word_model``, by the Downstream page's
+    ``TOKEN_RULE``: the same mean, order-blind bit for bit) and under a sentence model
+    (``text_model``). Unknown words are listed; a text with no known word has no word cosine."""
+    from embedlab.analysis.downstream import mean_word_vectors, tokenize
+    from embedlab.wordrules import resolve_words
 
     if not pairs:
         raise InputError("Type at least one pair of texts.")
     encoder = get_text_encoder(text_model)
+    words = get_word_vectors(word_model)
     flat = [text for pair in pairs for text in pair]
     sentence_vectors = encoder.encode(flat)
+    means, _ = mean_word_vectors(words, flat)
+    lookups = [resolve_words(words, tokenize(text)) for text in flat]
     result = []
     for index, (first, second) in enumerate(pairs):
-        mean_a, unknown_a = mean_word_vector(word_model, first)
-        mean_b, unknown_b = mean_word_vector(word_model, second)
-        word_cosine = None
-        if mean_a is not None and mean_b is not None:
-            word_cosine = _cosine(mean_a, mean_b)
-        sentence_cosine = _cosine(sentence_vectors[2 * index], sentence_vectors[2 * index + 1])
-        same = sorted(tokenize(first)) == sorted(tokenize(second))
-        result.append(OrderPair(first, second, word_cosine, sentence_cosine, same,
-                                tuple(dict.fromkeys(unknown_a + unknown_b))))
+        a, b = 2 * index, 2 * index + 1
+        word_cosine = _cosine(means[a], means[b]) if lookups[a].keys and lookups[b].keys else None
+        sentence_cosine = _cosine(sentence_vectors[a], sentence_vectors[b])
+        keys_a, keys_b = ([t.lower() if lookups[i].lowercased else t for t in tokenize(flat[i])] for i in (a, b))
+        result.append(OrderPair(first, second, word_cosine, sentence_cosine, sorted(keys_a) == sorted(keys_b),
+                                tuple(dict.fromkeys(lookups[a].missing + lookups[b].missing))))
     return result

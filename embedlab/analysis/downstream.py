@@ -216,11 +216,13 @@ class WordCoverage:
 
 
 def mean_word_vectors(model: str | WordVectors, texts: Sequence[str]) -> tuple[np.ndarray, WordCoverage]:
-    """Each text's mean word vector by ``TOKEN_RULE`` and how many tokens the model knew."""
+    """Each text's mean word vector by ``TOKEN_RULE`` and how many tokens the model knew. Two
+    texts with the same words in another order get bit-identical vectors (the Contextual page's
+    word-order comparison relies on it)."""
     from scipy.sparse import csr_matrix
 
     from embedlab.backends import as_word_vectors
-    from embedlab.wordrules import lowercase_vocabulary
+    from embedlab.wordrules import lowercase_vocabulary, resolve_words
 
     backend = as_word_vectors(model)
     lower = lowercase_vocabulary(backend)
@@ -233,7 +235,7 @@ def mean_word_vectors(model: str | WordVectors, texts: Sequence[str]) -> tuple[n
         pointers.append(len(columns))
     unique = list(vocabulary)
     kv = backend.kv
-    known = unique if backend.subwords else [word for word in unique if word in kv.key_to_index]
+    known = list(resolve_words(backend, unique).keys)  # the word rule: as written, lower case for a lower-case vocabulary
     table = np.zeros((len(unique), backend.dim), dtype=np.float64)
     known_rows = np.array([vocabulary[word] for word in known], dtype=np.int64)
     if known:
@@ -243,6 +245,7 @@ def mean_word_vectors(model: str | WordVectors, texts: Sequence[str]) -> tuple[n
     is_known[known_rows] = 1.0
     counts = csr_matrix((np.ones(len(columns)), np.array(columns, dtype=np.int64), np.array(pointers, dtype=np.int64)),
                         shape=(len(texts), len(unique)))
+    counts.sum_duplicates()  # columns sorted: a text's words are summed in one order, whatever their order in the text
     known_counts = np.asarray(counts @ is_known).ravel()
     sums = np.asarray(counts @ table)
     means = sums / np.maximum(known_counts, 1.0)[:, None]
