@@ -233,10 +233,9 @@ def mnrl_pairs(texts: Sequence[str], labels: Sequence[str], seed: int) -> tuple[
 
 def same_label_retrieval(vectors: np.ndarray, labels: Sequence[str], k: int = RETRIEVAL_K) -> tuple[float, float]:
     """(precision@k, MRR): each row queries the others by cosine; a hit is a row of its label."""
-    matrix = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = matrix / np.where(norms == 0, 1.0, norms)
-    scores = matrix @ matrix.T
+    from embedlab.analysis.similarity import cosine_matrix
+
+    scores = cosine_matrix(vectors)
     np.fill_diagonal(scores, -np.inf)
     target = np.asarray(labels, dtype=object)
     order = np.argsort(-scores, axis=1, kind="stable")[:, : len(target) - 1]
