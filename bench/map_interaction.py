@@ -191,6 +191,9 @@ def main() -> None:
                     server.terminate()
                     server.wait(30)
             for action, values in results["ours"].items():
+                print(f"{n:,} points, {action}: ours {', '.join(f'{v:.2f}' for v in values)} s"
+                      + (f"; before {', '.join(f'{v:.2f}' for v in results['before'].get(action, []))} s" if "before" in results else ""),
+                      flush=True)
                 ours = statistics.median(values)
                 old = statistics.median(results["before"][action]) if "before" in results and action in results["before"] else None
                 rows.append((n, action, ours, old))

@@ -219,3 +219,35 @@ def test_import_and_status_do_not_load_torch() -> None:
         assert loaded in ("[]", "['torch']")
     else:
         assert loaded == "[]"
+
+
+def test_preload_loads_a_model_once_in_the_background_and_leaves_errors_to_get() -> None:
+    import importlib
+
+    catalogue_module = importlib.import_module("embedlab.backends.catalogue")  # the module (the package exports a function of that name)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_loader() -> HashingEncoder:
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(10)
+        return HashingEncoder("test-preload", dim=8)
+
+    good = BackendSpec("test-preload", BackendKind.TEXT, 8, "none", "", "", slow_loader, lambda: None, lambda: "cpu")
+    broken = BackendSpec("test-preload-broken", BackendKind.TEXT, 8, "none", "", "pip install x", lambda: pytest.fail("must not load"),
+                         lambda: "weights missing", lambda: "cpu")
+    models = Catalogue([good, broken])
+    try:
+        models.preload("test-preload")
+        models.preload("test-preload")  # a second ask while loading starts nothing more
+        assert started.wait(10) and calls == ["preload-test-preload"]  # not on the caller's thread
+        release.set()
+        assert models.get("test-preload").name == "test-preload" and len(calls) == 1
+        models.preload("test-preload-broken")  # the failure stays quiet here...
+        with pytest.raises(BackendUnavailableError, match="weights missing"):  # ...and is reported where the model is used
+            models.get("test-preload-broken")
+    finally:
+        release.set()
+        for name in ("test-preload", "test-preload-broken"):
+            catalogue_module._LOADED.pop(name, None)
+            catalogue_module._PRELOADING.discard(name)

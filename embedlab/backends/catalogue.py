@@ -44,6 +44,7 @@ _revisions = itertools.count(1)
 _LOADED: dict[str, Backend] = {}
 _LOAD_LOCKS: dict[str, threading.Lock] = {}
 _LOAD_LOCKS_GUARD = threading.Lock()
+_PRELOADING: set[str] = set()
 
 
 def load_built_in(spec: BackendSpec) -> Backend:
@@ -201,6 +202,27 @@ class Catalogue:
             return entry.backend
         assert entry.spec is not None
         return load_built_in(entry.spec)
+
+    def preload(self, name: str) -> None:
+        """Start loading ``name`` in a background thread (once per process), so that the first
+        search a user types does not wait for the model: MiniLM takes seconds to load. Errors
+        are left to the call that needs the model, which reports them."""
+        entry = self._entry(name)
+        if entry is None or entry.backend is not None or entry.spec is None or name in _LOADED:
+            return
+        spec = entry.spec
+        with _LOAD_LOCKS_GUARD:
+            if name in _PRELOADING:
+                return
+            _PRELOADING.add(name)
+
+        def load() -> None:
+            try:
+                load_built_in(spec)
+            except Exception:  # noqa: BLE001  (the next get() raises it where it is shown)
+                pass
+
+        threading.Thread(target=load, name=f"preload-{name}", daemon=True).start()
 
     def get_of_kind(self, name: str, *kinds: BackendKind) -> Backend:
         """The model ``name`` if it is of one of ``kinds``, else an error saying what to pick."""

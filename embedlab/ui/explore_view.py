@@ -15,6 +15,7 @@ from streamlit.errors import StreamlitAPIException
 
 from embedlab.analysis.clustering import ClusterResult
 from embedlab.analysis.search import search_vectors
+from embedlab.backends import catalogue
 from embedlab.corpus import (
     Corpus,
     corpus_export_frame,
@@ -88,6 +89,8 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
         st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
     s1, s2, s3 = st.columns([1, 3, 1])
     colour_by = s1.selectbox("Colour by", colour_options, key="explore_colour", on_change=_colour_changed, args=(info.name,))
+    if search_model:
+        catalogue().preload(search_model)  # the first search then does not wait for the model to load
     query = s2.text_input("Semantic search: mark the closest points", key="explore_query", placeholder="e.g. vaccines and flu season",
                           disabled=not search_model, help=None if search_model else "no text model of this dimension: click a point instead")
     top_k = url_state.number_input(s3, "top-k", 1, 100, key="explore_topk")
