@@ -215,10 +215,11 @@ def neighbours(encoded: Encoded, queries: np.ndarray, k: int, exact: np.ndarray 
     """Each query row's top ``k`` rows by ``encoded``'s score; with ``rescore`` > 0 the top
     ``rescore × k`` are re-ranked by the ``exact`` (float32 unit) vectors' cosine."""
     if not rescore:
-        return top_k(_scores(encoded.search, queries), k)
+        return top_k(_scores(encoded.search, queries), min(k, len(encoded.search) - 1))
     if exact is None:
         raise ValueError("re-scoring needs the exact vectors")
-    candidates = top_k(_scores(encoded.search, queries), rescore * k)
+    wanted = min(rescore * k, len(encoded.search) - 1)  # never the query itself
+    candidates = top_k(_scores(encoded.search, queries), wanted)
     exact_scores = np.einsum("qcd,qd->qc", exact[candidates], exact[queries])
     order = np.argsort(-exact_scores, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(candidates, order, axis=1)
@@ -397,11 +398,17 @@ def evaluate(
                              downstream_rows=downstream_rows, folds=folds, labelled=labelled, results=tuple(results))
 
 
-def evaluate_collection(collection: str, schemes: Sequence[str] | None = None, *, store: Any = None,
-                        progress: Progress | None = None, **options: Any) -> CompressionReport:
-    """``evaluate`` on a stored collection (its vectors and, when it has one, its label column)."""
-    from embedlab.corpus import load_corpus
-
-    corpus = load_corpus(collection, store)
+def evaluate_corpus(corpus: Any, schemes: Sequence[str] | None = None, *, progress: Progress | None = None,
+                    **options: Any) -> CompressionReport:
+    """``evaluate`` on a loaded collection (``embedlab.corpus.Corpus``): its vectors and, when it
+    has one, its label column."""
     return evaluate(corpus.vectors, corpus.labels, schemes, collection=corpus.info.name, digest=corpus.digest,
                     progress=progress, **options)
+
+
+def evaluate_collection(collection: str, schemes: Sequence[str] | None = None, *, store: Any = None,
+                        progress: Progress | None = None, **options: Any) -> CompressionReport:
+    """``evaluate_corpus`` on a stored collection by name."""
+    from embedlab.corpus import load_corpus
+
+    return evaluate_corpus(load_corpus(collection, store), schemes, progress=progress, **options)

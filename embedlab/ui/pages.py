@@ -47,6 +47,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/recommend.py", "Recommendation", "🎬", "Probe", "recommend",
              "MovieLens 100k or your interactions: ALS/BPR/SVD, content and hybrid recommendations with \"because you"
              " liked\", a cold-start profile, a joint map of users and items, dot vs cosine, leave-last-out HR@10/NDCG@10"),
+    PageSpec("pages/compression.py", "Compression", "🗜️", "Judge", "compression",
+             "float16, int8, binary and PCA codes of a collection with and without float32 re-scoring: bytes per vector,"
+             " recall@10 against exact search and downstream accuracy in one table and a chart; dot product vs cosine on"
+             " raw GloVe vectors"),
 )
 
 
