@@ -10,7 +10,13 @@ import streamlit as st
 
 from embedlab import demos
 from embedlab.analysis import compression as comp
-from embedlab.analysis.normalisation import DEFAULT_VOCABULARY, DEMO_CANDIDATES, most_disagreeing, norm_summary, word_dot_vs_cosine
+from embedlab.analysis.normalisation import (
+    DEFAULT_VOCABULARY,
+    DEMO_CANDIDATES,
+    most_disagreeing,
+    norm_summary,
+    word_dot_vs_cosine,
+)
 from embedlab.corpus import open_corpus
 from embedlab.ui import url_state
 from embedlab.ui.compression_view import quality_chart, ranking_frame, report_frame
@@ -49,7 +55,7 @@ not the digits. They report, as a share of float32: binary with float32 re-scori
 **~96%** (mxbai-embed-large-v1 96.45%; 92.53% without re-scoring), int8 **~99.3%** with a
 re-scoring factor of 4–5 (97% without, for that model); for **all-MiniLM-L6-v2** — this app's
 `minilm` — binary kept 93.79% and int8 (no re-scoring) 90.79%; memory 4× (int8) and 32× (binary)
-smaller. Here, with MiniLM on the news articles, int8 and float16 lose almost nothing, binary alone
+smaller. Here, with MiniLM on the news articles (3,823; see the README), int8 and float16 lose almost nothing, binary alone
 loses a lot of the exact top 10, and re-scoring wins most of it back: the same ordering.
 """
 
@@ -79,7 +85,7 @@ url_state.restore(
 
 
 def load_demo() -> None:
-    """The guided demo: the Explore demo's 315 news articles (MiniLM), every scheme, re-scored too."""
+    """The guided demo: 400 health-news tweets (MiniLM), every scheme, re-scored too."""
     st.session_state["_cmp_demo_pending"] = True
 
 
@@ -95,15 +101,15 @@ def label(name: str) -> str:
 st.title("🗜️ Compression")
 st.caption("Smaller vectors, and what they cost: bytes per vector against the nearest neighbours and the labels they keep.")
 st.button("▶ Guided demo", on_click=load_demo,
-          help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet with MiniLM (once), then compare every scheme")
+          help=f"Ingest {demos.COMPRESSION_PER_LABEL} health-news tweets per account with MiniLM (once), then compare every scheme")
 with st.expander("How compression is measured, and what the published figures say",
                  expanded=bool(st.session_state.get("cmp_demo"))):
     st.markdown(EXPLANATION)
 
 if st.session_state.pop("_cmp_demo_pending", False):
     with user_errors():
-        with st.status("Guided demo: the news articles in Chroma, then every scheme", expanded=True):
-            demo = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM (once)"))
+        with st.status("Guided demo: health-news tweets in Chroma, then every scheme", expanded=True):
+            demo = demos.compression_demo_collection(progress_reporter("Encoding the demo's tweets with MiniLM (once)"))
         url_state.remember("compression", cmp_collection=demo, cmp_schemes=",".join(BASES), cmp_rescore_on=True,
                            cmp_rescore=comp.DEFAULT_RESCORE, cmp_queries=comp.DEFAULT_QUERIES, cmp_seed=comp.DEFAULT_SEED,
                            cmp_rows=comp.DEFAULT_DOWNSTREAM_ROWS, cmp_run=True, cmp_word="", cmp_demo=True)
@@ -138,7 +144,7 @@ else:
             st.caption(plain(report.settings()))
             st.dataframe(report_frame(report), hide_index=True, width="stretch")
             st.plotly_chart(quality_chart(report), width="stretch", key="cmp_chart")
-            if not report.labelled:
+            if not report.labelled and int(rows) > 0:
                 st.caption("This collection has no label column with two values or more: no downstream accuracy.")
         elif st.session_state.get("cmp_run"):
             st.info("Pick at least one scheme.")

@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from embedlab.analysis import compression as comp
-from embedlab.analysis.normalisation import dot_vs_cosine, norm_summary, word_dot_vs_cosine
+from embedlab.analysis.normalisation import (
+    dot_vs_cosine,
+    norm_summary,
+    word_dot_vs_cosine,
+)
 from embedlab.backends.base import l2_normalise
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main

@@ -262,8 +262,7 @@ class SchemeResult:
         """The CLI's JSON entry: bytes, recall@k, downstream figures when labelled, time."""
         entry: dict[str, Any] = {"bytes_per_vector": self.bytes_per_vector, f"recall@{k}": self.recall}
         if self.accuracy is not None:
-            entry["accuracy"] = self.accuracy
-            entry["macro_f1"] = self.macro_f1
+            entry.update({"accuracy": self.accuracy, "macro_f1": self.macro_f1, "downstream_seconds": round(self.downstream_seconds, 3)})
         entry.update({"seconds": round(self.seconds, 3), "disk_bytes_per_vector": self.disk_bytes_per_vector,
                       "code_bytes": self.code_bytes, "calibration_bytes": self.calibration_bytes})
         return entry
@@ -294,9 +293,12 @@ class CompressionReport:
 
     def settings(self) -> str:
         """One line saying how the figures were made (the page and the CLI show it)."""
-        downstream = (f"; downstream: {self.folds}-fold logistic regression on {min(self.rows, self.downstream_rows):,} rows"
-                      if self.labelled and self.downstream_rows else "; no downstream figures (no labels)"
-                      if not self.labelled else "; downstream off")
+        if self.labelled:
+            downstream = f"; downstream: {self.folds}-fold logistic regression on {min(self.rows, self.downstream_rows):,} rows"
+        elif self.downstream_rows <= 0:
+            downstream = "; downstream off"
+        else:
+            downstream = "; no downstream figures (no labels)"
         return (f"{self.collection}: {self.rows:,} vectors × {self.dim}; recall@{self.k} of {self.queries:,} seeded queries"
                 f" (seed {self.seed}) against exact float32 cosine; re-scoring the top {self.rescore}×{self.k}{downstream}.")
 

@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " bytes per vector (codes + calibration shared by the collection), recall@10 of a seeded sample of the"
                     " collection's own rows against exact float32 cosine search (each query excluding itself), and, when the"
                     " collection has labels, cross-validated logistic-regression accuracy on the compressed vectors."
-                    f" SCHEME+rescore re-ranks the top RESCORE×10 candidates with the float32 vectors (kept on disk).")
+                    " SCHEME+rescore re-ranks the top RESCORE×10 candidates with the float32 vectors (kept on disk).")
     parser.add_argument("collection", metavar="COLLECTION", help="a stored collection (or the dataset name it was ingested as)")
     parser.add_argument("--schemes", nargs="+", metavar="SCHEME",
                         help="float32, float16, int8, binary, pca-<d>, each optionally +rescore (default: all, with and"
