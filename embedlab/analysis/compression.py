@@ -311,15 +311,6 @@ def _downstream(features: np.ndarray, labels: np.ndarray, rows: np.ndarray, fold
     return scores.accuracy, scores.macro_f1, time.perf_counter() - started
 
 
-def _cached_result(key: str) -> SchemeResult | None:
-    hit = cache.load("compression", key)
-    if hit is None:
-        return None
-    fields = dict(hit[1]["result"])
-    fields["cached"] = True
-    return SchemeResult(**fields)
-
-
 def evaluate(
     vectors: np.ndarray,
     labels: Sequence[str] | None = None,
@@ -336,7 +327,8 @@ def evaluate(
     progress: Progress | None = None,
 ) -> CompressionReport:
     """Every scheme of ``schemes`` (default: ``default_schemes``) on ``vectors``; each scheme's
-    figures are kept on disk under the vectors' digest, the labels and the settings."""
+    retrieval figures are kept on disk under the vectors' digest and the search settings, its
+    downstream figures under the digest, the base scheme, the labels and the folds."""
     matrix = np.asarray(vectors, dtype=np.float32)
     if matrix.ndim != 2 or len(matrix) < 2:
         raise InputError(f"Compression needs a collection of at least 2 vectors (got {len(matrix)}).")
@@ -356,44 +348,58 @@ def evaluate(
     digest = digest or cache.array_digest(matrix)
     unit = l2_normalise(matrix)
     asked = query_rows(rows, queries, seed)
-    sample = query_rows(rows, downstream_rows, seed) if labelled else np.arange(0)
-    settings = {"queries": queries, "k": k, "rescore": rescore, "seed": seed, "downstream_rows": downstream_rows if labelled else 0,
-                "folds": folds, "labels": target.tolist() if labelled and target is not None else None}
+    retrieval = {"queries": queries, "k": k, "seed": seed}
+    classifier = {"rows": downstream_rows, "folds": folds, "seed": seed,
+                  "labels": target.tolist() if labelled and target is not None else None}
     truth: np.ndarray | None = None
     encodings: dict[str, tuple[Encoded, float]] = {}
-    downstream: dict[str, tuple[float, float, float]] = {}
+
+    def encoded(base: str) -> tuple[Encoded, float]:
+        if base not in encodings:
+            started = time.perf_counter()
+            codes = encode(base, unit)
+            encodings[base] = (codes, time.perf_counter() - started)
+        return encodings[base]
+
     results: list[SchemeResult] = []
     for done, (name, (base, rescored)) in enumerate(parsed.items()):
         if progress is not None:
             progress(done, len(parsed))
-        key = cache.content_key("compression", digest, name, settings)
-        cached = _cached_result(key)
-        if cached is not None:
-            results.append(cached)
-            continue
-        if truth is None:
-            truth = neighbours(encode_float32(unit), asked, k)
-        started = time.perf_counter()
-        if base not in encodings:
-            encodings[base] = (encode(base, unit), time.perf_counter() - started)
-        encoded, encode_seconds = encodings[base]
-        searched = time.perf_counter()
-        found = neighbours(encoded, asked, k, exact=unit, rescore=rescore if rescored else 0)
-        seconds = encode_seconds + time.perf_counter() - searched
+        # retrieval figures: keyed by the scheme and the search settings (not the labels)
+        key = cache.content_key("compression", digest, name, retrieval, rescore if rescored else 0)
+        hit = cache.load("compression", key)
+        if hit is not None:
+            figures, cached = dict(hit[1]["figures"]), True
+        else:
+            if truth is None:
+                truth = neighbours(encode_float32(unit), asked, k)
+            codes, encode_seconds = encoded(base)
+            searched = time.perf_counter()
+            found = neighbours(codes, asked, k, exact=unit, rescore=rescore if rescored else 0)
+            figures = {"recall": recall_at_k(found, truth), "seconds": encode_seconds + time.perf_counter() - searched,
+                       "code_bytes": codes.code_bytes, "calibration_bytes": codes.calibration_bytes, "calibration": codes.calibration}
+            cache.save("compression", key, {"queries": asked}, {"collection": collection, "scheme": name, "figures": figures})
+            cached = False
+        # downstream figures: keyed by the codes (the base scheme), the labels and the folds; re-scoring changes nothing here
         accuracy = macro_f1 = None
         downstream_seconds = 0.0
         if labelled and target is not None:
-            if base not in downstream:
-                downstream[base] = _downstream(encoded.features, target, sample, folds, seed, base)
-            accuracy, macro_f1, downstream_seconds = downstream[base]
-        per_vector = encoded.code_bytes + encoded.calibration_bytes / rows
-        result = SchemeResult(
-            scheme=name, base=base, rescored=rescored, code_bytes=encoded.code_bytes, calibration_bytes=encoded.calibration_bytes,
-            calibration=encoded.calibration, bytes_per_vector=per_vector,
-            disk_bytes_per_vector=per_vector + (4 * dim if rescored else 0), recall=recall_at_k(found, truth),
-            accuracy=accuracy, macro_f1=macro_f1, seconds=seconds, downstream_seconds=downstream_seconds)
-        cache.save("compression", key, {"queries": asked}, {"collection": collection, "result": result.__dict__})
-        results.append(result)
+            down_key = cache.content_key("compression-downstream", digest, base, classifier)
+            down = cache.load("compression", down_key)
+            if down is None:
+                sample = query_rows(rows, downstream_rows, seed)
+                scores = _downstream(encoded(base)[0].features, target, sample, folds, seed, base)
+                cache.save("compression", down_key, {"rows": sample}, {"collection": collection, "scheme": base, "scores": scores})
+                cached = False
+            else:
+                scores = tuple(down[1]["scores"])
+            accuracy, macro_f1, downstream_seconds = scores
+        per_vector = figures["code_bytes"] + figures["calibration_bytes"] / rows
+        results.append(SchemeResult(
+            scheme=name, base=base, rescored=rescored, code_bytes=figures["code_bytes"], calibration_bytes=figures["calibration_bytes"],
+            calibration=figures["calibration"], bytes_per_vector=per_vector,
+            disk_bytes_per_vector=per_vector + (4 * dim if rescored else 0), recall=figures["recall"], accuracy=accuracy,
+            macro_f1=macro_f1, seconds=figures["seconds"], downstream_seconds=downstream_seconds, cached=cached))
     if progress is not None:
         progress(len(parsed), len(parsed))
     return CompressionReport(collection=collection, rows=rows, dim=dim, queries=len(asked), k=k, rescore=rescore, seed=seed,
