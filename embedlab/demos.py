@@ -28,17 +28,33 @@ EXPLORE_VIEW = {  # as the collection's last view: the map and clusters the demo
 def explore_demo_collection(progress: Callable[[int, int], None] | None = None) -> str:
     """The Explore demo's collection, ingested once (later calls find it and encode nothing);
     returns its Chroma name."""
+    return demo_collection(EXPLORE_DATASET, EXPLORE_PER_LABEL, EXPLORE_COLLECTION, EXPLORE_MODEL, progress)
+
+
+def demo_collection(dataset: str, per_label: int, collection: str, model: str,
+                    progress: Callable[[int, int], None] | None = None) -> str:
+    """The first ``per_label`` unchunked rows of each label of a built-in text dataset as
+    ``collection``, ingested once with ``model``; returns its Chroma name."""
     from embedlab.ingest import dataset_records, ingest_records
     from embedlab.store import open_store
 
     store = open_store()
     for info in store.collections():
-        if info.dataset == EXPLORE_COLLECTION and info.backend == EXPLORE_MODEL and info.complete:
+        if info.dataset == collection and info.backend == model and info.complete:
             return info.name
-    records = dataset_records(EXPLORE_DATASET, None, chunk_size=0, overlap=0, per_label=EXPLORE_PER_LABEL)
-    report = ingest_records(EXPLORE_COLLECTION, EXPLORE_MODEL, records, source=f"dataset:{EXPLORE_DATASET}", chunk_size=0,
+    records = dataset_records(dataset, None, chunk_size=0, overlap=0, per_label=per_label)
+    report = ingest_records(collection, model, records, source=f"dataset:{dataset}", chunk_size=0,
                             overlap=0, progress=progress, store=store)
     return report.collection
+
+
+#: Compression: 25 health-news tweets of each of the 16 accounts (400, short: quick to encode) with MiniLM
+COMPRESSION_DATASET, COMPRESSION_PER_LABEL, COMPRESSION_COLLECTION, COMPRESSION_MODEL = "healthtweets", 25, "tweets-demo", "minilm"
+
+
+def compression_demo_collection(progress: Callable[[int, int], None] | None = None) -> str:
+    """The Compression demo's collection (ingested once); returns its Chroma name."""
+    return demo_collection(COMPRESSION_DATASET, COMPRESSION_PER_LABEL, COMPRESSION_COLLECTION, COMPRESSION_MODEL, progress)
 
 
 #: Images: queries ConSE gets right on the gallery, then one it cannot (no ImageNet class)

@@ -61,6 +61,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/finetune.py", "Fine-tune", "🔧", "Judge", "finetune",
              "fine-tune MiniLM on a labelled dataset (MNRL on same-label pairs or batch-hard triplet, sentence-transformers'"
              " trainer) into a new text model, with before/after accuracy and retrieval on a held-out split and two maps"),
+    PageSpec("pages/compression.py", "Compression", "🗜️", "Judge", "compression",
+             "float16, int8, binary and PCA codes of a collection with and without float32 re-scoring: bytes per vector,"
+             " recall@10 against exact search and downstream accuracy in one table and a chart; dot product vs cosine on"
+             " raw GloVe vectors"),
 )
 
 

@@ -1,0 +1,75 @@
+"""The Compression page in Debian chromium: the guided demo ingests its tweets and evaluates every
+scheme; a changed re-scoring factor and query word survive leaving the page, a reload and a shared
+link (and, see the xfail below, browser back)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_state_browser import (
+    keeps_the_view,
+    metric,
+    settled,
+    sidebar,
+    typed,
+    value,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WORD = "Query word (glove-6b-50d, raw vectors; blank: the demo word list's biggest disagreement)"
+
+
+def check(p) -> str:  # noqa: ANN001
+    settings = p.get_by_text(re.compile(r"recall@10 of \d+ seeded queries")).first
+    settings.wait_for()
+    return (f"{p.get_by_label('re-score the top F×10').input_value()}|{value(p, WORD)}|{metric(p, 'Query')}"
+            f"|{metric(p, 'Words in both top-10 lists')}|{settings.inner_text()}")
+
+
+def set_view(page) -> str:  # noqa: ANN001
+    """Run the demo (ingests 400 tweets once), then re-score 10×10 and ask about "paris"."""
+    page.get_by_role("button", name=re.compile("Guided demo")).click()
+    page.get_by_text(re.compile(r"re-scoring the top 4×10")).wait_for(timeout=900_000)
+    assert metric(page, "Query") == "good"
+    factor = page.get_by_label("re-score the top F×10")
+    factor.fill("10")
+    factor.press("Enter")
+    typed(page, WORD, "paris")
+    page.get_by_text(re.compile(r"re-scoring the top 10×10")).wait_for(timeout=300_000)
+    page.locator('[data-testid="stMetric"]').filter(has_text="Query").filter(has_text="paris").wait_for(timeout=120_000)
+    seen = settled(page, check, quiet=4.0)
+    assert seen.startswith("10|paris|paris|4 / 10|") and "re-scoring the top 10×10" in seen
+    return seen
+
+
+def test_compression_demo_and_its_view(live_app: str, browser, page) -> None:  # noqa: ANN001
+    page.goto(f"{live_app}/compression")
+    set_view(page)
+    seen = settled(page, check, quiet=4.0)
+    shared = page.url
+    sidebar(page, "Home")
+    page.get_by_text("Models on this machine").wait_for()
+    sidebar(page, "Compression")
+    assert settled(page, check) == seen, "leaving the page and coming back changed the view"
+    page.reload()
+    assert settled(page, check) == seen, "a reload changed the view"
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(180_000)
+        fresh.goto(shared)
+        assert settled(fresh, check) == seen, "the shared link shows another view"
+    finally:
+        other.close()
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+@pytest.mark.xfail(strict=False, reason="after Home publishes ?home_demo=false, history.back() sometimes lands on Home's own"
+                   " bare '/' entry instead of this page (seen here 2026-12-02; the same race can hit any page's keeps_the_view)")
+def test_compression_view_with_back_and_forward(live_app: str, browser, page) -> None:  # noqa: ANN001
+    page.goto(f"{live_app}/compression")
+    set_view(page)
+    keeps_the_view(browser, page, "Compression", check)
