@@ -46,7 +46,9 @@ def load_demo() -> None:
 
 
 st.button("▶ Guided demo", on_click=load_demo, help="Two small worked examples: sentences that mean the same, and king − man + woman")
-url_state.publish(["home_demo"])
+# Home's plain view has nothing to share: leave its address bare. Writing "?home_demo=false" on
+# every visit raced the sidebar's own history entry, and browser back then landed on Home again.
+url_state.publish(["home_demo"] if st.session_state.get("home_demo") else [])
 if st.session_state.get("home_demo"):
     with user_errors():
         left, right = st.columns(2)

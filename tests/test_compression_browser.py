@@ -1,6 +1,6 @@
 """The Compression page in Debian chromium: the guided demo ingests its tweets and evaluates every
 scheme; a changed re-scoring factor and query word survive leaving the page, a reload and a shared
-link (and, see the xfail below, browser back)."""
+link and browser back and forward."""
 
 from __future__ import annotations
 
@@ -67,8 +67,6 @@ def test_compression_demo_and_its_view(live_app: str, browser, page) -> None:  #
     assert not page.locator('[data-testid="stException"]').count()
 
 
-@pytest.mark.xfail(strict=False, reason="after Home publishes ?home_demo=false, history.back() sometimes lands on Home's own"
-                   " bare '/' entry instead of this page (seen here 2026-12-02; the same race can hit any page's keeps_the_view)")
 def test_compression_view_with_back_and_forward(live_app: str, browser, page) -> None:  # noqa: ANN001
     page.goto(f"{live_app}/compression")
     set_view(page)
