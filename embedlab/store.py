@@ -282,7 +282,11 @@ class Store:
         try:
             return self.client.get_collection(chroma_name, embedding_function=None)
         except Exception as error:
-            known = [c.name for c in self.client.list_collections()]
+            try:
+                known = [c.name for c in self.client.list_collections()]
+            except Exception:  # noqa: BLE001  (chromadb and httpx raise several types for a dead server)
+                raise StoreError(f"The Chroma store at {self.location} stopped answering: {error}. Everything written"
+                                 " so far is kept; try again when it is back.") from error
             if chroma_name not in known:
                 raise CollectionNotFoundError(chroma_name, known) from error
             raise StoreError(f"Cannot open collection {chroma_name!r}: {error}") from error
