@@ -230,6 +230,23 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+def map_shown(page: object, text: str, timeout: float = 180.0) -> str:
+    """Wait until the page holds exactly one point map whose status line contains ``text``; return
+    that line. While Streamlit reruns, the map it is replacing can linger for a moment beside the new
+    one, so a plain locator may see two. (The map lives in a shadow root: Playwright's locators
+    pierce it, ``document.querySelectorAll`` does not.)"""
+    status = page.locator(".pm-status")  # type: ignore[attr-defined]
+    started = time.time()
+    while True:
+        try:
+            if status.count() == 1 and text in (line := status.inner_text(timeout=1_000)):
+                return line
+        except Exception:  # noqa: BLE001  (playwright's TimeoutError: the one map was just replaced)
+            pass
+        assert time.time() - started < timeout, f"no single map showing {text!r}: {status.all_inner_texts()}"
+        page.wait_for_timeout(200)  # type: ignore[attr-defined]
+
+
 def shown(markdown: str) -> str:
     """The text a reader sees of markdown-escaped user text (``glove\\-6b`` shows ``glove-6b``)."""
     return re.sub(r"\\(.)", r"\1", markdown)

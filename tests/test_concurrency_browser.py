@@ -77,7 +77,7 @@ def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Pa
         def top_hit(page) -> str | None:  # noqa: ANN001
             if not page.get_by_text("Top 10 for").count():
                 return None
-            cell = page.locator("#glide-cell-1-0").first
+            cell = page.locator(".st-key-explore_hits_box #glide-cell-1-0")
             return cell.text_content() if cell.count() else None
 
         vectors = get_text_encoder("minilm").encode(HEADLINES)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import map_shown
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GOOD = "\n".join(
@@ -53,13 +55,10 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     canvas = page.locator("canvas.pm-canvas")  # inside the map's shadow root: locators pierce it
     canvas.wait_for()
     wait_drawn(canvas)
-    canvas.scroll_into_view_if_needed()
-    page.locator(".pm-status", has_text="12 points").wait_for()
+    map_shown(page, "12 points · headlines ·")
 
     # Click the first point where it is drawn: its neighbours appear, with cosine and euclidean.
-    box = canvas.bounding_box()
-    x, y = canvas.evaluate("c => c.pointAt(0)")
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    click_point(page, canvas, 0)
     page.get_by_text("Picked:").wait_for()
     neighbours = page.locator('[data-testid="stDataFrame"]').filter(has_text="euclidean")
     neighbours.wait_for()
@@ -67,6 +66,8 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     # Box-select every point, then click a point again: the selection lists 12 rows, and the
     # click after a box select still picks.
     page.get_by_role("button", name="Box select").click()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     page.mouse.move(box["x"] + 2, box["y"] + 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
@@ -77,8 +78,7 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
         page.get_by_role("button", name="Selection as CSV").click()
     exported = download.value.path().read_text(encoding="utf-8").splitlines()
     assert exported[0].startswith("id,text,") and len(exported) == 13  # header + the 12 selected rows
-    x, y = canvas.evaluate("c => c.pointAt(3)")
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    click_point(page, canvas, 3)
     page.get_by_text("Picked:").wait_for()
 
     # Isolate the selection: the map shows those points alone, re-projected; then the whole map again.
@@ -87,6 +87,15 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     page.get_by_role("button", name="Back to the whole map").click()
     page.get_by_text("Showing the 12 selected points alone").wait_for(state="detached")
     assert not page.locator('[data-testid="stException"]').count()
+
+
+def click_point(page, canvas, index: int) -> None:  # noqa: ANN001
+    """Click point ``index`` where the map draws it. The page's layout can still shift after
+    the map first draws (a status line, a message above it), so scroll and measure right before."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = canvas.evaluate(f"c => c.pointAt({index})")
+    page.mouse.click(box["x"] + x, box["y"] + y)
 
 
 def wait_drawn(canvas, timeout: float = 120.0) -> None:  # noqa: ANN001
@@ -129,13 +138,13 @@ def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:  
         draw = page.get_by_role("button", name="Draw the map")
         draw.wait_for()
         draw.click()
-        page.locator(".pm-status", has_text="12 points").wait_for()
+        map_shown(page, "12 points · shared-headlines ·")
         query = page.get_by_role("textbox", name="Semantic search: mark the closest points")
         query.fill("a new vaccine")
         query.press("Enter")
         page.get_by_text("Top 10 for").wait_for()
         # the hits table's first row (its cells are drawn on a canvas; the DOM keeps them, hidden)
-        page.locator("#glide-cell-1-0", has_text="New vaccine shows strong immune response").first.wait_for(state="attached")
+        page.locator(".st-key-explore_hits_box #glide-cell-1-0", has_text="New vaccine shows strong immune response").wait_for(state="attached")
 
         open_upload_tab(page)
         page.locator("input[type=file]").set_input_files({"name": "second.csv", "mimeType": "text/csv", "buffer": GOOD[:400]})

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from embedlab import datasets
-from tests.test_explore_browser import wait_drawn
+from tests.conftest import map_shown
+from tests.test_explore_browser import click_point, wait_drawn
 from tests.test_state_browser import settled, sidebar
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -112,11 +113,8 @@ def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> N
     canvas = page.locator("canvas.pm-canvas")
     canvas.wait_for()
     wait_drawn(canvas)
-    page.locator(".pm-status", has_text="4 points").wait_for()
-    canvas.scroll_into_view_if_needed()
-    bounds = canvas.bounding_box()
-    x, y = canvas.evaluate("c => c.pointAt(0)")
-    page.mouse.click(bounds["x"] + x, bounds["y"] + y)
+    map_shown(page, "4 points")
+    click_point(page, canvas, 0)
     page.get_by_text("1 selected").wait_for()
     assert "img_mode=Map" in page.url and "img_collection=my-pictures" in page.url
 
@@ -124,10 +122,10 @@ def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> N
     sidebar(page, "Home")
     page.get_by_text("Models on this machine").wait_for()
     sidebar(page, "Image-text search")
-    page.locator(".pm-status", has_text="4 points").wait_for()
+    map_shown(page, "4 points")
     shared = page.url
     page.reload()
-    page.locator(".pm-status", has_text="4 points").wait_for()
+    map_shown(page, "4 points")
     other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         fresh = other.new_page()

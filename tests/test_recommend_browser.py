@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import map_shown
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOP = "\n".join(["user,item,rating,timestamp"] + [
@@ -22,7 +24,7 @@ def test_user_map_profile_and_upload(live_app: str, page) -> None:  # noqa: ANN0
     table.wait_for()
     canvas = page.locator("canvas.pm-canvas")
     canvas.wait_for(timeout=180_000)
-    page.locator(".pm-status", has_text="2,625 points").wait_for(timeout=180_000)
+    map_shown(page, "2,625 points")
 
     # the evaluation table on MovieLens (content encodes 1,682 titles once)
     page.get_by_role("button", name="Run the evaluation (cached)").click()

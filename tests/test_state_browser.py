@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import map_shown
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 Check = Callable[[object], str]
@@ -216,8 +218,8 @@ def test_explore_keeps_the_map_settings_of_the_collection(live_app: str, browser
     page.get_by_role("button", name="Draw the map").click()
 
     def check(p) -> str:  # noqa: ANN001
-        p.locator(".pm-status", has_text="12 points").wait_for()
-        return (f"{p.get_by_test_id('stSelectbox').filter(has_text='Projection').first.inner_text()}"
+        status = map_shown(p, "12 points · state-headlines ·")
+        return (f"{status}|{p.get_by_test_id('stSelectbox').filter(has_text='Projection').first.inner_text()}"
                 f"|{p.get_by_label('k (k-means)').input_value()}|{p.get_by_label('UMAP n_neighbors').input_value()}"
                 f"|{metric(p, 'Clusters')}")
 

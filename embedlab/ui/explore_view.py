@@ -163,10 +163,11 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
                    " wheel to zoom, drag to pan, double-click (or Fit) to see the bulk of the map again.")
 
         if hits:
-            st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
             table = rows_table(shown, [h[0] for h in hits], shown_clusters)
             table.insert(0, "score", [round(h[1], 4) for h in hits])
-            st.dataframe(table, hide_index=True, key="explore_hits")
+            with st.container(key="explore_hits_box"):  # its key marks it in the page (for tests and styling)
+                st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
+                st.dataframe(table, hide_index=True, key="explore_hits")
 
         if near is not None and picked is not None:
             st.markdown(f"**Picked:** “{plain(shorten(shown.texts[picked], 140))}” — its {near.k} nearest in the original space"
