@@ -18,7 +18,12 @@ from report import figure  # bench/report.py (scripts run from bench/)
 
 from embedlab.recommend.data import movielens_100k
 from embedlab.recommend.evaluate import evaluate, leave_last_out
-from embedlab.recommend.models import _binary, fit, spec_for
+from embedlab.recommend.models import (
+    _interaction_matrix,
+    fit,
+    recency_weights,
+    spec_for,
+)
 
 
 def timed(function, *args, repeat: int = 3) -> float:  # noqa: ANN001, ANN002
@@ -40,14 +45,15 @@ def main() -> None:
 
     data = movielens_100k()
     rows = np.arange(len(data))
-    matrix = _binary(data, rows)
+    matrix = _interaction_matrix(data, rows)
+    als_matrix = _interaction_matrix(data, rows, recency_weights(data, rows, spec_for("als").recency_boost, spec_for("als").recency_half_life))
     als, bpr, svd = spec_for("als"), spec_for("bpr"), spec_for("svd")
 
     def bare_als() -> None:
         with threadpool_limits(1, "blas"):
             model = AlternatingLeastSquares(factors=als.factors, regularization=als.regularization, alpha=als.alpha,
                                             iterations=als.iterations, random_state=als.seed)
-            model.fit(bm25_weight(matrix, K1=100, B=0.8).tocsr().astype(np.float32), show_progress=False)
+            model.fit(bm25_weight(als_matrix, K1=100, B=0.8).tocsr().astype(np.float32), show_progress=False)
 
     def bare_bpr() -> None:
         BayesianPersonalizedRanking(factors=bpr.factors, learning_rate=bpr.learning_rate, regularization=bpr.regularization,

@@ -15,7 +15,7 @@ from embedlab.recommend.data import (
 )
 from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, cached_evaluate
 from embedlab.recommend.explain import dot_vs_cosine
-from embedlab.recommend.models import FACTOR_METHODS, fitted_model, spec_for
+from embedlab.recommend.models import FACTOR_METHODS, ModelSpec, fitted_model, spec_for
 from embedlab.recommend.queries import more_like_this, recommend, recommend_profile
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, store_or_stop, user_errors
@@ -30,12 +30,15 @@ from embedlab.ui.router import ensure_router
 
 METHODS = ["als", "bpr", "svd", "content", "hybrid"]
 DEMO_USER = "97"  # 63 ratings, a third of them 4-5 stars for science fiction
+ALS_DEFAULTS = ModelSpec()
 DEMO_PROFILE = "50,172,181"  # Star Wars, The Empire Strikes Back, Return of the Jedi
 
 EXPLANATION = """
 **How it works.** Every user and every movie is a vector. *Matrix factorisation* (ALS, BPR from
 `implicit`; truncated SVD) learns them from who watched what, so that a user's vector has a large
-dot product with the movies they watched. *Content* vectors come from MiniLM reading the title,
+dot product with the movies they watched. ALS also weighs each user's *latest* ratings more (a
+recency boost that halves with every few later ratings): tastes drift and people rate in sessions,
+so what someone rated last says most about what they rate next. *Content* vectors come from MiniLM reading the title,
 year and genres; a user is the rating-weighted mean of the movies they rated above their own
 average. The *hybrid* adds the two scores (each divided by its spread) with the weight you set.
 Item vectors live in Chroma — factor vectors in an inner-product collection, content vectors in a
@@ -57,7 +60,8 @@ url_state.restore(
     "recommend",
     defaults={"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
               "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False,
-              "rec_genre": "", "rec_reg": 0.0, "rec_iters": 0},
+              "rec_genre": "", "rec_reg": 0.0, "rec_iters": 0, "rec_recency": ALS_DEFAULTS.recency_boost,
+              "rec_half_life": ALS_DEFAULTS.recency_half_life},
     choices={"rec_source": [MOVIELENS, "upload"], "rec_mode": ["user", "profile"], "rec_method": METHODS},
 )
 
@@ -65,7 +69,8 @@ url_state.restore(
 def load_demo() -> None:
     """A user with a clear taste for science fiction, the ALS recommendations, and the table."""
     url_state.remember("recommend", rec_source=MOVIELENS, rec_mode="user", rec_user=DEMO_USER, rec_method="als", rec_k=10,
-                       rec_weight=0.9, rec_factors=64, rec_seed=42, rec_item="50", rec_eval=True, rec_genre="Sci-Fi")
+                       rec_weight=0.9, rec_factors=64, rec_seed=42, rec_item="50", rec_eval=True, rec_genre="Sci-Fi",
+                       rec_reg=0.0, rec_iters=0, rec_recency=ALS_DEFAULTS.recency_boost, rec_half_life=ALS_DEFAULTS.recency_half_life)
     st.session_state["rec_demo"] = True
 
 
@@ -118,15 +123,21 @@ mode = c2.segmented_control("Recommend for", ["user", "profile"], key="rec_mode"
 k = url_state.number_input(c3, "top-k", 1, 50, key="rec_k", step=1)
 seed = url_state.number_input(c4, "seed", 0, 2**31 - 1, key="rec_seed", step=1)
 with st.expander("Model settings"):
-    s1, s2, s3, s4 = st.columns(4)
+    s1, s2, s3, s4, s5, s6 = st.columns(6)
     factors = url_state.number_input(s1, "factors (ALS/BPR/SVD)", 2, 256, key="rec_factors", step=8)
     regularization = url_state.number_input(s2, "regularisation (0: default)", 0.0, 100.0, key="rec_reg", step=0.01, format="%.3f")
     iterations = url_state.number_input(s3, "iterations (0: default)", 0, 1000, key="rec_iters", step=5)
-    weight = url_state.slider(s4, "hybrid: share of the ALS score", 0.0, 1.0, key="rec_weight", step=0.05)
-    st.caption("Defaults, chosen on a validation split (each user's second-to-last rating): ALS regularisation 0.1, 15"
-               " iterations, α 0.3, BM25 weights; BPR learning rate 0.01, regularisation 0.01, 100 iterations.")
+    recency = url_state.number_input(s4, "ALS recency boost", 0.0, 1000.0, key="rec_recency", step=5.0, format="%.1f",
+                                     help="A user's latest rating weighs 1 + this in ALS; 0: time plays no part.")
+    half_life = url_state.number_input(s5, "ALS recency half-life", 0.1, 1000.0, key="rec_half_life", step=1.0, format="%.1f",
+                                       help="The boost halves with every this many of the user's later ratings.")
+    weight = url_state.slider(s6, "hybrid: share of the ALS score", 0.0, 1.0, key="rec_weight", step=0.05)
+    st.caption("Defaults, chosen on a validation split (each user's second-to-last rating; `bench/recommend_tune.py`): ALS"
+               " regularisation 1, 15 iterations, α 0.3, BM25 weights, recency boost 20 with half-life 5; BPR learning rate"
+               " 0.01, regularisation 0.01, 100 iterations.")
 spec = spec_for(method, factors=int(factors), seed=int(seed), weight=float(weight),
-                regularization=float(regularization) or None, iterations=int(iterations) or None)
+                regularization=float(regularization) or None, iterations=int(iterations) or None,
+                recency_boost=float(recency), recency_half_life=float(half_life))
 
 if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
@@ -138,7 +149,7 @@ else:
     st.session_state["rec_profile"] = ",".join(picked)
     profile_items = picked
 url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", "rec_factors", "rec_weight", "rec_item", "rec_eval",
-                   "rec_genre", "rec_reg", "rec_iters"]
+                   "rec_genre", "rec_reg", "rec_iters", "rec_recency", "rec_half_life"]
                   + (["rec_user"] if mode == "user" else ["rec_profile"]))
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here

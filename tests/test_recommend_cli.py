@@ -59,9 +59,12 @@ def test_eval_recommend_all_methods_json(capsys: pytest.CaptureFixture[str], has
     assert set(document["mf"]) == {"hr@10", "ndcg@10", "coverage"}
     popular = _json(capsys, "eval-recommend", "--method", "popular", "--json")
     assert isinstance(popular, dict)
-    assert document["mf"]["hr@10"] >= 1.5 * popular["popular"]["hr@10"]  # 1.70 x measured (split seed 0)
+    assert document["mf"]["hr@10"] >= 2.0 * popular["popular"]["hr@10"]  # 2.09 x measured (split seed 0)
     # a second run reads the cache and gives the same figures
     assert _json(capsys, "eval-recommend", "--method", "mf", "--json") == document
+    # the recency boost is a setting: without it ALS falls back to 0.1273 (1.62 x popular)
+    plain = _json(capsys, "eval-recommend", "--method", "mf", "--recency-boost", "0", "--json")
+    assert isinstance(plain, dict) and plain["mf"]["hr@10"] < document["mf"]["hr@10"]
 
 
 @pytest.mark.both_stores  # also on a chroma run server

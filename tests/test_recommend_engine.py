@@ -19,7 +19,7 @@ from embedlab.recommend.evaluate import (
     top_k,
     write_trec_files,
 )
-from embedlab.recommend.models import spec_for
+from embedlab.recommend.models import recency_weights, spec_for
 from embedlab.store import open_store
 
 SMALL = b"""user,item,rating,timestamp
@@ -111,12 +111,55 @@ def test_collaborative_clearly_beats_most_popular_on_movielens() -> None:
     als = evaluate(data, spec_for("als"), split=split).metrics
     bpr = evaluate(data, spec_for("bpr"), split=split).metrics
     random = evaluate(data, spec_for("random"), split=split).metrics
-    # measured with split seed 0: ALS 0.1336, popular 0.0785 (1.70 x); split seeds 1, 2 give 1.67 x
-    assert als.hr >= 1.5 * popular.hr, (als, popular)
+    # the issue's bar: ALS at least doubles most-popular's HR@10. Measured with split seed 0: ALS
+    # 0.1644, popular 0.0785 (2.09 x); split seeds 1, 2: 2.08 x, 2.11 x. Without the recency
+    # weights (boost 0) 1.62 x: the weights are what carry it past 2.
+    assert als.hr >= 2.0 * popular.hr, (als, popular)
+    plain = evaluate(data, spec_for("als", recency_boost=0.0), split=split).metrics
+    assert plain.hr < als.hr, (plain, als)
     assert bpr.hr > popular.hr > random.hr
     assert random.coverage > 0.9 and popular.coverage < 0.1
     # seeded: the same settings give the same figures
     assert evaluate(data, spec_for("als"), split=split).metrics.hr == als.hr
+
+
+def test_recency_weights_by_hand() -> None:
+    """User a: timestamps 10, 20, 20 (two ties last), user b: 5, 7; c: one row. ``later`` counts
+    the same user's strictly later rows: a -> 2, 0, 0; b -> 1, 0; c -> 0."""
+    data = read_interactions(SMALL, "small.csv")
+    weights = recency_weights(data, np.arange(len(data)), boost=4.0, half_life=2.0)
+    later = {("a", "x"): 2, ("a", "y"): 0, ("a", "z"): 0, ("b", "x"): 1, ("b", "w"): 0, ("c", "y"): 0}
+    for row, weight in enumerate(weights):
+        key = (data.user_ids[data.user[row]], data.item_ids[data.item[row]])
+        assert weight == pytest.approx(1.0 + 4.0 * 0.5 ** (later[key] / 2.0)), key
+    # a subset of rows counts only the rows it holds: without a's last second, x is a's latest
+    rows = np.array([r for r in range(len(data)) if data.timestamp[r] != 20])
+    subset = recency_weights(data, rows, boost=4.0, half_life=2.0)
+    assert subset[list(rows).index(0)] == pytest.approx(5.0)
+
+
+def test_als_is_implicit_on_the_recency_weighted_bm25_matrix() -> None:
+    """Our ALS equals bare implicit fed the same matrix, built here by hand from the definition."""
+    from implicit.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+    from scipy.sparse import csr_matrix
+    from threadpoolctl import threadpool_limits
+
+    from embedlab.recommend.models import fit
+
+    data = movielens_100k()
+    spec = spec_for("als", iterations=3)
+    later = np.array([(data.timestamp[(data.user == u)] > t).sum() for u, t in zip(data.user[:300], data.timestamp[:300])])
+    ours = recency_weights(data, np.arange(len(data)), spec.recency_boost, spec.recency_half_life)
+    assert np.allclose(ours[:300], 1 + spec.recency_boost * 2.0 ** (-later / spec.recency_half_life))
+    matrix = csr_matrix((ours.astype(np.float32), (data.user, data.item)), shape=(data.n_users, data.n_items))
+    with threadpool_limits(1, "blas"):
+        bare = AlternatingLeastSquares(factors=spec.factors, regularization=spec.regularization, alpha=spec.alpha,
+                                       iterations=spec.iterations, random_state=spec.seed)
+        bare.fit(bm25_weight(matrix, K1=100, B=0.8).tocsr().astype(np.float32), show_progress=False)
+    model = fit(data, spec)
+    assert np.allclose(model.item_vectors, bare.item_factors, atol=1e-4)
+    assert np.allclose(model.user_vectors, bare.user_factors, atol=1e-4)
 
 
 def test_factor_vectors_go_to_an_inner_product_collection_and_hnsw_agrees_with_exact() -> None:

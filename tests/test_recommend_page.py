@@ -66,7 +66,7 @@ def test_demo_shows_every_method_and_the_evaluation_table() -> None:
     table = frame(at, "rec_eval_table")
     assert len(table) == 7
     hr = dict(zip(table["method"], table["HR@10"]))
-    assert hr["ALS (implicit)"] >= 1.5 * hr["most popular"] > hr["random"]  # 1.70 x measured (split seed 0)
+    assert hr["ALS (implicit)"] >= 2.0 * hr["most popular"] > hr["random"]  # 2.09 x measured (split seed 0)
     assert any("What each method recommends" in m.value for m in at.markdown)
 
 

@@ -24,7 +24,11 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
                         help="an items file for an uploaded dataset: item, title and any text columns (year, genres, ...)")
     parser.add_argument("--mf", choices=["als", "bpr", "svd"], default="als", help="the factor model of mf and hybrid (default als)")
     parser.add_argument("--factors", type=int, metavar="N", help="factors of the factor model (default 64)")
-    parser.add_argument("--regularization", type=float, metavar="L", help="regularisation (default: ALS 0.1, BPR 0.01)")
+    parser.add_argument("--regularization", type=float, metavar="L", help="regularisation (default: ALS 1, BPR 0.01)")
+    parser.add_argument("--recency-boost", type=float, metavar="B",
+                        help="ALS: a user's latest interaction weighs 1 + B, older ones less (default 20; 0: time plays no part)")
+    parser.add_argument("--recency-half-life", type=float, metavar="H",
+                        help="ALS: the boost halves with every H of the user's later interactions (default 5)")
     parser.add_argument("--iterations", type=int, metavar="N", help="iterations (default: ALS 15, BPR 100)")
     parser.add_argument("--weight", type=float, metavar="W", help="hybrid: share of the factor score, 0-1 (default 0.9)")
     parser.add_argument("--seed", type=int, metavar="S", help="random seed (default 42)")
@@ -52,7 +56,8 @@ def spec_from(args: argparse.Namespace, method: str) -> Any:
     concrete = args.mf if method == "mf" else method
     mf_defaults = {} if concrete != "hybrid" else {"mf": args.mf}
     return spec_for(concrete, factors=args.factors, regularization=args.regularization, iterations=args.iterations,
-                    weight=args.weight, seed=args.seed, **mf_defaults)
+                    weight=args.weight, seed=args.seed, recency_boost=args.recency_boost,
+                    recency_half_life=args.recency_half_life, **mf_defaults)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

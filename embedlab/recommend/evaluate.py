@@ -61,24 +61,25 @@ class RankingMetrics:
         return {f"hr@{self.k}": self.hr, f"ndcg@{self.k}": self.ndcg, "coverage": self.coverage}
 
 
-def leave_last_out(data: Interactions, seed: int = SPLIT_SEED) -> Split:
-    """The leave-last-out split; ties in a user's last timestamp are drawn with ``seed`` (see the
-    module)."""
-    draw = np.random.default_rng(seed).random(len(data))
-    order = np.lexsort((draw, data.timestamp, data.user))  # by user, then time, then the seeded draw
-    user_sorted = data.user[order]
+def leave_last_out(data: Interactions, seed: int = SPLIT_SEED, rows: np.ndarray | None = None) -> Split:
+    """The leave-last-out split of ``data`` (of only the interactions ``rows`` when given: a
+    validation split inside a training split); ties in a user's last timestamp are drawn with
+    ``seed`` (see the module)."""
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    draw = np.random.default_rng(seed).random(len(data))[rows]
+    user, item = data.user[rows], data.item[rows]
+    order = np.lexsort((draw, data.timestamp[rows], user))  # by user, then time, then the seeded draw
+    user_sorted = user[order]
     last = np.flatnonzero(np.r_[user_sorted[1:] != user_sorted[:-1], True])
-    candidate_rows = order[last]
-    users = data.user[candidate_rows]
-    held = data.item[candidate_rows]
+    users, held = user[order[last]], item[order[last]]
     # users whose only item is the held-out one have nothing to learn from
-    pairs = np.unique(np.stack([data.user, data.item], 1), axis=0)
+    pairs = np.unique(np.stack([user, item], 1), axis=0)
     distinct = np.bincount(pairs[:, 0], minlength=data.n_users)
     keep = distinct[users] >= 2
     users, held = users[keep], held[keep]
     held_of_user = np.full(data.n_users, -1, np.int64)
     held_of_user[users] = held
-    train = np.flatnonzero(held_of_user[data.user] != data.item)
+    train = rows[held_of_user[user] != item]
     return Split(train=train, users=users.astype(np.int64), held_out=held.astype(np.int64))
 
 

@@ -1,7 +1,9 @@
 """Recommenders as estimators (scikit-learn style: settings in ``__init__``, checked in ``fit``,
 seeded). Each gives users and items vectors in one space and scores by their dot product:
 
-- ``ALS`` and ``BPR``: matrix factorisation with ``implicit`` (GPU when CUDA is present);
+- ``ALS`` and ``BPR``: matrix factorisation with ``implicit`` (GPU when CUDA is present); ALS
+  counts a user's latest interactions more (``recency_boost``, ``recency_half_life``: tastes
+  drift and users rate in sessions, so what someone watched last says most about what is next);
 - ``SVD``: truncated SVD of the interaction matrix (scikit-learn), a plain baseline;
 - ``Content``: items embedded by a text model from title, year, genres (and uploaded text);
   a user is the rating-weighted mean of the items they liked (cosine space);
@@ -36,10 +38,12 @@ class ModelSpec:
 
     method: Method = "als"
     factors: int = 64
-    regularization: float = 0.1
+    regularization: float = 1.0
     iterations: int = 15
     alpha: float = 0.3  # ALS confidence: 1 + alpha x weight per interaction
     weighting: Weighting = "bm25"  # ALS: the weight of an interaction (BM25 damps heavy users and items)
+    recency_boost: float = 20.0  # ALS: a user's latest interaction weighs 1 + this (0: time plays no part)
+    recency_half_life: float = 5.0  # ALS: ... and the boost halves with every this many of their later interactions
     learning_rate: float = 0.01  # BPR
     seed: int = 42
     text_model: str = "minilm"
@@ -60,6 +64,10 @@ class ModelSpec:
             raise InputError(f"regularization must be a finite number ≥ 0, got {self.regularization}.")
         if self.weighting not in ("bm25", "binary"):
             raise InputError(f"weighting must be bm25 or binary, got {self.weighting!r}.")
+        if not (self.recency_boost >= 0 and np.isfinite(self.recency_boost)):
+            raise InputError(f"recency_boost must be a finite number ≥ 0, got {self.recency_boost}.")
+        if not (self.recency_half_life > 0 and np.isfinite(self.recency_half_life)):
+            raise InputError(f"recency_half_life must be a finite number > 0, got {self.recency_half_life}.")
         if not (self.alpha > 0 and self.learning_rate > 0):
             raise InputError("alpha and learning_rate must be positive.")
         if not 0.0 <= self.weight <= 1.0:
@@ -78,7 +86,7 @@ class ModelSpec:
         if self.method in ("als", "bpr") or (self.method == "hybrid" and self.mf in ("als", "bpr")):
             keep |= {"regularization", "iterations"}
         if self.method == "als" or (self.method == "hybrid" and self.mf == "als"):
-            keep |= {"alpha", "weighting"}
+            keep |= {"alpha", "weighting", "recency_boost", "recency_half_life"}
         if self.method == "bpr" or (self.method == "hybrid" and self.mf == "bpr"):
             keep |= {"learning_rate"}
         if self.method in ("content", "hybrid"):
@@ -90,7 +98,8 @@ class ModelSpec:
     def label(self) -> str:
         """A readable name: ``als f=64 reg=0.05 it=20 α=2 seed=42``."""
         short = {"factors": "f", "regularization": "reg", "iterations": "it", "alpha": "α", "learning_rate": "lr",
-                 "seed": "seed", "text_model": "text", "weight": "w", "mf": "mf", "weighting": "weights"}
+                 "seed": "seed", "text_model": "text", "weight": "w", "mf": "mf", "weighting": "weights",
+                 "recency_boost": "recent+", "recency_half_life": "half-life"}
         parts = [f"{short[k]}={v:g}" if isinstance(v, float) else f"{short[k]}={v}" for k, v in self.relevant().items() if k != "method"]
         return " ".join([self.method, *parts])
 
@@ -292,7 +301,8 @@ def fit(data: Interactions, spec: ModelSpec, rows: np.ndarray | None = None) -> 
     device = "cpu"
     blend = None
     if spec.method in FACTOR_METHODS:
-        train = _binary(data, rows)
+        boost = spec.recency_boost if spec.method == "als" else 0.0
+        train = _interaction_matrix(data, rows, recency_weights(data, rows, boost, spec.recency_half_life) if boost else None)
         users, items, device = {"als": fit_als, "bpr": fit_bpr, "svd": fit_svd}[spec.method](train, spec)
     elif spec.method == "content":
         items, _ = content_item_vectors(data, spec.text_model)
@@ -316,13 +326,39 @@ def fit(data: Interactions, spec: ModelSpec, rows: np.ndarray | None = None) -> 
                        fold_in_alpha=spec.alpha, fold_in_reg=max(spec.regularization, 1e-3), blend=blend)
 
 
-def _binary(data: Interactions, rows: np.ndarray) -> object:
+def recency_weights(data: Interactions, rows: np.ndarray, boost: float, half_life: float) -> np.ndarray:
+    """Per interaction in ``rows``: 1 + boost x 2^(-later / half_life), where ``later`` counts the
+    same user's interactions (in ``rows``) with a strictly later timestamp, so a user's latest
+    interactions weigh 1 + boost, ties weigh the same, and old ones tend to 1."""
+    rows = np.asarray(rows)
+    user, stamp = data.user[rows], data.timestamp[rows]
+    order = np.lexsort((stamp, user))
+    u, t = user[order], stamp[order]
+    n = len(order)
+    new_user = np.r_[True, u[1:] != u[:-1]] if n else np.zeros(0, bool)
+    new_time = new_user | np.r_[True, t[1:] != t[:-1]] if n else np.zeros(0, bool)
+    last_of_user = np.r_[np.flatnonzero(new_user)[1:] - 1, n - 1] if n else np.zeros(0, np.int64)
+    last_of_time = np.r_[np.flatnonzero(new_time)[1:] - 1, n - 1] if n else np.zeros(0, np.int64)
+    user_end = last_of_user[np.cumsum(new_user) - 1]
+    time_end = last_of_time[np.cumsum(new_time) - 1]
+    weights = np.empty(n, np.float64)
+    weights[order] = 1.0 + boost * np.exp2(-(user_end - time_end) / half_life)
+    return weights
+
+
+def _interaction_matrix(data: Interactions, rows: np.ndarray, weights: np.ndarray | None = None) -> object:
+    """The users x items matrix of ``rows``: 1 per (user, item) seen, or the largest of its
+    ``weights`` when given (a pair seen twice counts once)."""
     from scipy.sparse import csr_matrix
 
-    matrix = csr_matrix((np.ones(len(rows), np.float32), (data.user[rows], data.item[rows])), shape=(data.n_users, data.n_items))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    rows = np.asarray(rows)
+    pair = data.user[rows].astype(np.int64) * data.n_items + data.item[rows]
+    unique, inverse = np.unique(pair, return_inverse=True)
+    values = np.ones(len(unique), np.float32)
+    if weights is not None:
+        values = np.zeros(len(unique), np.float64)
+        np.maximum.at(values, inverse, weights)
+    return csr_matrix((values.astype(np.float32), (unique // data.n_items, unique % data.n_items)), shape=(data.n_users, data.n_items))
 
 
 @memoize(max_entries=24, exclude=("data",), models=())
