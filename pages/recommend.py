@@ -30,8 +30,8 @@ from embedlab.ui.router import ensure_router
 
 METHODS = ["als", "bpr", "svd", "content", "hybrid"]
 DEMO_USER = "97"  # 63 ratings, a third of them 4-5 stars for science fiction
-ALS_DEFAULTS = ModelSpec()
 DEMO_PROFILE = "50,172,181"  # Star Wars, The Empire Strikes Back, Return of the Jedi
+ALS_DEFAULTS = ModelSpec()  # the recency inputs start from the model's own defaults
 
 EXPLANATION = """
 **How it works.** Every user and every movie is a vector. *Matrix factorisation* (ALS, BPR from

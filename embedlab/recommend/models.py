@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from embedlab.backends.base import l2_normalise
 from embedlab.cache import content_key, load, memoize, save
@@ -331,19 +332,11 @@ def recency_weights(data: Interactions, rows: np.ndarray, boost: float, half_lif
     same user's interactions (in ``rows``) with a strictly later timestamp, so a user's latest
     interactions weigh 1 + boost, ties weigh the same, and old ones tend to 1."""
     rows = np.asarray(rows)
-    user, stamp = data.user[rows], data.timestamp[rows]
-    order = np.lexsort((stamp, user))
-    u, t = user[order], stamp[order]
-    n = len(order)
-    new_user = np.r_[True, u[1:] != u[:-1]] if n else np.zeros(0, bool)
-    new_time = new_user | np.r_[True, t[1:] != t[:-1]] if n else np.zeros(0, bool)
-    last_of_user = np.r_[np.flatnonzero(new_user)[1:] - 1, n - 1] if n else np.zeros(0, np.int64)
-    last_of_time = np.r_[np.flatnonzero(new_time)[1:] - 1, n - 1] if n else np.zeros(0, np.int64)
-    user_end = last_of_user[np.cumsum(new_user) - 1]
-    time_end = last_of_time[np.cumsum(new_time) - 1]
-    weights = np.empty(n, np.float64)
-    weights[order] = 1.0 + boost * np.exp2(-(user_end - time_end) / half_life)
-    return weights
+    stamps = pd.Series(data.timestamp[rows])
+    by_user = stamps.groupby(data.user[rows])
+    # rank "max" counts the user's rows at or before this time; the rest are strictly later
+    later = (by_user.transform("size") - by_user.rank(method="max")).to_numpy(np.float64)
+    return 1.0 + boost * np.exp2(-later / half_life)
 
 
 def _interaction_matrix(data: Interactions, rows: np.ndarray, weights: np.ndarray | None = None) -> object:
@@ -354,9 +347,10 @@ def _interaction_matrix(data: Interactions, rows: np.ndarray, weights: np.ndarra
     rows = np.asarray(rows)
     pair = data.user[rows].astype(np.int64) * data.n_items + data.item[rows]
     unique, inverse = np.unique(pair, return_inverse=True)
-    values = np.ones(len(unique), np.float32)
-    if weights is not None:
-        values = np.zeros(len(unique), np.float64)
+    if weights is None:
+        values = np.ones(len(unique))
+    else:
+        values = np.zeros(len(unique))
         np.maximum.at(values, inverse, weights)
     return csr_matrix((values.astype(np.float32), (unique // data.n_items, unique % data.n_items)), shape=(data.n_users, data.n_items))
 
