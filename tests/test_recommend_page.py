@@ -104,3 +104,18 @@ def test_model_settings_from_the_link_change_the_model() -> None:
     expected = recommend(movielens_100k(), spec_for("als", factors=16, regularization=0.5, iterations=5), "42", 5)
     assert frame(at, "rec_table")["title"].tolist() == [item.title for item in expected.items]
     assert any("als f=16 reg=0.5 it=5" in c.value.replace("\\", "") for c in at.caption)
+
+
+def test_recency_settings_from_the_link_change_the_model() -> None:
+    at = page()
+    at.query_params["rec_user"] = "42"
+    at.query_params["rec_k"] = "5"
+    at.query_params["rec_recency"] = "0.0"
+    at.query_params["rec_half_life"] = "2.0"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = recommend(movielens_100k(), spec_for("als", recency_boost=0.0, recency_half_life=2.0), "42", 5)
+    default = recommend(movielens_100k(), spec_for("als"), "42", 5)
+    assert [item.title for item in expected.items] != [item.title for item in default.items]
+    assert frame(at, "rec_table")["title"].tolist() == [item.title for item in expected.items]
+    assert any("recent+=0 half-life=2" in c.value.replace("\\", "") for c in at.caption)
