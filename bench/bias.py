@@ -23,11 +23,11 @@ from embedlab.wordrules import resolve_words
 
 def per_partition_baseline(X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray, partitions: list[tuple[int, ...]]) -> float:
     """What WEFE's loop does: for every partition, recompute the statistic from the vectors."""
-    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)
     pool, A, B = unit(np.vstack([X, Y]).astype(np.float64)), unit(A.astype(np.float64)), unit(B.astype(np.float64))
 
     def statistic(x: np.ndarray, y: np.ndarray) -> float:
-        s = lambda w: (w @ A.T).mean(axis=1) - (w @ B.T).mean(axis=1)  # noqa: E731
+        s = lambda w: (w @ A.T).mean(axis=1) - (w @ B.T).mean(axis=1)
         return float(s(x).sum() - s(y).sum())
 
     observed = statistic(pool[: len(X)], pool[len(X) :])

@@ -43,17 +43,17 @@ def similarity_url(url: str, texts: list[str]) -> str:
     return f"{url}/similarity?{query}"
 
 
-def metric(page, label: str) -> str | None:  # noqa: ANN001
+def metric(page, label: str) -> str | None:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     if not box.count():
         return None
     return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def at_once(pages: list, urls: list[str], answer) -> list[tuple[float, str]]:  # noqa: ANN001
+def at_once(pages: list, urls: list[str], answer) -> list[tuple[float, str]]:
     """Open ``urls`` in ``pages`` at the same moment; (seconds until ``answer(page)`` is not None, answer) each."""
     started = time.perf_counter()
-    for page, url in zip(pages, urls):
+    for page, url in zip(pages, urls, strict=True):
         page.goto(url, wait_until="commit")
     done: dict[int, tuple[float, str]] = {}
     while len(done) < len(pages):
@@ -96,7 +96,7 @@ def main() -> None:
                 results["similarity"]["alone"] += [t for t, _ in alone]
                 results["similarity"]["together"] += [t for t, _ in together]
 
-                def searched(page) -> str | None:  # noqa: ANN001
+                def searched(page) -> str | None:
                     heading = page.get_by_text("Top 10 for")
                     return "shown" if heading.count() else None
 

@@ -76,7 +76,7 @@ def serve(app_dir: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the app did not start")
 
 
-def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the select box ``label`` by typing it, as a keyboard user does."""
     page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
     page.keyboard.type(option)
@@ -93,9 +93,9 @@ def timed(action: Callable[[], None], done: Callable[[], bool], timeout: float =
     return time.perf_counter() - started
 
 
-def measure_new(page, url: str, name: str, n: int, rounds: int) -> dict[str, list[float]]:  # noqa: ANN001
+def measure_new(page, url: str, name: str, n: int, rounds: int) -> dict[str, list[float]]:
     canvas = page.locator("canvas.pm-canvas")
-    token = lambda: canvas.evaluate("c => c.dataset.token || ''")  # noqa: E731
+    token = lambda: canvas.evaluate("c => c.dataset.token || ''")
     page.goto(f"{url}/explore?explore_collection={name}&explore_method=pca&explore_k=8&explore_colour=label")
     canvas.wait_for(timeout=600_000)
     while int(canvas.evaluate("c => Number(c.dataset.renders || 0)")) == 0:
@@ -135,13 +135,13 @@ def measure_new(page, url: str, name: str, n: int, rounds: int) -> dict[str, lis
     return times
 
 
-def measure_before(page, url: str, name: str, rounds: int) -> dict[str, list[float]]:  # noqa: ANN001
+def measure_before(page, url: str, name: str, rounds: int) -> dict[str, list[float]]:
     """The plotly page of an older checkout: recolour and search, until plotly has drawn the new figure."""
     page.goto(f"{url}/explore?explore_collection={name}&explore_method=pca&explore_k=8&explore_colour=label")
     page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length }",
                            timeout=900_000)
     page.wait_for_timeout(3000)
-    signature = lambda: page.evaluate(  # noqa: E731  (what the drawn figure shows: trace names and search hits)
+    signature = lambda: page.evaluate(
         """() => { const g = document.querySelector('.js-plotly-plot');
                    if (!g || !g._fullData) return '';
                    return g._fullData.map(t => t.name + ':' + (t.name === 'search hits' ? Array.from(t.customdata || []).join(',') : t.x.length)).join('|'); }""")

@@ -26,7 +26,7 @@ from embedlab.recommend.models import (
 )
 
 
-def timed(function, *args, repeat: int = 3) -> float:  # noqa: ANN001, ANN002
+def timed(function, *args, repeat: int = 3) -> float:
     """The best of ``repeat`` runs, in seconds."""
     best = float("inf")
     for _ in range(repeat):

@@ -19,7 +19,7 @@ from embedlab.recommend.evaluate import SPLIT_SEED, Split, evaluate, leave_last_
 from embedlab.recommend.models import ModelSpec, spec_for
 
 
-def ratio(data, spec: ModelSpec, split: Split) -> tuple[float, float]:  # noqa: ANN001
+def ratio(data, spec: ModelSpec, split: Split) -> tuple[float, float]:
     """(HR@10 of ``spec``, that HR as a multiple of most-popular's) on ``split``."""
     hr = evaluate(data, spec, split=split).metrics.hr
     popular = evaluate(data, spec_for("popular"), split=split).metrics.hr
@@ -38,13 +38,13 @@ def main() -> None:
             "regularization": (0.1, 1.0)}
     results = []
     for values in itertools.product(*grid.values()):
-        spec = replace(base, **dict(zip(grid, values)))
+        spec = replace(base, **dict(zip(grid, values, strict=True)))
         hr, times = ratio(data, spec, validation)
         results.append((times, hr, spec))
         print(f"validation  {spec.label():70s} HR@10 {hr:.4f}  {times:.2f}x popular", flush=True)
     results.sort(key=lambda r: -r[0])
     print(f"\nchosen on validation: {results[0][2].label()}   (defaults: {base.label()})")
-    for times, hr, spec in results[:5]:
+    for times, _hr, spec in results[:5]:
         test_hr, test_times = ratio(data, spec, test)
         print(f"  validation {times:.2f}x  test {test_times:.2f}x (HR@10 {test_hr:.4f})  {spec.label()}")
     plain = replace(base, recency_boost=0.0)

@@ -11,7 +11,7 @@ from embedlab import _compat
 
 _compat.quiet_offline_libraries()
 
-from embedlab.errors import EmbedlabError  # noqa: E402
+from embedlab.errors import EmbedlabError
 
 __version__ = "0.1.0"
 __all__ = ["EmbedlabError", "__version__"]

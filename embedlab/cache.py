@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -280,10 +281,8 @@ def _mtime(path: Path) -> float:
 def touch(*paths: Path) -> None:
     """Mark entries as just used (the cache is pruned least recently used first)."""
     for path in paths:
-        try:
+        with contextlib.suppress(OSError):
             os.utime(path)
-        except OSError:
-            pass
 
 
 def prune(limit_bytes: int | None = None) -> int:

@@ -235,7 +235,7 @@ def _hover(digest: str, clusters_key: str, extra: tuple[str, ...], corpus: Corpu
         columns["cluster"] = cluster_labels.tolist()
     for column in extra:
         columns[column] = corpus.metadata[column].tolist()
-    texts = [text or f"[{row_id}]" for text, row_id in zip(corpus.texts, corpus.ids)]  # no document: its id
+    texts = [text or f"[{row_id}]" for text, row_id in zip(corpus.texts, corpus.ids, strict=True)]  # no document: its id
     return hover_lines(texts, columns, limit=100 if len(corpus) > 20_000 else 160)
 
 

@@ -54,7 +54,7 @@ def export_frame(
     if coords is not None:
         if len(coords) != len(frame):
             raise InputError(f"{len(coords)} map points for {len(frame)} rows.")
-        for axis, name in zip(range(coords.shape[1]), "xyz"):
+        for axis, name in zip(range(coords.shape[1]), "xyz"[: coords.shape[1]], strict=True):
             frame[name] = coords[:, axis].astype(np.float64)
     if clusters is not None:
         if len(clusters) != len(frame):
@@ -118,7 +118,7 @@ def projector_config(name: str = "embedlab") -> str:
 def projector_files(vectors: np.ndarray, frame: pd.DataFrame, name: str = "embedlab") -> dict[str, str]:
     """The projector's three files by name."""
     vectors_tsv, metadata_tsv = projector_tsvs(vectors, frame)
-    return dict(zip(PROJECTOR_FILES, (vectors_tsv, metadata_tsv, projector_config(name))))
+    return dict(zip(PROJECTOR_FILES, (vectors_tsv, metadata_tsv, projector_config(name)), strict=True))
 
 
 def projector_zip(vectors: np.ndarray, frame: pd.DataFrame, name: str = "embedlab") -> bytes:

@@ -48,7 +48,7 @@ class Colours:
         """(name, colour, count) per group, up to ``MAX_LEGEND_GROUPS`` (more: no legend)."""
         if self.mode != "groups":
             return ()
-        return tuple((name, PALETTE[i % len(PALETTE)], count) for i, (name, count) in enumerate(zip(self.names, self.counts)))
+        return tuple((name, PALETTE[i % len(PALETTE)], count) for i, (name, count) in enumerate(zip(self.names, self.counts, strict=True)))
 
     def note(self, column: str) -> str:
         """What a legend cannot say: too many groups, or a continuous scale."""
@@ -153,7 +153,7 @@ def neighbours_of(vectors: np.ndarray, coords: np.ndarray, index: int, k: int = 
     distances = np.linalg.norm(np.asarray(coords, dtype=np.float64) - coords[index], axis=1)
     distances[index] = np.inf
     on_map = set(np.argpartition(distances, k - 1)[:k].tolist())
-    items = tuple(Neighbour(int(i), float(scores[i]), float(d), int(i) in on_map) for i, d in zip(nearest, euclidean))
+    items = tuple(Neighbour(int(i), float(scores[i]), float(d), int(i) in on_map) for i, d in zip(nearest, euclidean, strict=True))
     return Neighbours(index, k, items)
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -162,7 +162,7 @@ class _ProcessLock:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class _Liveness:
@@ -284,7 +284,7 @@ class Store:
         except Exception as error:
             try:
                 known = [c.name for c in self.client.list_collections()]
-            except Exception:  # noqa: BLE001  (chromadb and httpx raise several types for a dead server)
+            except Exception:
                 raise StoreError(f"The Chroma store at {self.location} stopped answering: {error}. Everything written"
                                  " so far is kept; try again when it is back.") from error
             if chroma_name not in known:
@@ -411,7 +411,7 @@ class Store:
             raise InputError("texts and metadatas must have the same length.")
         name = self.create(dataset, encoder.name, encoder.dim, extra)
         user_metas = list(metadatas) if metadatas is not None else [{} for _ in texts]
-        ids = [content_id(t, m) for t, m in zip(texts, user_metas)]
+        ids = [content_id(t, m) for t, m in zip(texts, user_metas, strict=True)]
         # The source row goes into the stored metadata (never empty, which Chroma rejects),
         # not into the id: the same row content is the same record wherever it appears.
         metas: list[Metadata] = [{"row": index, **meta} for index, meta in enumerate(user_metas)]
@@ -569,7 +569,7 @@ class Store:
             else:
                 order, scores = top_k_cosine(query_vector, matrix, k)
             hits = [SearchHit(rows["ids"][keep[i]], rows["documents"][keep[i]], float(s), rows["metadatas"][keep[i]])
-                    for i, s in zip(order, scores)]
+                    for i, s in zip(order, scores, strict=True)]
             return SearchResult(hits, "exact")
         # HNSW: ask for enough neighbours that k remain after the excluded ones are dropped.
         # Chroma's distances are 1 - cosine and 1 - inner product, so 1 - distance is the score.
@@ -578,7 +578,7 @@ class Store:
         )
         hits = [
             SearchHit(i, d, 1.0 - float(dist), dict(m or {}))
-            for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+            for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)
             if i not in excluded
         ]
         return SearchResult(hits[:k], "hnsw")

@@ -133,7 +133,7 @@ with st.expander("What an effect size does and does not show", expanded=bool(st.
     st.markdown(EXPLANATION)
 
 
-def show_weat_result(result, heading: str) -> None:  # noqa: ANN001 - a WeatResult
+def show_weat_result(result, heading: str) -> None:
     """Metrics, missing words and the per-word chart of one result."""
     st.markdown(f"#### {plain(heading)}")
     if result.oov_words:

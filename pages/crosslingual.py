@@ -121,7 +121,7 @@ else:
             st.caption(plain(f"{', '.join(english_only)}: trained on English only; its German, Spanish and Dutch results match"
                              " word pieces, not meaning."))
         columns = st.columns(len(models))
-        for column, model in zip(columns, models):
+        for column, model in zip(columns, models, strict=True):
             with column:
                 st.markdown(f"**{plain(model)}**")
                 result = search(st.session_state["xl_query"], model, int(st.session_state["xl_k"]), settings=settings,

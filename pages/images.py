@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd  # noqa: F401  (imported up front; see DESIGN "Testing")
+import pandas as pd
 import plotly.graph_objects as go  # noqa: F401
 import streamlit as st
 
@@ -221,7 +221,7 @@ with user_errors():
         else:
             ready()
             ids, metas, vectors = img.collection_rows(collection, backend, store=store)
-            names = [str(m.get("name", i)) for i, m in zip(ids, metas)]
+            names = [str(m.get("name", i)) for i, m in zip(ids, metas, strict=True)]
             if st.session_state.get("img_pick") not in names:
                 st.session_state["img_pick"] = names[0]
             pick = st.selectbox("Image", names, key="img_pick")
@@ -259,7 +259,7 @@ with user_errors():
             projection = corpus_map(corpus, ProjectionParams(method=method, seed=42))
             labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata else None
             colours = colours_for(labels)
-            hover = [f"{name} · {label}" for name, label in zip(corpus.texts, labels or [""] * len(corpus))]
+            hover = [f"{name} · {label}" for name, label in zip(corpus.texts, labels or [""] * len(corpus), strict=True)]
             left, right = st.columns([3, 1])
             with left:
                 events = point_map("img_map", projection.coords, hover,

@@ -174,7 +174,7 @@ with user_errors():
         if st.session_state.get("rec_demo") and mode == "user":
             st.markdown("**What each method recommends to this user:**")
             columns = st.columns(len(METHODS))
-            for column, name in zip(columns, METHODS):
+            for column, name in zip(columns, METHODS, strict=True):
                 other = recommend(data, spec_for(name, seed=int(seed)), str(user), 5, store=store)
                 column.markdown(f"**{METHOD_NAMES[name]}**  \n" + "  \n".join(plain(i.title) for i in other.items))
             st.caption("Factor models follow what similar users watched next (popular films of the period, sequels);"

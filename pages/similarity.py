@@ -138,7 +138,7 @@ with user_errors():
     results = [similarity(name, items) for name in models]
 
     columns = st.columns(len(results))
-    for column, result in zip(columns, results):
+    for column, result in zip(columns, results, strict=True):
         with column:
             st.subheader(result.model)
             if result.unknown:

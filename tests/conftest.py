@@ -169,12 +169,12 @@ def start_streamlit(home: Path, chroma_url: str | None = None) -> tuple[subproce
     env.pop("EMBEDLAB_CHROMA_URL", None)
     if chroma_url:
         env["EMBEDLAB_CHROMA_URL"] = chroma_url
-    log = open(home / "streamlit.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    with open(home / "streamlit.log", "wb") as log:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -241,7 +241,7 @@ def map_shown(page: object, text: str, timeout: float = 180.0) -> str:
         try:
             if status.count() == 1 and text in (line := status.inner_text(timeout=1_000)):
                 return line
-        except Exception:  # noqa: BLE001  (playwright's TimeoutError: the one map was just replaced)
+        except Exception:
             pass
         assert time.time() - started < timeout, f"no single map showing {text!r}: {status.all_inner_texts()}"
         page.wait_for_timeout(200)  # type: ignore[attr-defined]

@@ -94,7 +94,7 @@ def test_picture_has_offsets_for_both_pairs(toy: KeyedWordVectors) -> None:
     result = solve_analogy(toy, "man", "king", "woman")
     picture = analogy_picture(toy, result)
     assert picture.arrows == [("man", "king"), ("woman", "queen")]
-    points = dict(zip(picture.words, zip(picture.x, picture.y)))
+    points = dict(zip(picture.words, zip(picture.x, picture.y, strict=True), strict=True))
     offset_ab = np.subtract(points["king"], points["man"])
     offset_cd = np.subtract(points["queen"], points["woman"])
     assert np.allclose(offset_ab, offset_cd, atol=1e-6)  # exactly parallel in the toy space

@@ -115,7 +115,7 @@ def test_concurrent_sessions_share_one_model_safely() -> None:
         try:
             for _ in range(5):
                 results.append(get_text_encoder("minilm").encode(["thread safety check", "another sentence"])[0])
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work) for _ in range(6)]

@@ -9,7 +9,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_all_ten_weat_tests_then_the_guided_demo_in_a_real_browser(live_app: str, page) -> None:  # noqa: ANN001
+def test_all_ten_weat_tests_then_the_guided_demo_in_a_real_browser(live_app: str, page) -> None:
     page.goto(f"{live_app}/bias")
     summary = page.get_by_text(re.compile(r"10 of 10 computable tests have the paper's sign"))
     summary.first.wait_for()

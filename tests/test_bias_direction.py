@@ -49,7 +49,7 @@ def test_word2vec_direction_figures_and_professions() -> None:
     assert direction.first_explained > 0.5  # Bolukbasi et al. report a dominant first component
     assert direction.first_explained > 3 * direction.explained_variance_ratio[1]
     placed = project(W2V, ["nurse", "homemaker", "programmer", "architect", "notaword_qq"], direction)
-    values = dict(zip(placed.words, placed.values))
+    values = dict(zip(placed.words, placed.values, strict=True))
     assert values["nurse"] > values["programmer"] and values["homemaker"] > values["architect"]
     assert placed.missing == ("notaword_qq",)
     ranked = placed.sorted()
@@ -59,7 +59,7 @@ def test_word2vec_direction_figures_and_professions() -> None:
 def test_pair_axis_and_errors() -> None:
     axis = pair_direction(W2V, "rich", "poor")
     assert axis.label == "rich – poor" and axis.method == "pair"
-    values = dict(zip(*[project(W2V, ["rich", "poor"], axis).words, project(W2V, ["rich", "poor"], axis).values]))
+    values = dict(zip(*[project(W2V, ["rich", "poor"], axis).words, project(W2V, ["rich", "poor"], axis).values], strict=True))
     assert values["rich"] > values["poor"]
     with pytest.raises(OutOfVocabularyError, match="zzqqx"):
         pair_direction(W2V, "rich", "zzqqx")

@@ -106,7 +106,7 @@ def test_custom_sets_with_too_few_words_get_a_clear_error() -> None:
     assert any("needs at least two words" in e.value for e in at.error)
 
 
-def test_seat_section_on_a_text_encoder(hashing_encoder) -> None:  # noqa: ANN001
+def test_seat_section_on_a_text_encoder(hashing_encoder) -> None:
     at = page(bias_section="SEAT", bias_seat_model="hashing-test", bias_seat_test="9").run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
@@ -138,7 +138,7 @@ def test_debias_button_makes_a_model_and_shows_before_after() -> None:
     assert "page-debiased-w2v" in catalogue().names() and catalogue().saved.note("page-debiased-w2v") is not None
 
 
-def test_seat_on_custom_sets_with_typed_words(hashing_encoder) -> None:  # noqa: ANN001
+def test_seat_on_custom_sets_with_typed_words(hashing_encoder) -> None:
     at = page(bias_section="SEAT", bias_seat_model="hashing-test", bias_seat_test="custom", bias_perms="20000").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.selectbox(key="bias_seat_set_X").set_value("(typed below)").run()

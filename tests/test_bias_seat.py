@@ -27,7 +27,7 @@ def test_templates_pick_names_and_nouns() -> None:
         parse_templates("no slot here")
 
 
-def test_seat_on_hashing_encoder_counts_sentences(hashing_encoder) -> None:  # noqa: ANN001
+def test_seat_on_hashing_encoder_counts_sentences(hashing_encoder) -> None:
     # hashed bags of tokens: X's sentences share their word with A's, Y's with B's
     test = custom_test(("x", ["cat", "dog"]), ("y", ["saw", "drill", "nail"]), ("a", ["cat", "dog"]), ("b", ["saw", "drill"]))
     result = seat("hashing-test", test, templates=["This is {}.", "A {} here."])

@@ -36,7 +36,7 @@ from embedlab.errors import BadUploadError, InputError
 
 
 def _cos(u: list[float], v: list[float]) -> float:
-    dot = sum(a * b for a, b in zip(u, v))
+    dot = sum(a * b for a, b in zip(u, v, strict=True))
     return dot / (math.sqrt(sum(a * a for a in u)) * math.sqrt(sum(b * b for b in v)))
 
 
@@ -44,7 +44,7 @@ def _s(w: list[float], A: list[list[float]], B: list[list[float]]) -> float:
     return sum(_cos(w, a) for a in A) / len(A) - sum(_cos(w, b) for b in B) / len(B)
 
 
-def reference_weat(X, Y, A, B):  # noqa: ANN001, ANN201 - plain lists on purpose
+def reference_weat(X, Y, A, B):
     """Caliskan et al.'s definitions written out with loops: statistic, d and the exact p over
     every partition of X ∪ Y into sets of sizes |X| and |Y| (ties count as extreme)."""
     X, Y, A, B = ([list(map(float, row)) for row in M] for M in (X, Y, A, B))
@@ -75,7 +75,7 @@ def _random_sets(seed: int, sizes: tuple[int, int, int, int], dim: int = 12, shi
     return {"X": x, "Y": y, "A": a, "B": b}
 
 
-def _run(vectors: dict[str, np.ndarray], **kwargs):  # noqa: ANN003, ANN202
+def _run(vectors: dict[str, np.ndarray], **kwargs):
     labels = {k: [f"{k}{i}" for i in range(len(v))] for k, v in vectors.items()}
     return weat_from_vectors(vectors, labels, test="t", name="t", model="m", set_names={k: k for k in vectors}, **kwargs)
 
@@ -147,7 +147,7 @@ def test_effect_size_is_none_when_all_associations_are_equal() -> None:
     assert effect_size(np.ones(3), np.ones(3)) is None
 
 
-def test_set_with_fewer_than_two_words_is_not_computable(hashing_encoder) -> None:  # noqa: ANN001
+def test_set_with_fewer_than_two_words_is_not_computable(hashing_encoder) -> None:
     vectors = _random_sets(5, (1, 4, 3, 3))
     result = _run(vectors, oov={"X": ["gone1", "gone2"]})
     assert not result.computable
@@ -189,7 +189,7 @@ def test_custom_sets_and_uploads() -> None:
         custom_test(("x", ["a"]), ("y", ["c", "d"]), ("A", ["e", "f"]), ("B", ["g", "h"]))
     sets = parse_wordset_upload(b'{"pets": ["cat", "dog"], "tools": ["saw", "drill"]}', "s.json")
     assert sets["pets"].words == ("cat", "dog")
-    lines = parse_wordset_upload("# comment\npets: cat, dog\ntools: saw, drill\n".encode(), "s.txt")
+    lines = parse_wordset_upload(b"# comment\npets: cat, dog\ntools: saw, drill\n", "s.txt")
     assert lines["tools"].words == ("saw", "drill")
     with pytest.raises(BadUploadError, match="line 1"):
         parse_wordset_upload(b"no colon here", "bad.txt")
@@ -205,7 +205,7 @@ def test_custom_sets_and_uploads() -> None:
         parse_wordset_upload(b"\xff\xfe\x00bad", "bin.txt")
 
 
-def test_custom_test_on_hashing_encoder_lists_oov(hashing_encoder) -> None:  # noqa: ANN001
+def test_custom_test_on_hashing_encoder_lists_oov(hashing_encoder) -> None:
     """The text encoder knows every string; a word model backend must list unknown words."""
     from embedlab.backends import get_word_vectors
 

@@ -18,7 +18,7 @@ from tests.conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_similarity_demo_in_a_real_browser(live_app: str, page) -> None:  # noqa: ANN001
+def test_similarity_demo_in_a_real_browser(live_app: str, page) -> None:
     page.goto(f"{live_app}/similarity")
     page.get_by_role("button", name=re.compile("Guided demo")).click()
     agreement = page.locator('[data-testid="stMetric"]').filter(has_text="Agreement")
@@ -37,7 +37,7 @@ def test_similarity_demo_in_a_real_browser(live_app: str, page) -> None:  # noqa
     assert not page.locator('[data-testid="stException"]').count()
 
 
-def test_home_lists_models_in_a_real_browser(live_app: str, page) -> None:  # noqa: ANN001
+def test_home_lists_models_in_a_real_browser(live_app: str, page) -> None:
     page.goto(live_app)
     page.get_by_text("Models on this machine").wait_for()
     page.get_by_text("Device in use for torch models").wait_for()
@@ -47,7 +47,7 @@ def test_home_lists_models_in_a_real_browser(live_app: str, page) -> None:  # no
 
 
 @pytest.mark.parametrize(("path", "title"), [("similarity", "Similarity"), ("explore", "Explore maps")])
-def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path, page, path: str, title: str) -> None:  # noqa: ANN001
+def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path, page, path: str, title: str) -> None:
     """Streamlit runs a page file alone in legacy mode when the first request after start-up
     opens its URL; ensure_router() must bring it back under app.py (sections, titles)."""
     chromium_or_skip()
@@ -63,7 +63,7 @@ def test_first_visit_straight_to_a_page_still_uses_the_app_router(tmp_path: Path
         stop_streamlit(process)
 
 
-def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tmp_path: Path) -> None:  # noqa: ANN001
+def test_sigterm_to_embedlab_serve_stops_the_app_and_frees_the_store(browser, tmp_path: Path) -> None:
     """`embedlab serve` once left its Streamlit child serving, holding the store's lock."""
     import os
     import signal

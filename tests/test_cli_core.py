@@ -86,10 +86,10 @@ def test_files_and_bugs_end_in_one_line_not_a_traceback(monkeypatch: pytest.Monk
     """An unreadable file exits 2 with the path; an unexpected exception exits 1 in one line."""
     import embedlab.cli.core as core
 
-    def unreadable(args):  # noqa: ANN001, ANN202
+    def unreadable(args):
         raise FileNotFoundError(2, "No such file or directory", "/nowhere/x.txt")
 
-    def bug(args):  # noqa: ANN001, ANN202
+    def bug(args):
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.delenv("EMBEDLAB_DEBUG", raising=False)

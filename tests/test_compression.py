@@ -45,7 +45,7 @@ def quantize_embeddings() -> object:
     return quantize_embeddings
 
 
-def test_binary_codes_are_sentence_transformers_ubinary_and_hamming_is_popcount(quantize_embeddings) -> None:  # noqa: ANN001
+def test_binary_codes_are_sentence_transformers_ubinary_and_hamming_is_popcount(quantize_embeddings) -> None:
     unit = unit_vectors()
     encoded = comp.encode_binary(unit)
     assert np.array_equal(encoded.codes, quantize_embeddings(unit, precision="ubinary"))
@@ -57,7 +57,7 @@ def test_binary_codes_are_sentence_transformers_ubinary_and_hamming_is_popcount(
     assert np.array_equal(scores, 48 - 2 * hamming)
 
 
-def test_int8_codes_are_sentence_transformers_int8_with_the_same_ranges(quantize_embeddings) -> None:  # noqa: ANN001
+def test_int8_codes_are_sentence_transformers_int8_with_the_same_ranges(quantize_embeddings) -> None:
     unit = unit_vectors()
     encoded = comp.encode_int8(unit)
     ranges = np.vstack([unit.min(axis=0), unit.max(axis=0)])

@@ -22,14 +22,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WORD = "Query word (glove-6b-50d, raw vectors; blank: the demo word list's biggest disagreement)"
 
 
-def check(p) -> str:  # noqa: ANN001
+def check(p) -> str:
     settings = p.get_by_text(re.compile(r"recall@10 of \d+ seeded queries")).first
     settings.wait_for()
     return (f"{p.get_by_label('re-score the top F×10').input_value()}|{value(p, WORD)}|{metric(p, 'Query')}"
             f"|{metric(p, 'Words in both top-10 lists')}|{settings.inner_text()}")
 
 
-def set_view(page) -> str:  # noqa: ANN001
+def set_view(page) -> str:
     """Run the demo (ingests 400 tweets once), then re-score 10×10 and ask about "paris"."""
     page.get_by_role("button", name=re.compile("Guided demo")).click()
     page.get_by_text(re.compile(r"re-scoring the top 4×10")).wait_for(timeout=900_000)
@@ -45,7 +45,7 @@ def set_view(page) -> str:  # noqa: ANN001
     return seen
 
 
-def test_compression_demo_and_its_view(live_app: str, browser, page) -> None:  # noqa: ANN001
+def test_compression_demo_and_its_view(live_app: str, browser, page) -> None:
     page.goto(f"{live_app}/compression")
     set_view(page)
     seen = settled(page, check, quiet=4.0)
@@ -67,7 +67,7 @@ def test_compression_demo_and_its_view(live_app: str, browser, page) -> None:  #
     assert not page.locator('[data-testid="stException"]').count()
 
 
-def test_compression_view_with_back_and_forward(live_app: str, browser, page) -> None:  # noqa: ANN001
+def test_compression_view_with_back_and_forward(live_app: str, browser, page) -> None:
     page.goto(f"{live_app}/compression")
     set_view(page)
     keeps_the_view(browser, page, "Compression", check)

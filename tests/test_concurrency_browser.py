@@ -27,7 +27,7 @@ def sentences(user: int) -> list[str]:
             f"Another remark on {b}."]
 
 
-def all_answered(pages: list, answer, timeout: float = 900) -> list[str]:  # noqa: ANN001
+def all_answered(pages: list, answer, timeout: float = 900) -> list[str]:
     done: dict[int, str] = {}
     started = time.time()
     while len(done) < len(pages):
@@ -40,7 +40,7 @@ def all_answered(pages: list, answer, timeout: float = 900) -> list[str]:  # noq
     return [done[i] for i in range(len(pages))]
 
 
-def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Path) -> None:  # noqa: ANN001
+def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Path) -> None:
     import os
 
     from embedlab.backends import get_text_encoder
@@ -61,7 +61,7 @@ def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Pa
                                             "sim_text_model": "minilm", "sim_text_model_b": "use-multilingual"})
             page.goto(f"{url}/similarity?{query}", wait_until="commit")
 
-        def agreement(page) -> str | None:  # noqa: ANN001
+        def agreement(page) -> str | None:
             box = page.locator('[data-testid="stMetric"]').filter(has_text="Agreement").first
             return box.locator('[data-testid="stMetricValue"]').inner_text() if box.count() else None
 
@@ -70,18 +70,18 @@ def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Pa
             assert float(shown) == pytest.approx(rho, abs=2e-3), user
 
         queries = [f"news about {subject}" for subject in SUBJECTS]
-        for page, query in zip(pages, queries):
+        for page, query in zip(pages, queries, strict=True):
             page.goto(f"{url}/explore?explore_collection={collection}&explore_method=pca&explore_query={urllib.parse.quote(query)}",
                       wait_until="commit")
 
-        def top_hit(page) -> str | None:  # noqa: ANN001
+        def top_hit(page) -> str | None:
             if not page.get_by_text("Top 10 for").count():
                 return None
             cell = page.locator(".st-key-explore_hits_box #glide-cell-1-0")
             return cell.text_content() if cell.count() else None
 
         vectors = get_text_encoder("minilm").encode(HEADLINES)
-        for query, shown in zip(queries, all_answered(pages, top_hit)):
+        for query, shown in zip(queries, all_answered(pages, top_hit), strict=True):
             expected = HEADLINES[int(np.argmax(vectors @ get_text_encoder("minilm").encode([query])[0]))]
             assert shown == expected, query
     finally:

@@ -57,7 +57,7 @@ def test_word_order_pairs_are_parsed_with_line_numbers() -> None:
         parse_pairs_of_texts("a | b\nonly one text")
 
 
-def _bare_minilm():  # noqa: ANN202
+def _bare_minilm():
     from embedlab import _compat
     from embedlab.backends.sentence import minilm_model_path
 

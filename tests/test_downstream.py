@@ -49,7 +49,7 @@ def _texts(repeat: int = 3) -> tuple[list[str], list[str]]:
 
 def _labelled_csv(repeat: int = 3) -> bytes:
     texts, labels = _texts(repeat)
-    return ("text,topic\n" + "\n".join(f'"{t}",{label}' for t, label in zip(texts, labels)) + "\n").encode()
+    return ("text,topic\n" + "\n".join(f'"{t}",{label}' for t, label in zip(texts, labels, strict=True)) + "\n").encode()
 
 
 def test_tfidf_baseline_equals_scikit_learns_pipeline_under_cross_val_score() -> None:
@@ -78,7 +78,7 @@ def test_a_word_seen_only_in_the_test_fold_does_not_help() -> None:
     assert scores.accuracy <= 0.6
 
 
-def _tiny_words():  # noqa: ANN202
+def _tiny_words():
     from gensim.models import KeyedVectors
 
     from embedlab.backends.words import KeyedWordVectors
@@ -141,7 +141,7 @@ def test_rare_labels_are_left_out_and_named() -> None:
     assert "GPEW (2)" in kept.note and kept.rows == 991
 
 
-def test_scores_are_cached_on_disk_by_content_and_seed(hashing_encoder) -> None:  # noqa: ANN001
+def test_scores_are_cached_on_disk_by_content_and_seed(hashing_encoder) -> None:
     data = ds.upload_data(_labelled_csv(), "topics.csv", "topic")
     first = ds.evaluate_representation(data, "hashing-test", folds=3, seed=0)
     calls = hashing_encoder.calls
@@ -153,7 +153,7 @@ def test_scores_are_cached_on_disk_by_content_and_seed(hashing_encoder) -> None:
     assert not other.cached
 
 
-def test_a_collection_is_compared_on_its_stored_vectors(hashing_encoder) -> None:  # noqa: ANN001
+def test_a_collection_is_compared_on_its_stored_vectors(hashing_encoder) -> None:
     from embedlab.ingest import ingest_upload
     from embedlab.store import open_store
 
@@ -189,7 +189,7 @@ def test_rank_agreement_says_whether_the_orders_match() -> None:
     assert few.spearman is None and "at least 3" in few.verdict
 
 
-def test_cli_json_shape_and_errors(hashing_encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_cli_json_shape_and_errors(hashing_encoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from embedlab.cli import main
 
     upload = tmp_path / "topics.csv"
@@ -208,7 +208,7 @@ def test_cli_json_shape_and_errors(hashing_encoder, tmp_path: Path, capsys: pyte
     assert "neither a built-in labelled dataset" in capsys.readouterr().err
 
 
-def test_page_compares_an_uploaded_file_and_keeps_its_state(hashing_encoder) -> None:  # noqa: ANN001
+def test_page_compares_an_uploaded_file_and_keeps_its_state(hashing_encoder) -> None:
     from embedlab.analysis.downstream import upload_data
 
     at = AppTest.from_file(str(REPO / "pages/downstream.py"), default_timeout=120)

@@ -30,7 +30,7 @@ GOOD = "\n".join(
 BAD = b'{"headline": "fine"}\n{"headline": not json}\n'
 
 
-def open_upload_tab(page) -> None:  # noqa: ANN001
+def open_upload_tab(page) -> None:
     """Open the "Add data" expander (it starts open only when there are no collections)."""
     details = page.locator("details", has_text="Add data: a built-in dataset or your own file").first
     details.wait_for()
@@ -39,7 +39,7 @@ def open_upload_tab(page) -> None:  # noqa: ANN001
     page.get_by_role("tab", name="Upload a file").click()
 
 
-def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: ANN001
+def test_upload_to_map_to_selected_point(live_app: str, page) -> None:
     page.goto(f"{live_app}/explore")
     page.get_by_text("Bring a corpus, see its map").wait_for()
     open_upload_tab(page)
@@ -89,7 +89,7 @@ def test_upload_to_map_to_selected_point(live_app: str, page) -> None:  # noqa: 
     assert not page.locator('[data-testid="stException"]').count()
 
 
-def click_point(page, canvas, index: int) -> None:  # noqa: ANN001
+def click_point(page, canvas, index: int) -> None:
     """Click point ``index`` where the map draws it. The page's layout can still shift after
     the map first draws (a status line, a message above it), so scroll and measure right before."""
     canvas.scroll_into_view_if_needed()
@@ -98,7 +98,7 @@ def click_point(page, canvas, index: int) -> None:  # noqa: ANN001
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
-def wait_drawn(canvas, timeout: float = 120.0) -> None:  # noqa: ANN001
+def wait_drawn(canvas, timeout: float = 120.0) -> None:
     """Wait until the point map has drawn at least once."""
     import time
 
@@ -108,7 +108,7 @@ def wait_drawn(canvas, timeout: float = 120.0) -> None:  # noqa: ANN001
         time.sleep(0.1)
 
 
-def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:  # noqa: ANN001
+def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:
     """With EMBEDLAB_CHROMA_URL the app and the CLI use one store at once (the embedded store
     would refuse the second process): the CLI stores a file while the app runs, the page maps
     and searches it, the page stores another, and the CLI lists both."""

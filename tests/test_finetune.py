@@ -183,7 +183,7 @@ def test_settings_and_names_are_checked() -> None:
     assert default_name("news", FineTuneSettings()) == "finetuned:news-triplet-e1-r600-s0"
 
 
-def test_only_a_sentence_transformers_model_can_be_fine_tuned(hashing_encoder) -> None:  # noqa: ANN001
+def test_only_a_sentence_transformers_model_can_be_fine_tuned(hashing_encoder) -> None:
     with pytest.raises(InputError, match="'hashing-test' is not a sentence-transformers model"):
         finetune(toy_data(), TINY, base="hashing-test")
     with pytest.raises(UnknownBackendError):

@@ -15,7 +15,7 @@ from tests.test_state_browser import choose, keeps_the_view, settled
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: Path, browser, page) -> None:  # noqa: ANN001, F811
+def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: Path, browser, page) -> None:  # noqa: F811
     from embedlab.training.finetune import finetune
 
     result = finetune(toy_data(15), TINY, base=tiny_base, out="toy-browser")  # saved under the server's home below
@@ -28,7 +28,7 @@ def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: P
         seed.fill("7")
         seed.press("Enter")
 
-        def check(p) -> str:  # noqa: ANN001
+        def check(p) -> str:
             p.get_by_text("Held-out split: 9 texts, 3 labels").wait_for()
             p.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()
             loss = p.get_by_test_id("stSelectbox").filter(has_text="Loss").first.inner_text()

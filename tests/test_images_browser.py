@@ -42,18 +42,18 @@ def upload_zip() -> bytes:
     return buffer.getvalue()
 
 
-def results(page) -> list[str]:  # noqa: ANN001
+def results(page) -> list[str]:
     """The names of the result grid, in rank order, once the page has stopped changing."""
     import re
 
-    def read(p) -> str:  # noqa: ANN001
+    def read(p) -> str:
         texts = p.locator('[data-testid="stMarkdownContainer"] strong').all_inner_texts()
         return "\n".join(m.group(1) for t in texts if (m := re.match(r"^\d+\. (.+)$", t.strip())))
 
     return settled(page, read, quiet=1.5).split("\n")
 
 
-def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> None:  # noqa: ANN001
+def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> None:
     page.goto(f"{live_app}/images")
     page.get_by_text("Find pictures by text or by picture").wait_for()
     page.get_by_text("Active image-text model: conse").wait_for()

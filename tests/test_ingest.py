@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_engine_cap_matches_streamlit_upload_cap() -> None:
 
 
 def test_parses_csv_tsv_jsonl_and_text() -> None:
-    csv = parse_upload('id,text,label\n1,"Hello, world",a\n2,Second text,b\n'.encode(), "data.csv")
+    csv = parse_upload(b'id,text,label\n1,"Hello, world",a\n2,Second text,b\n', "data.csv")
     assert csv.columns == ["id", "text", "label"] and csv.frame.loc[0, "text"] == "Hello, world"
     tsv = parse_upload(b"text\tkind\nfirst\tx\nsecond\ty\n", "data.tsv")
     assert tsv.frame["kind"].tolist() == ["x", "y"]
@@ -131,7 +132,7 @@ def test_chunks_overlap_and_cover_every_word() -> None:
     chunks = chunk_text(" ".join(words), size=10, overlap=3)
     pieces = [c.split() for c in chunks]
     assert all(len(p) <= 10 for p in pieces)
-    for first, second in zip(pieces, pieces[1:]):
+    for first, second in itertools.pairwise(pieces):
         assert first[-3:] == second[:3]
     assert pieces[0][0] == "w1" and pieces[-1][-1] == "w25"
     assert set(words) == {w for p in pieces for w in p}

@@ -37,7 +37,7 @@ def test_home_tours_every_other_page() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", PAGES, ids=[spec.url_path for spec in PAGES])
-def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:  # noqa: ANN001
+def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:
     at = AppTest.from_file(str(REPO / spec.file), default_timeout=900).run()
     assert not at.exception, at.exception
     demo = [button for button in at.button if "Guided demo" in button.label]
@@ -62,7 +62,7 @@ def test_every_page_that_uses_the_store_opens_it_through_store_or_stop() -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", [s for s in PAGES if "store_or_stop" in (REPO / s.file).read_text(encoding="utf-8")],
                          ids=lambda s: s.url_path)
-def test_a_page_says_which_process_holds_the_store(spec, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_page_says_which_process_holds_the_store(spec, tmp_path: Path) -> None:
     """With `embedlab` holding the embedded store in another process, the page names it and
     keeps running (issue 14 defect 2)."""
     import os

@@ -17,7 +17,7 @@ SHOP = "\n".join(["user,item,rating,timestamp"] + [
 BAD = b"user,item,rating\nu1,p1,5\nu2,p2,lots\n"
 
 
-def test_user_map_profile_and_upload(live_app: str, page) -> None:  # noqa: ANN001
+def test_user_map_profile_and_upload(live_app: str, page) -> None:
     page.goto(f"{live_app}/recommend?rec_user=97&rec_k=5")
     page.get_by_text("Top 5 for user 97").wait_for(timeout=180_000)
     table = page.locator('[data-testid="stDataFrame"]').filter(has_text="because you liked").first

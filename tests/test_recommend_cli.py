@@ -53,7 +53,7 @@ def test_cold_start_profile_from_the_command_line(capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.slow
-def test_eval_recommend_all_methods_json(capsys: pytest.CaptureFixture[str], hashing_encoder) -> None:  # noqa: ANN001
+def test_eval_recommend_all_methods_json(capsys: pytest.CaptureFixture[str], hashing_encoder) -> None:
     document = _json(capsys, "eval-recommend", "--method", "mf", "--json")
     assert isinstance(document, dict) and set(document) == {"mf"}
     assert set(document["mf"]) == {"hr@10", "ndcg@10", "coverage"}
@@ -68,7 +68,7 @@ def test_eval_recommend_all_methods_json(capsys: pytest.CaptureFixture[str], has
 
 
 @pytest.mark.both_stores  # also on a chroma run server
-def test_both_commands_on_an_uploaded_interactions_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], hashing_encoder) -> None:  # noqa: ANN001
+def test_both_commands_on_an_uploaded_interactions_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], hashing_encoder) -> None:
     interactions, items = _upload(tmp_path)
     document = _json(capsys, "recommend", "--dataset", str(interactions), "--items", str(items), "--user", "u0", "-k", "3", "--json")
     assert isinstance(document, dict) and document["user"] == "u0"

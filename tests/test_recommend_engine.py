@@ -3,6 +3,8 @@ files), the models on MovieLens 100k, the item store's inner-product space, uplo
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -58,7 +60,7 @@ def test_leave_last_out_holds_out_the_latest_and_draws_among_ties_with_the_seed(
 
     def held_and_train(seed: int) -> tuple[dict[str, str], set[tuple[str, str]]]:
         split = leave_last_out(data, seed=seed)
-        held = {data.user_ids[u]: data.item_ids[i] for u, i in zip(split.users, split.held_out)}
+        held = {data.user_ids[u]: data.item_ids[i] for u, i in zip(split.users, split.held_out, strict=True)}
         train = {(data.user_ids[data.user[r]], data.item_ids[data.item[r]]) for r in split.train}
         return held, train
 
@@ -84,7 +86,7 @@ def test_movielens_100k_is_complete() -> None:
 
 
 @pytest.mark.slow
-def test_metrics_equal_ir_measures_on_the_same_run_files(tmp_path) -> None:  # noqa: ANN001
+def test_metrics_equal_ir_measures_on_the_same_run_files(tmp_path) -> None:
     import ir_measures
     from ir_measures import Success, nDCG
 
@@ -99,7 +101,7 @@ def test_metrics_equal_ir_measures_on_the_same_run_files(tmp_path) -> None:  # n
     assert theirs[Success @ 10] == pytest.approx(run.metrics.hr, abs=1e-9)
     assert theirs[nDCG @ 10] == pytest.approx(run.metrics.ndcg, abs=1e-9)
     # the ranks behind our figures agree with the top-10 lists written to the run file
-    in_top = np.array([h in row for h, row in zip(split.held_out, run.tops)])
+    in_top = np.array([h in row for h, row in zip(split.held_out, run.tops, strict=True)])
     assert np.array_equal(in_top, run.ranks <= 10)
 
 
@@ -149,7 +151,7 @@ def test_als_is_implicit_on_the_recency_weighted_bm25_matrix() -> None:
 
     data = movielens_100k()
     spec = spec_for("als", iterations=3)
-    later = np.array([(data.timestamp[(data.user == u)] > t).sum() for u, t in zip(data.user[:300], data.timestamp[:300])])
+    later = np.array([(data.timestamp[(data.user == u)] > t).sum() for u, t in zip(data.user[:300], data.timestamp[:300], strict=True)])
     ours = recency_weights(data, np.arange(len(data)), spec.recency_boost, spec.recency_half_life)
     assert np.allclose(ours[:300], 1 + spec.recency_boost * 2.0 ** (-later / spec.recency_half_life))
     matrix = csr_matrix((ours.astype(np.float32), (data.user, data.item)), shape=(data.n_users, data.n_items))
@@ -183,7 +185,7 @@ def test_factor_vectors_go_to_an_inner_product_collection_and_hnsw_agrees_with_e
         store.create("items-test", "factors", 8, space="cosine")
 
 
-def test_recommendations_are_store_queries_without_seen_items(hashing_encoder) -> None:  # noqa: ANN001
+def test_recommendations_are_store_queries_without_seen_items(hashing_encoder) -> None:
     from embedlab.recommend.queries import more_like_this, recommend, recommend_profile
 
     data = movielens_100k()
@@ -191,7 +193,7 @@ def test_recommendations_are_store_queries_without_seen_items(hashing_encoder) -
     seen = set(data.history(data.user_index("1")).tolist())
     assert len(result.items) == 10 and result.space == "ip"
     assert not {item.index for item in result.items} & seen
-    assert all(a.score >= b.score for a, b in zip(result.items, result.items[1:]))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(result.items))
     # the store's answer is the user's top-10 by dot product over unseen items
     from embedlab.recommend.models import fitted_model
 
@@ -301,7 +303,7 @@ def test_movielens_is_a_dataset_row_and_its_vectors_are_catalogue_models() -> No
     assert np.array_equal(als.item_vectors, fitted_model(movielens_100k(), spec_for("als")).item_vectors)  # type: ignore[attr-defined]
 
 
-def test_evaluation_is_cached_by_data_and_settings(hashing_encoder) -> None:  # noqa: ANN001
+def test_evaluation_is_cached_by_data_and_settings(hashing_encoder) -> None:
     from embedlab.recommend.evaluate import cached_evaluate
 
     data = read_interactions(SMALL, "small.csv")

@@ -23,7 +23,7 @@ def page() -> AppTest:
 COLUMNS = {"rec_table": "because you liked", "rec_dot": "interactions", "rec_more": "cosine", "rec_eval_table": "HR@10"}
 
 
-def frame(at: AppTest, key: str, nth: int = 0):  # noqa: ANN201
+def frame(at: AppTest, key: str, nth: int = 0):
     """A table by a column only it has (AppTest does not expose a dataframe's key)."""
     return [d.value for d in at.dataframe if COLUMNS[key] in d.value.columns][nth]
 
@@ -65,7 +65,7 @@ def test_demo_shows_every_method_and_the_evaluation_table() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = frame(at, "rec_eval_table")
     assert len(table) == 7
-    hr = dict(zip(table["method"], table["HR@10"]))
+    hr = dict(zip(table["method"], table["HR@10"], strict=True))
     assert hr["ALS (implicit)"] >= 2.0 * hr["most popular"] > hr["random"]  # 2.09 x measured (split seed 0)
     assert any("What each method recommends" in m.value for m in at.markdown)
 

@@ -99,7 +99,7 @@ def test_writes_respect_the_max_batch_size(store: Store, monkeypatch: pytest.Mon
     sizes: list[int] = []
     original = type(collection).add
 
-    def spy(self, ids, **kwargs):  # noqa: ANN001
+    def spy(self, ids, **kwargs):
         sizes.append(len(ids))
         return original(self, ids, **kwargs)
 

@@ -40,7 +40,7 @@ from tests.conftest import start_chroma_server
 pytestmark = pytest.mark.slow
 
 WORDS = ["cat", "dog", "stock", "market", "river", "bank", "flu", "vaccine", "rain", "sun", "tea", "goal"]
-TEXTS = [f"{a} {b} {c}" for a, b, c in zip(WORDS, WORDS[3:] + WORDS[:3], WORDS[7:] + WORDS[:7])] + \
+TEXTS = [f"{a} {b} {c}" for a, b, c in zip(WORDS, WORDS[3:] + WORDS[:3], WORDS[7:] + WORDS[:7], strict=True)] + \
         [f"{a} and {b}" for a in WORDS[:6] for b in WORDS[6:9]]
 DATASETS = ("alpha", "beta")
 READ_BACK = """
@@ -121,7 +121,7 @@ class StoreMachine(RuleBasedStateMachine):
             assert info.name == collection_name(dataset, self.encoder.name) and info.count == len(rows)
             stored = self.store.get_all(info.name)
             assert len(stored["ids"]) == len(set(stored["ids"])) == len(rows)
-            for record_id, text, meta, vector in zip(stored["ids"], stored["documents"], stored["metadatas"], stored["embeddings"]):
+            for record_id, text, meta, vector in zip(stored["ids"], stored["documents"], stored["metadatas"], stored["embeddings"], strict=True):
                 assert (text, meta) == rows[record_id][:2]
                 assert np.allclose(vector, rows[record_id][2], atol=1e-6)
 

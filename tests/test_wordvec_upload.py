@@ -34,14 +34,14 @@ GLOVE_TEXT = package_dir("gensim") / "test/test_data/test_glove.txt"
 
 def text_w2v(words: list[str], vectors: np.ndarray, header: str | None = None) -> bytes:
     head = header if header is not None else f"{len(words)} {vectors.shape[1]}"
-    lines = [head] + [w + " " + " ".join(f"{v:.5f}" for v in row) for w, row in zip(words, vectors)]
+    lines = [head] + [w + " " + " ".join(f"{v:.5f}" for v in row) for w, row in zip(words, vectors, strict=True)]
     return ("\n".join(lines) + "\n").encode()
 
 
 def binary_w2v(words: list[bytes], vectors: np.ndarray, header: bytes | None = None) -> bytes:
     out = io.BytesIO()
     out.write(header if header is not None else f"{len(words)} {vectors.shape[1]}\n".encode())
-    for word, row in zip(words, vectors):
+    for word, row in zip(words, vectors, strict=True):
         out.write(word + b" " + row.astype("<f4").tobytes() + b"\n")
     return out.getvalue()
 
@@ -271,7 +271,7 @@ def test_repeated_words_keep_their_first_vector_and_survive_saving(kind: str) ->
     words = ["the", "the", "of", "and"]
     vectors = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [-0.7, 0.1]], dtype=np.float32)
     if kind == "glove":
-        data = b"".join(f"{w} {a} {b}\n".encode() for w, (a, b) in zip(words, vectors))
+        data = b"".join(f"{w} {a} {b}\n".encode() for w, (a, b) in zip(words, vectors, strict=True))
     elif kind == "word2vec-text":
         data = text_w2v(words, vectors)
     else:

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TINY = "king 1 0 1 0\nqueen 0 1 1 0\nman 1 0 0 0\nwoman 0 1 0 0\napple 0 0 0 1\n"
 
 
-def test_upload_refuses_a_pickle_then_serves_the_vectors_on_another_page(live_app: str, page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_refuses_a_pickle_then_serves_the_vectors_on_another_page(live_app: str, page, tmp_path: Path) -> None:
     page.goto(f"{live_app}/train")
     page.get_by_role("tab", name="Upload word vectors").click()
     pickle_file = tmp_path / "model.kv"

@@ -217,8 +217,8 @@ def solve_analogy(
         raise InputError("Give three words: a, b and c.")
     resolved = [resolve_word(backend, w) for w in inputs]
     subwords = backend.subwords
-    built = [w for w, r in zip(inputs, resolved) if r is None and subwords]  # vectors from n-grams
-    unknown = [w for w, r in zip(inputs, resolved) if r is None and not subwords]
+    built = [w for w, r in zip(inputs, resolved, strict=True) if r is None and subwords]  # vectors from n-grams
+    unknown = [w for w, r in zip(inputs, resolved, strict=True) if r is None and not subwords]
     expected_word = None
     if expected and expected.strip():
         expected_word = resolve_word(backend, expected.strip())
@@ -229,8 +229,8 @@ def solve_analogy(
     kv = keyed_vectors(backend)
     unit = unit_matrix(backend)
     rows = [None if w is None else kv.key_to_index[w] for w in resolved]
-    names = [w if r is None else r for w, r in zip(inputs, resolved)]
-    va, vb, vc = (unit[r][None] if r is not None else backend.encode([w]) for w, r in zip(names, rows))
+    names = [w if r is None else r for w, r in zip(inputs, resolved, strict=True)]
+    va, vb, vc = (unit[r][None] if r is not None else backend.encode([w]) for w, r in zip(names, rows, strict=True))
     scores = _scores_of_vectors(unit, va, vb, vc, method)[0]
     excluded = {r for r in rows if r is not None} if exclude_inputs else set()
     answers = _best(scores, excluded, min(k, len(unit)), kv.index_to_key)
@@ -265,7 +265,7 @@ def _best(scores: np.ndarray, excluded: set[int], k: int, words: Sequence[str]) 
     if take <= 0:
         return []
     best, best_scores = _ranked(scores[None], take)
-    return [Answer(words[i], float(s)) for i, s in zip(best[0], best_scores[0]) if i not in excluded][:k]
+    return [Answer(words[i], float(s)) for i, s in zip(best[0], best_scores[0], strict=True) if i not in excluded][:k]
 
 
 # ---------------------------------------------------------------- batch mode
@@ -368,7 +368,7 @@ def batch_accuracy(model: str | WordVectors, quads: Sequence[Quad], *, method: s
     words = kv.index_to_key
     misses = []
     correct = 0
-    for (quad, resolved), best in zip(usable, top_idx[:, 0]):
+    for (quad, resolved), best in zip(usable, top_idx[:, 0], strict=True):
         predicted = words[best] if best >= 0 else ""
         if predicted == resolved[3]:
             correct += 1

@@ -232,7 +232,7 @@ def cluster(
     predicted = fit_labels(vectors, params)
     terms = ctfidf_terms(texts, predicted, top_n)
     ids, sizes = np.unique(predicted[predicted != NOISE], return_counts=True)
-    clusters = sorted((Cluster(int(i), int(s), terms.get(int(i), [])) for i, s in zip(ids, sizes)), key=lambda c: -c.size)
+    clusters = sorted((Cluster(int(i), int(s), terms.get(int(i), [])) for i, s in zip(ids, sizes, strict=True)), key=lambda c: -c.size)
     score, sample = silhouette(vectors, predicted, params.seed)
     ari = nmi = agreement_points = None
     kept = np.flatnonzero(predicted != NOISE)

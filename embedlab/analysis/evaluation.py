@@ -246,7 +246,7 @@ def evaluate_analogies(
 
     per_section: dict[str, list[int]] = {name: [0, 0] for name in section_names}
     misses: list[tuple[str, str, str, str, str]] = []
-    for q, ok, predicted in zip(usable, correct_flags, predictions):
+    for q, ok, predicted in zip(usable, correct_flags, predictions, strict=True):
         per_section[q.section][0 if ok else 1] += 1
         if not ok and len(misses) < keep_misses:
             misses.append((q.a, q.b, q.c, q.expected, predicted))

@@ -10,13 +10,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "English": frozenset("the of and to in is that it was for on are with as this be at by not from have or an they which".split()),
-    "German": frozenset("der die das und ist nicht ich ein eine zu den mit sich auf für von dem des auch wir sie".split()),
-    "Spanish": frozenset("el la los las y es en que de un una por con para no se lo su del al como pero".split()),
-    "French": frozenset("le la les et est un une des du que qui dans pour pas sur au avec ce il elle nous vous".split()),
-    "Dutch": frozenset("de het een en van is dat niet in op te met voor zijn ik je wij ze maar ook".split()),
-    "Italian": frozenset("il lo la gli le e è di che un una per non con del della sono anche ma".split()),
-    "Portuguese": frozenset("o a os as e é de que um uma para com não do da em no na se por mais".split()),
+    "English": frozenset(["the", "of", "and", "to", "in", "is", "that", "it", "was", "for", "on", "are", "with", "as", "this", "be", "at", "by", "not", "from", "have", "or", "an", "they", "which"]),
+    "German": frozenset(["der", "die", "das", "und", "ist", "nicht", "ich", "ein", "eine", "zu", "den", "mit", "sich", "auf", "für", "von", "dem", "des", "auch", "wir", "sie"]),
+    "Spanish": frozenset(["el", "la", "los", "las", "y", "es", "en", "que", "de", "un", "una", "por", "con", "para", "no", "se", "lo", "su", "del", "al", "como", "pero"]),
+    "French": frozenset(["le", "la", "les", "et", "est", "un", "une", "des", "du", "que", "qui", "dans", "pour", "pas", "sur", "au", "avec", "ce", "il", "elle", "nous", "vous"]),
+    "Dutch": frozenset(["de", "het", "een", "en", "van", "is", "dat", "niet", "in", "op", "te", "met", "voor", "zijn", "ik", "je", "wij", "ze", "maar", "ook"]),
+    "Italian": frozenset(["il", "lo", "la", "gli", "le", "e", "è", "di", "che", "un", "una", "per", "non", "con", "del", "della", "sono", "anche", "ma"]),
+    "Portuguese": frozenset(["o", "a", "os", "as", "e", "é", "de", "que", "um", "uma", "para", "com", "não", "do", "da", "em", "no", "na", "se", "por", "mais"]),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 

@@ -82,4 +82,4 @@ def search_vectors(vectors: np.ndarray, model: str, query: str, k: int = 10) -> 
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}.")
     order, scores = top_k_cosine(get_text_encoder(model).encode([query])[0], vectors, k)
-    return [(int(i), float(s)) for i, s in zip(order, scores)]
+    return [(int(i), float(s)) for i, s in zip(order, scores, strict=True)]

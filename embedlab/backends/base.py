@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -27,7 +27,7 @@ Origin = Literal["built-in", "upload", "trained", "debiased", "session"]
 UNIT_TOLERANCE = 1e-3
 
 
-class BackendKind(str, Enum):
+class BackendKind(StrEnum):
     """What a backend embeds."""
 
     TEXT = "text"
@@ -35,9 +35,6 @@ class BackendKind(str, Enum):
     IMAGE = "image"  # images only (image -> image likeness, image maps)
     IMAGE_TEXT = "image-text"  # images and texts in one space (text -> image search, zero-shot labels)
     ITEMS = "items"  # users and items of a recommender (factor or content vectors)
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @runtime_checkable

@@ -14,6 +14,7 @@ so caches keyed by ``name@revision`` never serve a replaced model's results.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Iterable
@@ -217,10 +218,8 @@ class Catalogue:
             _PRELOADING.add(name)
 
         def load() -> None:
-            try:
+            with contextlib.suppress(Exception):
                 load_built_in(spec)
-            except Exception:  # noqa: BLE001  (the next get() raises it where it is shown)
-                pass
 
         threading.Thread(target=load, name=f"preload-{name}", daemon=True).start()
 

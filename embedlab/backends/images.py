@@ -239,7 +239,7 @@ class ConSE(BatchedEncoder):
         """The classifier's top-k ImageNet classes per image (what ConSE's vector is made of)."""
         probabilities = self.classifier.probabilities(list(images))
         order = np.argsort(-probabilities, axis=1)[:, :k]
-        return [[(self.classes[j], float(row[j])) for j in top] for row, top in zip(probabilities, order)]
+        return [[(self.classes[j], float(row[j])) for j in top] for row, top in zip(probabilities, order, strict=True)]
 
 
 def conse_vectors(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int) -> np.ndarray:

@@ -75,7 +75,7 @@ class HardDebias:
         pairs: list[tuple[str, str]] = []
         for first, second in equalize:
             for form_a, form_b in zip(
-                (first, first.lower(), first.title(), first.upper()), (second, second.lower(), second.title(), second.upper())
+                (first, first.lower(), first.title(), first.upper()), (second, second.lower(), second.title(), second.upper()), strict=False
             ):
                 if form_a in known and form_b in known and form_a != form_b and (form_a, form_b) not in pairs:
                     pairs.append((form_a, form_b))

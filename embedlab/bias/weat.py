@@ -235,8 +235,8 @@ def weat_from_vectors(
     p_value, permutation = (None, None)
     if with_p_value:
         p_value, permutation = permutation_p_value(s_x, s_y, n_permutations=n_permutations, seed=seed, exact_limit=exact_limit)
-    words = [WordAssociation(str(w), "X", float(v)) for w, v in zip(labels["X"], s_x)]
-    words += [WordAssociation(str(w), "Y", float(v)) for w, v in zip(labels["Y"], s_y)]
+    words = [WordAssociation(str(w), "X", float(v)) for w, v in zip(labels["X"], s_x, strict=True)]
+    words += [WordAssociation(str(w), "Y", float(v)) for w, v in zip(labels["Y"], s_y, strict=True)]
     return WeatResult(
         computable=d is not None,
         reason="" if d is not None else "not computable: every association is the same (standard deviation 0)",

@@ -11,6 +11,7 @@ Users can also type or upload their own sets (``parse_word_list``, ``parse_words
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -168,10 +169,8 @@ def paper_sets() -> dict[str, WordSet]:
 def library_sets() -> dict[str, WordSet]:
     """All named sets a user can pick from: the paper's, then WEFE's (prefixed ``wefe:``)."""
     library = dict(paper_sets())
-    try:
+    with contextlib.suppress(BackendUnavailableError):
         library.update({f"wefe:{name}": s for name, s in wefe_sets().items()})
-    except BackendUnavailableError:
-        pass
     return library
 
 
@@ -203,7 +202,7 @@ def custom_test(
 ) -> WeatTest:
     """A test from four (name, words) pairs; every set needs at least two words."""
     sets = []
-    for role, (name, words) in zip(("X (first target)", "Y (second target)", "A (first attribute)", "B (second attribute)"), (x, y, a, b)):
+    for role, (name, words) in zip(("X (first target)", "Y (second target)", "A (first attribute)", "B (second attribute)"), (x, y, a, b), strict=True):
         cleaned = tuple(dict.fromkeys(w.strip() for w in words if w and w.strip()))
         if len(cleaned) < 2:
             raise InputError(f"Set {role} {name!r} needs at least two words, got {len(cleaned)}.")

@@ -69,7 +69,7 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
     def human() -> None:
         width = min(max(len(t) for t in result.labels), 30)
-        for label, row in zip(result.labels, result.matrix):
+        for label, row in zip(result.labels, result.matrix, strict=True):
             print(f"{label[:width]:<{width}} " + " ".join(f"{v:6.3f}" for v in row))
 
     emit(args, document, human)

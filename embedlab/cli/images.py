@@ -151,7 +151,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     def human() -> None:
         print(f"{path.name} · {result.backend} · template {result.template!r}")
-        for label, p in sorted(zip(result.labels, result.probabilities[0]), key=lambda pair: -pair[1]):
+        for label, p in sorted(zip(result.labels, result.probabilities[0], strict=True), key=lambda pair: -pair[1]):
             print(f"  {p:7.4f}  {label}")
 
     emit(args, result.as_dict(), human)
@@ -179,7 +179,7 @@ def cmd_classify_collection(args: argparse.Namespace) -> int:
               f" {result.neighbour_accuracy if result.neighbour_accuracy is None else round(result.neighbour_accuracy, 3)})")
         width = max(len(label) for label in result.labels)
         print(" " * (width + 2) + "  ".join(f"{label[:8]:>8}" for label in result.labels) + "   (rows: true, columns: predicted)")
-        for label, row in zip(result.labels, result.confusion):
+        for label, row in zip(result.labels, result.confusion, strict=True):
             print(f"{label:>{width}}  " + "  ".join(f"{int(v):>8}" for v in row))
 
     emit(args, result.as_dict(), human)

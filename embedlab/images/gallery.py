@@ -88,4 +88,4 @@ def gallery_digits() -> list[ImageItem]:
     digits = load_digits()
     pixels = (255 - digits.images * (255 / 16)).round().astype(np.uint8)
     return [item_from_array(f"digit-{i:04d}", array, str(int(target)), f"a handwritten {int(target)}")
-            for i, (array, target) in enumerate(zip(pixels, digits.target))]
+            for i, (array, target) in enumerate(zip(pixels, digits.target, strict=True))]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import unicodedata
 import warnings
 import zipfile
@@ -165,7 +166,7 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> bool:
     """True when two members' data overlap in the archive (the overlapping-entries zip bomb)."""
     spans = sorted((info.header_offset, info.header_offset + 30 + len(info.orig_filename.encode("utf-8", "replace"))
                     + info.compress_size) for info in infos)
-    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
 
 
 def read_zip(data: bytes, name: str = "upload.zip", limits: ImageLimits = IMAGE_LIMITS) -> ImageUpload:

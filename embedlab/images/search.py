@@ -189,7 +189,7 @@ class ZeroShot:
 
     def as_dict(self, row: int = 0) -> dict[str, Any]:
         return {"backend": self.backend,
-                "probabilities": {label: round(float(p), 6) for label, p in zip(self.labels, self.probabilities[row])}}
+                "probabilities": {label: round(float(p), 6) for label, p in zip(self.labels, self.probabilities[row], strict=True)}}
 
 
 def zero_shot_vectors(image_vectors: np.ndarray, labels: Sequence[str], template: str, encoder: ImageTextEncoder) -> np.ndarray:
@@ -259,8 +259,8 @@ def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = Non
     words = [(texts or {}).get(label, label) for label in names]
     probabilities = zero_shot_vectors(vectors[keep], words, template, text_model(name))
     predicted = [names[i] for i in probabilities.argmax(axis=1)]
-    kept_truth = [t for t, k in zip(truth, keep) if k]
-    accuracy = float(np.mean([p == t for p, t in zip(predicted, kept_truth)]))
+    kept_truth = [t for t, k in zip(truth, keep, strict=True) if k]
+    accuracy = float(np.mean([p == t for p, t in zip(predicted, kept_truth, strict=True)]))
     matrix = confusion_matrix(kept_truth, predicted, labels=names)
     chance = max(kept_truth.count(label) for label in names) / len(kept_truth)
     neighbours = nearest_neighbour_accuracy(vectors[keep], kept_truth) if len(kept_truth) >= 2 else None

@@ -237,7 +237,7 @@ def ensure_collection(
             known = collection_names(store) + [n for n in datasets.names("images") if n not in collection_names(store)]
             raise CollectionNotFoundError(collection, known)
         rows = store.get_all(others[0].name, include_embeddings=False)
-        items = [load_item(image_id, meta) for image_id, meta in zip(rows["ids"], rows["metadatas"])]
+        items = [load_item(image_id, meta) for image_id, meta in zip(rows["ids"], rows["metadatas"], strict=True)]
         ingest_images(collection, backend, items, source=str(others[0].extra.get("source", "upload")), progress=progress,
                       stage=stage, store=store)
     found = find_collection(collection, backend, store)

@@ -180,8 +180,8 @@ def _build(name: str, title: str, frame: pd.DataFrame, items: pd.DataFrame | Non
         if column not in table:
             table[column] = ""
         table[column] = table[column].fillna("").astype(str)
-    table["title"] = [t if t.strip() else f"item {i}" for t, i in zip(table["title"], table["item"])]
-    table["text"] = [item_text(t, y, g, e) for t, y, g, e in zip(table["title"], table["year"], table["genres"], table["extra"])]
+    table["title"] = [t if t.strip() else f"item {i}" for t, i in zip(table["title"], table["item"], strict=True)]
+    table["text"] = [item_text(t, y, g, e) for t, y, g, e in zip(table["title"], table["year"], table["genres"], table["extra"], strict=True)]
     return Interactions(
         name=name,
         title=title,

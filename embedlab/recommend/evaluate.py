@@ -96,7 +96,7 @@ def top_k(scores: np.ndarray, seen: Sequence[np.ndarray], k: int) -> np.ndarray:
 def rank_of(scores: np.ndarray, seen: Sequence[np.ndarray], targets: np.ndarray) -> np.ndarray:
     """1-based rank of each row's target among its unseen items (ties: lower item index first)."""
     ranks = np.empty(len(targets), np.int64)
-    for row, (items, target) in enumerate(zip(seen, targets)):
+    for row, (items, target) in enumerate(zip(seen, targets, strict=True)):
         values = scores[row].astype(np.float64)
         mask = np.ones(values.shape[0], bool)
         mask[items] = False
@@ -191,9 +191,9 @@ def write_trec_files(data: Interactions, split: Split, tops: np.ndarray, folder:
     folder.mkdir(parents=True, exist_ok=True)
     qrels, run = folder / "qrels.txt", folder / "run.txt"
     k = tops.shape[1]
-    qrels.write_text("".join(f"u{data.user_ids[u]} 0 i{data.item_ids[i]} 1\n" for u, i in zip(split.users, split.held_out)))
+    qrels.write_text("".join(f"u{data.user_ids[u]} 0 i{data.item_ids[i]} 1\n" for u, i in zip(split.users, split.held_out, strict=True)))
     lines = []
-    for u, row in zip(split.users, tops):
+    for u, row in zip(split.users, tops, strict=True):
         lines += [f"u{data.user_ids[u]} Q0 i{data.item_ids[i]} {rank} {k - rank + 1} {tag}\n" for rank, i in enumerate(row, 1)]
     run.write_text("".join(lines))
     return qrels, run

@@ -26,7 +26,7 @@ def item_collection(data: Interactions, model: FittedModel, store: Store | None 
     popularity = data.popularity()
     metadatas: list[Metadata] = [
         {"item": item, "title": str(title), "year": str(year), "genres": str(genres), "popularity": int(popularity[i])}
-        for i, (item, title, year, genres) in enumerate(zip(data.item_ids, data.items["title"], data.items["year"], data.items["genres"]))
+        for i, (item, title, year, genres) in enumerate(zip(data.item_ids, data.items["title"], data.items["year"], data.items["genres"], strict=True))
     ]
     store.set_status(name, "ingesting")
     store.add(name, list(data.item_ids), model.item_vectors, data.items["title"].tolist(), metadatas)

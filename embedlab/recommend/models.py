@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from embedlab.backends.base import l2_normalise
 from embedlab.cache import content_key, load, memoize, save
 from embedlab.errors import InputError
 from embedlab.recommend.data import Interactions
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 Method = Literal["als", "bpr", "svd", "content", "hybrid", "popular", "random"]
 FACTOR_METHODS: tuple[Method, ...] = ("als", "bpr", "svd")
@@ -206,7 +209,7 @@ def _to_numpy(factors: object) -> np.ndarray:
     return np.asarray(to_numpy() if callable(to_numpy) else factors, dtype=np.float32)
 
 
-def fit_als(train: object, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
+def fit_als(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
     """implicit's ALS on a users x items matrix: (user vectors, item vectors, device)."""
     from implicit.als import AlternatingLeastSquares
     from implicit.nearest_neighbours import bm25_weight
@@ -224,7 +227,7 @@ def fit_als(train: object, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str
     return _to_numpy(model.user_factors), _to_numpy(model.item_factors), device
 
 
-def fit_bpr(train: object, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
+def fit_bpr(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
     """implicit's BPR (its item vectors end with an item bias, its user vectors with a 1)."""
     from implicit.bpr import BayesianPersonalizedRanking
 
@@ -235,12 +238,12 @@ def fit_bpr(train: object, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str
     return _to_numpy(model.user_factors), _to_numpy(model.item_factors), device
 
 
-def fit_svd(train: object, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
+def fit_svd(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, str]:
     """Truncated SVD of the 0/1 matrix: users U·S, items V (their dot product is the rank-f
     reconstruction)."""
     from sklearn.decomposition import TruncatedSVD
 
-    shape = getattr(train, "shape")
+    shape = train.shape
     components = min(spec.factors, min(shape) - 1)
     if components < 1:
         raise InputError("Truncated SVD needs at least 2 users and 2 items.")

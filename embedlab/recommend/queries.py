@@ -112,4 +112,4 @@ def more_like_this(data: Interactions, spec: ModelSpec, item: str, k: int = 10) 
     model = fitted_model(data, spec)
     order, scores = similar_items(model, index, k)
     return [Recommendation(data.item_ids[i], str(data.items["title"].iat[i]), float(s), [], int(i), str(data.items["genres"].iat[i]))
-            for i, s in zip(order, scores)]
+            for i, s in zip(order, scores, strict=True)]

@@ -85,7 +85,7 @@ def custom_set_pickers(prefix: str) -> CustomSets:
         library.update({f"upload:{k}": v for k, v in parse_wordset_upload(uploaded.getvalue(), uploaded.name).items()})
     names = [TYPED] + list(library)
     chosen: list[tuple[str, tuple[str, ...]]] = []
-    for column, (role, label) in zip(st.columns(4), ROLES.items()):
+    for column, (role, label) in zip(st.columns(4), ROLES.items(), strict=True):
         with column:
             key = f"{prefix}_set_{role}"
             if key not in st.session_state:

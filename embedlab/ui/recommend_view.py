@@ -74,4 +74,4 @@ def _palette(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _legend(names: tuple[str, ...], counts: tuple[int, ...]) -> tuple[tuple[str, str, int], ...]:
-    return tuple(zip(names, _palette(names), counts))
+    return tuple(zip(names, _palette(names), counts, strict=True))

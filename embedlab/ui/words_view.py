@@ -48,8 +48,8 @@ def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:
             marker={"size": 12, "color": ROLE_COLOURS[role]},
             hovertemplate="%{text}<extra>" + role + "</extra>",
         ))
-    position = {w: (x, y) for w, x, y in zip(picture.words, picture.x, picture.y)}
-    for (start, end), colour in zip(picture.arrows, ("#08519c", "#e6550d")):
+    position = {w: (x, y) for w, x, y in zip(picture.words, picture.x, picture.y, strict=True)}
+    for (start, end), colour in zip(picture.arrows, ("#08519c", "#e6550d"), strict=True):
         (x0, y0), (x1, y1) = position[start], position[end]
         figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                               arrowhead=3, arrowsize=1.5, arrowwidth=2, arrowcolor=colour, text="")
@@ -79,7 +79,7 @@ def sections_figure(result: AnalogyEvaluation) -> go.Figure:
 
 def node_map_figure(result: NodeEmbeddingResult, edges: list[tuple[str, str]], title: str) -> go.Figure:
     """The 2-D map of node vectors, edges as faint lines, nodes coloured by known group."""
-    position = {n: (x, y) for n, x, y in zip(result.nodes, result.x, result.y)}
+    position = {n: (x, y) for n, x, y in zip(result.nodes, result.x, result.y, strict=True)}
     xs: list[float | None] = []
     ys: list[float | None] = []
     for u, v in edges:
