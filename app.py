@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from embedlab.projection import warm_up_umap
+from embedlab.maps.projection import warm_up_umap
 from embedlab.ui.pages import PAGES, sections
 
 st.set_page_config(page_title="EmbedLab", page_icon="🧭", layout="wide")

@@ -3,7 +3,7 @@
 #   ./run.sh app     set everything up, then serve the app on http://127.0.0.1:8501
 #   ./run.sh test    set everything up, then run the whole test suite (browser tests included)
 #   ./run.sh setup   only set up (.venv in the repo root; idempotent: seconds when nothing changed)
-#   ./run.sh check   ruff and mypy (what .ci/run runs before the tests)
+#   ./run.sh check   ruff, mypy and the import contract (what .ci/run runs before the tests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -68,7 +68,8 @@ case "${1:-}" in
   check)
     setup
     "$VENV/bin/ruff" check embedlab pages app.py tests bench
-    "$VENV/bin/mypy" ;;
+    "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports" --no-cache ;;
   test)
     shift
     setup

@@ -5,7 +5,7 @@ libraries in the same run, on the same machine.
    writes, manifest) versus bare ``SentenceTransformer.encode`` of the same texts with the same
    model object + ``collection.add`` in max-size batches.   Goal: ours >= 0.9x bare throughput.
 2. Re-ingest of the same data (encodes nothing).
-3. UMAP 2-D: ``embedlab.projection.project`` (cache off) versus bare
+3. UMAP 2-D: ``embedlab.maps.projection.project`` (cache off) versus bare
    ``umap.UMAP(...).fit_transform`` with the same parameters and seed, both after numba warm-up;
    and bare ``umap.UMAP().fit_transform`` with the library defaults (euclidean, unseeded, so
    parallel) versus ours with the same settings (``parallel=True``, euclidean).
@@ -42,11 +42,11 @@ def peak_mb():
             return int(line.split()[1]) / 1024
 started_imports = time.perf_counter()
 import embedlab
-from embedlab.analysis.clustering import ClusterParams, cluster
+from embedlab.maps.clustering import ClusterParams, cluster
 from embedlab.corpus import load_corpus
-from embedlab.projection import ProjectionParams, project
+from embedlab.maps.projection import ProjectionParams, project
 from embedlab.corpus import corpus_hover
-from embedlab.mapview import colours_for
+from embedlab.maps.view import colours_for
 import chromadb  # a running app has imported it at start-up
 imports = time.perf_counter() - started_imports
 started = time.perf_counter()
@@ -92,11 +92,11 @@ def main() -> int:
     import umap
     from chromadb.config import Settings
 
-    from embedlab.analysis.clustering import ClusterParams, cluster
     from embedlab.backends import get_text_encoder
     from embedlab.corpus import load_corpus
     from embedlab.ingest import ingest_dataset, load_dataset
-    from embedlab.projection import (
+    from embedlab.maps.clustering import ClusterParams, cluster
+    from embedlab.maps.projection import (
         ProjectionParams,
         project,
         umap_model,

@@ -54,8 +54,9 @@ def main() -> None:
     from embedlab import datasets
     from embedlab.backends import catalogue
     from embedlab.backends.images import efficientnet_batch, imagenet_classes
+    from embedlab.images.safety import model_image
 
-    photos = [item.image() for item in datasets.images("gallery")]
+    photos = [model_image(item) for item in datasets.images("gallery")]
     images = (photos * (args.n // len(photos) + 1))[: args.n]
     rows = []
 

@@ -2,10 +2,12 @@
 
 - ``atomic_write``: the one way EmbedLab writes a file others may read (a temporary file in the
   same folder, then ``os.replace``): a crash leaves the old file or the new one, never half.
-- ``content_key``: a hash of arrays (their bytes), dataclasses (their fields), models (name and
-  catalogue revision) and JSON-able parameters. Changed data or settings never hit a stale entry.
+- ``content_key``: a hash of arrays (their bytes), dataclasses (their fields) and JSON-able
+  parameters. Changed data or settings never hit a stale entry.
 - ``memoize``: a bounded LRU in memory for *pure* functions, keyed by ``content_key`` of the
-  arguments. Never memoize a function that registers, writes or reads state the key does not
+  arguments; an argument that is not plain data (a model) is keyed by a function the caller
+  gives (``keys``: the model catalogue gives ``name@revision``), so this module knows nothing
+  above it. Never memoize a function that registers, writes or reads state the key does not
   hold: a cached call would skip the side effect (a model "added" but never saved).
 - Disk: ``load``/``save`` arrays as ``.npz`` (read back with ``allow_pickle=False``) and a JSON
   sidecar under ``EMBEDLAB_HOME/cache/<kind>``; size-capped, least recently used pruned first.
@@ -104,28 +106,7 @@ def _canonical(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return ["dataclass", type(value).__qualname__, fields]
-    revision = _model_revision(value)
-    if revision is not None:
-        return ["model", revision]
     raise Unkeyable(f"cannot key a {type(value).__name__} by its content")
-
-
-def _model_revision(value: Any) -> str | None:
-    """``name@revision`` of a model the catalogue holds as this very object, else None."""
-    name = getattr(value, "name", None)
-    if not isinstance(name, str) or not hasattr(value, "kind"):
-        return None
-    from embedlab.backends import catalogue
-
-    return catalogue().revision_of_object(value)
-
-
-def model_key(name: str) -> str:
-    """``name@revision``: a model name is only a key together with what the name holds now
-    (a debiased copy made again under the same name is another model)."""
-    from embedlab.backends import catalogue
-
-    return catalogue().revision(name)
 
 
 def content_key(*parts: Any) -> str:
@@ -182,12 +163,13 @@ _MEMOS: list[_Memo] = []
 class Memoized(Generic[P, R]):
     """A pure function with an in-memory LRU keyed by the content of its arguments."""
 
-    def __init__(self, function: Callable[P, R], max_entries: int, models: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+    def __init__(self, function: Callable[P, R], max_entries: int, keys: Mapping[str, Callable[[Any], Any]],
+                 exclude: tuple[str, ...]) -> None:
         import inspect
 
         self.function = function
         self.memo = _Memo(max_entries)
-        self.models = models
+        self.keys = dict(keys)
         self.exclude = exclude
         self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
@@ -200,7 +182,7 @@ class Memoized(Generic[P, R]):
         for name, value in bound.arguments.items():
             if name in self.exclude:
                 continue
-            parts[name] = model_key(value) if name in self.models and isinstance(value, str) else value
+            parts[name] = self.keys[name](value) if name in self.keys else value
         return content_key(self.function.__module__, self.function.__qualname__, parts)
 
     def call_with_hit(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, bool]:
@@ -223,18 +205,19 @@ class Memoized(Generic[P, R]):
 
 
 def memoize(
-    max_entries: int = 128, *, models: tuple[str, ...] = ("model",), exclude: tuple[str, ...] = ()
+    max_entries: int = 128, *, keys: Mapping[str, Callable[[Any], Any]] | None = None, exclude: tuple[str, ...] = ()
 ) -> Callable[[Callable[P, R]], Memoized[P, R]]:
     """Cache a pure function's results in memory, keyed by the content of its arguments.
 
-    Arguments named in ``models`` that are strings are model names: the key holds the name and
-    the catalogue's revision of it. Arguments in ``exclude`` are left out of the key because
-    another argument identifies them (the digest of a big array passed beside it). A call whose
-    arguments cannot be keyed runs uncached.
+    Arguments named in ``keys`` are keyed by what that function returns for them (a model by
+    ``name@revision``: ``embedlab.backends.memoize_models``); it may raise ``Unkeyable``.
+    Arguments in ``exclude`` are left out of the key because another argument identifies them
+    (the digest of a big array passed beside it). A call whose arguments cannot be keyed runs
+    uncached.
     """
 
     def decorate(function: Callable[P, R]) -> Memoized[P, R]:
-        return Memoized(function, max_entries, models, exclude)
+        return Memoized(function, max_entries, keys or {}, exclude)
 
     return decorate
 

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from embedlab import cache, config
-from embedlab.analysis.clustering import ClusterParams, ClusterResult, cluster
-from embedlab.analysis.neighborhood import Trust, map_trustworthiness
 from embedlab.cache import memoize
 from embedlab.errors import InputError
-from embedlab.mapview import hover_lines
-from embedlab.projection import Projection, ProjectionParams, project
+from embedlab.maps.clustering import ClusterParams, ClusterResult, cluster
+from embedlab.maps.neighborhood import Trust, map_trustworthiness
+from embedlab.maps.projection import Projection, ProjectionParams, project
+from embedlab.maps.view import hover_lines
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
@@ -139,7 +139,7 @@ def load_corpus(collection: str, store: Store | None = None, *, use_snapshot: bo
     return corpus
 
 
-@memoize(max_entries=4, models=(), exclude=("store",))
+@memoize(max_entries=4, exclude=("store",))
 def _corpus_at(location: str, info: CollectionInfo, store: Store) -> Corpus:
     return load_corpus(info.name, store)
 
@@ -151,7 +151,7 @@ def open_corpus(info: CollectionInfo, store: Store | None = None) -> Corpus:
     return _corpus_at(store.location, info, store)
 
 
-@memoize(max_entries=8, models=(), exclude=("corpus",))
+@memoize(max_entries=8, exclude=("corpus",))
 def _map(digest: str, params: ProjectionParams, corpus: Corpus) -> Projection:
     return project(corpus.vectors, params, digest=digest)
 
@@ -163,7 +163,7 @@ def corpus_map(corpus: Corpus, params: ProjectionParams) -> Projection:
     return replace(projection, cached=True) if hit and not projection.cached else projection
 
 
-@memoize(max_entries=8, models=(), exclude=("corpus",))
+@memoize(max_entries=8, exclude=("corpus",))
 def _clusters(digest: str, params: ClusterParams, labels: Sequence[str] | None, corpus: Corpus) -> ClusterResult:
     return cluster(corpus.vectors, corpus.texts, params, labels, digest=digest)
 
@@ -173,7 +173,7 @@ def corpus_clusters(corpus: Corpus, params: ClusterParams) -> ClusterResult:
     return _clusters(corpus.digest, params, corpus.labels, corpus)
 
 
-@memoize(max_entries=8, models=(), exclude=("corpus", "coords"))
+@memoize(max_entries=8, exclude=("corpus", "coords"))
 def _trust(digest: str, map_key: str, corpus: Corpus, coords: np.ndarray) -> Trust:
     return map_trustworthiness(corpus.vectors, coords, digest=digest)
 
@@ -197,7 +197,7 @@ def corpus_export_frame(corpus: Corpus, projection: Projection | None, clusters:
                         rows: Sequence[int] | None = None) -> pd.DataFrame:
     """The export table of ``corpus`` (or of ``rows``): id, text, metadata, x/y(/z), cluster;
     the page and ``embedlab export`` write this same table."""
-    from embedlab.export import export_frame
+    from embedlab.maps.export import export_frame
 
     index = list(range(len(corpus))) if rows is None else [int(r) for r in rows]
     return export_frame([corpus.ids[i] for i in index], [corpus.texts[i] for i in index],
@@ -226,7 +226,7 @@ def _column_order(corpus: Corpus) -> dict[str, tuple[int, int, str]]:
             for c in corpus.metadata.columns}
 
 
-@memoize(max_entries=8, models=(), exclude=("corpus", "cluster_labels"))
+@memoize(max_entries=8, exclude=("corpus", "cluster_labels"))
 def _hover(digest: str, clusters_key: str, extra: tuple[str, ...], corpus: Corpus, cluster_labels: np.ndarray | None) -> list[str]:
     columns: dict[str, Sequence[object]] = {}
     if "label" in corpus.metadata.columns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -66,3 +67,13 @@ def resolve_device() -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+def implicit_device() -> str:
+    """Where ``implicit`` fits its models: ``cuda`` when its CUDA extension is built and
+    ``resolve_device()`` is cuda, else ``cpu`` (also when implicit is not installed)."""
+    if importlib.util.find_spec("implicit") is None:
+        return "cpu"
+    import implicit.gpu
+
+    return "cuda" if bool(implicit.gpu.HAS_CUDA) and resolve_device() == "cuda" else "cpu"

@@ -22,12 +22,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from embedlab import config
-from embedlab.backends.base import TextEncoder
 from embedlab.errors import (
     CollectionNotFoundError,
     DimensionMismatchError,
@@ -39,6 +38,16 @@ from embedlab.errors import (
 MetadataValue = str | int | float | bool
 Metadata = dict[str, MetadataValue]
 ProgressCallback = Callable[[int, int], None]
+
+
+class Encoder(Protocol):
+    """What the store needs of a text model to encode rows on their way in (every
+    ``embedlab.backends.TextEncoder`` is one): its name and dimension name the collection."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressCallback | None = None) -> np.ndarray: ...
 Space = Literal["cosine", "ip"]
 SPACES: tuple[Space, ...] = ("cosine", "ip")
 
@@ -392,7 +401,7 @@ class Store:
     def add_texts(
         self,
         dataset: str,
-        encoder: TextEncoder,
+        encoder: Encoder,
         texts: Sequence[str],
         metadatas: Sequence[Metadata] | None = None,
         *,
@@ -438,7 +447,7 @@ class Store:
     def _encode_and_write(
         self,
         name: str,
-        encoder: TextEncoder,
+        encoder: Encoder,
         texts: Sequence[str],
         metas: list[Metadata],
         ids: list[str],
@@ -555,7 +564,7 @@ class Store:
         excluded = set(exclude_ids)
         use_exact = count <= EXACT_SEARCH_MAX_ROWS if exact is None else exact
         if use_exact:
-            from embedlab.analysis.similarity import top_k_cosine
+            from embedlab.vectors import top_k_cosine
 
             rows = self.get_all(chroma_name)
             keep = np.array([i for i, row_id in enumerate(rows["ids"]) if row_id not in excluded], dtype=np.int64)

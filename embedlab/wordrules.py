@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from embedlab.cache import memoize
+from embedlab.backends import memoize_models
 from embedlab.errors import InputError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def is_lowercase_vocabulary(keys: Sequence[str], sample: int = 20_000) -> bool:
     return not any(k != k.lower() for k in keys[:sample])
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def lowercase_vocabulary(model: WordVectors) -> bool:
     """Whether ``model``'s vocabulary is lower case (then words are looked up lower-cased)."""
     keys = model.kv.index_to_key

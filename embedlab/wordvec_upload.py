@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
+from embedlab.backends import memoize_models
 from embedlab.backends.base import WordVectors
 from embedlab.backends.words import KeyedWordVectors
 from embedlab.errors import BadUploadError, InputError
@@ -228,7 +229,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:24] or "vectors"
 
 
-@memoize(max_entries=4, models=())
+@memoize(max_entries=4)
 def read_word_vectors(
     data: bytes,
     filename: str = "vectors.txt",
@@ -385,7 +386,7 @@ def word2vec_bytes(backend: WordVectors, *, binary: bool = False) -> bytes:
         return path.read_bytes()
 
 
-@memoize(max_entries=8)
+@memoize_models(max_entries=8)
 def word2vec_file(model: str) -> bytes:
     """A catalogue model's vectors as word2vec text (a download button), made once per model."""
     from embedlab.backends import get_word_vectors

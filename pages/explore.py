@@ -7,8 +7,6 @@ import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN 
 import streamlit as st
 
 from embedlab import datasets, demos
-from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
-from embedlab.analysis.neighborhood import TRUST_MIN_POINTS
 from embedlab.analysis.search import foreign_notice, models_of_dimension
 from embedlab.backends import BackendKind, backend_names
 from embedlab.corpus import (
@@ -21,7 +19,6 @@ from embedlab.corpus import (
     open_corpus,
     remember_view,
 )
-from embedlab.export import csv_bytes, parquet_bytes, projector_zip
 from embedlab.images.store import is_image_collection
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
@@ -32,7 +29,10 @@ from embedlab.ingest import (
     ingest_records,
     parse_upload,
 )
-from embedlab.projection import (
+from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
+from embedlab.maps.export import csv_bytes, parquet_bytes, projector_zip
+from embedlab.maps.neighborhood import TRUST_MIN_POINTS
+from embedlab.maps.projection import (
     METHODS,
     TSNE_MAX_POINTS,
     UMAP_METRICS,

@@ -10,9 +10,9 @@ import streamlit as st
 
 from embedlab import datasets, demos
 from embedlab.backends import BackendKind, backend_names, catalogue
-from embedlab.backends.images import conse_with, default_image_text_backend
 from embedlab.corpus import corpus_map
 from embedlab.images import search as img
+from embedlab.images.models import conse_with, default_image_text_backend
 from embedlab.images.safety import IMAGE_LIMITS, open_image, read_uploads
 from embedlab.images.store import (
     collection_names,
@@ -21,8 +21,8 @@ from embedlab.images.store import (
     is_ready,
     thumbnail_bytes,
 )
-from embedlab.mapview import PALETTE, colours_for
-from embedlab.projection import ProjectionParams
+from embedlab.maps.projection import ProjectionParams
+from embedlab.maps.view import PALETTE, colours_for
 from embedlab.ui import url_state
 from embedlab.ui.charts import confusion_heatmap, probability_bars
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors

@@ -11,10 +11,10 @@ import pytest
 import embedlab  # noqa: F401
 from embedlab.analysis.analogy import solve_analogy, unit_matrix
 from embedlab.backends import get_word_vectors
-from embedlab.backends.base import l2_normalise
 from embedlab.cli import main
 from embedlab.errors import OutOfVocabularyError
 from embedlab.training import WordEmbeddingTrainer
+from embedlab.vectors import l2_normalise
 from tests.conftest import restart_catalogue
 
 UNSEEN = "airplanes"

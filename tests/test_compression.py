@@ -16,10 +16,10 @@ from embedlab.analysis.normalisation import (
     norm_summary,
     word_dot_vs_cosine,
 )
-from embedlab.backends.base import l2_normalise
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main
 from embedlab.errors import InputError
+from embedlab.vectors import l2_normalise
 
 
 def unit_vectors(rows: int = 200, dim: int = 48, seed: int = 1) -> np.ndarray:

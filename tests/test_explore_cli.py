@@ -119,7 +119,7 @@ def test_project_refuses_a_bad_out_suffix_before_mapping(capsys: pytest.CaptureF
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("the map was computed before --out was checked")
 
-    monkeypatch.setattr("embedlab.projection.project", no_work)
+    monkeypatch.setattr("embedlab.maps.projection.project", no_work)
     monkeypatch.setattr("embedlab.corpus.load_corpus", no_work)
     assert main(["project", "headlines", "--out", str(tmp_path / "x.txt")]) == 2
     assert "--out must end in .csv, .parquet or .npy, not '.txt'" in capsys.readouterr().err
@@ -171,7 +171,7 @@ def test_cluster_json_says_ari_and_nmi_leave_noise_out(capsys: pytest.CaptureFix
     run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--label-column", "topic",
              "--model", "hashing-test")
     fixed = np.array([0, 0, 0, 1, 1, 1, 2, 2, -1, -1], dtype=np.int32)  # rows are finance×3, sport×3, health×4
-    monkeypatch.setattr("embedlab.analysis.clustering.fit_labels", lambda vectors, params: fixed)
+    monkeypatch.setattr("embedlab.maps.clustering.fit_labels", lambda vectors, params: fixed)
     document = run_json(capsys, "cluster", "headlines", "--method", "hdbscan", "--min-cluster-size", "2")
     assert document["noise"] == 2 and document["ari_nmi_points"] == 8 and document["ari_nmi_noise_left_out"] == 2
     assert document["ari"] == pytest.approx(1.0) and document["nmi"] == pytest.approx(1.0)  # the 8 clustered points match the topics

@@ -13,7 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.analysis.clustering import (
+from embedlab.backends.hashing import HashingEncoder
+from embedlab.corpus import last_view, load_corpus, remember_view
+from embedlab.errors import InputError
+from embedlab.ingest import dataset_records, ingest_records
+from embedlab.maps.clustering import (
     ClusterParams,
     cluster,
     ctfidf_terms,
@@ -21,11 +25,7 @@ from embedlab.analysis.clustering import (
     label_agreement,
     silhouette,
 )
-from embedlab.analysis.neighborhood import map_trustworthiness, neighbor_overlap
-from embedlab.backends.hashing import HashingEncoder
-from embedlab.corpus import last_view, load_corpus, remember_view
-from embedlab.errors import InputError
-from embedlab.export import (
+from embedlab.maps.export import (
     csv_bytes,
     export_frame,
     parquet_bytes,
@@ -33,8 +33,8 @@ from embedlab.export import (
     projector_zip,
     write_export,
 )
-from embedlab.ingest import dataset_records, ingest_records
-from embedlab.projection import (
+from embedlab.maps.neighborhood import map_trustworthiness, neighbor_overlap
+from embedlab.maps.projection import (
     TSNE_MAX_POINTS,
     ProjectionParams,
     project,
@@ -281,7 +281,7 @@ def test_corpus_snapshot_is_reused_until_the_collection_changes(hashing_encoder:
 
 
 def test_hdbscan_on_a_big_corpus_runs_on_a_pca_reduction_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedlab.analysis import clustering
+    from embedlab.maps import clustering
 
     monkeypatch.setattr(clustering, "HDBSCAN_FULL_MAX", 100)
     vectors, truth = blobs(n_per=60)
@@ -315,7 +315,7 @@ def test_formula_cells_are_escaped_after_leading_whitespace_tab_or_cr_in_csv_and
 def test_ari_and_nmi_leave_hdbscan_noise_out_like_silhouette(monkeypatch: pytest.MonkeyPatch) -> None:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from embedlab.analysis import clustering
+    from embedlab.maps import clustering
 
     vectors, truth = blobs(n_per=20)
     predicted = truth.astype(np.int32).copy()
@@ -335,7 +335,7 @@ def test_ari_and_nmi_leave_hdbscan_noise_out_like_silhouette(monkeypatch: pytest
 def test_umap_maps_a_handful_of_points() -> None:
     """A new upload of three rows opens with the default map (UMAP): umap-learn's spectral start
     fails below ~16 points (k >= N), so a handful of points starts from a seeded random layout."""
-    from embedlab.projection import ProjectionParams, project
+    from embedlab.maps.projection import ProjectionParams, project
 
     vectors = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
     first = project(vectors, ProjectionParams("umap", 2, seed=7), use_cache=False)

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.ingest import build_records, ingest_records, parse_upload
-from embedlab.mapview import shorten
+from embedlab.maps.view import shorten
 from embedlab.store import close_all_stores, open_store
 from tests.conftest import map_data, shown
 
@@ -262,7 +262,7 @@ def test_every_column_colours_the_map_however_many_values(hashing_encoder: Hashi
 def test_page_and_cli_export_the_map_that_was_shown(hashing_encoder: HashingEncoder, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from embedlab.cli import main
     from embedlab.corpus import load_corpus
-    from embedlab.projection import ProjectionParams, project
+    from embedlab.maps.projection import ProjectionParams, project
 
     name = make_collection()
     at = draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "5"}))
@@ -333,7 +333,7 @@ def test_a_pattern_that_backtracks_is_stopped_not_run_to_the_end() -> None:
     import time
 
     from embedlab.errors import InputError
-    from embedlab.mapview import match_rows
+    from embedlab.maps.view import match_rows
 
     texts = ["a" * 40 + "!"] * 50
     started = time.perf_counter()
@@ -396,7 +396,7 @@ def test_the_projector_export_loads_in_tensorboard(hashing_encoder: HashingEncod
 
 def test_a_new_collection_starts_from_the_defaults_not_another_collections_view(hashing_encoder: HashingEncoder) -> None:
     """A new upload once inherited k=9 from the demo collection."""
-    from embedlab.analysis.clustering import ClusterParams
+    from embedlab.maps.clustering import ClusterParams
 
     name = make_collection()
     at = draw(run_page({"explore_collection": name, "explore_method": "pca", "explore_k": "9", "explore_neighbors": "30"}))

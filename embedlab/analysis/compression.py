@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 
 from embedlab import cache
-from embedlab.backends.base import Progress, l2_normalise
+from embedlab.backends.base import Progress
 from embedlab.errors import InputError
+from embedlab.vectors import l2_normalise
 
 BASE_SCHEMES = ("float32", "float16", "int8", "binary")
 PCA_DIMS = (32, 64, 128, 256)

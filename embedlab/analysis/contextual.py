@@ -20,10 +20,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from embedlab.analysis.similarity import cosine_matrix
 from embedlab.backends import get_text_encoder, get_word_vectors
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError, WrongBackendKindError
+from embedlab.vectors import cosine_matrix
 from embedlab.wordrules import word_key
 
 DEFAULT_TEXT_MODEL = "minilm"

@@ -29,10 +29,10 @@ import numpy as np
 from embedlab import datasets
 from embedlab.analysis.downstream import text_vectors
 from embedlab.analysis.language import guess_language
-from embedlab.analysis.similarity import top_k_cosine
 from embedlab.backends.base import Progress
 from embedlab.config import LIMITS
 from embedlab.errors import BadUploadError, InputError
+from embedlab.vectors import top_k_cosine
 
 if TYPE_CHECKING:
     import pandas as pd

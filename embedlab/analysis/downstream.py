@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from embedlab import cache
+from embedlab.backends import memoize_models, model_key
 from embedlab.backends.base import Progress
-from embedlab.cache import memoize
 from embedlab.errors import CollectionNotFoundError, InputError
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def text_vectors(model: str, texts: Sequence[str], *, progress: Progress | None 
     from embedlab.backends import get_text_encoder
 
     items = [str(text) for text in texts]
-    key = cache.content_key("text_vectors", cache.model_key(model), items)
+    key = cache.content_key("text_vectors", model_key(model), items)
     hit = cache.load("encoded", key)
     if hit is not None:
         if progress is not None:
@@ -535,8 +535,8 @@ def _features(data: LabelledData, name: str, kind: RepresentationKind, max_words
 
 
 def _scores_key(data: LabelledData, name: str, kind: RepresentationKind, folds: int, seed: int, max_words: int) -> str:
-    which = {"tfidf": ["tfidf", "sublinear"], "stored": ["stored"], "words": ["words", cache.model_key(name), TOKEN_RULE],
-             "text": ["text", cache.model_key(name), max_words]}[kind]
+    which = {"tfidf": ["tfidf", "sublinear"], "stored": ["stored"], "words": ["words", model_key(name), TOKEN_RULE],
+             "text": ["text", model_key(name), max_words]}[kind]
     return cache.content_key("downstream-scores", data.digest, which, folds, seed, DEFAULT_C, MAX_ITER)
 
 
@@ -665,7 +665,7 @@ def _encoded_benchmark_words(model: str, benchmarks: Sequence[str]) -> WordVecto
     return KeyedWordVectors(model, kv, description=f"{model}: each benchmark word encoded alone")
 
 
-@memoize(max_entries=32)
+@memoize_models(max_entries=32)
 def intrinsic_scores(model: str) -> IntrinsicScores:
     """WS353 and SimLex-999 Spearman ρ (the Evaluate page's figures, equal to gensim's) and, for a
     word model, Google analogies; a sentence model encodes each benchmark word alone."""

@@ -27,9 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.analysis.analogy import COSMUL_EPSILON, check_method, keyed_vectors
-from embedlab.backends import get_word_vectors
+from embedlab.backends import get_word_vectors, memoize_models
 from embedlab.backends.base import WordVectors
-from embedlab.cache import memoize
 from embedlab.errors import BackendUnavailableError, InputError
 from embedlab.packagedata import package_dir
 
@@ -170,7 +169,7 @@ def is_syntactic(section: str) -> bool:
     return section.startswith("gram") or section == "all"
 
 
-@memoize(max_entries=32)
+@memoize_models(max_entries=32)
 def evaluate_analogies(
     model: str | WordVectors,
     dataset: str = "google",
@@ -375,7 +374,7 @@ class SimilarityEvaluation:
         }
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def evaluate_similarity(
     model: str | WordVectors,
     dataset: str = "ws353",
@@ -427,7 +426,7 @@ def evaluate_similarity(
     )
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def similarity_benchmarks(
     model: str | WordVectors, datasets: Sequence[str] = tuple(SIMILARITY_DATASETS)
 ) -> tuple[list[SimilarityEvaluation], dict[str, str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.cache import memoize
+from embedlab.backends import memoize_models
 from embedlab.errors import InputError, OutOfVocabularyError
 
 DEFAULT_VOCABULARY = 50_000
@@ -102,7 +102,7 @@ def dot_vs_cosine(vectors: np.ndarray, keys: Sequence[str], query: int, k: int =
                      float(np.median(norms)), rho)
 
 
-@memoize(max_entries=32)
+@memoize_models(max_entries=32)
 def word_dot_vs_cosine(model: str, query: str, k: int = 10, vocabulary: int = DEFAULT_VOCABULARY) -> DotCosine:
     """``query``'s neighbours in a word model's raw (un-normalised) vectors by dot product and by
     cosine, among its ``vocabulary`` most frequent words (GloVe and word2vec list words by
@@ -124,7 +124,7 @@ def word_dot_vs_cosine(model: str, query: str, k: int = 10, vocabulary: int = DE
     return dot_vs_cosine(kv.vectors[:size], kv.index_to_key[:size], position, k, model=model)
 
 
-@memoize(max_entries=8)
+@memoize_models(max_entries=8)
 def most_disagreeing(model: str, candidates: Sequence[str] = DEMO_CANDIDATES, k: int = 10,
                      vocabulary: int = DEFAULT_VOCABULARY) -> DotCosine:
     """The candidate (in the vocabulary) whose dot-product and cosine lists share the fewest

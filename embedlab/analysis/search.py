@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedlab.analysis.similarity import top_k_cosine
 from embedlab.backends import get_text_encoder
 from embedlab.errors import InputError
 from embedlab.store import CollectionInfo, SearchResult, Store, open_store
+from embedlab.vectors import top_k_cosine
 
 
 def search_collection(collection: str, query: str, k: int = 10, *, model: str | None = None, store: Store | None = None) -> SearchResult:

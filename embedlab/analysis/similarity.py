@@ -6,32 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.backends import as_word_vectors, get_backend, get_text_encoder
-from embedlab.backends.base import BackendKind, cosine_scores, l2_normalise
-from embedlab.cache import memoize
+from embedlab.backends import (
+    as_word_vectors,
+    get_backend,
+    get_text_encoder,
+    memoize_models,
+)
+from embedlab.backends.base import BackendKind
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.vectors import cosine_matrix
 from embedlab.wordrules import parse_word_list, resolve_words, word_key
-
-
-def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
-    """Pairwise cosine similarity of the rows (any scale), as float64, diagonal exactly 1."""
-    unit = l2_normalise(vectors).astype(np.float64)
-    matrix = np.clip(unit @ unit.T, -1.0, 1.0)
-    nonzero = np.linalg.norm(unit, axis=1) > 0
-    np.fill_diagonal(matrix, np.where(nonzero, 1.0, 0.0))
-    return matrix
-
-
-def top_k_cosine(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and scores of the ``k`` rows of ``matrix`` most similar to ``query``, best first."""
-    if len(matrix) == 0:
-        return np.zeros(0, dtype=int), np.zeros(0)
-    scores = cosine_scores(matrix, query)
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    order = top[np.argsort(-scores[top], kind="stable")]
-    return order, scores[order]
 
 
 def _check_count(items: list[str], limit: int, what: str) -> None:
@@ -83,7 +68,7 @@ class Pair:
     score: float
 
 
-@memoize(max_entries=256)
+@memoize_models(max_entries=256)
 def similarity(model: str, items: list[str]) -> SimilarityResult:
     """Cosine similarity of ``items`` under ``model``.
 
@@ -160,7 +145,7 @@ class Neighbors:
     neighbors: list[tuple[str, float]]
 
 
-@memoize(max_entries=1024)
+@memoize_models(max_entries=1024)
 def word_neighbors(model: str, word: str, k: int = 10) -> Neighbors:
     """The ``k`` nearest words to ``word`` in a word model."""
     from embedlab.backends import get_word_vectors

@@ -8,6 +8,8 @@ models made at run time join through ``catalogue().add(backend, origin, persist=
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from embedlab.backends.base import (
     Backend,
@@ -19,9 +21,9 @@ from embedlab.backends.base import (
     Origin,
     TextEncoder,
     WordVectors,
-    l2_normalise,
 )
 from embedlab.backends.catalogue import BackendStatus, Catalogue
+from embedlab.cache import Memoized, Unkeyable, memoize
 
 __all__ = [
     "Backend",
@@ -42,10 +44,14 @@ __all__ = [
     "get_backend",
     "get_text_encoder",
     "get_word_vectors",
-    "l2_normalise",
+    "memoize_models",
+    "model_key",
     "model_status",
     "use_catalogue",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _CURRENT: list[Catalogue] = []
 _GUARD = threading.Lock()
@@ -101,3 +107,26 @@ def backend_kind(name: str) -> BackendKind:
 def model_status() -> list[BackendStatus]:
     """Status of every model without loading any."""
     return catalogue().status()
+
+
+def model_key(model: Any) -> str | None:
+    """The cache key of a model: ``name@revision`` for a name (a name not in the catalogue is
+    itself) or for the very object the catalogue holds; None for None. A model name is a key only
+    together with what the name holds now (a debiased copy made again under the same name is
+    another model). Any other object raises ``Unkeyable``: the call runs uncached."""
+    if model is None:
+        return None
+    if isinstance(model, str):
+        return catalogue().revision(model)
+    revision = catalogue().revision_of_object(model)
+    if revision is None:
+        raise Unkeyable(f"a {type(model).__name__} that the catalogue does not hold has no cache key")
+    return revision
+
+
+def memoize_models(
+    max_entries: int = 128, *, models: tuple[str, ...] = ("model",), exclude: tuple[str, ...] = ()
+) -> Callable[[Callable[P, R]], Memoized[P, R]]:
+    """``embedlab.cache.memoize`` for functions of models: each argument named in ``models`` (a
+    model name or a loaded model) is keyed by ``model_key``."""
+    return memoize(max_entries, keys=dict.fromkeys(models, model_key), exclude=exclude)

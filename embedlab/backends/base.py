@@ -8,6 +8,7 @@ cosine. A backend implements ``_encode_batch`` only.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import numpy as np
 
 from embedlab.errors import EncoderOutputError
+from embedlab.vectors import l2_normalise
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -105,7 +107,9 @@ class BackendSpec:
 
     ``check`` returns None when the library and weights are present here, else the reason they
     are not. ``device_of`` says where it will run (torch models follow resolve_device, numpy
-    ones are cpu).
+    ones are cpu). ``needs`` names built-in models the loader is given, loaded (ConSE gets the
+    process's EfficientNet-Lite0 and MiniLM), so a loader never reaches back into the catalogue.
+    A loader that lives above the catalogue is named with ``embedlab.plugins.late``.
     """
 
     name: str
@@ -114,10 +118,11 @@ class BackendSpec:
     package: str
     description: str
     install_hint: str
-    loader: Callable[[], Backend]
+    loader: Callable[..., Backend]
     check: Callable[[], str | None]
     device_of: Callable[[], str]
     tags: tuple[str, ...] = field(default_factory=tuple)
+    needs: tuple[str, ...] = field(default_factory=tuple)
 
 
 def cpu() -> str:
@@ -125,24 +130,19 @@ def cpu() -> str:
     return "cpu"
 
 
-def cosine_scores(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Cosine of each row of ``matrix`` with ``query`` (0 for an all-zero row), without the
-    normalised copy of ``matrix`` that ``l2_normalise`` makes: at 60,000 x 384 that copy costs
-    five times the product itself."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    query = np.asarray(query, dtype=np.float32).reshape(-1)
-    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
-    norms[norms == 0] = 1.0
-    query_norm = float(np.linalg.norm(query)) or 1.0
-    return (matrix @ query) / norms / query_norm
+def requires(*modules: str) -> Callable[[], str | None]:
+    """``check`` of a row whose code and data come from installed packages: None when every one
+    of ``modules`` can be imported here (nothing is imported to find out), else which is not."""
+
+    def check() -> str | None:
+        for module in modules:
+            if importlib.util.find_spec(module) is None:
+                return f"{module} is not installed"
+        return None
+
+    return check
 
 
-def l2_normalise(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length as float32; all-zero rows stay zero instead of NaN."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
 
 
 def check_output(name: str, output: Any, rows: int, dim: int | None, *, unit: bool) -> np.ndarray:

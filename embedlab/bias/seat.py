@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from embedlab.backends import memoize_models
 from embedlab.bias.weat import (
     DEFAULT_SEED,
     MIN_RANDOM_PERMUTATIONS,
@@ -21,7 +22,6 @@ from embedlab.bias.weat import (
     weat_from_vectors,
 )
 from embedlab.bias.wordsets import WeatTest, weat_tests
-from embedlab.cache import memoize
 from embedlab.errors import InputError
 
 NOUN_TEMPLATES: tuple[str, ...] = (
@@ -73,7 +73,7 @@ def parse_templates(text: str) -> list[str] | None:
     return lines
 
 
-@memoize(max_entries=64)
+@memoize_models(max_entries=64)
 def seat(
     model: Any,
     test: WeatTest,

@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.backends import as_word_vectors
+from embedlab.backends import as_word_vectors, memoize_models
 from embedlab.bias.wordsets import WeatTest, key_vectors, weat_tests
-from embedlab.cache import memoize
 from embedlab.errors import InputError
 from embedlab.wordrules import resolve_words
 
@@ -249,7 +248,7 @@ def weat_from_vectors(
     )
 
 
-@memoize(max_entries=256)
+@memoize_models(max_entries=256)
 def weat(
     model: Any,
     test: WeatTest,

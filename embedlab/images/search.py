@@ -14,7 +14,7 @@ import numpy as np
 
 from embedlab.backends.base import BackendKind, ImageTextEncoder
 from embedlab.errors import InputError, WrongBackendKindError
-from embedlab.images.item import prepared
+from embedlab.images.safety import prepared
 from embedlab.images.store import (
     ProgressCallback,
     StageCallback,
@@ -63,7 +63,7 @@ def resolve_backend(backend: str | None, text: bool) -> str:
     """The backend to use: the default image-text model for text queries and zero-shot labels
     (``clip`` when its weights load, else ``conse``); any image model for images."""
     from embedlab.backends import backend_kind
-    from embedlab.backends.images import default_image_text_backend
+    from embedlab.images.models import default_image_text_backend
 
     name = backend or default_image_text_backend()
     if text and backend_kind(name) != BackendKind.IMAGE_TEXT:

@@ -21,8 +21,8 @@ from embedlab import config
 from embedlab.backends.base import BackendKind
 from embedlab.cache import atomic_write
 from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
-from embedlab.images.item import ImageItem, prepared
-from embedlab.images.safety import Rejected, open_image
+from embedlab.images.item import ImageItem
+from embedlab.images.safety import Rejected, model_image, open_image
 
 if TYPE_CHECKING:
     from embedlab.store import CollectionInfo, Store
@@ -61,7 +61,7 @@ def save_image(item: ImageItem) -> Path:
         atomic_write(path, item.data)
     thumb = thumbnail_path(item.id)
     if not thumb.exists():
-        image = prepared(open_image(item.data, item.name))
+        image = model_image(item)
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
         if min(image.size) < 48:  # tiny images (8x8 digits, 25x25 faces): enlarged so they can be seen
             factor = max(1, 96 // max(image.size))
@@ -166,7 +166,7 @@ def ingest_images(
         batch = todo[start : start + batch_size]
         for item in batch:
             save_image(item)
-        vectors = encoder.encode([item.image() for item in batch], batch_size=batch_size)
+        vectors = encoder.encode([model_image(item) for item in batch], batch_size=batch_size)
         store.add(name, [item.id for item in batch], vectors, [item.name for item in batch],
                   [item.metadata(source) for item in batch])
         done += len(batch)

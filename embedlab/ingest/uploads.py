@@ -238,7 +238,7 @@ def _check_column_names(columns: list[str], filename: str) -> None:
         seen[key] = column
 
 
-@memoize(max_entries=4, models=())
+@memoize(max_entries=4)
 def parse_upload(data: bytes, filename: str, limits: UploadLimits = UPLOAD_LIMITS) -> Table:
     """Validate and parse uploaded bytes into a Table of string columns.
 

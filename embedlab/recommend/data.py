@@ -216,7 +216,7 @@ def _recbole_table(name: str) -> pd.DataFrame:
     return frame
 
 
-@memoize(max_entries=2, models=())
+@memoize(max_entries=2)
 def movielens_100k() -> Interactions:
     """MovieLens 100k as recbole ships it: 100,000 ratings (1-5) by 943 users of 1,682 movies,
     with titles, years and genres."""
@@ -307,7 +307,7 @@ def _sep(filename: str) -> str:
     return "\t" if Path(filename).suffix.lower() in (".tsv", ".tab") else ","
 
 
-@memoize(max_entries=4, models=())
+@memoize(max_entries=4)
 def read_interactions(
     data: bytes,
     filename: str,

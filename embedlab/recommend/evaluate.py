@@ -158,7 +158,7 @@ def evaluate(data: Interactions, spec: ModelSpec, k: int = 10, split: Split | No
 
 def cached_evaluate(data: Interactions, spec: ModelSpec, k: int = 10) -> tuple[Run, bool]:
     """``evaluate`` cached on disk by (data content, settings, k); (run, True when cached)."""
-    from embedlab.cache import model_key
+    from embedlab.backends import model_key
 
     text_model = model_key(spec.text_model) if spec.method in ("content", "hybrid") else None  # name@revision
     key = content_key("recommend-eval", EVAL_VERSION, data.digest, spec.relevant(), text_model, k)

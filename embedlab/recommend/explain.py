@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.backends.base import l2_normalise
 from embedlab.recommend.data import Interactions
 from embedlab.recommend.models import FittedModel
+from embedlab.vectors import l2_normalise
 
 
 def because(model: FittedModel, history: np.ndarray, item: int, n: int = 3) -> list[int]:

@@ -14,6 +14,7 @@ seeded). Each gives users and items vectors in one space and scores by their dot
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Literal
@@ -21,10 +22,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from embedlab.backends.base import l2_normalise
 from embedlab.cache import content_key, load, memoize, save
+from embedlab.device import implicit_device
 from embedlab.errors import InputError
 from embedlab.recommend.data import Interactions
+from embedlab.vectors import l2_normalise
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -194,14 +196,10 @@ def fold_in(items_matrix: np.ndarray, items: np.ndarray, weights: np.ndarray, al
 
 def _implicit_device() -> tuple[bool, str]:
     """Whether implicit can use the GPU here (a CUDA build and a CUDA device)."""
-    try:
-        import implicit.gpu
-    except ImportError as error:
-        raise InputError(f"implicit is not installed ({error}): pip install implicit==0.7.3") from error
-    from embedlab.device import resolve_device
-
-    use_gpu = bool(implicit.gpu.HAS_CUDA) and resolve_device() == "cuda"
-    return use_gpu, "cuda" if use_gpu else "cpu"
+    if importlib.util.find_spec("implicit") is None:
+        raise InputError("implicit is not installed: pip install implicit==0.7.3")
+    device = implicit_device()
+    return device == "cuda", device
 
 
 def _to_numpy(factors: object) -> np.ndarray:
@@ -255,8 +253,7 @@ def fit_svd(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray,
 def content_item_vectors(data: Interactions, text_model: str, progress: object = None) -> tuple[np.ndarray, float]:
     """The text model's vectors of every item text, cached on disk by (model, texts);
     returns (vectors, seconds spent encoding: 0 when cached)."""
-    from embedlab.backends import catalogue
-    from embedlab.cache import model_key
+    from embedlab.backends import catalogue, model_key
 
     texts = data.items["text"].tolist()
     key = content_key("recommend-content", model_key(text_model), texts)
@@ -358,7 +355,7 @@ def _interaction_matrix(data: Interactions, rows: np.ndarray, weights: np.ndarra
     return csr_matrix((values.astype(np.float32), (unique // data.n_items, unique % data.n_items)), shape=(data.n_users, data.n_items))
 
 
-@memoize(max_entries=24, exclude=("data",), models=())
+@memoize(max_entries=24, exclude=("data",))
 def fitted(data: Interactions, digest: str, spec: ModelSpec) -> FittedModel:
     """``fit`` on the whole of ``data``, once per process per (content digest, settings)."""
     return fit(data, spec)

@@ -65,7 +65,7 @@ def check_max_documents(max_documents: int | None, limits: TrainingLimits = TRAI
     return int(max_documents)
 
 
-@memoize(max_entries=8, models=())
+@memoize(max_entries=8)
 def builtin_corpus(name: str, max_documents: int | None = None) -> list[str]:
     """Raw texts of a built-in corpus (a text dataset of the catalogue), the first
     ``max_documents`` of them (all, up to the cap, when None)."""
@@ -74,7 +74,7 @@ def builtin_corpus(name: str, max_documents: int | None = None) -> list[str]:
     return datasets.text_frame(name, limit)[spec.text_column].str.strip().tolist()
 
 
-@memoize(max_entries=4, models=())
+@memoize(max_entries=4)
 def parse_uploaded_text(data: bytes, limits: TrainingLimits = TRAIN_LIMITS, max_documents: int | None = None) -> list[str]:
     """Uploaded plain text: one document per non-empty line (UTF-8; bad bytes replaced).
     With ``max_documents``, only the first that many lines are used (a longer file is fine)."""
@@ -92,7 +92,7 @@ def parse_uploaded_text(data: bytes, limits: TrainingLimits = TRAIN_LIMITS, max_
     return documents
 
 
-@memoize(max_entries=8, models=())
+@memoize(max_entries=8)
 def tokenize_corpus(texts: Sequence[str], limits: TrainingLimits = TRAIN_LIMITS) -> list[list[str]]:
     """Token lists, empty ones dropped; an error when there is too little or too much text."""
     documents = [tokens for tokens in (tokenize(t) for t in texts) if tokens]

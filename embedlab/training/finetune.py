@@ -233,7 +233,7 @@ def mnrl_pairs(texts: Sequence[str], labels: Sequence[str], seed: int) -> tuple[
 
 def same_label_retrieval(vectors: np.ndarray, labels: Sequence[str], k: int = RETRIEVAL_K) -> tuple[float, float]:
     """(precision@k, MRR): each row queries the others by cosine; a hit is a row of its label."""
-    from embedlab.analysis.similarity import cosine_matrix
+    from embedlab.vectors import cosine_matrix
 
     scores = cosine_matrix(vectors)
     np.fill_diagonal(scores, -np.inf)
@@ -260,7 +260,7 @@ def held_out_scores(model: str, vectors: np.ndarray, labels: Sequence[str], seed
 
 
 def _map(vectors: np.ndarray, settings: FineTuneSettings) -> tuple[tuple[float, float], ...]:
-    from embedlab.projection import ProjectionParams, project
+    from embedlab.maps.projection import ProjectionParams, project
 
     coords = project(vectors, ProjectionParams(method=settings.map_method, seed=settings.seed)).coords
     return tuple((round(float(x), 4), round(float(y), 4)) for x, y in coords)

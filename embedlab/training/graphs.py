@@ -40,7 +40,7 @@ def builtin_graph(name: str) -> Any:
     return datasets.graph(name)
 
 
-@memoize(max_entries=8, models=())
+@memoize(max_entries=8)
 def parse_edge_list(data: bytes, limits: TrainingLimits = TRAIN_LIMITS) -> Any:
     """An undirected graph from 'source target' lines (spaces, tabs or commas; '#' comments).
 
@@ -271,7 +271,7 @@ def embed_graph(graph: Any, *, held_out: float | None = 0.2, progress: Progress 
                                auc_note)
 
 
-@memoize(max_entries=16, models=())
+@memoize(max_entries=16)
 def embed_builtin_graph(name: str, held_out: float | None = 0.2, **params: Any) -> NodeEmbeddingResult:
     """``embed_graph`` of a built-in graph, kept by its name and settings (seeded, so a link
     with the same settings shows the same vectors, map and AUC)."""
@@ -283,7 +283,7 @@ def group_separation(result: NodeEmbeddingResult) -> float | None:
 
     None when it is undefined: one group only (no pair across groups) or no group with two
     nodes (no pair within); ``group_separation_note`` says which."""
-    from embedlab.analysis.similarity import cosine_matrix
+    from embedlab.vectors import cosine_matrix
 
     groups = np.array(result.groups)
     same = groups[:, None] == groups[None, :]

@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from embedlab.backends import memoize_models
 from embedlab.backends.words import KeyedWordVectors, SubwordWordVectors
 from embedlab.cache import memoize
 from embedlab.errors import InputError
@@ -250,7 +251,7 @@ def trainer_from_settings(
 UNSEEN_PAIR_SETTINGS = {"vector_size": 50, "epochs": 10, "seed": 0, "workers": 1}
 
 
-@memoize(max_entries=2, models=())
+@memoize(max_entries=2)
 def lee_unseen_word_pair() -> tuple[Any, Any]:
     """(FastText, Word2Vec) KeyedVectors trained on the Lee corpus with the same settings."""
     documents = tokenize_corpus(builtin_corpus("lee"))
@@ -259,7 +260,7 @@ def lee_unseen_word_pair() -> tuple[Any, Any]:
     return fasttext.wv_, word2vec.wv_
 
 
-@memoize(max_entries=256, models=("fasttext_model",))
+@memoize_models(max_entries=256, models=("fasttext_model",))
 def unseen_word_reports(word: str, fasttext_model: str | None = None) -> tuple[OOVReport, OOVReport]:
     """(FastText report, Word2Vec report) for one word: FastText from the Lee pair, or the
     FastText model ``fasttext_model`` trained here."""

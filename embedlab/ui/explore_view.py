@@ -3,7 +3,7 @@
 It runs as a fragment (``st.fragment``): recolouring, searching, filtering, picking or selecting
 reruns this panel only, never the whole page, and the map in the browser redraws from arrays it
 already holds (``embedlab.ui.pointmap``). Every figure comes from the engine: colours and hover
-text (``embedlab.mapview``, ``embedlab.corpus``), search, neighbours, filters, re-projection.
+text (``embedlab.maps.view``, ``embedlab.corpus``), search, neighbours, filters, re-projection.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from embedlab.analysis.clustering import ClusterResult
 from embedlab.analysis.search import search_vectors
 from embedlab.backends import catalogue
 from embedlab.corpus import (
@@ -26,8 +25,10 @@ from embedlab.corpus import (
     rows_containing,
     shown_columns,
 )
-from embedlab.export import csv_bytes, projector_zip
-from embedlab.mapview import (
+from embedlab.maps.clustering import ClusterResult
+from embedlab.maps.export import csv_bytes, projector_zip
+from embedlab.maps.projection import Projection, ProjectionParams
+from embedlab.maps.view import (
     PALETTE,
     FilterMode,
     bound,
@@ -37,7 +38,6 @@ from embedlab.mapview import (
     neighbours_of,
     shorten,
 )
-from embedlab.projection import Projection, ProjectionParams
 from embedlab.store import CollectionInfo
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, user_errors

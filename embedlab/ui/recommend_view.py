@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedlab.mapview import colours_for, hover_lines
-from embedlab.projection import ProjectionParams, project
+from embedlab.maps.projection import ProjectionParams, project
+from embedlab.maps.view import colours_for, hover_lines
 from embedlab.recommend.data import Interactions, read_interactions
 from embedlab.recommend.evaluate import RankingMetrics
 from embedlab.recommend.explain import joint_vectors
@@ -67,7 +67,7 @@ def joint_map(data: Interactions, model: FittedModel, user: int | None, profile:
 
 
 def _palette(names: tuple[str, ...]) -> tuple[str, ...]:
-    from embedlab.mapview import PALETTE
+    from embedlab.maps.view import PALETTE
 
     return tuple("#c8c8c8" if name == "user" else "#000000" if name == "your profile" else PALETTE[i % len(PALETTE)]
                  for i, name in enumerate(names))

@@ -13,8 +13,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from embedlab.backends.base import cosine_scores
 from embedlab.errors import InputError
+from embedlab.vectors import cosine_scores
 
 MAX_LEGEND_GROUPS = 60  # values a legend can still hold; more get a colour each without a legend
 PALETTE = (

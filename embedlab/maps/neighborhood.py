@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab import cache
-from embedlab.backends.base import l2_normalise
 from embedlab.errors import InputError
+from embedlab.vectors import l2_normalise
 
 TRUST_SAMPLE = 3_000
 TRUST_MIN_POINTS = 4  # scikit-learn needs k < n / 2
