@@ -23,7 +23,7 @@ from embedlab.errors import InputError
 from embedlab.maps.clustering import ClusterParams, ClusterResult, cluster
 from embedlab.maps.neighborhood import Trust, map_trustworthiness
 from embedlab.maps.projection import Projection, ProjectionParams, project
-from embedlab.maps.view import hover_lines
+from embedlab.maps.view import Colours, colours_for, hover_lines
 from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
@@ -191,6 +191,22 @@ def corpus_subset(corpus: Corpus, rows: Sequence[int]) -> Corpus:
     vectors = np.ascontiguousarray(corpus.vectors[index])
     return Corpus(corpus.info, [corpus.ids[i] for i in index], [corpus.texts[i] for i in index],
                   corpus.metadata.iloc[index].reset_index(drop=True), vectors, cache.array_digest(vectors))
+
+
+def isolated(corpus: Corpus, clusters: ClusterResult, rows: Sequence[int]) -> tuple[Corpus, ClusterResult]:
+    """A selection of ``corpus`` as a corpus of its own, with its rows' clusters (to map it alone)."""
+    subset = corpus_subset(corpus, rows)
+    index = np.asarray(sorted(set(int(r) for r in rows)), dtype=np.int64)
+    return subset, ClusterResult(clusters.labels[index], clusters.params, clusters.clusters)
+
+
+def corpus_colours(corpus: Corpus, clusters: ClusterResult, colour_by: str) -> Colours:
+    """The map's colours by ``colour_by``: ``cluster``, a metadata column (a scale when it holds
+    numbers), or ``none``."""
+    if colour_by == "none":
+        return colours_for(None)
+    values = clusters.labels if colour_by == "cluster" else corpus.metadata[colour_by].tolist()
+    return colours_for(values, numeric=colour_by in corpus.numeric_columns())
 
 
 def corpus_export_frame(corpus: Corpus, projection: Projection | None, clusters: ClusterResult | None,

@@ -15,6 +15,15 @@ SIMILARITY_SENTENCES = (
 )
 SIMILARITY_WORDS = ("king", "queen", "man", "woman", "cat", "dog", "car", "bicycle", "apple")
 
+#: Analogies: (a, b, c, expected d, what it tests); the last fails on purpose
+ANALOGY_EXAMPLES = (
+    ("man", "king", "woman", "queen", "gender offset: the classic"),
+    ("paris", "france", "tokyo", "japan", "capital → country"),
+    ("walk", "walked", "run", "ran", "present → past tense, irregular verb"),
+    ("finger", "hand", "leaf", "tree", "part → whole: where it fails"),
+)
+ANALOGY_MODEL = "glove-6b-50d"
+
 #: Explore: 35 news articles from each of the 9 outlets (315), unchunked, read by MiniLM
 EXPLORE_DATASET, EXPLORE_PER_LABEL, EXPLORE_COLLECTION, EXPLORE_MODEL = "news", 35, "news-demo", "minilm"
 EXPLORE_VIEW = {  # as the collection's last view: the map and clusters the demo shows

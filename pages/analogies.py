@@ -16,22 +16,15 @@ from embedlab.analysis.analogy import (
     parse_analogies,
     read_analogy_upload,
     solve_analogy,
+    worked_analogies,
 )
-from embedlab.errors import EmbedlabError
+from embedlab.demos import ANALOGY_EXAMPLES, ANALOGY_MODEL
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 from embedlab.ui.words_view import analogy_figure, word_models
 from embedlab.wordrules import WORD_RULE
 
-ensure_router()
-
-DEMOS = [
-    ("man", "king", "woman", "queen", "gender offset: the classic"),
-    ("paris", "france", "tokyo", "japan", "capital → country"),
-    ("walk", "walked", "run", "ran", "present → past tense, irregular verb"),
-    ("finger", "hand", "leaf", "tree", "part → whole: where it fails"),
-]
 EXPLANATION = """
 **How it works.** Each word is a vector. If *king − man* points the same way as *queen − woman*,
 then *king − man + woman* lands near *queen*. **3CosAdd** ranks every word *d* by
@@ -56,26 +49,26 @@ offsets but says nothing about the rest of the space.
 """
 
 models = word_models()
-url_state.restore(
+
+
+def demo() -> dict[str, str | bool]:
+    """The first worked analogy on GloVe, inputs excluded (the demo table shows all four)."""
+    a, b, c, d, _ = ANALOGY_EXAMPLES[0]
+    chosen = {"an_model": ANALOGY_MODEL} if ANALOGY_MODEL in models else {}
+    return {"an_a": a, "an_b": b, "an_c": c, "an_expected": d, "an_mode": "one analogy", "an_exclude": True, **chosen}
+
+
+frame = page_frame(
     "analogies",
     defaults={"an_model": models[0] if models else "", "an_a": "", "an_b": "", "an_c": "", "an_expected": "",
               "an_method": "3cosadd", "an_k": 10, "an_exclude": True, "an_mode": "one analogy"},
     choices={"an_model": models, "an_method": list(METHODS), "an_mode": ["one analogy", "batch"]},
+    caption="a : b :: c : ? — the answer d is the word whose vector is nearest to b − a + c.",
+    explanation=EXPLANATION,
+    explanation_title="How this works and what to notice",
+    demo=demo,
+    demo_help="Four worked analogies, one of which fails, with an explanation",
 )
-
-
-def load_demo() -> None:
-    """Fill the first demo analogy and show the demo table."""
-    a, b, c, d, _ = DEMOS[0]
-    st.session_state.update({"an_a": a, "an_b": b, "an_c": c, "an_expected": d, "an_mode": "one analogy",
-                             "an_exclude": True, "an_demo": True})
-    if "glove-6b-50d" in models:
-        st.session_state["an_model"] = "glove-6b-50d"
-
-
-st.title("🧩 Analogies")
-st.caption("a : b :: c : ? — the answer d is the word whose vector is nearest to b − a + c.")
-st.button("▶ Guided demo", on_click=load_demo, help="Four worked analogies, one of which fails, with an explanation")
 
 top = st.columns([2, 1, 1, 1])
 model = top[0].selectbox("Word model", models, key="an_model", help="Uploaded and trained models appear here too (Train page)")
@@ -83,11 +76,8 @@ top[1].radio("Method", list(METHODS), key="an_method", horizontal=True)
 url_state.slider(top[2], "Answers (k)", 1, 30, key="an_k")
 mode = top[3].segmented_control("Mode", ["one analogy", "batch"], key="an_mode", required=True)
 
-with st.expander("How this works and what to notice", expanded=bool(st.session_state.get("an_demo"))):
-    st.markdown(EXPLANATION)
-
 if mode == "batch":
-    url_state.publish(["an_model", "an_method", "an_mode"])
+    frame.publish()
     st.markdown(f"One analogy per line, **a b c d** (d = the expected answer). Up to {MAX_BATCH_ANALOGIES:,} lines;"
                 " lines starting with `:` or `#` are skipped.")
     text = st.text_area("Analogies", key="an_batch", height=160,
@@ -119,7 +109,7 @@ inputs[2].text_input("c", key="an_c", placeholder="woman")
 inputs[3].text_input("expected d (optional)", key="an_expected", placeholder="queen")
 st.toggle("Exclude the inputs from the answers", key="an_exclude",
           help="Benchmarks exclude a, b and c; switch off to see the unrestricted ranking")
-url_state.publish(["an_model", "an_method", "an_k", "an_mode", "an_a", "an_b", "an_c", "an_expected", "an_exclude"])
+frame.publish()
 
 a, b, c = (st.session_state[k].strip() for k in ("an_a", "an_b", "an_c"))
 if not (a and b and c):
@@ -151,16 +141,8 @@ with user_errors():
                         key="an_picture")
         st.caption("Arrows: a→b (blue) and c→d (orange). Parallel arrows of similar length mean the same offset.")
 
-    if st.session_state.get("an_demo"):
+    if frame.demo_on:
         st.subheader("Guided demo: four analogies on " + model)
-        rows = []
-        for da, db, dc, dd, what in DEMOS:
-            try:
-                solved = solve_analogy(model, da, db, dc, k=10, method=st.session_state["an_method"], expected=dd)
-                rows.append({"analogy": f"{da} : {db} :: {dc} : ?", "expected": dd, "top answer": solved.best,
-                             "expected rank": solved.expected_rank, "what it tests": what})
-            except EmbedlabError as error:  # an unknown demo word in a small model is shown, not fatal
-                rows.append({"analogy": f"{da} : {db} :: {dc} : ?", "expected": dd, "top answer": f"({error})",
-                             "expected rank": None, "what it tests": what})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="an_demo_table")
+        worked = worked_analogies(model, ANALOGY_EXAMPLES, method=st.session_state["an_method"])
+        st.dataframe(pd.DataFrame([row.as_row() for row in worked]), hide_index=True, key="an_demo_table")
         st.caption("The last one fails on purpose: see the explanation above.")

@@ -34,7 +34,7 @@ from embedlab.ui.bias import (
     weat_table,
 )
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 from embedlab.wordrules import WORD_RULE, parse_word_list
 
 SECTIONS = ["WEAT", "Direction", "SEAT", "Debias"]
@@ -71,12 +71,18 @@ comparable in sign and rough size, not to the second decimal. Removing a bias di
 hide bias from this test while it remains recoverable (Gonen & Goldberg, 2019).
 """
 
-ensure_router()
-
 word_models = backend_names(BackendKind.WORDS)
 text_models = backend_names(BackendKind.TEXT)
 
-url_state.restore(
+
+
+def demo() -> dict[str, str | int]:
+    """Step 1 of the demo: the paper's first test on GloVe; step 2 (career/family) follows below."""
+    return {"bias_section": "WEAT", "bias_test": "1", "bias_seed": 0, "bias_perms": 10_000,
+            "bias_model": "glove-6b-50d" if "glove-6b-50d" in word_models else word_models[0]}
+
+
+frame = page_frame(
     "bias",
     defaults={
         "bias_section": "WEAT",
@@ -108,29 +114,14 @@ url_state.restore(
         **custom_set_choices("bias"),
         **custom_set_choices("bias_seat"),
     },
+    caption="Measure associations a model has absorbed: WEAT (Caliskan et al. 2017) with permutation tests, the gender"
+            " direction and direct bias (Bolukbasi et al. 2016), SEAT for sentence models (May et al. 2019), and hard debiasing.",
+    explanation=EXPLANATION,
+    explanation_title="What an effect size does and does not show",
+    demo=demo,
+    demo_help="Flowers/insects × pleasant/unpleasant, then career/family × male/female names",
 )
-
-
-def load_demo() -> None:
-    """Step 1 of the demo: the paper's first test on GloVe; step 2 (career/family) follows below."""
-    st.session_state["bias_section"] = "WEAT"
-    st.session_state["bias_test"] = "1"
-    st.session_state["bias_model"] = "glove-6b-50d" if "glove-6b-50d" in word_models else word_models[0]
-    st.session_state["bias_seed"] = 0
-    st.session_state["bias_perms"] = 10_000
-    st.session_state["bias_demo"] = True
-
-
-st.title("⚖️ Bias probes")
-st.caption(
-    "Measure associations a model has absorbed: WEAT (Caliskan et al. 2017) with permutation tests, the gender "
-    "direction and direct bias (Bolukbasi et al. 2016), SEAT for sentence models (May et al. 2019), and hard debiasing."
-)
-st.button("▶ Guided demo", on_click=load_demo, help="Flowers/insects × pleasant/unpleasant, then career/family × male/female names")
 section = st.segmented_control("Probe", SECTIONS, key="bias_section", required=True)
-
-with st.expander("What an effect size does and does not show", expanded=bool(st.session_state.get("bias_demo"))):
-    st.markdown(EXPLANATION)
 
 
 def show_weat_result(result, heading: str) -> None:
@@ -169,8 +160,7 @@ if section == "WEAT":
     with right:
         seed = url_state.number_input(st, "Seed of random partitions", 0, 2**31 - 1, step=1, key="bias_seed")
         permutations = url_state.number_input(st, "Random partitions (≥ 10,000)", 10_000, 1_000_000, step=10_000, key="bias_perms")
-    url_state.publish(["bias_section", "bias_test", "bias_seed", "bias_perms"] + ([] if test_choice == "all" else ["bias_model"])
-                      + (list(custom_set_defaults("bias")) if test_choice == "custom" else []))
+    frame.publish()
 
     with user_errors():
         if test_choice == "all":
@@ -192,7 +182,7 @@ if section == "WEAT":
             show_weat_result(result, f"Custom test on {model}")
         else:
             show_weat_result(cached_weat(model, test_choice, int(seed), int(permutations)), f"Test {test_choice} on {model}")
-            if st.session_state.get("bias_demo") and test_choice == "1":
+            if frame.demo_on and test_choice == "1":
                 st.markdown(
                     "**Step 1 — a control.** Flowers sit closer to pleasant words and insects to unpleasant ones: "
                     "a model that learned ordinary language should show this, and GloVe does (large d, tiny p). "
@@ -217,7 +207,7 @@ elif section == "Direction":
     with right:
         st.text_area("Words to place (empty = the 320 professions of Bolukbasi et al.)", key="bias_words", height=120, help=WORD_RULE,
                      placeholder="programmer, nurse, homemaker, architect, surgeon, receptionist")
-    url_state.publish(["bias_section", "bias_dir_model", "bias_words", "bias_axis_pos", "bias_axis_neg", "bias_c", "bias_neutral_words"])
+    frame.publish()
     with user_errors():
         raw_words = st.session_state["bias_words"]
         typed_words = tuple(parse_word_list(raw_words, what="word list")) if raw_words.strip() else ()
@@ -273,8 +263,7 @@ elif section == "SEAT":
     with right:
         st.text_area("Templates, one per line with {word} (empty = the paper's bleached templates)", key="bias_templates", height=140,
                      placeholder="\n".join(t.replace("{}", "{word}") for t in NOUN_TEMPLATES[:3]))
-    url_state.publish(["bias_section", "bias_seat_model", "bias_seat_test", "bias_seed", "bias_perms", "bias_templates"]
-                      + (list(custom_set_defaults("bias_seat")) if test_id == "custom" else []))
+    frame.publish()
     with user_errors():
         templates = parse_templates(st.session_state.get("bias_templates", ""))
         template_key = tuple(templates) if templates else None
@@ -316,7 +305,7 @@ else:  # Debias
             "about the neutral plane (*equalise*). The result is a new model, saved, and available on every word page and "
             "to the CLI, also after a restart. The same WEAT tests, direct bias and analogy accuracy are measured before and after."
         )
-    url_state.publish(["bias_section", "bias_debias_model"])
+    frame.publish()
     with user_errors():
         if run:
             with st.status(f"Hard-debiasing {base} into {out.strip()}…", expanded=False) as status:

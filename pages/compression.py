@@ -21,7 +21,7 @@ from embedlab.corpus import open_corpus
 from embedlab.ui import url_state
 from embedlab.ui.compression_view import quality_chart, ranking_frame, report_frame
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 
 BASES = ["float32", "float16", "int8", "binary", *(f"pca-{d}" for d in comp.PCA_DIMS)]
 WORD_MODEL = "glove-6b-50d"
@@ -70,23 +70,28 @@ Cosine is what "similar meaning" needs; the dot product is right when length car
 signal (popularity in a recommender: see the Recommendation page's dot vs cosine).
 """
 
-ensure_router()
 store = store_or_stop()
 infos = {info.name: info for info in store.collections() if info.complete and info.count >= 3}
 names = list(infos)
-url_state.restore(
+
+
+def start_demo() -> None:
+    """The guided demo: 400 health-news tweets (MiniLM, ingested below with a progress bar), every scheme, re-scored too."""
+    st.session_state["_cmp_demo_pending"] = True
+
+
+frame = page_frame(
     "compression",
     defaults={"cmp_collection": names[0] if names else "", "cmp_schemes": ",".join(BASES), "cmp_rescore_on": True,
               "cmp_rescore": comp.DEFAULT_RESCORE, "cmp_queries": comp.DEFAULT_QUERIES, "cmp_seed": comp.DEFAULT_SEED,
-              "cmp_rows": comp.DEFAULT_DOWNSTREAM_ROWS, "cmp_run": False, "cmp_word": "", "cmp_vocab": DEFAULT_VOCABULARY,
-              "cmp_demo": False},
+              "cmp_rows": comp.DEFAULT_DOWNSTREAM_ROWS, "cmp_run": False, "cmp_word": "", "cmp_vocab": DEFAULT_VOCABULARY},
     choices={"cmp_collection": names},
+    caption="Smaller vectors, and what they cost: bytes per vector against the nearest neighbours and the labels they keep.",
+    explanation=EXPLANATION,
+    explanation_title="How compression is measured, and what the published figures say",
+    on_demo=start_demo,
+    demo_help=f"Ingest {demos.COMPRESSION_PER_LABEL} health-news tweets per account with MiniLM (once), then compare every scheme",
 )
-
-
-def load_demo() -> None:
-    """The guided demo: 400 health-news tweets (MiniLM), every scheme, re-scored too."""
-    st.session_state["_cmp_demo_pending"] = True
 
 
 def run() -> None:
@@ -98,21 +103,13 @@ def label(name: str) -> str:
     return name if info is None else f"{info.dataset} · {info.backend if not info.foreign else '?'} · {info.count:,} × {info.dim}"
 
 
-st.title("🗜️ Compression")
-st.caption("Smaller vectors, and what they cost: bytes per vector against the nearest neighbours and the labels they keep.")
-st.button("▶ Guided demo", on_click=load_demo,
-          help=f"Ingest {demos.COMPRESSION_PER_LABEL} health-news tweets per account with MiniLM (once), then compare every scheme")
-with st.expander("How compression is measured, and what the published figures say",
-                 expanded=bool(st.session_state.get("cmp_demo"))):
-    st.markdown(EXPLANATION)
-
 if st.session_state.pop("_cmp_demo_pending", False):
     with user_errors():
         with st.status("Guided demo: health-news tweets in Chroma, then every scheme", expanded=True):
-            demo = demos.compression_demo_collection(progress_reporter("Encoding the demo's tweets with MiniLM (once)"))
-        url_state.remember("compression", cmp_collection=demo, cmp_schemes=",".join(BASES), cmp_rescore_on=True,
+            collection = demos.compression_demo_collection(progress_reporter("Encoding the demo's tweets with MiniLM (once)"))
+        url_state.remember("compression", cmp_collection=collection, cmp_schemes=",".join(BASES), cmp_rescore_on=True,
                            cmp_rescore=comp.DEFAULT_RESCORE, cmp_queries=comp.DEFAULT_QUERIES, cmp_seed=comp.DEFAULT_SEED,
-                           cmp_rows=comp.DEFAULT_DOWNSTREAM_ROWS, cmp_run=True, cmp_word="", cmp_demo=True)
+                           cmp_rows=comp.DEFAULT_DOWNSTREAM_ROWS, cmp_run=True, cmp_word="")
         st.rerun()
 
 # -- compression -------------------------------------------------------------------------------
@@ -153,7 +150,7 @@ else:
 
 # -- normalisation -----------------------------------------------------------------------------
 st.header("Normalisation: dot product or cosine")
-with st.expander("Why the two rankings can differ", expanded=bool(st.session_state.get("cmp_demo"))):
+with st.expander("Why the two rankings can differ", expanded=frame.demo_on):
     st.markdown(NORMALISATION)
 if corpus is not None:
     lengths = norm_summary(corpus.vectors)
@@ -164,8 +161,7 @@ if corpus is not None:
 w1, w2 = st.columns([2, 1])
 word = w1.text_input(f"Query word ({WORD_MODEL}, raw vectors; blank: the demo word list's biggest disagreement)", key="cmp_word")
 vocabulary = url_state.number_input(w2, "search the most frequent words", 100, 400_000, key="cmp_vocab", step=10_000)
-url_state.publish(["cmp_collection", "cmp_schemes", "cmp_rescore_on", "cmp_rescore", "cmp_queries", "cmp_rows", "cmp_seed",
-                   "cmp_run", "cmp_word", "cmp_vocab", "cmp_demo"])
+frame.publish()
 with user_errors():
     with st.spinner(f"Ranking {WORD_MODEL}'s vocabulary both ways…"):
         result = word_dot_vs_cosine(WORD_MODEL, word.strip().lower(), 10, int(vocabulary)) if word.strip() else \

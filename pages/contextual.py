@@ -24,9 +24,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.ui import url_state
 from embedlab.ui.charts import short_label, similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
-
-ensure_router()
+from embedlab.ui.frame import page_frame
 
 EXPLANATION = """
 **How a word gets a vector per sentence.** The sentence model (MiniLM) cuts each sentence into
@@ -65,27 +63,26 @@ word_models = backend_names(BackendKind.WORDS)
 DEMO = {"ctx_word": "bank", "ctx_sentences": "\n".join(BANK_SENTENCES),
         "ctx_pairs": "\n".join(f"{a} | {b}" for a, b in ORDER_PAIRS)}
 
-url_state.restore(
+
+
+def demo() -> dict[str, str]:
+    """"bank" in money and river senses, the four word-order pairs, MiniLM against GloVe."""
+    return {**DEMO, "ctx_model": DEFAULT_TEXT_MODEL, "ctx_static": DEFAULT_WORD_MODEL}
+
+
+frame = page_frame(
     "contextual",
     defaults={**DEMO,
               "ctx_model": DEFAULT_TEXT_MODEL if DEFAULT_TEXT_MODEL in text_models else (text_models[0] if text_models else ""),
               "ctx_static": DEFAULT_WORD_MODEL if DEFAULT_WORD_MODEL in word_models else (word_models[0] if word_models else ""),
               "ctx_k": 10},
     choices={"ctx_model": text_models, "ctx_static": word_models},
+    caption="One word, many sentences: a transformer gives the word a vector per sentence; GloVe gives it one vector, always.",
+    explanation=EXPLANATION,
+    explanation_title="How this works and what to notice",
+    demo=demo,
+    demo_help="'bank' as money and as a river's edge, and 'dog bites man'",
 )
-
-
-def load_demo() -> None:
-    """"bank" in money and river senses, the four word-order pairs, MiniLM against GloVe."""
-    url_state.remember("contextual", **DEMO, ctx_model=DEFAULT_TEXT_MODEL, ctx_static=DEFAULT_WORD_MODEL)
-    st.session_state["ctx_demo"] = True
-
-
-st.title("🧬 Contextual vs static")
-st.caption("One word, many sentences: a transformer gives the word a vector per sentence; GloVe gives it one vector, always.")
-st.button("▶ Guided demo", on_click=load_demo, help="'bank' as money and as a river's edge, and 'dog bites man'")
-with st.expander("How this works and what to notice", expanded=bool(st.session_state.get("ctx_demo"))):
-    st.markdown(EXPLANATION)
 
 st.subheader("Polysemy: one word in several sentences")
 left, right = st.columns([3, 2])
@@ -99,7 +96,7 @@ url_state.slider(right, "Static neighbours", 3, 30, key="ctx_k")
 
 st.subheader("Word order")
 st.text_area("Pairs of texts (one pair per line, the two texts separated by |)", key="ctx_pairs", height=130)
-url_state.publish(["ctx_word", "ctx_sentences", "ctx_model", "ctx_static", "ctx_k", "ctx_pairs"])
+frame.publish()
 
 polysemy = st.container()
 with polysemy, user_errors():

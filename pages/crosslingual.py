@@ -23,9 +23,7 @@ from embedlab.analysis.crosslingual import (
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, progress_reporter, user_errors
-from embedlab.ui.router import ensure_router
-
-ensure_router()
+from embedlab.ui.frame import page_frame
 
 DEMO_QUERY = "la educación de los niños en las escuelas"
 EXPLANATION = f"""
@@ -63,28 +61,27 @@ with too few of them reads "unknown".
 text_models = backend_names(BackendKind.TEXT)
 default_b = "minilm" if "minilm" in text_models else (text_models[0] if text_models else "")
 
-url_state.restore(
+
+
+def demo() -> dict[str, str | int | bool]:
+    """A Spanish query about schools, the built-in pairs, USE against MiniLM."""
+    return {"xl_query": DEMO_QUERY, "xl_model": DEFAULT_MODEL, "xl_model_b": default_b, "xl_compare": True, "xl_k": 10,
+            "xl_per_language": DEFAULT_PER_LANGUAGE, "xl_words": DEFAULT_WORDS, "xl_language": "guess",
+            "xl_pairs": built_in_pairs_text()}
+
+
+frame = page_frame(
     "crosslingual",
     defaults={"xl_query": "", "xl_model": DEFAULT_MODEL if DEFAULT_MODEL in text_models else default_b,
               "xl_model_b": default_b, "xl_compare": True, "xl_k": 10, "xl_per_language": DEFAULT_PER_LANGUAGE,
               "xl_words": DEFAULT_WORDS, "xl_language": "guess", "xl_pairs": ""},
     choices={"xl_model": text_models, "xl_model_b": text_models, "xl_language": ["guess", *LANGUAGES]},
+    caption="One query, four languages: parliament speeches in English, German, Spanish and Dutch, and translation pairs.",
+    explanation=EXPLANATION,
+    explanation_title="How this works and what to notice",
+    demo=demo,
+    demo_help="Search four parliaments in Spanish; score 40 translation pairs",
 )
-
-
-def load_demo() -> None:
-    """A Spanish query about schools, the built-in pairs, USE against MiniLM."""
-    url_state.remember("crosslingual", xl_query=DEMO_QUERY, xl_model=DEFAULT_MODEL, xl_model_b=default_b, xl_compare=True,
-                       xl_k=10, xl_per_language=DEFAULT_PER_LANGUAGE, xl_words=DEFAULT_WORDS, xl_language="guess",
-                       xl_pairs=built_in_pairs_text())
-    st.session_state["xl_demo"] = True
-
-
-st.title("🌍 Cross-lingual search")
-st.caption("One query, four languages: parliament speeches in English, German, Spanish and Dutch, and translation pairs.")
-st.button("▶ Guided demo", on_click=load_demo, help="Search four parliaments in Spanish; score 40 translation pairs")
-with st.expander("How this works and what to notice", expanded=bool(st.session_state.get("xl_demo"))):
-    st.markdown(EXPLANATION)
 
 st.subheader("Search four parliaments")
 st.text_input("Query (any language)", key="xl_query", placeholder="Wie hoch ist die Arbeitslosigkeit?")
@@ -103,8 +100,7 @@ st.text_area("Pairs, one per line: source ⇥ target (a tab or | also separates)
              placeholder="The weather is nice today. ⇥ Das Wetter ist heute schön.")
 upload = st.file_uploader("…or a two-column CSV or TSV of pairs (source, target)", type=["csv", "tsv", "txt"],
                           key="xl_pair_file", help="used instead of the box while it is loaded; not kept in the link")
-url_state.publish(["xl_query", "xl_model", "xl_compare", "xl_language", "xl_k", "xl_per_language", "xl_words", "xl_pairs"]
-                  + (["xl_model_b"] if st.session_state["xl_compare"] else []))
+frame.publish()
 
 models = list(dict.fromkeys([st.session_state["xl_model"]] + ([st.session_state["xl_model_b"]] if st.session_state["xl_compare"] else [])))
 english_only = [name for name in models if "english-only" in catalogue().tags(name)]

@@ -33,7 +33,7 @@ from embedlab.ui.downstream_view import (
     text_collections,
 )
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 
 BUILT_IN = {"news": "News articles by outlet (3,823, 9 outlets)", "healthtweets": "Health tweets by account (63,326, 16)",
             "commons": "House of Commons speeches by party (1,000)"}
@@ -81,35 +81,32 @@ Look at how far each one is above the majority line, which outlets are confused 
 whether the word benchmarks predict the order.
 """
 
-ensure_router()
-url_state.restore(
-    "downstream",
-    defaults={"ds_source": "news", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
-              "ds_models": DEFAULT_MODELS, "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
-              "ds_max_rows": DEFAULT_MAX_ROWS, "ds_run": False, "ds_confusion": "", "ds_benchmark": "ws353"},
-    choices={"ds_source": SOURCES, "ds_benchmark": list(INTRINSIC_BENCHMARKS)},
-)
 
 
-def load_demo() -> None:
+def demo() -> dict[str, str | int | bool]:
     """News by outlet, every representation on a stratified sample of DEMO_ROWS rows, and run it."""
-    url_state.remember("downstream", ds_source="news", ds_models=",".join(representations()), ds_folds=DEFAULT_FOLDS,
-                       ds_seed=DEFAULT_SEED, ds_max_rows=DEMO_ROWS, ds_run=True, ds_confusion=TFIDF,
-                       ds_benchmark="ws353")
     st.session_state.pop("ds_models_pick", None)
-    st.session_state["ds_demo"] = True
+    return {"ds_source": "news", "ds_models": ",".join(representations()), "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
+            "ds_max_rows": DEMO_ROWS, "ds_run": True, "ds_confusion": TFIDF, "ds_benchmark": "ws353"}
 
 
 def run() -> None:
     st.session_state["ds_run"] = True
 
 
-st.title("🎯 Downstream")
-st.caption("How well does each representation serve a task? Logistic regression on the vectors, stratified k-fold"
-           " cross-validation, a TF-IDF baseline beside them, and the word benchmarks of the same representations.")
-st.button("▶ Guided demo", on_click=load_demo, help="News by outlet with every representation, and what to notice")
-with st.expander("What cross-validation, macro-F1 and the TF-IDF baseline mean", expanded=bool(st.session_state.get("ds_demo"))):
-    st.markdown(EXPLANATION)
+frame = page_frame(
+    "downstream",
+    defaults={"ds_source": "news", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
+              "ds_models": DEFAULT_MODELS, "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
+              "ds_max_rows": DEFAULT_MAX_ROWS, "ds_run": False, "ds_confusion": "", "ds_benchmark": "ws353"},
+    choices={"ds_source": SOURCES, "ds_benchmark": list(INTRINSIC_BENCHMARKS)},
+    caption="How well does each representation serve a task? Logistic regression on the vectors, stratified k-fold"
+            " cross-validation, a TF-IDF baseline beside them, and the word benchmarks of the same representations.",
+    explanation=EXPLANATION,
+    explanation_title="What cross-validation, macro-F1 and the TF-IDF baseline mean",
+    demo=demo,
+    demo_help="News by outlet with every representation, and what to notice",
+)
 
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 source = c1.selectbox("Labelled data", SOURCES, key="ds_source",
@@ -163,9 +160,7 @@ picked = st.multiselect("Representations", options, default=kept, key="ds_models
                              " TF-IDF baseline, and a collection's own stored vectors")
 st.session_state["ds_models"] = ",".join(picked)
 st.button("Run the comparison (cached)", on_click=run, type="primary")
-url_state.publish(["ds_source", "ds_models", "ds_folds", "ds_seed", "ds_max_rows", "ds_run", "ds_confusion", "ds_benchmark"]
-                  + (["ds_collection"] if source == "collection" else [])
-                  + (["ds_text_column", "ds_label_column"] if source == "upload" else []))
+frame.publish()
 
 if data is None:
     st.stop()
@@ -197,8 +192,8 @@ with user_errors():
                                       unit="texts"), key="ds_confusion_chart")
 
     st.subheader("Intrinsic versus extrinsic")
-    frame, intrinsic = intrinsic_frame(comparison)
-    st.dataframe(frame, hide_index=True, key="ds_intrinsic")
+    intrinsic_table, intrinsic = intrinsic_frame(comparison)
+    st.dataframe(intrinsic_table, hide_index=True, key="ds_intrinsic")
     benchmark = st.radio("Rank by", list(INTRINSIC_BENCHMARKS), key="ds_benchmark", horizontal=True,
                          format_func={"ws353": "WS353 (relatedness)", "simlex999": "SimLex-999 (similarity)"}.get)
     agreement = rank_agreement(comparison, intrinsic, str(benchmark))
@@ -209,4 +204,4 @@ with user_errors():
     st.info(plain(agreement.verdict))
     st.dataframe(pd.DataFrame({"representation": agreement.representations, f"{benchmark} ρ": agreement.intrinsic,
                                "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement")
-url_state.publish_part(["ds_confusion", "ds_benchmark"])
+frame.publish_part(["ds_confusion", "ds_benchmark"])

@@ -15,15 +15,13 @@ from embedlab.analysis.evaluation import (
 )
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 from embedlab.ui.words_view import (
     analogy_benchmark,
     sections_figure,
     similarity_figure,
     word_models,
 )
-
-ensure_router()
 
 EXPLANATION = """
 **Analogies.** Google's set has 19,544 questions in 14 sections: 5 *semantic* (capitals,
@@ -55,33 +53,31 @@ capitalised names, so the four capital/currency/city sections have no usable que
 """
 
 models = word_models()
-url_state.restore(
-    "evaluate",
-    defaults={"ev_model": models[0] if models else "", "ev_dataset": "google", "ev_restrict": DEFAULT_RESTRICT_VOCAB,
-              "ev_method": "3cosadd", "ev_run": False},
-    choices={"ev_model": models, "ev_dataset": list(ANALOGY_DATASETS), "ev_method": list(METHODS)},
-)
 
 
-def load_demo() -> None:
+def demo() -> dict[str, str | int | bool]:
     """GloVe, Google analogies, 30,000 words, and run it."""
-    st.session_state.update({"ev_dataset": "google", "ev_restrict": DEFAULT_RESTRICT_VOCAB, "ev_method": "3cosadd",
-                             "ev_run": True, "ev_demo": True})
-    if "glove-6b-50d" in models:
-        st.session_state["ev_model"] = "glove-6b-50d"
+    chosen = {"ev_model": "glove-6b-50d"} if "glove-6b-50d" in models else {}
+    return {"ev_dataset": "google", "ev_restrict": DEFAULT_RESTRICT_VOCAB, "ev_method": "3cosadd", "ev_run": True, **chosen}
 
 
 def run_analogies() -> None:
     st.session_state["ev_run"] = True
 
 
-st.title("📏 Evaluate")
-st.caption("How good are these word vectors? Standard benchmarks, computed exactly as gensim does.")
-st.button("▶ Guided demo", on_click=load_demo, help="Evaluate GloVe 6B 50d and explain the figures")
+frame = page_frame(
+    "evaluate",
+    defaults={"ev_model": models[0] if models else "", "ev_dataset": "google", "ev_restrict": DEFAULT_RESTRICT_VOCAB,
+              "ev_method": "3cosadd", "ev_run": False},
+    choices={"ev_model": models, "ev_dataset": list(ANALOGY_DATASETS), "ev_method": list(METHODS)},
+    caption="How good are these word vectors? Standard benchmarks, computed exactly as gensim does.",
+    explanation=EXPLANATION,
+    explanation_title="What these benchmarks measure and how to read them",
+    demo=demo,
+    demo_help="Evaluate GloVe 6B 50d and explain the figures",
+)
 
 model = st.selectbox("Word model", models, key="ev_model", help="Uploaded and trained models appear here too (Train page)")
-with st.expander("What these benchmarks measure and how to read them", expanded=bool(st.session_state.get("ev_demo"))):
-    st.markdown(EXPLANATION)
 
 st.subheader("Word similarity")
 with user_errors():
@@ -103,7 +99,7 @@ cols[0].selectbox("Benchmark", list(ANALOGY_DATASETS), key="ev_dataset",
 url_state.number_input(cols[1], "Restrict vocab (first N words)", 100, 500_000, step=5_000, key="ev_restrict")
 cols[2].radio("Method", list(METHODS), key="ev_method", horizontal=True)
 cols[3].button("Run the analogy benchmark", on_click=run_analogies, type="primary")
-url_state.publish(["ev_model", "ev_dataset", "ev_restrict", "ev_method", "ev_run"])
+frame.publish()
 
 if not st.session_state["ev_run"]:
     st.info("Press **Run the analogy benchmark** (a few seconds for 30,000 words; cached afterwards).")

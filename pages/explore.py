@@ -24,9 +24,8 @@ from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
     UPLOAD_LIMITS,
-    build_records,
-    dataset_records,
-    ingest_records,
+    ingest_dataset,
+    ingest_upload,
     parse_upload,
 )
 from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
@@ -40,12 +39,10 @@ from embedlab.maps.projection import (
     warm_up_status,
 )
 from embedlab.ui import url_state
-from embedlab.ui.explore_view import PANEL_KEYS, map_panel
+from embedlab.ui.explore_view import map_panel
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 
-MAP_KEYS = ["explore_method", "explore_dims", "explore_neighbors", "explore_min_dist", "explore_metric", "explore_perplexity",
-            "explore_seed", "explore_parallel", "explore_cluster_method", "explore_k", "explore_min_cluster_size"]
 STAY = "Stay on this page until it finishes: a click elsewhere stops it (ingesting the same data again resumes where it stopped)."
 EXPLANATION = """
 **What the map shows.** Every point is one text (or one chunk of a long text). UMAP, t-SNE and
@@ -70,7 +67,6 @@ below 0.1 (the topics blend into each other), trustworthiness close to 0.9 (loca
 neighbourhoods mostly hold). The figures beside the map are this run's own.
 """
 
-ensure_router()
 TEXT_DATASETS = datasets.names("texts")
 MAP, CLUSTERS = ProjectionParams(), ClusterParams()  # the defaults, defined once in the engine
 VIEW_DEFAULTS = {
@@ -111,9 +107,8 @@ def view_settings(collection: str) -> dict[str, object]:
     return {key: VIEW_DEFAULTS[key] if value is None else value for key, value in saved.items()}
 
 
-def load_demo() -> None:
-    """The guided demo: news articles coloured by outlet, with k-means clusters."""
-    st.session_state["explore_demo"] = True
+def start_demo() -> None:
+    """The guided demo: news articles coloured by outlet, with k-means clusters (ingested below, once)."""
     st.session_state["_explore_demo_pending"] = True
 
 
@@ -128,24 +123,23 @@ def delete_collection(name: str) -> None:
 
 infos = {info.name: info for info in store.collections() if not is_image_collection(info)}  # images: their own page
 names = list(infos)
-url_state.restore(
+frame = page_frame(
     "explore",
     defaults={"explore_collection": names[0] if names else "", **VIEW_DEFAULTS, **PANEL_DEFAULTS},
     choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
              "explore_cluster_method": list(CLUSTER_METHODS), "explore_dims": [2, 3]},
+    caption="Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.",
+    explanation=EXPLANATION,
+    on_demo=start_demo,
+    demo_help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet (once), colour them by outlet, cluster them",
 )
-
-st.title("🗺️ Explore")
-st.caption("Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.")
-st.button("▶ Guided demo", on_click=load_demo,
-          help=f"Ingest {demos.EXPLORE_PER_LABEL} news articles per outlet (once), colour them by outlet, cluster them")
 
 # -- the guided demo needs its collection ------------------------------------------------------
 if st.session_state.pop("_explore_demo_pending", False):
     with user_errors():
-        demo = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM"))
-        remember_view(demo, demos.EXPLORE_VIEW)  # the user asked for the demo's view: it is this collection's view now
-        st.session_state["_explore_select"] = demo
+        collection = demos.explore_demo_collection(progress_reporter("Encoding the demo's news articles with MiniLM"))
+        remember_view(collection, demos.EXPLORE_VIEW)  # the user asked for the demo's view: it is this collection's view now
+        st.session_state["_explore_select"] = collection
         st.session_state["_explore_view_for"] = None
         url_state.remember("explore", explore_query="")
         st.rerun()
@@ -167,10 +161,9 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
         if st.button("Encode and store", key="explore_dataset_go", type="primary"):
             with user_errors():
-                records = dataset_records(dataset, int(limit) or None, int(dataset_chunk), int(dataset_overlap))
                 st.caption(STAY)
-                report = ingest_records(dataset_name, dataset_model, records, source=f"dataset:{dataset}", chunk_size=int(dataset_chunk),
-                                        overlap=int(dataset_overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
+                report = ingest_dataset(dataset, dataset_name, dataset_model, limit=int(limit) or None, chunk_size=int(dataset_chunk),
+                                        overlap=int(dataset_overlap), progress=progress_reporter("Encoding rows"), store=store)
                 st.session_state["_explore_select"] = report.collection
                 st.session_state["_explore_ingested"] = report.as_dict()
                 st.rerun()
@@ -199,11 +192,10 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
                 upload_name = u7.text_input("Collection name", key="explore_upload_name")
                 if st.button("Encode and store", key="explore_upload_go", type="primary"):
-                    records = build_records(table, text_column, None if label_column == "(none)" else label_column, extra_columns,
-                                            chunk_size=int(chunk), overlap=int(overlap))
                     st.caption(STAY)
-                    report = ingest_records(upload_name, upload_model, records, source=f"upload:{upload.name}", chunk_size=int(chunk),
-                                            overlap=int(overlap), progress=progress_reporter(f"Encoding {len(records):,} rows"), store=store)
+                    report = ingest_upload(upload.getvalue(), upload.name, upload_name, upload_model, text_column,
+                                           None if label_column == "(none)" else label_column, extra_columns, chunk_size=int(chunk),
+                                           overlap=int(overlap), progress=progress_reporter("Encoding rows"), store=store)
                     st.session_state["_explore_select"] = report.collection
                     st.session_state["_explore_ingested"] = report.as_dict()
                     st.rerun()
@@ -215,7 +207,7 @@ if done:
 
 if not infos:
     st.info("No collections yet: add a dataset or a file above, or press **Guided demo**.")
-    url_state.publish([])
+    frame.publish()
     st.stop()
 
 # -- which collection: each keeps its own view -------------------------------------------------
@@ -305,7 +297,7 @@ with user_errors():
         m[5].metric("Trustworthiness", f"{trust.score:.3f}",
                     help=f"scikit-learn, k={trust.k}" + (f", on a seeded sample of {trust.points:,} points (seed {trust.seed})" if trust.sampled else ""))
 
-    map_panel(info, corpus, projection, clusters, params, search_model)
+    map_panel(info, corpus, projection, clusters, params, search_model, frame.publish_part)
 
     st.subheader("Clusters")
     space = f"the full {info.dim}-d vectors" if clusters.space == "full" else f"a seeded {clusters.space.upper()} reduction (HDBSCAN on more than 10,000 points)"
@@ -315,19 +307,16 @@ with user_errors():
                  hide_index=True, key="explore_clusters")
 
     st.subheader("Export")
-    frame = corpus_export_frame(corpus, projection, clusters)
+    export_table = corpus_export_frame(corpus, projection, clusters)
     size = f"k{cparams.k}" if cparams.method == "kmeans" else f"mcs{cparams.min_cluster_size}"
     stem = f"{info.dataset}-{projection.params.method}-{projection.params.dims}d-{cparams.method}-{size}"
     st.caption("The export holds this map and these clusters. `embedlab export` on the command line uses them too"
                " (this collection's last view), unless options override them. The projector zip opens in TensorBoard.")
     e1, e2, e3 = st.columns(3)
-    e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(frame), f"{stem}.csv", "text/csv", key="explore_csv")
-    e2.download_button("Parquet", lambda: parquet_bytes(frame), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
-    e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, frame, info.dataset), f"{stem}-projector.zip",
+    e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(export_table), f"{stem}.csv", "text/csv", key="explore_csv")
+    e2.download_button("Parquet", lambda: parquet_bytes(export_table), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
+    e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, export_table, info.dataset), f"{stem}-projector.zip",
                        "application/zip", key="explore_projector")
-
-with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("explore_demo"))):
-    st.markdown(EXPLANATION)
 
 # -- collections -------------------------------------------------------------------------------
 with st.expander("🗂️ Collections: list, inspect, delete"):
@@ -341,4 +330,4 @@ with st.expander("🗂️ Collections: list, inspect, delete"):
     if st.session_state.get("_explore_deleted"):
         st.success(st.session_state.pop("_explore_deleted"))
 
-url_state.publish(["explore_collection", *MAP_KEYS, "explore_colour", *PANEL_KEYS[1:]])
+frame.publish()

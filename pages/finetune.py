@@ -26,9 +26,7 @@ from embedlab.ui.finetune_view import (
     scores_table,
     train,
 )
-from embedlab.ui.router import ensure_router
-
-ensure_router()
+from embedlab.ui.frame import page_frame
 
 EXPLANATION = """
 **What fine-tuning does.** MiniLM was trained to put paraphrases close together. A labelled dataset
@@ -92,32 +90,28 @@ def _demo_settings() -> FineTuneSettings:
                             max_seq_length=int(DEMO["ft_seq"]), seed=int(DEMO["ft_seed"]))
 
 
-url_state.restore(
+def demo() -> dict[str, str | int | float]:
+    """The tiny configuration: trained now if it is not saved yet, else shown from its note."""
+    name = default_name("news", _demo_settings())
+    if name in backend_names():
+        return {**DEMO, "ft_model": name}
+    st.session_state["ft_train_now"] = True
+    return dict(DEMO)
+
+
+frame = page_frame(
     "finetune",
     defaults={"ft_dataset": "news", "ft_loss": DEFAULTS.loss, "ft_epochs": DEFAULTS.epochs, "ft_rows": DEFAULTS.max_rows,
               "ft_seed": DEFAULTS.seed, "ft_batch": DEFAULTS.batch_size, "ft_lr": DEFAULTS.learning_rate,
               "ft_seq": DEFAULTS.max_seq_length, "ft_model": ""},
     choices={"ft_dataset": DATASETS, "ft_loss": list(LOSSES)},
+    caption="Fine-tune the sentence model on a labelled dataset (contrastive or triplet loss), then compare it with the"
+            " base model on texts neither saw in training.",
+    explanation=EXPLANATION,
+    explanation_title="What MNRL and batch-hard triplet optimise, and how to read the figures",
+    demo=demo,
+    demo_help="Train a tiny configuration once (about half a minute) and explain the figures",
 )
-
-
-def load_demo() -> None:
-    """The tiny configuration: trained now if it is not saved yet, else shown from its note."""
-    name = default_name("news", _demo_settings())
-    url_state.remember("finetune", **DEMO)
-    st.session_state["ft_demo"] = True
-    if name in backend_names():
-        url_state.remember("finetune", ft_model=name)
-    else:
-        st.session_state["ft_train_now"] = True
-
-
-st.title("🔧 Fine-tune")
-st.caption("Fine-tune the sentence model on a labelled dataset (contrastive or triplet loss), then compare it with the"
-           " base model on texts neither saw in training.")
-st.button("▶ Guided demo", on_click=load_demo, help="Train a tiny configuration once (about half a minute) and explain the figures")
-with st.expander("What MNRL and batch-hard triplet optimise, and how to read the figures", expanded=bool(st.session_state.get("ft_demo"))):
-    st.markdown(EXPLANATION)
 
 row = st.columns(5)
 dataset = row[0].selectbox("Labelled dataset", DATASETS, key="ft_dataset",
@@ -204,4 +198,4 @@ if not table.empty:
 if removed := st.session_state.pop("ft_removed", None):
     st.success(plain(f"Removed {removed}."))
 
-url_state.publish(["ft_dataset", "ft_loss", "ft_epochs", "ft_rows", "ft_seed", "ft_batch", "ft_lr", "ft_seq", "ft_model"])
+frame.publish()

@@ -21,7 +21,7 @@ from embedlab.demos import SIMILARITY_SENTENCES, SIMILARITY_WORDS
 from embedlab.ui import url_state
 from embedlab.ui.charts import numbered, similarity_heatmap
 from embedlab.ui.feedback import plain, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 from embedlab.wordrules import WORD_RULE
 
 DEMO_SENTENCES, DEMO_WORDS = SIMILARITY_SENTENCES, SIMILARITY_WORDS
@@ -46,9 +46,12 @@ word_capable = backend_names(BackendKind.WORDS) + backend_names(BackendKind.TEXT
 text_models = backend_names(BackendKind.TEXT)
 word_models = backend_names(BackendKind.WORDS)
 
-ensure_router()
+def demo() -> dict[str, str | bool]:
+    """Both inputs filled with the worked example, the comparison on."""
+    return {"sim_sentences": "\n".join(DEMO_SENTENCES), "sim_words": ", ".join(DEMO_WORDS), "sim_compare": True}
 
-url_state.restore(
+
+frame = page_frame(
     "similarity",
     defaults={
         "sim_mode": "sentences",
@@ -68,20 +71,11 @@ url_state.restore(
         "sim_text_model": text_models,
         "sim_text_model_b": text_models,
     },
+    caption="Cosine similarity between words or sentences: 1 means the same direction, 0 unrelated.",
+    explanation=EXPLANATION,
+    demo=demo,
+    demo_help="Load worked examples and explain them",
 )
-
-
-def load_demo() -> None:
-    """Fill both inputs with the worked example and turn the comparison on."""
-    st.session_state["sim_sentences"] = "\n".join(DEMO_SENTENCES)
-    st.session_state["sim_words"] = ", ".join(DEMO_WORDS)
-    st.session_state["sim_compare"] = True
-    st.session_state["sim_demo"] = True
-
-
-st.title("🔗 Similarity")
-st.caption("Cosine similarity between words or sentences: 1 means the same direction, 0 unrelated.")
-st.button("▶ Guided demo", on_click=load_demo, help="Load worked examples and explain them")
 
 mode = st.segmented_control("What to compare", ["sentences", "words"], key="sim_mode", required=True)
 words_mode = mode == "words"
@@ -111,14 +105,7 @@ with right:
     if words_mode:
         k = url_state.slider(st, "Nearest neighbours per word", 1, 20, key="sim_k")
 
-url_state.publish(
-    ["sim_mode", "sim_words" if words_mode else "sim_sentences", model_key, "sim_compare"]
-    + ([model_b_key] if compare else [])
-    + (["sim_k"] if words_mode else [])
-)
-
-with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("sim_demo"))):
-    st.markdown(EXPLANATION)
+frame.publish()
 
 raw = st.session_state["sim_words"] if words_mode else st.session_state["sim_sentences"]
 if not raw.strip():

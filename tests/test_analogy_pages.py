@@ -92,7 +92,8 @@ def test_evaluate_demo_figures_equal_the_engine() -> None:
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Questions used"] == "14,877" and metrics["Accuracy"] == "0.497"  # gensim's figures
-    assert at.query_params["ev_run"] == "true" and at.query_params["ev_restrict"] == "30000"
+    assert at.query_params["ev_run"] == "true" and at.session_state["ev_restrict"] == 30000
+    assert "ev_restrict" not in at.query_params  # the default stays out of the link
 
 
 def test_evaluate_a_tiny_uploaded_model_explains_what_cannot_be_scored() -> None:

@@ -38,7 +38,8 @@ def test_similarity_demo_fills_inputs_and_shows_scores_and_agreement() -> None:
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     agreement = next(v for k, v in metrics.items() if k.startswith("Agreement"))
-    assert (at.query_params["sim_text_model"], at.query_params["sim_text_model_b"]) == ("minilm", "use-multilingual")
+    assert (at.session_state["sim_text_model"], at.session_state["sim_text_model_b"]) == ("minilm", "use-multilingual")
+    assert "sim_text_model" not in at.query_params and at.query_params["sim_demo"] == "true"  # the link: what differs from the defaults
     rho, _ = bare_agreement(at.session_state["sim_sentences"].splitlines())
     assert float(agreement) == pytest.approx(rho, abs=2e-3)
     assert at.query_params["sim_compare"] == "true" and "feline" in at.query_params["sim_sentences"]

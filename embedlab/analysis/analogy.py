@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embedlab.backends import get_word_vectors, memoize_models
 from embedlab.backends.base import WordVectors
-from embedlab.errors import BadUploadError, InputError, OutOfVocabularyError
+from embedlab.errors import BadUploadError, EmbedlabError, InputError, OutOfVocabularyError
 from embedlab.wordrules import word_key
 
 if TYPE_CHECKING:
@@ -419,3 +419,36 @@ def analogy_picture(model: str | WordVectors, result: AnalogyResult, *, answers:
         arrows=arrows,
         explained_variance=float(pca.explained_variance_ratio_.sum()),
     )
+
+
+@dataclass(frozen=True)
+class WorkedAnalogy:
+    """One analogy of a worked set: its answer and the expected word's rank, or why it failed."""
+
+    analogy: str
+    expected: str
+    top_answer: str | None
+    expected_rank: int | None
+    tests: str
+    error: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {"analogy": self.analogy, "expected": self.expected,
+                "top answer": self.top_answer if self.error is None else f"({self.error})",
+                "expected rank": self.expected_rank, "what it tests": self.tests}
+
+
+def worked_analogies(model: str | WordVectors, examples: Sequence[tuple[str, str, str, str, str]], *,
+                     method: str = "3cosadd", k: int = 10) -> list[WorkedAnalogy]:
+    """Each ``(a, b, c, expected, what it tests)`` solved with ``method``; an unknown word in a
+    small model is reported in its row, not raised (the guided demo's table)."""
+    rows = []
+    for a, b, c, expected, tests in examples:
+        analogy = f"{a} : {b} :: {c} : ?"
+        try:
+            solved = solve_analogy(model, a, b, c, k=k, method=method, expected=expected)
+        except EmbedlabError as error:
+            rows.append(WorkedAnalogy(analogy, expected, None, None, tests, str(error)))
+            continue
+        rows.append(WorkedAnalogy(analogy, expected, solved.best, solved.expected_rank, tests))
+    return rows

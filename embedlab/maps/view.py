@@ -180,6 +180,31 @@ def bound(text: object) -> float | None:
         raise InputError(f"{cleaned!r} is not a number; a range bound is a number such as 3 or 2.5.") from None
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """A filter as a user types it (the page's boxes, the link): a column, how to match, and the
+    typed texts of each way. ``apply`` reads the one that ``mode`` names."""
+
+    column: str = "text"
+    mode: FilterMode = "value"
+    value: str = ""
+    low: str = ""
+    high: str = ""
+    pattern: str = ""
+
+    def apply(self, texts: Sequence[str], metadata: pd.DataFrame) -> Match | None:
+        """The rows kept, or None when nothing is typed for the chosen way (no filter)."""
+        if self.mode == "range":
+            low, high = bound(self.low), bound(self.high)
+            if low is None and high is None:
+                return None
+            return match_rows(texts, metadata, "range", column=self.column, low=low, high=high)
+        typed = self.value if self.mode == "value" else self.pattern
+        if not str(typed or "").strip():
+            return None
+        return match_rows(texts, metadata, self.mode, column=self.column, value=str(typed).strip(), pattern=str(typed))
+
+
 def match_rows(texts: Sequence[str], metadata: pd.DataFrame, mode: FilterMode, *, column: str = "text", value: str = "",
                low: float | None = None, high: float | None = None, pattern: str = "") -> Match:
     """Rows whose ``column`` equals ``value``, lies in [``low``, ``high``] (numbers), or matches

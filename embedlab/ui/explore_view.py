@@ -8,7 +8,8 @@ text (``embedlab.maps.view``, ``embedlab.corpus``), search, neighbours, filters,
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -17,10 +18,11 @@ from embedlab.analysis.search import search_vectors
 from embedlab.backends import catalogue
 from embedlab.corpus import (
     Corpus,
+    corpus_colours,
     corpus_export_frame,
     corpus_hover,
     corpus_map,
-    corpus_subset,
+    isolated,
     remember_view,
     rows_containing,
     shown_columns,
@@ -31,10 +33,9 @@ from embedlab.maps.projection import Projection, ProjectionParams
 from embedlab.maps.view import (
     PALETTE,
     FilterMode,
-    bound,
+    Neighbours,
+    RowFilter,
     cluster_labels,
-    colours_for,
-    match_rows,
     neighbours_of,
     shorten,
 )
@@ -79,11 +80,8 @@ def _colour_changed(collection: str) -> None:
     remember_view(collection, {"colour": st.session_state.get("explore_colour")})
 
 
-@st.fragment
-def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clusters: ClusterResult,
-              params: ProjectionParams, search_model: str) -> None:
-    """Colour, search, filter and the map of ``corpus``, with the picked point's neighbours and
-    the selection's rows; isolates and re-projects a selection on request."""
+def _controls(info: CollectionInfo, corpus: Corpus, search_model: str) -> tuple[str, str, int, RowFilter]:
+    """The panel's inputs: colour, search query, top-k and the row filter."""
     colour_options = list(dict.fromkeys(["cluster", *corpus.colour_columns(), "none"]))
     if st.session_state.get("explore_colour") not in colour_options:
         st.session_state["explore_colour"] = "label" if "label" in colour_options else "cluster"
@@ -109,39 +107,95 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
         f4.text_input("to (empty: no upper bound)", key="explore_filter_high")
     else:
         f3.text_input("pattern (regular expression, any case)", key="explore_filter_pattern", placeholder=r"e.g. \bflu\b|influenza")
-    url_state.publish_part(PANEL_KEYS)
+    typed = {name: str(st.session_state.get(f"explore_filter_{name}") or "") for name in ("value", "low", "high", "pattern")}
+    return colour_by, query, int(top_k), RowFilter(column, mode, **typed)
 
-    isolated = st.session_state.get("_explore_isolated")
-    if isolated and isolated.get("collection") == info.name:
-        shown = corpus_subset(corpus, isolated["rows"])
-        st.info(f"Showing the {len(shown):,} selected points alone, re-projected with the same settings.")
-        if st.button("Back to the whole map", key="explore_unisolate"):
-            st.session_state.pop("_explore_isolated", None)
-            st.session_state.pop("_explore_picked", None)
+
+def _shown(info: CollectionInfo, corpus: Corpus, projection: Projection, clusters: ClusterResult,
+           params: ProjectionParams) -> tuple[Corpus, Projection, ClusterResult, bool]:
+    """What the map shows: the whole corpus, or an isolated selection re-projected alone."""
+    chosen = st.session_state.get("_explore_isolated")
+    if not (chosen and chosen.get("collection") == info.name):
+        return corpus, projection, clusters, False
+    shown, shown_clusters = isolated(corpus, clusters, chosen["rows"])
+    st.info(f"Showing the {len(shown):,} selected points alone, re-projected with the same settings.")
+    if st.button("Back to the whole map", key="explore_unisolate"):
+        st.session_state.pop("_explore_isolated", None)
+        st.session_state.pop("_explore_picked", None)
+        rerun_panel()
+    return shown, corpus_map(shown, params), shown_clusters, True
+
+
+def _hits_table(shown: Corpus, clusters: ClusterResult, hits: list[tuple[int, float]], query: str) -> None:
+    table = rows_table(shown, [h[0] for h in hits], clusters)
+    table.insert(0, "score", [round(h[1], 4) for h in hits])
+    with st.container(key="explore_hits_box"):  # its key marks it in the page (for tests and styling)
+        st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
+        st.dataframe(table, hide_index=True, key="explore_hits")
+
+
+def _neighbours_table(shown: Corpus, picked: int, near: Neighbours) -> None:
+    st.markdown(f"**Picked:** “{plain(shorten(shown.texts[picked], 140))}” — its {near.k} nearest in the original space"
+                f" ({near.kept_on_map} of them also among its {near.k} nearest on the map; orange rings on the map).")
+    st.dataframe(pd.DataFrame({
+        "text": [shorten(shown.texts[n.index], 110) for n in near.items],
+        "cosine": [round(n.cosine, 4) for n in near.items],
+        "euclidean": [round(n.euclidean, 4) for n in near.items],
+        "near on the map too": [n.on_map for n in near.items],
+    }), hide_index=True, key="explore_neighbours")
+
+
+def _selection(info: CollectionInfo, shown: Corpus, shown_map: Projection, clusters: ClusterResult, selection: list[int],
+               is_isolated: bool) -> None:
+    """The selected rows, with isolate and export."""
+    st.markdown(f"**{len(selection):,} selected on the map**")
+    st.dataframe(rows_table(shown, selection[:ROW_TABLE_LIMIT], clusters), hide_index=True, key="explore_selected")
+    b1, b2, b3 = st.columns(3)
+    if not is_isolated and b1.button("Isolate and re-project the selection", key="explore_isolate", disabled=len(selection) < 5,
+                                     help="map only these points (at least 5), with the same settings"):
+        st.session_state["_explore_isolated"] = {"collection": info.name, "rows": [int(i) for i in selection]}
+        st.session_state.pop("_explore_picked", None)
+        rerun_panel()
+    frame = corpus_export_frame(shown, shown_map, clusters, selection)
+    b2.download_button("Selection as CSV", lambda: csv_bytes(frame), f"{info.dataset}-selection.csv", "text/csv",
+                       key="explore_selection_csv")
+    b3.download_button("Selection for TensorBoard's projector", lambda: projector_zip(shown.vectors[selection], frame, f"{info.dataset} selection"),
+                       f"{info.dataset}-selection-projector.zip", "application/zip", key="explore_selection_projector")
+
+
+def _rows(shown: Corpus, clusters: ClusterResult) -> None:
+    """Every row, findable by its text; picking one shows its neighbours."""
+    st.markdown("**Rows** (find any row by its text; pick one to see its neighbours)")
+    needle = st.text_input("Find rows whose text contains", key="explore_row_filter", placeholder="a word or phrase")
+    rows = rows_containing(shown.texts, needle, ROW_TABLE_LIMIT)
+    if len(rows) == ROW_TABLE_LIMIT:
+        st.caption(f"The first {ROW_TABLE_LIMIT:,} matching rows; narrow the filter to reach others.")
+    chosen = st.dataframe(rows_table(shown, rows, clusters), hide_index=True, on_select="rerun",
+                          selection_mode="single-row", key="explore_rows")
+    if chosen is not None and chosen.selection.rows:
+        row = rows[chosen.selection.rows[0]]
+        if st.session_state.get("_explore_picked") != row:
+            st.session_state["_explore_picked"] = row
             rerun_panel()
-        shown_map = corpus_map(shown, params)
-        shown_clusters = ClusterResult(clusters.labels[np.asarray(sorted(set(isolated["rows"])), dtype=np.int64)], clusters.params,
-                                       clusters.clusters)
-    else:
-        shown, shown_map, shown_clusters = corpus, projection, clusters
+
+
+@st.fragment
+def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clusters: ClusterResult,
+              params: ProjectionParams, search_model: str, publish: Callable[[list[str]], None]) -> None:
+    """Colour, search, filter and the map of ``corpus``, with the picked point's neighbours and
+    the selection's rows; isolates and re-projects a selection on request. ``publish`` writes
+    the panel's keys into the link (the page frame's ``publish_part``)."""
+    colour_by, query, top_k, row_filter = _controls(info, corpus, search_model)
+    publish(PANEL_KEYS)
+    shown, shown_map, shown_clusters, is_isolated = _shown(info, corpus, projection, clusters, params)
 
     with user_errors():
-        hits = search_vectors(shown.vectors, search_model, query, int(top_k)) if query.strip() and search_model else []
-        match = None
-        wants = {"value": "explore_filter_value", "range": None, "regex": "explore_filter_pattern"}[mode]
-        if mode == "range":
-            low, high = bound(st.session_state.get("explore_filter_low")), bound(st.session_state.get("explore_filter_high"))
-            if low is not None or high is not None:
-                match = match_rows(shown.texts, shown.metadata, "range", column=column, low=low, high=high)
-        elif wants and str(st.session_state.get(wants) or "").strip():
-            text = str(st.session_state[wants])
-            match = match_rows(shown.texts, shown.metadata, mode, column=column, value=text.strip(), pattern=text)
+        hits = search_vectors(shown.vectors, search_model, query, top_k) if query.strip() and search_model else []
+        match = row_filter.apply(shown.texts, shown.metadata)
         if match is not None:
             st.caption(plain(f"{match.count:,} of {len(shown):,} points where {match.description}"
                              " (the others are faint on the map)."))
-
-        values = None if colour_by == "none" else (shown_clusters.labels if colour_by == "cluster" else shown.metadata[colour_by].tolist())
-        colours = colours_for(values, numeric=colour_by in corpus.numeric_columns())
+        colours = corpus_colours(shown, shown_clusters, colour_by)
         hover, hover_id = corpus_hover(shown, shown_clusters, colour_by if colour_by in corpus.metadata.columns else None)
         picked = st.session_state.get("_explore_picked")
         picked = picked if isinstance(picked, int) and picked < len(shown) else None
@@ -161,52 +215,14 @@ def map_panel(info: CollectionInfo, corpus: Corpus, projection: Projection, clus
             st.caption(plain(note))
         st.caption("Hover a point to read it; click one to see its nearest neighbours; Box or Lasso select in the map's bar;"
                    " wheel to zoom, drag to pan, double-click (or Fit) to see the bulk of the map again.")
-
         if hits:
-            table = rows_table(shown, [h[0] for h in hits], shown_clusters)
-            table.insert(0, "score", [round(h[1], 4) for h in hits])
-            with st.container(key="explore_hits_box"):  # its key marks it in the page (for tests and styling)
-                st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
-                st.dataframe(table, hide_index=True, key="explore_hits")
-
+            _hits_table(shown, shown_clusters, hits, query)
         if near is not None and picked is not None:
-            st.markdown(f"**Picked:** “{plain(shorten(shown.texts[picked], 140))}” — its {near.k} nearest in the original space"
-                        f" ({near.kept_on_map} of them also among its {near.k} nearest on the map; orange rings on the map).")
-            st.dataframe(pd.DataFrame({
-                "text": [shorten(shown.texts[n.index], 110) for n in near.items],
-                "cosine": [round(n.cosine, 4) for n in near.items],
-                "euclidean": [round(n.euclidean, 4) for n in near.items],
-                "near on the map too": [n.on_map for n in near.items],
-            }), hide_index=True, key="explore_neighbours")
-
-        selection = events.selection or []
-        if selection:
-            st.markdown(f"**{len(selection):,} selected on the map**")
-            st.dataframe(rows_table(shown, selection[:ROW_TABLE_LIMIT], shown_clusters), hide_index=True, key="explore_selected")
-            b1, b2, b3 = st.columns(3)
-            if not isolated and b1.button("Isolate and re-project the selection", key="explore_isolate", disabled=len(selection) < 5,
-                                          help="map only these points (at least 5), with the same settings"):
-                st.session_state["_explore_isolated"] = {"collection": info.name, "rows": [int(i) for i in selection]}
-                st.session_state.pop("_explore_picked", None)
-                rerun_panel()
-            frame = corpus_export_frame(shown, shown_map, shown_clusters, selection)
-            b2.download_button("Selection as CSV", lambda: csv_bytes(frame), f"{info.dataset}-selection.csv", "text/csv",
-                               key="explore_selection_csv")
-            b3.download_button("Selection for TensorBoard's projector", lambda: projector_zip(shown.vectors[selection], frame, f"{info.dataset} selection"),
-                               f"{info.dataset}-selection-projector.zip", "application/zip", key="explore_selection_projector")
+            _neighbours_table(shown, picked, near)
+        if events.selection:
+            _selection(info, shown, shown_map, shown_clusters, list(events.selection), is_isolated)
         else:
-            st.markdown("**Rows** (find any row by its text; pick one to see its neighbours)")
-            needle = st.text_input("Find rows whose text contains", key="explore_row_filter", placeholder="a word or phrase")
-            rows = rows_containing(shown.texts, needle, ROW_TABLE_LIMIT)
-            if len(rows) == ROW_TABLE_LIMIT:
-                st.caption(f"The first {ROW_TABLE_LIMIT:,} matching rows; narrow the filter to reach others.")
-            chosen = st.dataframe(rows_table(shown, rows, shown_clusters), hide_index=True, on_select="rerun",
-                                  selection_mode="single-row", key="explore_rows")
-            if chosen is not None and chosen.selection.rows:
-                row = rows[chosen.selection.rows[0]]
-                if st.session_state.get("_explore_picked") != row:
-                    st.session_state["_explore_picked"] = row
-                    rerun_panel()
+            _rows(shown, shown_clusters)
 
 
 __all__ = ["PANEL_KEYS", "map_panel", "rows_table"]

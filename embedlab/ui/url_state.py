@@ -154,12 +154,13 @@ def number_input(container: Any, label: str, low: Number, high: Number, *, key: 
     return container.number_input(label, low, high, key=key, **options)
 
 
-def publish_part(keys: list[str]) -> None:
+def publish_part(keys: list[str], written: list[str] | None = None) -> None:
     """``publish`` for part of a page that reruns alone (a fragment): only ``keys`` change in
-    the URL; the rest of the page's link stays as the last full run wrote it."""
+    the URL (those in ``written``, default all of them, are written; the others are left out);
+    the rest of the page's link stays as the last full run wrote it."""
     page = st.session_state.get(_CURRENT)
     others = [key for key in _store(_PUBLISHED).get(page, {}) if key not in keys] if page else []
-    publish([*others, *keys])
+    publish([*others, *(keys if written is None else written)])
 
 
 def publish(keys: list[str]) -> None:
