@@ -26,10 +26,9 @@ from embedlab.maps.view import PALETTE, colours_for
 from embedlab.ui import url_state
 from embedlab.ui.charts import confusion_heatmap, probability_bars
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
+from embedlab.ui.frame import page_frame
 from embedlab.ui.pointmap import MapColours, MapMarks, point_map
-from embedlab.ui.router import ensure_router
 
-ensure_router()
 MODES = ["Text → image", "Image → image", "Zero-shot labels", "Map"]
 CONSE_LIMITS = ("**ConSE** (the offline default) reads a picture through EfficientNet-Lite0's 1,000 ImageNet classes and"
                 " places it among MiniLM's sentence vectors of those class names. It finds what ImageNet names (cats, cups,"
@@ -71,19 +70,25 @@ usable = [name for name in image_models if status[name].available]
 default_backend = default_image_text_backend()
 stored = collection_names(store)
 collections = list(dict.fromkeys([*datasets.names("images"), *stored]))
-url_state.restore(
+
+
+def demo() -> dict[str, str | int]:
+    """The guided demo: ConSE on the gallery, the queries that work, the one that fails."""
+    return {"img_collection": "gallery", "img_backend": "conse", "img_mode": MODES[0], "img_query": "a cat", "img_k": 5,
+            "img_more": "", "img_conse_t": 10}
+
+
+frame = page_frame(
     "images",
     defaults={"img_collection": "gallery", "img_backend": default_backend, "img_mode": MODES[0], "img_query": "", "img_k": 5,
               "img_more": "", "img_labels": "cat, cup of coffee, rocket, horse, flower", "img_template": img.DEFAULT_TEMPLATE,
-              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_demo": False, "img_conse_t": 10},
+              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_conse_t": 10},
     choices={"img_collection": collections, "img_backend": usable, "img_mode": MODES, "img_map_method": ["pca", "umap"]},
+    caption="Find pictures by text or by picture, label them zero-shot, and map a collection.",
+    explanation=EXPLANATION,
+    demo=demo,
+    demo_help="ConSE on the gallery: eight queries that work, one that fails, then the digits map",
 )
-
-
-def load_demo() -> None:
-    """The guided demo: ConSE on the gallery, the queries that work, the one that fails."""
-    url_state.remember("images", img_collection="gallery", img_backend="conse", img_mode=MODES[0], img_query="a cat",
-                       img_k=5, img_more="", img_demo=True, img_conse_t=10)
 
 
 def load_digits_demo() -> None:
@@ -108,10 +113,6 @@ def show_grid(result: img.ImageSearch, key: str, columns: int = 5) -> None:
         cell.button("More like this", key=f"{key}_more_{rank}", on_click=more_like, args=(hit.id,))
 
 
-st.title("🖼️ Image-text search")
-st.caption("Find pictures by text or by picture, label them zero-shot, and map a collection.")
-st.button("▶ Guided demo", on_click=load_demo, help="ConSE on the gallery: eight queries that work, one that fails, then the digits map")
-
 active = status[default_backend]
 st.info((CLIP_NOTE if default_backend == "clip" else CONSE_LIMITS) + f" Active image-text model: **{active.name}** on {active.device}."
         + ("" if default_backend == "clip" else " CLIP is used instead when `EMBEDLAB_CLIP_PRETRAINED` names weights that load."))
@@ -120,7 +121,7 @@ if st.session_state.pop("_img_digits_pending", False):
     with user_errors():
         demos.images_digits_collection(progress_reporter("Encoding 500 digits with EfficientNet-Lite0"))
         url_state.remember("images", img_collection=demos.IMAGES_DIGITS_COLLECTION, img_backend=demos.IMAGES_MAP_BACKEND,
-                           img_mode=MODES[3], img_map_method="umap", img_demo=True)
+                           img_mode=MODES[3], img_map_method="umap")
         st.rerun()
 
 # -- images in ---------------------------------------------------------------------------------
@@ -172,16 +173,12 @@ def ready() -> None:
     ensure_collection(collection, backend, store=store, progress=encoding_progress())
 
 
-if st.session_state.get("img_demo") and mode == MODES[0] and collection == "gallery" and backend == "conse":
+if frame.demo_on and mode == MODES[0] and collection == "gallery" and backend == "conse":
     with user_errors():
         ready()
-        rows = []
-        for query, expected in (*demos.IMAGES_QUERIES.items(), demos.IMAGES_FAILURE):
-            first = img.search_text(query, "gallery", "conse", k=1, store=store).hits[0]
-            rows.append({"query": query, "expected": expected, "top-1": first.name, "cosine": round(first.score, 3),
-                         "right?": "✅" if first.name == expected else "❌"})
+        worked = img.first_hits([*demos.IMAGES_QUERIES.items(), demos.IMAGES_FAILURE], "gallery", "conse", store=store)
         st.markdown("**Guided demo: the top picture for each query (ConSE, gallery)**")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="img_demo_table")
+        st.dataframe(pd.DataFrame([hit.as_row() for hit in worked]), hide_index=True, key="img_demo_table")
         st.caption("The last query fails: ImageNet has no moon class, so ConSE has nothing to put the moon photo near."
                    " Next, the digits map:")
         st.button("▶ Demo part 2: the digits map", on_click=load_digits_demo, key="img_demo_digits")
@@ -219,23 +216,19 @@ with user_errors():
         if not reads_text:
             st.info(f"{backend} reads pictures only: zero-shot labels need an image-text model (conse or clip).")
         else:
-            ready()
-            ids, metas, vectors = img.collection_rows(collection, backend, store=store)
-            names = [str(m.get("name", i)) for i, m in zip(ids, metas, strict=True)]
-            if st.session_state.get("img_pick") not in names:
-                st.session_state["img_pick"] = names[0]
-            pick = st.selectbox("Image", names, key="img_pick")
-            index = names.index(pick)
-            labels = img.parse_labels(str(st.session_state["img_labels"]))
+            labelled = img.zero_shot_stored(collection, backend, st.session_state.get("img_pick"),
+                                            str(st.session_state["img_labels"]), str(st.session_state["img_template"]),
+                                            store=store, progress=encoding_progress())
+            st.session_state["img_pick"] = labelled.picked
+            pick = st.selectbox("Image", labelled.names, key="img_pick")
             template = str(st.session_state["img_template"])
-            encoder = img.text_model(backend)
-            probabilities = img.zero_shot_vectors(vectors[index : index + 1], labels, template, encoder)[0]
             left, right = st.columns([1, 3])
-            picture = thumbnail_bytes(ids[index])
+            picture = thumbnail_bytes(labelled.ids[labelled.index])
             if picture is not None:
                 left.image(picture, caption=plain(pick), width="stretch")
-            right.plotly_chart(probability_bars(labels, probabilities, f"{pick}: zero-shot ({backend})"), key="img_probs")
-            truth = sorted({str(m.get("label", "")) for m in metas} - {""})
+            right.plotly_chart(probability_bars(labelled.labels, labelled.probabilities, f"{pick}: zero-shot ({backend})"),
+                               key="img_probs")
+            truth = labelled.collection_labels
             if len(truth) >= 2:
                 st.markdown(f"**This collection is labelled** ({', '.join(plain(t) for t in truth[:12])}{'…' if len(truth) > 12 else ''}).")
                 if st.button("Zero-shot accuracy on its own labels", key="img_eval"):
@@ -282,8 +275,4 @@ with user_errors():
                     if len(chosen) > 30:
                         st.caption(f"The first 30 of {len(chosen):,}.")
 
-with st.expander("What this shows and what to notice", expanded=bool(st.session_state.get("img_demo"))):
-    st.markdown(EXPLANATION)
-
-url_state.publish(["img_collection", "img_backend", "img_mode", "img_query", "img_k", "img_more", "img_labels", "img_template",
-                   "img_pick", "img_eval_shown", "img_map_method", "img_demo", "img_conse_t"])
+frame.publish()

@@ -13,12 +13,18 @@ from embedlab.recommend.data import (
     Interactions,
     movielens_100k,
 )
-from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, cached_evaluate
+from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, evaluate_all
 from embedlab.recommend.explain import dot_vs_cosine
 from embedlab.recommend.models import FACTOR_METHODS, ModelSpec, fitted_model, spec_for
-from embedlab.recommend.queries import more_like_this, recommend, recommend_profile
+from embedlab.recommend.queries import (
+    more_like_this,
+    recommend,
+    recommend_each,
+    recommend_profile,
+)
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, store_or_stop, user_errors
+from embedlab.ui.frame import page_frame
 from embedlab.ui.recommend_view import (
     METHOD_NAMES,
     evaluation_chart,
@@ -26,7 +32,6 @@ from embedlab.ui.recommend_view import (
     joint_map,
     uploaded,
 )
-from embedlab.ui.router import ensure_router
 
 METHODS = ["als", "bpr", "svd", "content", "hybrid"]
 DEMO_USER = "97"  # 63 ratings, a third of them 4-5 stars for science fiction
@@ -55,31 +60,29 @@ sampled negatives: ranking the hidden movie among 100 random ones inflates every
 reorder methods (Krichene & Rendle, 2020). Checked against ir-measures on the same run files.
 """
 
-ensure_router()
-url_state.restore(
+
+
+def demo() -> dict[str, str | int | float | bool]:
+    """A user with a clear taste for science fiction, the ALS recommendations, and the table."""
+    return {"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": DEMO_USER, "rec_method": "als", "rec_k": 10,
+            "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": True, "rec_genre": "Sci-Fi",
+            "rec_reg": 0.0, "rec_iters": 0, "rec_recency": ALS_DEFAULTS.recency_boost, "rec_half_life": ALS_DEFAULTS.recency_half_life}
+
+
+frame = page_frame(
     "recommend",
     defaults={"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
               "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False,
               "rec_genre": "", "rec_reg": 0.0, "rec_iters": 0, "rec_recency": ALS_DEFAULTS.recency_boost,
               "rec_half_life": ALS_DEFAULTS.recency_half_life},
     choices={"rec_source": [MOVIELENS, "upload"], "rec_mode": ["user", "profile"], "rec_method": METHODS},
+    caption="Embeddings as recommenders: users and items in one space, nearness as preference — on MovieLens 100k or your"
+            " own interactions.",
+    explanation=EXPLANATION,
+    explanation_title="How recommendations and the evaluation work",
+    demo=demo,
+    demo_help="A science-fiction fan: what each method recommends, and the evaluation table",
 )
-
-
-def load_demo() -> None:
-    """A user with a clear taste for science fiction, the ALS recommendations, and the table."""
-    url_state.remember("recommend", rec_source=MOVIELENS, rec_mode="user", rec_user=DEMO_USER, rec_method="als", rec_k=10,
-                       rec_weight=0.9, rec_factors=64, rec_seed=42, rec_item="50", rec_eval=True, rec_genre="Sci-Fi",
-                       rec_reg=0.0, rec_iters=0, rec_recency=ALS_DEFAULTS.recency_boost, rec_half_life=ALS_DEFAULTS.recency_half_life)
-    st.session_state["rec_demo"] = True
-
-
-st.title("🎬 Recommendation")
-st.caption("Embeddings as recommenders: users and items in one space, nearness as preference — on MovieLens 100k or your "
-           "own interactions.")
-st.button("▶ Guided demo", on_click=load_demo, help="A science-fiction fan: what each method recommends, and the evaluation table")
-with st.expander("How recommendations and the evaluation work", expanded=bool(st.session_state.get("rec_demo"))):
-    st.markdown(EXPLANATION)
 
 source = st.radio("Data", [MOVIELENS, "upload"], key="rec_source", horizontal=True,
                   format_func={MOVIELENS: "MovieLens 100k (943 users, 1,682 movies)", "upload": "your interactions file"}.get)
@@ -148,9 +151,7 @@ else:
                             format_func=lambda i: f"{titles[data.item_position[i]]} [{i}]")
     st.session_state["rec_profile"] = ",".join(picked)
     profile_items = picked
-url_state.publish(["rec_source", "rec_mode", "rec_method", "rec_k", "rec_seed", "rec_factors", "rec_weight", "rec_item", "rec_eval",
-                   "rec_genre", "rec_reg", "rec_iters", "rec_recency", "rec_half_life"]
-                  + (["rec_user"] if mode == "user" else ["rec_profile"]))
+frame.publish()
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
 with user_errors():
@@ -171,11 +172,10 @@ with user_errors():
                          f" {len(result.history)} seen items left out. Score: "
                          + ("cosine similarity." if result.space == "cosine" else "dot product of user and item vectors.")))
         model = fitted_model(data, spec)
-        if st.session_state.get("rec_demo") and mode == "user":
+        if frame.demo_on and mode == "user":
             st.markdown("**What each method recommends to this user:**")
-            columns = st.columns(len(METHODS))
-            for column, name in zip(columns, METHODS, strict=True):
-                other = recommend(data, spec_for(name, seed=int(seed)), str(user), 5, store=store)
+            each = recommend_each(data, METHODS, str(user), 5, seed=int(seed), store=store)
+            for column, (name, other) in zip(st.columns(len(each)), each.items(), strict=True):
                 column.markdown(f"**{METHOD_NAMES[name]}**  \n" + "  \n".join(plain(i.title) for i in other.items))
             st.caption("Factor models follow what similar users watched next (popular films of the period, sequels);"
                        " content follows the words of titles and genres, so it finds more science fiction but also"
@@ -222,16 +222,18 @@ if st.button("Run the evaluation (cached)", key="rec_eval_button"):
     url_state.remember("recommend", rec_eval=True)
 if st.session_state.get("rec_eval"):
     with user_errors():
-        results = {}
         bar = st.progress(0.0, text="Evaluating…")
-        for done, base in enumerate(DEFAULT_SPECS):
-            bar.progress(done / len(DEFAULT_SPECS), text=f"Evaluating {METHOD_NAMES[base.method]}…")
-            results[base.method] = cached_evaluate(data, spec_for(base.method, seed=int(seed)), 10)[0].metrics
+
+        def progress(done: int, total: int, method: str) -> None:
+            bar.progress(done / total, text=f"Evaluating {METHOD_NAMES.get(method, method)}…")
+
+        runs = evaluate_all(data, [spec_for(base.method, seed=int(seed)) for base in DEFAULT_SPECS], 10, progress)
         bar.empty()
-        frame = evaluation_frame(results)
-        st.dataframe(frame, hide_index=True, key="rec_eval_table",
+        results = {method: run.metrics for method, run in runs.items()}
+        table = evaluation_frame(results)
+        st.dataframe(table, hide_index=True, key="rec_eval_table",
                      column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("HR@10", "NDCG@10", "coverage")})
-        st.plotly_chart(evaluation_chart(frame), key="rec_eval_chart")
+        st.plotly_chart(evaluation_chart(table), key="rec_eval_chart")
         first = next(iter(results.values()))
         st.caption(f"{first.users:,} test users, each ranking all {first.items:,} items minus their training items; model seed {int(seed)},"
                    f" split seed {SPLIT_SEED} (ties in a user's last second drawn at random);"

@@ -14,24 +14,21 @@ from embedlab.training import (
     TRAIN_LIMITS,
     NodeEmbedding,
     WordEmbeddingTrainer,
-    builtin_corpus,
     builtin_graph,
     corpus_names,
     embed_builtin_graph,
     embed_graph,
+    fit_word_vectors,
     graph_names,
     group_separation,
     group_separation_note,
     parse_edge_list,
-    parse_uploaded_text,
     similar_documents,
-    tokenize_corpus,
-    trainer_from_settings,
     unseen_word_reports,
 )
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, progress_reporter, user_errors
-from embedlab.ui.router import ensure_router
+from embedlab.ui.frame import page_frame
 from embedlab.ui.train_view import (
     LEE_PAIR,
     fasttext_models,
@@ -44,7 +41,6 @@ from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS, word2vec_file
 
 CORPORA, GRAPHS = corpus_names(), graph_names()
 DEFAULT_DOCS = {"lee": 300, "news": 400, "healthtweets": 20_000}
-ensure_router()
 
 EXPLANATION = """
 **Word2Vec** learns a vector per word by predicting words from their neighbours within a
@@ -77,23 +73,14 @@ TRAINER_WIDGETS = {"tr_dim": "vector_size", "tr_window": "window", "tr_min_count
 NODE_WIDGETS = {"tr_walks": "walks_per_node", "tr_walk_length": "walk_length", "tr_p": "p", "tr_q": "q",
                 "tr_node_dim": "vector_size", "tr_node_epochs": "epochs", "tr_node_window": "window",
                 "tr_node_negative": "negative", "tr_node_seed": "seed"}
-url_state.restore(
-    "train",
-    defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
-              **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
-              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False, "tr_oov_shown": False,
-              **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
-    choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
-             "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
-)
 
 
-def load_demo() -> None:
+def demo() -> dict[str, str | int | float | bool]:
     """Word2Vec on Lee, then DeepWalk on the karate club, both run straight away."""
-    st.session_state.update({"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50,
-                             "tr_window": 5, "tr_min_count": 2, "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0,
-                             "tr_workers": 1, "tr_docs": 300, "tr_oov_word": "airplanes", "tr_oov_shown": True, "tr_graph": "karate",
-                             "tr_p": 1.0, "tr_q": 1.0, "tr_node_seed": 0, "tr_demo": True, "tr_train_now": True, "tr_nodes_now": True})
+    st.session_state.update({"tr_train_now": True, "tr_nodes_now": True})
+    return {"tr_algorithm": "word2vec", "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dim": 50, "tr_window": 5, "tr_min_count": 2,
+            "tr_epochs": 10, "tr_negative": 5, "tr_seed": 0, "tr_workers": 1, "tr_docs": 300, "tr_oov_word": "airplanes",
+            "tr_oov_shown": True, "tr_graph": "karate", "tr_p": 1.0, "tr_q": 1.0, "tr_node_seed": 0}
 
 
 def corpus_changed() -> None:
@@ -101,11 +88,20 @@ def corpus_changed() -> None:
 
 
 word_models()  # registers saved uploaded/trained models once per server process
-st.title("🏋️ Train")
-st.caption("Train word vectors and node embeddings here, or bring your own word vectors; every result becomes a model on the word pages.")
-st.button("▶ Guided demo", on_click=load_demo, help="Train Word2Vec on the Lee corpus and DeepWalk on the karate club")
-with st.expander("What training does and what to expect", expanded=bool(st.session_state.get("tr_demo"))):
-    st.markdown(EXPLANATION)
+frame = page_frame(
+    "train",
+    defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
+              **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
+              "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False, "tr_oov_shown": False,
+              **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
+    choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
+             "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
+    caption="Train word vectors and node embeddings here, or bring your own word vectors; every result becomes a model on the word pages.",
+    explanation=EXPLANATION,
+    explanation_title="What training does and what to expect",
+    demo=demo,
+    demo_help="Train Word2Vec on the Lee corpus and DeepWalk on the karate club",
+)
 
 words_tab, oov_tab, nodes_tab, upload_tab = st.tabs(["Word vectors", "Unseen words (FastText)", "Node embeddings", "Upload word vectors"])
 
@@ -140,23 +136,21 @@ with words_tab:
     train_now = st.button("Train", type="primary", key="tr_train") or st.session_state.pop("tr_train_now", False)
     if train_now:
         with user_errors():
-            if corpus == "upload":
-                if uploaded_text is None:
-                    st.error("Upload a text file first, or pick a built-in corpus.")
-                    st.stop()
-                texts = parse_uploaded_text(uploaded_text.getvalue(), max_documents=int(st.session_state["tr_docs"]))
-            else:
-                texts = builtin_corpus(corpus, int(st.session_state["tr_docs"]))
-            documents = tokenize_corpus(texts)
-            trainer = trainer_from_settings(
-                algorithm, st.session_state["tr_sg"], st.session_state["tr_dm"],
+            if corpus == "upload" and uploaded_text is None:
+                st.error("Upload a text file first, or pick a built-in corpus.")
+                st.stop()
+            fitted = fit_word_vectors(
+                algorithm, corpus, text=uploaded_text.getvalue() if uploaded_text is not None else None,
+                text_name=uploaded_text.name if uploaded_text is not None else "upload",
+                max_documents=int(st.session_state["tr_docs"]), architecture=st.session_state["tr_sg"],
+                doc_architecture=st.session_state["tr_dm"], progress=progress_reporter(f"Training {algorithm}, epochs"),
                 **{param: int(st.session_state[key]) for key, param in TRAINER_WIDGETS.items()},
             )
-            trainer.fit(documents, progress=progress_reporter(f"Training {algorithm}, epochs"))
+            trainer = fitted.trainer
             trainer.to_backend()
             st.session_state["tr_last"] = trainer.report_.as_dict()
             url_state.remember("train", tr_model=trainer.report_.name)
-            st.session_state["tr_doc2vec"] = (trainer.model_, documents) if algorithm == "doc2vec" else None
+            st.session_state["tr_doc2vec"] = (trainer.model_, fitted.documents) if algorithm == "doc2vec" else None
 
     last = st.session_state.get("tr_last")
     linked = st.session_state.get("tr_model", "")
@@ -312,7 +306,4 @@ with upload_tab:
     if removed := st.session_state.pop("tr_removed", None):
         st.success(f"Removed {removed}.")
 
-url_state.publish(["tr_algorithm", "tr_corpus", "tr_sg", "tr_dm", "tr_min_n", "tr_max_n", "tr_dim", "tr_window", "tr_min_count",
-                   "tr_epochs", "tr_negative", "tr_seed", "tr_workers", "tr_docs", "tr_oov_word", "tr_graph", "tr_p", "tr_q",
-                   "tr_walks", "tr_walk_length", "tr_node_seed", "tr_node_dim", "tr_node_epochs", "tr_held_out",
-                   "tr_node_window", "tr_node_negative", "tr_model", "tr_nodes_shown", "tr_oov_shown"])
+frame.publish()

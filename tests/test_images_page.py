@@ -36,7 +36,8 @@ def test_guided_demo_shows_what_conse_finds_and_the_moon_it_cannot() -> None:
     assert table["right?"].tolist() == ["✅"] * 8 + ["❌"]
     assert table["query"].tolist()[-1] == "the moon" and table["top-1"].tolist()[-1] != "moon"
     assert "1\\. chelsea" in markdown(at) or "1. chelsea" in markdown(at)  # the demo's query "a cat"
-    assert at.query_params["img_query"] == "a cat" and at.query_params["img_backend"] == "conse"
+    assert at.query_params["img_query"] == "a cat" and at.session_state["img_backend"] == "conse"
+    assert at.query_params["img_demo"] == "true" and "img_backend" not in at.query_params  # the default stays out of the link
     # part 2: the digits map, coloured by digit
     at.button(key="img_demo_digits").click().run()
     assert not at.exception and not at.error

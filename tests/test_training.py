@@ -24,7 +24,6 @@ from embedlab.training import (
     random_walks,
     similar_documents,
     split_edges,
-    train_word_model,
 )
 from embedlab.wordvec_upload import load_word_vectors, word2vec_bytes
 from tests.conftest import restart_catalogue
@@ -95,7 +94,7 @@ def test_doc2vec_trains_word_vectors_too(lee: list[list[str]]) -> None:
         similar_documents(trainer.model_, lee, 300)
     with pytest.raises(InputError, match="needs a Doc2Vec"):
         similar_documents(WordEmbeddingTrainer("word2vec", epochs=1).fit(lee[:20]).model_, lee, 0)
-    _, report = train_word_model("doc2vec", lee[:50], vector_size=8, epochs=1, persist=False)
+    report = WordEmbeddingTrainer("doc2vec", vector_size=8, epochs=1).fit(lee[:50]).report_
     assert report.documents == 50
 
 

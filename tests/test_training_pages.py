@@ -22,10 +22,10 @@ def page() -> AppTest:
 
 
 def engine_result(at: AppTest, graph):  # type: ignore[no-untyped-def]
-    """The node embedding the page should show: the engine run with the page's own settings (from the URL)."""
+    """The node embedding the page should show: the engine run with the page's own settings."""
     from embedlab.training import embed_graph
 
-    q = at.query_params
+    q = at.session_state
     return embed_graph(graph, held_out=float(q["tr_held_out"]), walks_per_node=int(q["tr_walks"]),
                        walk_length=int(q["tr_walk_length"]), p=float(q["tr_p"]), q=float(q["tr_q"]),
                        vector_size=int(q["tr_node_dim"]), epochs=int(q["tr_node_epochs"]), window=int(q["tr_node_window"]),

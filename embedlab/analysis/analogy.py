@@ -22,7 +22,12 @@ import numpy as np
 
 from embedlab.backends import get_word_vectors, memoize_models
 from embedlab.backends.base import WordVectors
-from embedlab.errors import BadUploadError, EmbedlabError, InputError, OutOfVocabularyError
+from embedlab.errors import (
+    BadUploadError,
+    EmbedlabError,
+    InputError,
+    OutOfVocabularyError,
+)
 from embedlab.wordrules import word_key
 
 if TYPE_CHECKING:

@@ -106,19 +106,20 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from embedlab.recommend.evaluate import cached_evaluate
+    from embedlab.recommend.evaluate import evaluate_all
 
     if not 1 <= args.k <= 100:
         raise InputError(f"-k must be between 1 and 100, got {args.k}.")
     methods = list(EVAL_METHODS) if args.method == "all" else [args.method]
     data = load_data(args)
-    results = {}
     with progress_bar("evaluating", enabled=show_progress(args), unit="method") as bar:
-        for done, method in enumerate(methods):
-            bar.stage(f"evaluating {method}")
-            run, _ = cached_evaluate(data, spec_from(args, method), args.k)
-            results[method] = run.metrics
-            bar(done + 1, len(methods))
+
+        def progress(done: int, total: int, method: str) -> None:
+            bar.stage(f"evaluating {method}" if done < total else "evaluated")
+            bar(done, total)
+
+        runs = evaluate_all(data, [spec_from(args, method) for method in methods], args.k, progress, names=methods)
+    results = {method: run.metrics for method, run in runs.items()}
     document = {method: metrics.as_dict() for method, metrics in results.items()}
 
     def human() -> None:

@@ -207,23 +207,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         emit(args, document, human)
         return 0
 
-    if args.text:
-        if not args.text.is_file():
-            raise InputError(f"No such file: {args.text}")
-        texts = training.parse_uploaded_text(args.text.read_bytes(), max_documents=args.max_documents)
-        source = str(args.text)
-    else:
-        texts = training.builtin_corpus(args.corpus, args.max_documents)
-        source = args.corpus
-    documents = training.tokenize_corpus(texts)
+    if args.text and not args.text.is_file():
+        raise InputError(f"No such file: {args.text}")
     size = {} if args.dim is None else {"vector_size": args.dim}  # unset: the engine's default (100)
-    trainer = training.WordEmbeddingTrainer(
-        args.algorithm, sg=0 if args.cbow else 1, window=args.window,
-        min_count=args.min_count, epochs=args.epochs, negative=args.negative, min_n=args.min_n, max_n=args.max_n,
-        seed=args.seed, workers=args.workers, dm=0 if args.dbow else 1, **size,
-    )
     with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
-        trainer.fit(documents, progress=progress)
+        fitted = training.fit_word_vectors(
+            args.algorithm, args.corpus, text=args.text.read_bytes() if args.text else None, text_name=str(args.text),
+            max_documents=args.max_documents, architecture="CBOW" if args.cbow else "skip-gram",
+            doc_architecture="PV-DBOW" if args.dbow else "PV-DM", progress=progress, window=args.window,
+            min_count=args.min_count, epochs=args.epochs, negative=args.negative, min_n=args.min_n, max_n=args.max_n,
+            seed=args.seed, workers=args.workers, **size,
+        )
+    trainer, source = fitted.trainer, fitted.source
     _write_vectors(trainer.wv_, out, binary)  # first: a failed write must not leave a registered model behind
     backend = trainer.to_backend()
     document = {**trainer.report_.as_dict(), "corpus": source, "out": str(out)}

@@ -240,6 +240,62 @@ def collection_rows(collection: str, backend: str, *, store: Store | None = None
     return rows["ids"], rows["metadatas"], rows["embeddings"]
 
 
+@dataclass(frozen=True)
+class StoredZeroShot:
+    """Zero-shot labels of one stored image: every image's name (to pick another), the picked
+    one, a probability per label, and the labels the collection itself carries."""
+
+    ids: list[str]
+    names: list[str]
+    index: int
+    labels: list[str]
+    probabilities: np.ndarray  # (labels,)
+    collection_labels: list[str]
+
+    @property
+    def picked(self) -> str:
+        return self.names[self.index]
+
+
+def zero_shot_stored(collection: str, backend: str, image_name: str | None, labels: Sequence[str] | str,
+                     template: str = DEFAULT_TEMPLATE, *, store: Store | None = None,
+                     progress: ProgressCallback | None = None) -> StoredZeroShot:
+    """Zero-shot labels of the image named ``image_name`` in a collection (the first image when
+    that name is not there), from its stored vector; the collection is encoded first if needed."""
+    names_of_labels = parse_labels(labels)
+    ids, metas, vectors = collection_rows(collection, backend, store=store, progress=progress)
+    if not ids:
+        raise InputError(f"Collection {collection!r} ({backend}) holds no image.")
+    names = [str(m.get("name", i)) for i, m in zip(ids, metas, strict=True)]
+    index = names.index(image_name) if image_name in names else 0
+    probabilities = zero_shot_vectors(vectors[index : index + 1], names_of_labels, template, text_model(backend))[0]
+    own = sorted({str(m.get("label", "")) for m in metas} - {""})
+    return StoredZeroShot(ids, names, index, names_of_labels, probabilities, own)
+
+
+@dataclass(frozen=True)
+class FirstHit:
+    """A query's top picture against the one expected (the guided demo's table)."""
+
+    query: str
+    expected: str
+    found: str
+    score: float
+
+    def as_row(self) -> dict[str, Any]:
+        return {"query": self.query, "expected": self.expected, "top-1": self.found, "cosine": round(self.score, 3),
+                "right?": "✅" if self.found == self.expected else "❌"}
+
+
+def first_hits(queries: Sequence[tuple[str, str]], collection: str, backend: str, *, store: Store | None = None) -> list[FirstHit]:
+    """For each ``(query, expected name)``, the name and cosine of the top picture."""
+    hits = []
+    for query, expected in queries:
+        first = search_text(query, collection, backend, k=1, store=store).hits[0]
+        hits.append(FirstHit(query, expected, first.name, first.score))
+    return hits
+
+
 def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = None, template: str = DEFAULT_TEMPLATE,
                        backend: str | None = None, *, texts: Mapping[str, str] | None = None, store: Store | None = None,
                        progress: ProgressCallback | None = None) -> Evaluation:

@@ -172,14 +172,20 @@ def cached_evaluate(data: Interactions, spec: ModelSpec, k: int = 10) -> tuple[R
 
 
 def evaluate_all(
-    data: Interactions, specs: Sequence[ModelSpec], k: int = 10, progress: Callable[[int, int, str], None] | None = None
+    data: Interactions, specs: Sequence[ModelSpec], k: int = 10, progress: Callable[[int, int, str], None] | None = None,
+    *, names: Sequence[str] | None = None,
 ) -> dict[str, Run]:
-    """Every method in ``specs`` (cached), keyed by method name."""
+    """Every model in ``specs`` (each cached on disk), keyed by ``names`` (default: the method
+    names); ``progress(done, total, name)`` before each and at the end. The page's table and
+    ``embedlab eval-recommend`` both come from here."""
+    keys = list(names) if names is not None else [spec.method for spec in specs]
+    if len(keys) != len(specs):
+        raise ValueError("one name per spec")
     out: dict[str, Run] = {}
-    for done, spec in enumerate(specs):
+    for done, (key, spec) in enumerate(zip(keys, specs, strict=True)):
         if progress is not None:
-            progress(done, len(specs), spec.method)
-        out[spec.method] = cached_evaluate(data, spec, k)[0]
+            progress(done, len(specs), key)
+        out[key] = cached_evaluate(data, spec, k)[0]
     if progress is not None:
         progress(len(specs), len(specs), "done")
     return out

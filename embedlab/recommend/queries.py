@@ -113,3 +113,11 @@ def more_like_this(data: Interactions, spec: ModelSpec, item: str, k: int = 10) 
     order, scores = similar_items(model, index, k)
     return [Recommendation(data.item_ids[i], str(data.items["title"].iat[i]), float(s), [], int(i), str(data.items["genres"].iat[i]))
             for i, s in zip(order, scores, strict=True)]
+
+
+def recommend_each(data: Interactions, methods: Sequence[str], user: str, k: int = 5, *, seed: int = 42,
+                   store: Store | None = None) -> dict[str, Recommendations]:
+    """What each method (with its defaults and ``seed``) recommends to ``user``: the methods side by side."""
+    from embedlab.recommend.models import spec_for
+
+    return {method: recommend(data, spec_for(method, seed=seed), user, k, store=store) for method in methods}

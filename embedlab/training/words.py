@@ -213,11 +213,41 @@ def make_backend(wv: object, report: TrainingReport, *, register_backend: bool =
     return backend
 
 
-def train_word_model(algorithm: Algorithm, documents: Sequence[Sequence[str]], *, progress: Progress | None = None,
-                     register_backend: bool = True, persist: bool = True, **params: int) -> tuple[KeyedWordVectors, TrainingReport]:
-    """One call: fit a ``WordEmbeddingTrainer`` and register its vectors."""
-    trainer = WordEmbeddingTrainer(algorithm, **params).fit(documents, progress=progress)
-    return trainer.to_backend(register_backend=register_backend, persist=persist), trainer.report_
+@dataclass
+class FittedWords:
+    """A trained word model before it joins the catalogue: the trainer (``wv_``, ``model_``,
+    ``report_``), the documents it read, and where they came from."""
+
+    trainer: WordEmbeddingTrainer
+    documents: list[list[str]]
+    source: str
+
+
+def fit_word_vectors(
+    algorithm: Algorithm,
+    corpus: str = "lee",
+    *,
+    text: bytes | None = None,
+    text_name: str = "upload",
+    max_documents: int | None = None,
+    architecture: Architecture = "skip-gram",
+    doc_architecture: DocArchitecture = "PV-DM",
+    progress: Progress | None = None,
+    **params: int,
+) -> FittedWords:
+    """The word-training pipeline the Train page and ``embedlab train`` share: read the corpus (a
+    built-in one, or the bytes of a text file, one document per line, checked), tokenise it, and
+    fit. ``to_backend()`` on the trainer then registers the vectors (the CLI writes its file first)."""
+    from embedlab.training.corpora import builtin_corpus, parse_uploaded_text, tokenize_corpus
+
+    if text is not None:
+        texts, source = parse_uploaded_text(text, max_documents=max_documents), text_name
+    else:
+        texts, source = builtin_corpus(corpus, max_documents), corpus
+    documents = tokenize_corpus(texts)
+    trainer = trainer_from_settings(algorithm, architecture, doc_architecture, **params)
+    trainer.fit(documents, progress=progress)
+    return FittedWords(trainer, [list(d) for d in documents], source)
 
 
 # ---------------------------------------------------------------- out-of-vocabulary demo
