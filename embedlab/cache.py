@@ -9,8 +9,10 @@
   gives (``keys``: the model catalogue gives ``name@revision``), so this module knows nothing
   above it. Never memoize a function that registers, writes or reads state the key does not
   hold: a cached call would skip the side effect (a model "added" but never saved).
-- Disk: ``load``/``save`` arrays as ``.npz`` (read back with ``allow_pickle=False``) and a JSON
-  sidecar under ``EMBEDLAB_HOME/cache/<kind>``; size-capped, least recently used pruned first.
+- ``on_disk``: the same for results worth keeping across processes (maps, clusters, encoded
+  texts, scores): the decorated function's result is written as arrays (``.npz``, read back with
+  ``allow_pickle=False``) and a JSON sidecar under ``EMBEDLAB_HOME/cache/<kind>``, by ``dump``
+  and read back by ``load``; size-capped, least recently used pruned first.
 """
 
 from __future__ import annotations
@@ -330,3 +332,70 @@ def save(kind: str, key: str, arrays: Mapping[str, np.ndarray], meta: Mapping[st
     atomic_write(folder / f"{key}.npz", lambda temporary: write_npz(temporary, arrays))
     atomic_write(folder / f"{key}.json", json.dumps(dict(meta), default=str))
     prune()
+
+
+Dump = Callable[[Any], tuple[Mapping[str, np.ndarray], Mapping[str, Any]]]
+Load = Callable[[dict[str, np.ndarray], dict[str, Any]], Any]
+
+
+class OnDisk(Generic[P, R]):
+    """A pure function whose results are kept on disk, keyed by the content of its arguments
+    (see ``on_disk``)."""
+
+    def __init__(self, function: Callable[P, R], kind: str, dump: Dump, load: Load,
+                 keys: Mapping[str, Callable[[Any], Any]], exclude: tuple[str, ...]) -> None:
+        import inspect
+
+        self.function, self.kind, self.dump, self.load = function, kind, dump, load
+        self.keys, self.exclude = dict(keys), exclude
+        self.signature = inspect.signature(function)
+        functools.update_wrapper(self, function)
+
+    def key(self, *args: Any, **kwargs: Any) -> str:
+        """The entry's key for these arguments (``Unkeyable`` when one cannot be keyed)."""
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        parts = {name: self.keys[name](value) if name in self.keys else value
+                 for name, value in bound.arguments.items() if name not in self.exclude}
+        return content_key(self.kind, self.function.__module__, self.function.__qualname__, parts)
+
+    def cached(self, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        """The kept result for these arguments, or None; never computes."""
+        try:
+            hit = load(self.kind, self.key(*args, **kwargs))
+        except Unkeyable:
+            return None
+        return None if hit is None else self.load(*hit)
+
+    def call_with_hit(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, bool]:
+        """(result, True when it was read from disk and nothing was computed)."""
+        try:
+            key = self.key(*args, **kwargs)
+        except Unkeyable:
+            return self.function(*args, **kwargs), False
+        hit = load(self.kind, key)
+        if hit is not None:
+            return self.load(*hit), True
+        result = self.function(*args, **kwargs)
+        arrays, meta = self.dump(result)
+        save(self.kind, key, arrays, meta)
+        return result, False
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.call_with_hit(*args, **kwargs)[0]
+
+
+def on_disk(
+    kind: str, *, dump: Dump, load: Load, keys: Mapping[str, Callable[[Any], Any]] | None = None,
+    exclude: tuple[str, ...] = (),
+) -> Callable[[Callable[P, R]], OnDisk[P, R]]:
+    """Keep a pure function's results on disk under ``EMBEDLAB_HOME/cache/<kind>``, keyed by its
+    name and the content of its arguments (``keys`` and ``exclude`` as in ``memoize``: leave out
+    a big array another argument identifies, such as vectors beside their digest). ``dump`` turns
+    a result into (arrays, JSON-able metadata), ``load`` turns them back. An argument that
+    cannot be keyed makes the call run uncached."""
+
+    def decorate(function: Callable[P, R]) -> OnDisk[P, R]:
+        return OnDisk(function, kind, dump, load, keys or {}, exclude)
+
+    return decorate

@@ -196,6 +196,43 @@ class _Liveness:
                              f" {self.name!r}: {error}. Rows written so far are kept; ingest again to resume.") from error
 
 
+class _Writer:
+    """Writes encoded chunks to a collection on a thread of its own, so writing chunk i overlaps
+    with encoding chunk i+1; rows stored meanwhile (by another process) are neither written nor
+    counted. A failure is kept for the encoding thread to raise."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store, self.name = store, name
+        self.failure: list[BaseException] = []
+        self.added = 0
+        self.queue: queue.Queue[tuple[list[str], np.ndarray, list[str], list[Metadata]] | None] = queue.Queue(maxsize=4)
+        self.thread = threading.Thread(target=self._run, name="embedlab-store-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, item: tuple[list[str], np.ndarray, list[str], list[Metadata]]) -> None:
+        self.queue.put(item)
+
+    def close(self) -> None:
+        """Finish the writes queued so far and stop the thread."""
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.failure:
+                continue
+            try:
+                ids, vectors, documents, metadatas = item
+                present = self.store.existing_ids(self.name, ids)
+                keep = [j for j, record_id in enumerate(ids) if record_id not in present]
+                if keep:
+                    self.store.add(self.name, [ids[j] for j in keep], vectors[keep], [documents[j] for j in keep],
+                                   [metadatas[j] for j in keep])
+                self.added += len(keep)
+            except BaseException as error:  # re-raised on the encoding thread
+                self.failure.append(error)
+
+
 class Store:
     """The vector store. Use ``open_store()`` to share one per process."""
 
@@ -459,34 +496,14 @@ class Store:
         rows this call added. Another process may ingest the same rows at the same time (a shared
         Chroma server): each chunk is checked again before it is encoded and before it is
         written, so neither ingest encodes or counts rows the other already stored."""
-        writes: queue.Queue[tuple[list[str], np.ndarray, list[str], list[Metadata]] | None] = queue.Queue(maxsize=4)
-        failure: list[BaseException] = []
-        added = 0
-
-        def writer() -> None:
-            nonlocal added
-            while (item := writes.get()) is not None:
-                if failure:
-                    continue
-                try:
-                    present = self.existing_ids(name, item[0])
-                    keep = [j for j, record_id in enumerate(item[0]) if record_id not in present]
-                    if keep:
-                        self.add(name, [item[0][j] for j in keep], item[1][keep], [item[2][j] for j in keep],
-                                 [item[3][j] for j in keep])
-                    added += len(keep)
-                except BaseException as error:  # re-raised on the caller's thread
-                    failure.append(error)
-
-        thread = threading.Thread(target=writer, name="embedlab-store-writer", daemon=True)
-        thread.start()
+        writer = _Writer(self, name)
         # Encode in chunks a few batches long, so each write is a healthy size.
         chunk = max(batch_size, min(self.max_batch_size, batch_size * self.write_chunk_batches))
         done = 0
-        alive = _Liveness(self, name, failure)
+        alive = _Liveness(self, name, writer.failure)
         try:
             for start in range(0, len(todo), chunk):
-                if failure:
+                if writer.failure:
                     break
                 rows = todo[start : start + chunk]
                 if start:  # written meanwhile by another process: neither encoded nor counted again
@@ -500,16 +517,15 @@ class Store:
 
                 if rows:
                     vectors = encoder.encode([texts[i] for i in rows], batch_size=batch_size, progress=report)
-                    writes.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
+                    writer.put(([ids[i] for i in rows], vectors, [texts[i] for i in rows], [metas[i] for i in rows]))
                 done = min(start + chunk, len(todo))
                 if progress is not None:
                     progress(done, len(todo))
         finally:
-            writes.put(None)
-            thread.join()
-        if failure:
-            raise StoreError(f"Writing to collection {name!r} failed: {failure[0]}") from failure[0]
-        return added
+            writer.close()
+        if writer.failure:
+            raise StoreError(f"Writing to collection {name!r} failed: {writer.failure[0]}") from writer.failure[0]
+        return writer.added
 
     def get_all(self, name: str, include_embeddings: bool = True) -> dict[str, Any]:
         """Every row of a collection: ids, documents, metadatas (and embeddings)."""

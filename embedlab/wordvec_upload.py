@@ -160,24 +160,34 @@ def inspect_word_vectors(data: bytes, fmt: str = "auto", limits: WordVectorLimit
             "A word2vec file starts with a header line 'WORDS DIMENSION' (two integers); this one starts with "
             f"{first[:60].decode('utf8', 'replace')!r}. GloVe text files have no header: choose GloVe."
         )
-
     if header is None:  # GloVe text: word then numbers, no header
-        if _looks_binary(data[:65536]):
-            raise BadUploadError("The file is neither text with a header nor GloVe text: it holds binary data without a word2vec header.")
-        tokens = first.decode("utf8", "replace").rstrip().split(" ")
-        dim = len(tokens) - 1
-        if dim < 1:
-            raise BadUploadError("Line 1 has no numbers: GloVe text is 'word x1 x2 ...' separated by single spaces.")
-        try:
-            [float(t) for t in tokens[1:]]
-        except ValueError as error:
-            raise BadUploadError(f"Line 1 is not 'word followed by numbers' ({error}).") from error
-        _check_dim(dim, limits)
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        words = _cap_words(lines, dim, limits, warnings)
+        words, dim = _inspect_glove(data, first, limits, warnings)
         return data, "glove", words, dim, None, warnings
-
     count, dim = header
+    words, binary = _inspect_word2vec(body, fmt, count, dim, limits, warnings)
+    return data, "word2vec-binary" if binary else "word2vec-text", words, dim, count, warnings
+
+
+def _inspect_glove(data: bytes, first: bytes, limits: WordVectorLimits, warnings: list[str]) -> tuple[int, int]:
+    """(words to load, dim) of GloVe text: 'word x1 x2 ...' per line, no header."""
+    if _looks_binary(data[:65536]):
+        raise BadUploadError("The file is neither text with a header nor GloVe text: it holds binary data without a word2vec header.")
+    tokens = first.decode("utf8", "replace").rstrip().split(" ")
+    dim = len(tokens) - 1
+    if dim < 1:
+        raise BadUploadError("Line 1 has no numbers: GloVe text is 'word x1 x2 ...' separated by single spaces.")
+    try:
+        [float(t) for t in tokens[1:]]
+    except ValueError as error:
+        raise BadUploadError(f"Line 1 is not 'word followed by numbers' ({error}).") from error
+    _check_dim(dim, limits)
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return _cap_words(lines, dim, limits, warnings), dim
+
+
+def _inspect_word2vec(body: bytes, fmt: str, count: int, dim: int, limits: WordVectorLimits,
+                      warnings: list[str]) -> tuple[int, bool]:
+    """(words to load, binary?) of a word2vec file whose header announced ``count`` x ``dim``."""
     if count < 1:
         raise BadUploadError(f"The header announces {count} words; there are no vectors to load.")
     _check_dim(dim, limits)
@@ -192,20 +202,20 @@ def inspect_word_vectors(data: bytes, fmt: str = "auto", limits: WordVectorLimit
                 f" {words:,} words) but only {len(body):,} bytes follow, room for about {held:,}: the file is"
                 " truncated or its header is wrong."
             )
-    else:
-        lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
-        if lines < words:
-            raise BadUploadError(
-                f"The header announces {count:,} words but only {lines:,} lines follow: the file is truncated"
-                " or its header is wrong."
-            )
-        second = body.split(b"\n", 1)[0].decode("utf8", "replace").rstrip().split(" ")
-        if len(second) != dim + 1:
-            raise BadUploadError(
-                f"The header says {dim} dimensions but line 2 has {len(second) - 1} numbers after the word"
-                " (fields are separated by single spaces)."
-            )
-    return data, "word2vec-binary" if binary else "word2vec-text", words, dim, count, warnings
+        return words, True
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+    if lines < words:
+        raise BadUploadError(
+            f"The header announces {count:,} words but only {lines:,} lines follow: the file is truncated"
+            " or its header is wrong."
+        )
+    second = body.split(b"\n", 1)[0].decode("utf8", "replace").rstrip().split(" ")
+    if len(second) != dim + 1:
+        raise BadUploadError(
+            f"The header says {dim} dimensions but line 2 has {len(second) - 1} numbers after the word"
+            " (fields are separated by single spaces)."
+        )
+    return words, False
 
 
 def _check_dim(dim: int, limits: WordVectorLimits) -> None:

@@ -143,12 +143,12 @@ with polysemy, user_errors():
                      key="ctx_static_neighbors")
 
 with user_errors():
-    rows = word_order(parse_pairs_of_texts(st.session_state["ctx_pairs"]), st.session_state["ctx_static"],
+    pairs = word_order(parse_pairs_of_texts(st.session_state["ctx_pairs"]), st.session_state["ctx_static"],
                       st.session_state["ctx_model"])
     st.markdown(plain(f"Word order: cosine of each pair under the mean of {st.session_state['ctx_static']}'s word vectors"
                       f" and under {st.session_state['ctx_model']}'s sentence vectors"))
     st.dataframe(pd.DataFrame([{"first": r.first, "second": r.second,
                                 f"mean {st.session_state['ctx_static']}": None if r.word_cosine is None else round(r.word_cosine, 4),
                                 st.session_state["ctx_model"]: round(r.sentence_cosine, 4),
-                                "same words": r.same_words, "unknown words": ", ".join(r.unknown)} for r in rows]),
+                                "same words": r.same_words, "unknown words": ", ".join(r.unknown)} for r in pairs]),
                  hide_index=True, key="ctx_order")

@@ -69,13 +69,13 @@ neighbourhoods mostly hold). The figures beside the map are this run's own.
 
 TEXT_DATASETS = datasets.names("texts")
 MAP, CLUSTERS = ProjectionParams(), ClusterParams()  # the defaults, defined once in the engine
-VIEW_DEFAULTS = {
+VIEW_DEFAULTS: dict[str, str | int | float | bool] = {
     "explore_method": MAP.method, "explore_dims": MAP.dims, "explore_neighbors": MAP.n_neighbors, "explore_min_dist": MAP.min_dist,
     "explore_metric": MAP.metric, "explore_perplexity": MAP.perplexity, "explore_seed": MAP.seed, "explore_parallel": MAP.parallel,
     "explore_cluster_method": CLUSTERS.method, "explore_k": CLUSTERS.k, "explore_min_cluster_size": CLUSTERS.min_cluster_size,
     "explore_colour": "label",
 }
-PANEL_DEFAULTS = {"explore_query": "", "explore_topk": 10, "explore_filter_column": "text", "explore_filter_mode": "value",
+PANEL_DEFAULTS: dict[str, str | int | float | bool] = {"explore_query": "", "explore_topk": 10, "explore_filter_column": "text", "explore_filter_mode": "value",
                   "explore_filter_value": "", "explore_filter_low": "", "explore_filter_high": "", "explore_filter_pattern": ""}
 text_models = backend_names(BackendKind.TEXT)
 store = store_or_stop()
@@ -91,7 +91,7 @@ def collection_label(name: str) -> str:
     return f"{info.dataset} · {model} · {info.count:,} rows{flag}"
 
 
-def view_settings(collection: str) -> dict[str, object]:
+def view_settings(collection: str) -> dict[str, str | int | float | bool]:
     """The widget values of ``collection``'s last view; the defaults where it has none (a new
     collection starts from the defaults, never from another collection's settings)."""
     view = last_view(collection) or {}

@@ -72,7 +72,7 @@ model, and after a restart.
 
 BUILT_IN = {"news": "news (by outlet)", "commons": "commons (by party)", "healthtweets": "healthtweets (by account)"}
 DATASETS = [*BUILT_IN, "upload"]
-DEMO = {"ft_dataset": "news", "ft_loss": "batch-hard-triplet", "ft_epochs": 1, "ft_rows": 180, "ft_seed": 0, "ft_batch": 16,
+DEMO: dict[str, str | int | float] = {"ft_dataset": "news", "ft_loss": "batch-hard-triplet", "ft_epochs": 1, "ft_rows": 180, "ft_seed": 0, "ft_batch": 16,
         "ft_lr": 5e-5, "ft_seq": 32}
 DEFAULTS = FineTuneSettings()
 
@@ -153,28 +153,28 @@ if train_now:
 shown = st.session_state.get("ft_model", "")
 if shown:
     with user_errors():
-        result = saved_result(shown) if shown in backend_names() else None
-        if result is None:
+        saved = saved_result(shown) if shown in backend_names() else None
+        if saved is None:
             st.warning(plain(f"The model {shown} of this link is not on this server (removed, or trained elsewhere)."))
         else:
-            s = result.settings
-            st.success(plain(f"{result.name}: {result.base} fine-tuned on {result.dataset}") +
+            s = saved.settings
+            st.success(plain(f"{saved.name}: {saved.base} fine-tuned on {saved.dataset}") +
                        f" with **{s.loss}**, {s.epochs} epoch(s), seed {s.seed}, batch {s.batch_size}, learning rate {s.learning_rate:g},"
-                       f" {s.max_seq_length} tokens per text; {result.train_rows:,} training rows, {result.steps} steps,"
-                       f" {result.train_seconds:.0f} s of training on {result.device}. It is now a text model on every page.")
-            st.subheader(f"Held-out split: {result.held_out_rows:,} texts, {len(result.labels)} labels")
-            st.dataframe(scores_table(result), hide_index=True, key="ft_scores")
-            st.caption(f"Accuracy and macro-F1: logistic regression, {result.after.folds}-fold stratified cross-validation on the"
+                       f" {s.max_seq_length} tokens per text; {saved.train_rows:,} training rows, {saved.steps} steps,"
+                       f" {saved.train_seconds:.0f} s of training on {saved.device}. It is now a text model on every page.")
+            st.subheader(f"Held-out split: {saved.held_out_rows:,} texts, {len(saved.labels)} labels")
+            st.dataframe(scores_table(saved), hide_index=True, key="ft_scores")
+            st.caption(f"Accuracy and macro-F1: logistic regression, {saved.after.folds}-fold stratified cross-validation on the"
                        " held-out vectors (seeded). Precision@10 and MRR: each held-out text ranks the other held-out texts by"
                        " cosine; a hit shares its label.")
-            if result.dropped_labels:
-                st.caption(plain("Left out (fewer than 10 rows): " + ", ".join(f"{k} ({v})" for k, v in result.dropped_labels.items())))
-            before_map, after_map = maps(result)
+            if saved.dropped_labels:
+                st.caption(plain("Left out (fewer than 10 rows): " + ", ".join(f"{k} ({v})" for k, v in saved.dropped_labels.items())))
+            before_map, after_map = maps(saved)
             left, right = st.columns(2)
             left.plotly_chart(before_map, key="ft_map_before")
             right.plotly_chart(after_map, key="ft_map_after")
-            if result.losses:
-                st.plotly_chart(loss_chart(result), key="ft_loss_chart")
+            if saved.losses:
+                st.plotly_chart(loss_chart(saved), key="ft_loss_chart")
 else:
     st.info("Pick a dataset and press **Train** (the default takes a few minutes on a CPU), or press the guided demo.")
 

@@ -17,6 +17,7 @@ from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, evaluate_all
 from embedlab.recommend.explain import dot_vs_cosine
 from embedlab.recommend.models import FACTOR_METHODS, ModelSpec, fitted_model, spec_for
 from embedlab.recommend.queries import (
+    Recommendations,
     more_like_this,
     recommend,
     recommend_each,
@@ -113,16 +114,18 @@ assert data is not None
 st.caption(plain(data.describe() + "."))
 
 users = list(data.user_ids)
+items = list(data.item_ids)
 titles = data.items["title"].tolist()
+positions = data.item_position
 if st.session_state.get("rec_user") not in data.user_position:
     st.session_state["rec_user"] = users[0]
 if st.session_state.get("rec_item") not in data.item_position:
     st.session_state["rec_item"] = data.item_ids[0]
 
 c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
-method = c1.selectbox("Method", METHODS, key="rec_method", format_func=METHOD_NAMES.get)
+method = str(c1.selectbox("Method", METHODS, key="rec_method", format_func=lambda m: METHOD_NAMES.get(m, m)))
 mode = c2.segmented_control("Recommend for", ["user", "profile"], key="rec_mode", required=True,
-                            format_func={"user": "a user of the data", "profile": "a profile you build (cold start)"}.get)
+                            format_func=lambda m: {"user": "a user of the data", "profile": "a profile you build (cold start)"}[m])
 k = url_state.number_input(c3, "top-k", 1, 50, key="rec_k", step=1)
 seed = url_state.number_input(c4, "seed", 0, 2**31 - 1, key="rec_seed", step=1)
 with st.expander("Model settings"):
@@ -146,22 +149,22 @@ if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
     profile_items: list[str] = []
 else:
-    chosen = [i for i in str(st.session_state.get("rec_profile", "")).split(",") if i in data.item_position]
-    picked = st.multiselect("Movies you like", list(data.item_ids), default=chosen, key="rec_profile_pick",
-                            format_func=lambda i: f"{titles[data.item_position[i]]} [{i}]")
+    chosen = [i for i in str(st.session_state.get("rec_profile", "")).split(",") if i in positions]
+    picked = st.multiselect("Movies you like", items, default=chosen, key="rec_profile_pick",
+                            format_func=lambda i: f"{titles[positions[i]]} [{i}]")
     st.session_state["rec_profile"] = ",".join(picked)
     profile_items = picked
 frame.publish()
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
 with user_errors():
+    result: Recommendations | None = None
     with st.spinner(f"Fitting {METHOD_NAMES[method]} and querying Chroma…"):
         if mode == "user":
             result = recommend(data, spec, str(user), int(k), store=store)
         elif profile_items:
             result = recommend_profile(data, spec, profile_items, int(k), store=store)
         else:
-            result = None
             st.info("Choose a few movies you like to build a profile.")
     if result is not None:
         st.subheader(plain(f"Top {len(result.items)} for {'user ' + result.user if mode == 'user' else 'your profile'}"))
@@ -209,7 +212,7 @@ with user_errors():
                 st.info("Content vectors are unit length, so dot product and cosine rank alike: choose ALS, BPR, SVD or the"
                         " hybrid to see the difference.")
         with tab_more:
-            item = st.selectbox("Movie", list(data.item_ids), key="rec_item", format_func=lambda i: f"{titles[data.item_position[i]]} [{i}]")
+            item = st.selectbox("Movie", items, key="rec_item", format_func=lambda i: f"{titles[positions[i]]} [{i}]")
             similar = more_like_this(data, spec, str(item), int(k))
             st.dataframe(pd.DataFrame([{"title": s.title, "genres": s.genres.replace("|", ", "), "cosine": round(s.score, 4)}
                                        for s in similar]), hide_index=True, key="rec_more")

@@ -195,10 +195,10 @@ def test_glove_good_disagrees_and_long_words_climb_the_dot_product() -> None:
 def test_minilm_vectors_keep_their_neighbours_under_int8_and_rescoring() -> None:
     """Real vectors: 120 House of Commons speeches encoded with MiniLM (cached on disk)."""
     from embedlab import datasets
-    from embedlab.analysis.downstream import text_vectors
+    from embedlab.backends import encode_texts
 
     texts = datasets.text_frame("commons", limit=120)["text"].tolist()
-    vectors = text_vectors("minilm", texts)
+    vectors = encode_texts("minilm", texts).vectors
     report = comp.evaluate(vectors, None, ["float16", "int8", "binary", "binary+rescore", "int8+rescore"], queries=60)
     by = {r.scheme: r.recall for r in report.results}
     assert by["float16"] > 0.99 and by["int8"] > 0.9 and by["int8+rescore"] > 0.99

@@ -83,15 +83,6 @@ SCORE_MEANING = {
 }
 
 
-def analogy_scores(unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str) -> np.ndarray:
-    """Scores of every vocabulary word (columns) for each analogy row a : b :: c : ?.
-
-    ``unit`` holds unit rows (possibly a restricted prefix of the vocabulary); ``ia``, ``ib``,
-    ``ic`` are row indices into the full matrix the inputs come from (same matrix here).
-    """
-    return _scores_against(unit, unit, ia, ib, ic, method)
-
-
 def top_candidates(
     unit: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str, *,
     k: int, candidates: int | None = None, exclude_inputs: bool = True,
@@ -111,7 +102,7 @@ def top_candidates(
     for start in range(0, len(ia), chunk):
         stop = min(start + chunk, len(ia))
         a, b, c = ia[start:stop], ib[start:stop], ic[start:stop]
-        best, best_scores = _ranked(_scores_against(full, pool, a, b, c, method), take)
+        best, best_scores = _ranked(analogy_scores(full, pool, a, b, c, method), take)
         for row in range(len(a)):
             keep = [j for j in range(best.shape[1]) if not exclude_inputs or best[row, j] not in (a[row], b[row], c[row])][:k]
             out_idx[start + row, : len(keep)] = best[row, keep]
@@ -128,8 +119,10 @@ def _ranked(scores: np.ndarray, take: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
 
 
-def _scores_against(full: np.ndarray, pool: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
-    """Scores of the ``pool`` rows for analogies whose inputs are rows of ``full``."""
+def analogy_scores(full: np.ndarray, pool: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
+    """The one 3CosAdd/3CosMul scorer: scores of the ``pool`` rows (columns; the vocabulary or
+    a prefix of it) for each analogy a : b :: c : ? (rows) whose inputs are rows of ``full``
+    (unit vectors). Single analogies, batches and the benchmarks all use it."""
     return _scores_of_vectors(pool, full[a], full[b], full[c], method)
 
 

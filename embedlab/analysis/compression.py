@@ -36,6 +36,7 @@ int8), the ±1 codes (binary) or the ``d`` PCA coordinates; on a seeded sample o
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -312,6 +313,73 @@ def _downstream(features: np.ndarray, labels: np.ndarray, rows: np.ndarray, fold
     return scores.accuracy, scores.macro_f1, time.perf_counter() - started
 
 
+@cache.on_disk("compression", exclude=("compute",), dump=lambda figures: ({}, {"figures": figures}),
+               load=lambda arrays, meta: dict(meta["figures"]))
+def _kept_retrieval(digest: str, scheme: str, retrieval: dict[str, Any], rescore: int, *,
+                    compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A scheme's retrieval figures, kept by the vectors, the scheme and the search settings."""
+    return compute()
+
+
+@cache.on_disk("compression", exclude=("compute",), dump=lambda scores: ({}, {"scores": list(scores)}),
+               load=lambda arrays, meta: tuple(meta["scores"]))
+def _kept_downstream(digest: str, base: str, classifier: dict[str, Any], *,
+                     compute: Callable[[], tuple[float, float, float]]) -> tuple[float, float, float]:
+    """A base scheme's downstream (accuracy, macro-F1, seconds), kept by the codes, labels and folds."""
+    return compute()
+
+
+class _Run:
+    """One evaluation's shared work: the unit vectors, the seeded queries and their exact
+    neighbours, and each base scheme's codes, each computed once and only when a figure is not
+    already on disk."""
+
+    def __init__(self, unit: np.ndarray, asked: np.ndarray, k: int, rescore: int, target: np.ndarray | None,
+                 downstream_rows: int, folds: int, seed: int) -> None:
+        self.unit, self.asked, self.k, self.rescore = unit, asked, k, rescore
+        self.target, self.downstream_rows, self.folds, self.seed = target, downstream_rows, folds, seed
+        self.truth: np.ndarray | None = None
+        self.encodings: dict[str, tuple[Encoded, float]] = {}
+
+    def encoded(self, base: str) -> tuple[Encoded, float]:
+        if base not in self.encodings:
+            started = time.perf_counter()
+            codes = encode(base, self.unit)
+            self.encodings[base] = (codes, time.perf_counter() - started)
+        return self.encodings[base]
+
+    def retrieval(self, base: str, rescored: bool) -> dict[str, Any]:
+        if self.truth is None:
+            self.truth = neighbours(encode_float32(self.unit), self.asked, self.k)
+        codes, encode_seconds = self.encoded(base)
+        searched = time.perf_counter()
+        found = neighbours(codes, self.asked, self.k, exact=self.unit, rescore=self.rescore if rescored else 0)
+        return {"recall": recall_at_k(found, self.truth), "seconds": encode_seconds + time.perf_counter() - searched,
+                "code_bytes": codes.code_bytes, "calibration_bytes": codes.calibration_bytes, "calibration": codes.calibration}
+
+    def downstream(self, base: str) -> tuple[float, float, float]:
+        assert self.target is not None
+        sample = query_rows(len(self.unit), self.downstream_rows, self.seed)
+        return _downstream(self.encoded(base)[0].features, self.target, sample, self.folds, self.seed, base)
+
+
+def _checked(matrix: np.ndarray, k: int, queries: int, rescore: int, labels: Sequence[str] | None) -> np.ndarray | None:
+    """The settings' errors, before any work; returns the labels as an array (None without)."""
+    if matrix.ndim != 2 or len(matrix) < 2:
+        raise InputError(f"Compression needs a collection of at least 2 vectors (got {len(matrix)}).")
+    rows = len(matrix)
+    if not 1 <= k < rows:
+        raise InputError(f"k must be between 1 and {rows - 1} for {rows} vectors (got {k}).")
+    if queries < 1:
+        raise InputError(f"At least one query is needed (got {queries}).")
+    if rescore < 1:
+        raise InputError(f"The re-scoring factor must be at least 1 (got {rescore}).")
+    target = np.asarray([str(label) for label in labels], dtype=object) if labels is not None else None
+    if target is not None and len(target) != rows:
+        raise InputError(f"{rows} vectors but {len(target)} labels.")
+    return target
+
+
 def evaluate(
     vectors: np.ndarray,
     labels: Sequence[str] | None = None,
@@ -331,79 +399,36 @@ def evaluate(
     retrieval figures are kept on disk under the vectors' digest and the search settings, its
     downstream figures under the digest, the base scheme, the labels and the folds."""
     matrix = np.asarray(vectors, dtype=np.float32)
-    if matrix.ndim != 2 or len(matrix) < 2:
-        raise InputError(f"Compression needs a collection of at least 2 vectors (got {len(matrix)}).")
+    target = _checked(matrix, k, queries, rescore, labels)
     rows, dim = matrix.shape
-    if not 1 <= k < rows:
-        raise InputError(f"k must be between 1 and {rows - 1} for {rows} vectors (got {k}).")
-    if queries < 1:
-        raise InputError(f"At least one query is needed (got {queries}).")
-    if rescore < 1:
-        raise InputError(f"The re-scoring factor must be at least 1 (got {rescore}).")
-    names = list(schemes) if schemes else default_schemes(dim, rows)
-    parsed = {name.strip(): parse_scheme(name, dim, rows) for name in names}
-    target = np.asarray([str(label) for label in labels], dtype=object) if labels is not None else None
-    if target is not None and len(target) != rows:
-        raise InputError(f"{rows} vectors but {len(target)} labels.")
+    parsed = {name.strip(): parse_scheme(name, dim, rows) for name in (list(schemes) if schemes else default_schemes(dim, rows))}
     labelled = target is not None and len(set(target.tolist())) > 1 and downstream_rows > 0
     digest = digest or cache.array_digest(matrix)
-    unit = l2_normalise(matrix)
-    asked = query_rows(rows, queries, seed)
+    run = _Run(l2_normalise(matrix), query_rows(rows, queries, seed), k, rescore, target, downstream_rows, folds, seed)
     retrieval = {"queries": queries, "k": k, "seed": seed}
     classifier = {"rows": downstream_rows, "folds": folds, "seed": seed,
                   "labels": target.tolist() if labelled and target is not None else None}
-    truth: np.ndarray | None = None
-    encodings: dict[str, tuple[Encoded, float]] = {}
-
-    def encoded(base: str) -> tuple[Encoded, float]:
-        if base not in encodings:
-            started = time.perf_counter()
-            codes = encode(base, unit)
-            encodings[base] = (codes, time.perf_counter() - started)
-        return encodings[base]
-
     results: list[SchemeResult] = []
     for done, (name, (base, rescored)) in enumerate(parsed.items()):
         if progress is not None:
             progress(done, len(parsed))
-        # retrieval figures: keyed by the scheme and the search settings (not the labels)
-        key = cache.content_key("compression", digest, name, retrieval, rescore if rescored else 0)
-        hit = cache.load("compression", key)
-        if hit is not None:
-            figures, cached = dict(hit[1]["figures"]), True
-        else:
-            if truth is None:
-                truth = neighbours(encode_float32(unit), asked, k)
-            codes, encode_seconds = encoded(base)
-            searched = time.perf_counter()
-            found = neighbours(codes, asked, k, exact=unit, rescore=rescore if rescored else 0)
-            figures = {"recall": recall_at_k(found, truth), "seconds": encode_seconds + time.perf_counter() - searched,
-                       "code_bytes": codes.code_bytes, "calibration_bytes": codes.calibration_bytes, "calibration": codes.calibration}
-            cache.save("compression", key, {"queries": asked}, {"collection": collection, "scheme": name, "figures": figures})
-            cached = False
-        # downstream figures: keyed by the codes (the base scheme), the labels and the folds; re-scoring changes nothing here
-        accuracy = macro_f1 = None
-        downstream_seconds = 0.0
-        if labelled and target is not None:
-            down_key = cache.content_key("compression-downstream", digest, base, classifier)
-            down = cache.load("compression", down_key)
-            if down is None:
-                sample = query_rows(rows, downstream_rows, seed)
-                scores = _downstream(encoded(base)[0].features, target, sample, folds, seed, base)
-                cache.save("compression", down_key, {"rows": sample}, {"collection": collection, "scheme": base, "scores": scores})
-                cached = False
-            else:
-                scores = tuple(down[1]["scores"])
-            accuracy, macro_f1, downstream_seconds = scores
+        # retrieval figures: kept by the scheme and the search settings (not the labels)
+        figures, cached = _kept_retrieval.call_with_hit(digest, name, retrieval, rescore if rescored else 0,
+                                                        compute=functools.partial(run.retrieval, base, rescored))
+        # downstream figures: kept by the codes (the base scheme), the labels and the folds; re-scoring changes nothing here
+        scores: tuple[float | None, float | None, float] = (None, None, 0.0)
+        if labelled:
+            scores, down_cached = _kept_downstream.call_with_hit(digest, base, classifier, compute=functools.partial(run.downstream, base))
+            cached = cached and down_cached
         per_vector = figures["code_bytes"] + figures["calibration_bytes"] / rows
         results.append(SchemeResult(
             scheme=name, base=base, rescored=rescored, code_bytes=figures["code_bytes"], calibration_bytes=figures["calibration_bytes"],
             calibration=figures["calibration"], bytes_per_vector=per_vector,
-            disk_bytes_per_vector=per_vector + (4 * dim if rescored else 0), recall=figures["recall"], accuracy=accuracy,
-            macro_f1=macro_f1, seconds=figures["seconds"], downstream_seconds=downstream_seconds, cached=cached))
+            disk_bytes_per_vector=per_vector + (4 * dim if rescored else 0), recall=figures["recall"], accuracy=scores[0],
+            macro_f1=scores[1], seconds=figures["seconds"], downstream_seconds=scores[2], cached=cached))
     if progress is not None:
         progress(len(parsed), len(parsed))
-    return CompressionReport(collection=collection, rows=rows, dim=dim, queries=len(asked), k=k, rescore=rescore, seed=seed,
+    return CompressionReport(collection=collection, rows=rows, dim=dim, queries=len(run.asked), k=k, rescore=rescore, seed=seed,
                              downstream_rows=downstream_rows, folds=folds, labelled=labelled, results=tuple(results))
 
 

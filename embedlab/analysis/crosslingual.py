@@ -5,7 +5,7 @@ corpus; each speech is cut to its opening words (where the speaker names the sub
 speeches shorter than ``MIN_WORDS`` (the chair's "Gaat u verder.") are left out. A query in any
 language is compared with every passage by exact cosine (numpy over at most 4,000 rows: no
 approximate index needed) and each hit carries its language. The passages are encoded once
-per model through ``downstream.text_vectors``, which keeps them on disk by content: no Chroma
+per model through ``backends.encode_texts``, which keeps them on disk by content: no Chroma
 collection is needed for a fixed corpus of this size, so search never waits on the store's
 single-process lock, and the results are exact.
 
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embedlab import datasets
-from embedlab.analysis.downstream import text_vectors
 from embedlab.analysis.language import guess_language
+from embedlab.backends import encode_texts
 from embedlab.backends.base import Progress
 from embedlab.config import LIMITS
 from embedlab.errors import BadUploadError, InputError
@@ -136,11 +136,6 @@ def parliament_corpus(settings: CorpusSettings = CorpusSettings()) -> pd.DataFra
     return pd.concat(parts, ignore_index=True)
 
 
-def corpus_vectors(model: str, settings: CorpusSettings = CorpusSettings(), *, progress: Progress | None = None) -> np.ndarray:
-    """``model``'s vectors of the corpus passages (encoded once, kept on disk by content)."""
-    return text_vectors(model, parliament_corpus(settings)["text"].tolist(), progress=progress)
-
-
 @dataclass(frozen=True)
 class Hit:
     """One passage found: its rank, cosine, language and where it comes from."""
@@ -192,7 +187,7 @@ def search(query: str, model: str = DEFAULT_MODEL, k: int = 10, *, settings: Cor
     if language is not None and language not in LANGUAGES:
         raise InputError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
     corpus = parliament_corpus(settings)
-    vectors = text_vectors(model, corpus["text"].tolist(), progress=progress)
+    vectors = encode_texts(model, corpus["text"].tolist(), progress=progress).vectors
     from embedlab.backends import get_text_encoder
 
     query_vector = get_text_encoder(model).encode([query])[0]
@@ -311,7 +306,7 @@ def pair_retrieval(pairs: Sequence[Pair], model: str) -> PairScores:
     pairs = _checked(list(pairs))
     sources = [p.source for p in pairs]
     targets = [p.target for p in pairs]
-    vectors = text_vectors(model, sources + targets).astype(np.float64)
+    vectors = encode_texts(model, sources + targets).vectors.astype(np.float64)
     scores = vectors[: len(pairs)] @ vectors[len(pairs):].T
     misses = []
     correct = {"source→target": 0, "target→source": 0}

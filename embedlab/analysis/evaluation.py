@@ -23,10 +23,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from embedlab.analysis.analogy import COSMUL_EPSILON, check_method, keyed_vectors
+from embedlab.analysis.analogy import (
+    COSMUL_EPSILON,
+    analogy_scores,
+    check_method,
+    keyed_vectors,
+)
 from embedlab.backends import get_word_vectors, memoize_models
 from embedlab.backends.base import WordVectors
 from embedlab.errors import BackendUnavailableError, InputError
@@ -205,43 +211,8 @@ def evaluate_analogies(
     ib = np.array([ok_vocab[q.b] for q in usable], dtype=np.int64)
     ic = np.array([ok_vocab[q.c] for q in usable], dtype=np.int64)
 
-    vectors = kv.vectors
-    kv.fill_norms()
-    norms = kv.norms[: len(keys)]
-    unit = kv.get_normed_vectors()
-    pool = unit[: len(keys)]
-    take = min(GENSIM_TOPN + 3, len(keys))
-    correct_flags = np.zeros(len(usable), dtype=bool)
-    predictions: list[str] = [""] * len(usable)
-    chunk = max(1, 20_000_000 // max(len(keys), 1))
-    for start in range(0, len(usable), chunk):
-        stop = min(start + chunk, len(usable))
-        scores = _batch_scores(unit, pool, ia[start:stop], ib[start:stop], ic[start:stop], method)
-        rows = np.arange(stop - start)
-        for column in (ia[start:stop], ib[start:stop], ic[start:stop]):
-            scores[rows, column] = -np.inf  # gensim drops the input indices from its candidates
-        best = np.argmax(scores, axis=1)
-        best_scores = scores[rows, best]
-        scores[rows, best] = -np.inf
-        second_scores = scores.max(axis=1) if scores.shape[1] > 1 else np.full(len(rows), -np.inf)
-        for row in rows:
-            q = usable[start + row]
-            candidate = int(best[row])
-            if folded[candidate] not in (q.a, q.b, q.c) and best_scores[row] - second_scores[row] >= NEAR_TIE:
-                predicted = folded[candidate]  # the common case: gensim's first candidate, no tie
-            else:  # a case variant of an input, or a near-tie: redo this question exactly as gensim does
-                inputs = (int(ia[start + row]), int(ib[start + row]), int(ic[start + row]))
-                exact = _exact_candidates(vectors[: len(keys)], norms, unit, inputs, method, take)
-                candidates = [i for i in exact if i not in inputs][:GENSIM_TOPN]
-                predicted = None
-                for i in candidates:
-                    predicted = folded[i]
-                    if predicted not in (q.a, q.b, q.c):
-                        break
-            predictions[start + row] = predicted or ""
-            correct_flags[start + row] = predicted == q.expected
-        if progress:
-            progress(stop, len(usable))
+    predictions = _predictions(kv, len(keys), folded, usable, (ia, ib, ic), method, progress)
+    correct_flags = np.array([p == q.expected for p, q in zip(predictions, usable, strict=True)], dtype=bool)
 
     per_section: dict[str, list[int]] = {name: [0, 0] for name in section_names}
     misses: list[tuple[str, str, str, str, str]] = []
@@ -277,18 +248,49 @@ def evaluate_analogies(
     )
 
 
-def _batch_scores(unit: np.ndarray, pool: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, method: str) -> np.ndarray:
-    """Scores of the ``pool`` words for a batch of questions (rows)."""
-    va, vb, vc = unit[ia], unit[ib], unit[ic]
-    if method == "3cosadd":
-        target = (vb + vc - va) / 3.0
-        norms = np.linalg.norm(target, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return (target / norms).astype(np.float32) @ pool.T
-    sa = (1.0 + va @ pool.T) / 2.0
-    sb = (1.0 + vb @ pool.T) / 2.0
-    sc = (1.0 + vc @ pool.T) / 2.0
-    return sb * sc / (sa + COSMUL_EPSILON)
+def _predictions(kv: Any, size: int, folded: np.ndarray, usable: Sequence[Any], inputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 method: str, progress: Callable[[int, int], None] | None) -> list[str]:
+    """Each usable question's answer as gensim gives it: the best-scoring word among the first
+    ``size`` that is not an input; near-ties and case variants of an input are redone exactly."""
+    ia, ib, ic = inputs
+    kv.fill_norms()
+    unit = kv.get_normed_vectors()
+    pool = unit[:size]
+    predictions: list[str] = [""] * len(usable)
+    chunk = max(1, 20_000_000 // max(size, 1))
+    for start in range(0, len(usable), chunk):
+        stop = min(start + chunk, len(usable))
+        scores = analogy_scores(unit, pool, ia[start:stop], ib[start:stop], ic[start:stop], method)
+        rows = np.arange(stop - start)
+        for column in (ia[start:stop], ib[start:stop], ic[start:stop]):
+            scores[rows, column] = -np.inf  # gensim drops the input indices from its candidates
+        best = np.argmax(scores, axis=1)
+        best_scores = scores[rows, best]
+        scores[rows, best] = -np.inf
+        second_scores = scores.max(axis=1) if scores.shape[1] > 1 else np.full(len(rows), -np.inf)
+        for row in range(stop - start):
+            q = usable[start + row]
+            candidate = int(best[row])
+            if folded[candidate] not in (q.a, q.b, q.c) and best_scores[row] - second_scores[row] >= NEAR_TIE:
+                predictions[start + row] = folded[candidate]  # the common case: gensim's first candidate, no tie
+            else:  # a case variant of an input, or a near-tie: redo this question exactly as gensim does
+                question = (int(ia[start + row]), int(ib[start + row]), int(ic[start + row]))
+                predictions[start + row] = _exact_answer(kv, size, unit, folded, question, (q.a, q.b, q.c), method)
+        if progress:
+            progress(stop, len(usable))
+    return predictions
+
+
+def _exact_answer(kv: Any, size: int, unit: np.ndarray, folded: np.ndarray, question: tuple[int, int, int],
+                  words: tuple[str, str, str], method: str) -> str:
+    """One question answered exactly as gensim does (its first candidate that is not an input)."""
+    exact = _exact_candidates(kv.vectors[:size], kv.norms[:size], unit, question, method, min(GENSIM_TOPN + 3, size))
+    predicted = None
+    for i in [i for i in exact if i not in question][:GENSIM_TOPN]:
+        predicted = folded[i]
+        if predicted not in words:
+            break
+    return predicted or ""
 
 
 def _exact_candidates(

@@ -8,8 +8,12 @@ models made at run time join through ``catalogue().add(backend, origin, persist=
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
 
 from embedlab.backends.base import (
     Backend,
@@ -19,11 +23,12 @@ from embedlab.backends.base import (
     ImageEncoder,
     ImageTextEncoder,
     Origin,
+    Progress,
     TextEncoder,
     WordVectors,
 )
 from embedlab.backends.catalogue import BackendStatus, Catalogue
-from embedlab.cache import Memoized, Unkeyable, memoize
+from embedlab.cache import Memoized, Unkeyable, memoize, on_disk
 
 __all__ = [
     "Backend",
@@ -41,6 +46,9 @@ __all__ = [
     "backend_kind",
     "backend_names",
     "catalogue",
+    "encode_texts",
+    "EncodedTexts",
+    "encode_texts",
     "get_backend",
     "get_text_encoder",
     "get_word_vectors",
@@ -130,3 +138,34 @@ def memoize_models(
     """``embedlab.cache.memoize`` for functions of models: each argument named in ``models`` (a
     model name or a loaded model) is keyed by ``model_key``."""
     return memoize(max_entries, keys=dict.fromkeys(models, model_key), exclude=exclude)
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    """A text model's vectors of some texts, how long encoding took, and whether they were read
+    back from disk (nothing encoded this time)."""
+
+    vectors: np.ndarray
+    seconds: float
+    cached: bool = False
+
+
+@on_disk("encoded", keys={"model": model_key}, exclude=("progress",),
+         dump=lambda result: ({"vectors": result.vectors}, {"seconds": result.seconds}),
+         load=lambda arrays, meta: EncodedTexts(arrays["vectors"], float(meta["seconds"]), True))
+def _encoded(model: str, texts: list[str], progress: Progress | None) -> EncodedTexts:
+    started = time.perf_counter()
+    vectors = get_text_encoder(model).encode(texts, progress=progress)
+    return EncodedTexts(vectors, time.perf_counter() - started)
+
+
+def encode_texts(model: str, texts: Sequence[str], *, progress: Progress | None = None) -> EncodedTexts:
+    """The one cached encode: ``model``'s vectors of ``texts``, encoded once and kept on disk under
+    the model's revision and the texts' content (Downstream, Cross-lingual, Fine-tune's before
+    figures and the recommender's content vectors read them back). ``progress(done, total)`` is
+    called as rows are encoded, and once at the end when they were read from disk."""
+    items = [str(text) for text in texts]
+    result, hit = _encoded.call_with_hit(model, items, progress)
+    if hit and progress is not None:
+        progress(len(items), len(items))
+    return replace(result, cached=hit)

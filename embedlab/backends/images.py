@@ -239,13 +239,6 @@ class ConSE(BatchedEncoder):
     def encode_text(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         return self.text_model.encode(list(texts), batch_size=batch_size)
 
-    def top_classes(self, images: Sequence[Any], k: int = 5) -> list[list[tuple[str, float]]]:
-        """The classifier's top-k ImageNet classes per image (what ConSE's vector is made of)."""
-        probabilities = self.classifier.probabilities(list(images))
-        order = np.argsort(-probabilities, axis=1)[:, :k]
-        return [[(self.classes[j], float(row[j])) for j in top] for row, top in zip(probabilities, order, strict=True)]
-
-
 def conse_vectors(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int) -> np.ndarray:
     """ConSE's combination: per row, the top-T probabilities (renormalised to sum to 1) weight
     the class vectors; the result is L2-normalised."""

@@ -21,7 +21,7 @@ from embedlab.bias.weat import (
     WeatResult,
     weat_from_vectors,
 )
-from embedlab.bias.wordsets import WeatTest, weat_tests
+from embedlab.bias.wordsets import WeatTest
 from embedlab.errors import InputError
 
 NOUN_TEMPLATES: tuple[str, ...] = (
@@ -115,21 +115,3 @@ def seat(
         unit="sentence",
     )
 
-
-def seat_all(
-    model: Any,
-    tests: Sequence[WeatTest] | None = None,
-    *,
-    templates: Sequence[str] | None = None,
-    n_permutations: int = MIN_RANDOM_PERMUTATIONS,
-    seed: int = DEFAULT_SEED,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[WeatResult]:
-    """SEAT over several tests (default: the paper's ten)."""
-    chosen = list(tests) if tests is not None else list(weat_tests())
-    results = []
-    for done, test in enumerate(chosen, start=1):
-        results.append(seat(model, test, templates=templates, n_permutations=n_permutations, seed=seed))
-        if progress:
-            progress(done, len(chosen))
-    return results

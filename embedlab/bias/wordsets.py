@@ -226,31 +226,10 @@ def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, Wor
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BadUploadError(f"{filename}: not UTF-8 text (byte {error.start}).") from error
-    sets: dict[str, WordSet] = {}
     stripped = text.strip()
     if not stripped:
         raise BadUploadError(f"{filename}: the file is empty.")
-    if stripped.startswith("{"):
-        raw = load_json_text(stripped, filename)
-        if not isinstance(raw, dict):
-            raise BadUploadError(f"{filename}: expected a JSON object of name -> list of words.")
-        items: Iterable[tuple[Any, Any]] = raw.items()
-        for name, words in items:
-            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                raise BadUploadError(f"{filename}: set {str(name)[:40]!r} must be a list of strings.")
-            refuse_lone_surrogates({str(name): ",".join(words)}, filename, field="set")
-            sets[str(name)[:80]] = WordSet(str(name)[:80], tuple(parse_word_list(",".join(words), what=f"set {name!r}")))
-    else:
-        for number, line in enumerate(stripped.splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if ":" not in line:
-                raise BadUploadError(f"{filename}, line {number}: expected 'name: word, word, ...'.")
-            name, _, rest = line.partition(":")
-            name = name.strip()[:80]
-            if not name:
-                raise BadUploadError(f"{filename}, line {number}: the set has no name before ':'.")
-            sets[name] = WordSet(name, tuple(parse_word_list(rest, what=f"set {name!r}")))
+    sets = _json_sets(stripped, filename) if stripped.startswith("{") else _text_sets(stripped, filename)
     if not sets:
         raise BadUploadError(f"{filename}: no word sets found.")
     if len(sets) > MAX_UPLOAD_SETS:
@@ -258,6 +237,37 @@ def parse_wordset_upload(data: bytes, filename: str = "upload") -> dict[str, Wor
     small = [name for name, s in sets.items() if len(s) < 2]
     if small:
         raise BadUploadError(f"{filename}: sets with fewer than two words: {', '.join(small[:10])}.")
+    return sets
+
+
+def _json_sets(text: str, filename: str) -> dict[str, WordSet]:
+    """Sets of WEFE's JSON format: ``{"name": ["w1", "w2", ...], ...}``."""
+    raw = load_json_text(text, filename)
+    if not isinstance(raw, dict):
+        raise BadUploadError(f"{filename}: expected a JSON object of name -> list of words.")
+    sets: dict[str, WordSet] = {}
+    items: Iterable[tuple[Any, Any]] = raw.items()
+    for name, words in items:
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise BadUploadError(f"{filename}: set {str(name)[:40]!r} must be a list of strings.")
+        refuse_lone_surrogates({str(name): ",".join(words)}, filename, field="set")
+        sets[str(name)[:80]] = WordSet(str(name)[:80], tuple(parse_word_list(",".join(words), what=f"set {name!r}")))
+    return sets
+
+
+def _text_sets(text: str, filename: str) -> dict[str, WordSet]:
+    """Sets of text lines ``name: w1, w2, w3`` (blank lines and ``#`` comments skipped)."""
+    sets: dict[str, WordSet] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if ":" not in line:
+            raise BadUploadError(f"{filename}, line {number}: expected 'name: word, word, ...'.")
+        name, _, rest = line.partition(":")
+        name = name.strip()[:80]
+        if not name:
+            raise BadUploadError(f"{filename}, line {number}: the set has no name before ':'.")
+        sets[name] = WordSet(name, tuple(parse_word_list(rest, what=f"set {name!r}")))
     return sets
 
 

@@ -56,60 +56,63 @@ def cmd_weat(args: argparse.Namespace) -> int:
     from embedlab.backends import BackendKind, backend_kind
     from embedlab.bias.seat import seat
     from embedlab.bias.weat import weat
-    from embedlab.bias.wordsets import custom_test, weat_test, weat_tests
 
     kind = backend_kind(args.model)
     if kind not in (BackendKind.WORDS, BackendKind.TEXT):
         raise InputError(f"{args.model!r} is a {kind} model; WEAT needs a word model (or a text model for SEAT).")
     library = _library(args)
     if args.list_sets:
-        def list_sets() -> None:
-            for name, word_set in library.items():
-                more = " …" if len(word_set) > 8 else ""
-                print(f"{name} ({len(word_set)}): {', '.join(word_set.words[:8])}{more}")
-
-        emit(args, {name: list(s.words) for name, s in library.items()}, list_sets)
+        emit(args, {name: list(s.words) for name, s in library.items()}, lambda: _print_sets(library))
         return 0
-    if args.custom:
-        missing = [name for name in args.custom if name not in library]
-        if missing:
-            raise InputError(f"Unknown word set(s): {', '.join(missing)}. See `embedlab weat MODEL --list-sets`.")
-        x, y, a, b = ((name, library[name].words) for name in args.custom)
-        tests = [custom_test(x, y, a, b)]
-    else:
-        tests = list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
+    tests = _tests(args, library)
+    probe = weat if kind == BackendKind.WORDS else seat
     results = []
     quiet = getattr(args, "json", False) or not sys.stderr.isatty()
     with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet, unit="test") as progress:
         for done, test in enumerate(tests, start=1):
-            if kind == BackendKind.WORDS:
-                results.append(weat(args.model, test, n_permutations=args.permutations, seed=args.seed))
-            else:
-                results.append(seat(args.model, test, n_permutations=args.permutations, seed=args.seed))
+            results.append(probe(args.model, test, n_permutations=args.permutations, seed=args.seed))
             progress(done, len(tests))
     document = [r.as_dict(with_associations=args.words) for r in results]
-
-    def human() -> None:
-        unit = "SEAT (sentences)" if kind == BackendKind.TEXT else "WEAT"
-        print(f"{unit} on {args.model}; permutation seed {args.seed}")
-        print(f"{'test':>4}  {'d':>6}  {'p':>9}  {'paper d':>7}  {'n X/Y/A/B':<15} name")
-        for r in results:
-            sizes = "/".join(str(r.n_used[k]) for k in ("X", "Y", "A", "B"))
-            print(f"{r.test:>4}  {_fmt(r.effect_size, '6.2f')}  {_fmt(r.p_value, '9.2g')}  {_fmt(r.paper_effect_size, '7.2f')}  {sizes:<15} {r.name}")
-            if not r.computable:
-                print(f"      {r.reason}")
-            if r.oov_words:
-                print(f"      missing from the model: {', '.join(r.oov_words[:15])}{' …' if len(r.oov_words) > 15 else ''}")
-            if r.permutation:
-                print(f"      p-value: {r.permutation.describe()}")
-            for note in r.notes:
-                print(f"      note: {note}")
-            if args.words and r.associations:
-                for a in r.sorted_associations():
-                    print(f"        {a.s:+.4f}  {a.group}  {a.word}")
-
-    emit(args, document, human)
+    emit(args, document, lambda: _print_weat(args, "SEAT (sentences)" if kind == BackendKind.TEXT else "WEAT", results))
     return 0
+
+
+def _print_sets(library: dict) -> None:
+    for name, word_set in library.items():
+        more = " …" if len(word_set) > 8 else ""
+        print(f"{name} ({len(word_set)}): {', '.join(word_set.words[:8])}{more}")
+
+
+def _tests(args: argparse.Namespace, library: dict) -> list:
+    """The tests asked for: ``--custom X Y A B`` from the library's sets, one paper test, or all."""
+    from embedlab.bias.wordsets import custom_test, weat_test, weat_tests
+
+    if not args.custom:
+        return list(weat_tests()) if str(args.test).lower() == "all" else [weat_test(args.test)]
+    missing = [name for name in args.custom if name not in library]
+    if missing:
+        raise InputError(f"Unknown word set(s): {', '.join(missing)}. See `embedlab weat MODEL --list-sets`.")
+    x, y, a, b = ((name, library[name].words) for name in args.custom)
+    return [custom_test(x, y, a, b)]
+
+
+def _print_weat(args: argparse.Namespace, unit: str, results: list) -> None:
+    print(f"{unit} on {args.model}; permutation seed {args.seed}")
+    print(f"{'test':>4}  {'d':>6}  {'p':>9}  {'paper d':>7}  {'n X/Y/A/B':<15} name")
+    for r in results:
+        sizes = "/".join(str(r.n_used[k]) for k in ("X", "Y", "A", "B"))
+        print(f"{r.test:>4}  {_fmt(r.effect_size, '6.2f')}  {_fmt(r.p_value, '9.2g')}  {_fmt(r.paper_effect_size, '7.2f')}  {sizes:<15} {r.name}")
+        if not r.computable:
+            print(f"      {r.reason}")
+        if r.oov_words:
+            print(f"      missing from the model: {', '.join(r.oov_words[:15])}{' …' if len(r.oov_words) > 15 else ''}")
+        if r.permutation:
+            print(f"      p-value: {r.permutation.describe()}")
+        for note in r.notes:
+            print(f"      note: {note}")
+        if args.words and r.associations:
+            for a in r.sorted_associations():
+                print(f"        {a.s:+.4f}  {a.group}  {a.word}")
 
 
 def _library(args: argparse.Namespace) -> dict:

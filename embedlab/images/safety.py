@@ -170,62 +170,155 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
 
 
+class _MemberError(Exception):
+    """A ZIP member that cannot go in, and why (shown as its reason)."""
+
+
+_CHUNK = 64 * 1024
+_LOCAL_HEADER = b"PK\x03\x04"
+
+
+def _decompressor(method: int, raw: memoryview) -> tuple[Any, memoryview]:
+    """A streaming decompressor for ``method`` that takes a ``max_length``, and the compressed
+    bytes it reads. zipfile's own reader inflates a whole bzip2 or LZMA chunk at once, whatever
+    size the member declares: a few KB can become gigabytes before any cap applies."""
+    import bz2
+    import lzma
+    import zlib
+
+    if method == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-15), raw
+    if method == zipfile.ZIP_BZIP2:
+        return bz2.BZ2Decompressor(), raw
+    if method == zipfile.ZIP_LZMA:  # zip's LZMA: 2 version bytes, a 2-byte size, then LZMA1 properties
+        if len(raw) < 9:
+            raise _MemberError("a damaged LZMA member (too short).")
+        size = int.from_bytes(raw[2:4], "little")
+        props = bytes(raw[4 : 4 + size])
+        if size != 5 or props[0] >= 9 * 5 * 5:
+            raise _MemberError("a damaged LZMA member (bad properties).")
+        lc, rest = props[0] % 9, props[0] // 9
+        lzma1 = {"id": lzma.FILTER_LZMA1, "lc": lc, "lp": rest % 5, "pb": rest // 5, "dict_size": int.from_bytes(props[1:5], "little")}
+        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[lzma1]), raw[4 + size :]
+    raise _MemberError(f"compressed with method {method}, which is not read here (stored, deflate, bzip2 and LZMA are).")
+
+
+def _inflate(method: int, raw: memoryview, budget: int) -> bytes:
+    """The bytes of one member, decompressed a chunk at a time and never more than ``budget``
+    bytes: reading stops at the cap whatever the member's header says."""
+    if method == zipfile.ZIP_STORED:
+        return bytes(raw[:budget])
+    decompressor, stream = _decompressor(method, raw)
+    out = bytearray()
+    position = 0
+    while len(out) < budget:
+        if position < len(stream):
+            chunk, position = bytes(stream[position : position + _CHUNK]), position + _CHUNK
+        elif getattr(decompressor, "eof", False) or not _pending(decompressor):
+            break
+        else:
+            chunk = b""
+        out += decompressor.decompress(chunk, budget - len(out))
+        if getattr(decompressor, "eof", False) and position >= len(stream):
+            break
+    return bytes(out)
+
+
+def _pending(decompressor: Any) -> bool:
+    """Whether a decompressor still holds input it has not turned into output."""
+    tail = getattr(decompressor, "unconsumed_tail", None)  # zlib
+    if tail is not None:
+        return bool(tail)
+    return not getattr(decompressor, "needs_input", True)  # bz2 and lzma
+
+
+def _member_bytes(data: bytes, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """One member's bytes (at most ``budget`` + 1, so an overflow shows), CRC-checked when whole."""
+    import zlib
+
+    if info.flag_bits & 0x1:
+        raise _MemberError("encrypted; password-protected files are not opened.")
+    offset = info.header_offset
+    if data[offset : offset + 4] != _LOCAL_HEADER:
+        raise _MemberError("cannot be read from the ZIP (its local header is missing).")
+    start = offset + 30 + int.from_bytes(data[offset + 26 : offset + 28], "little") + int.from_bytes(data[offset + 28 : offset + 30], "little")
+    raw = memoryview(data)[start : start + info.compress_size]
+    try:
+        content = _inflate(info.compress_type, raw, budget + 1)
+    except _MemberError:
+        raise
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        raise _MemberError(f"cannot be read from the ZIP ({type(error).__name__}: {str(error)[:120]}).") from None
+    if len(content) <= budget and len(content) != info.file_size:
+        raise _MemberError(f"unpacks to {len(content):,} bytes but the ZIP declares {info.file_size:,}: a damaged or forged archive.")
+    if len(content) <= budget and zlib.crc32(content) != info.CRC:
+        raise _MemberError("damaged inside the ZIP (its checksum does not match).")
+    return content
+
+
+def _archive_problem(infos: list[zipfile.ZipInfo], limits: ImageLimits) -> str | None:
+    """Why a whole archive is refused before any member is read (None when it is not)."""
+    if len(infos) > limits.max_zip_members:
+        return f"{len(infos):,} files; a ZIP may hold at most {limits.max_zip_members:,}."
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_zip_total_bytes:
+        return f"unpacks to {declared / 2**20:,.0f} MB; at most {limits.max_zip_total_megabytes} MB (a possible zip bomb)."
+    if _overlapping(infos):
+        return "its members overlap inside the archive (a zip bomb pattern); nothing was read."
+    return None
+
+
+def _member_problem(info: zipfile.ZipInfo, limits: ImageLimits) -> str | None:
+    """Why one member is refused from what the archive declares of it (None when it is not)."""
+    if info.file_size > limits.max_file_bytes:
+        return f"{info.file_size / 2**20:.1f} MB unpacked; at most {limits.max_file_megabytes} MB per image."
+    if info.compress_size and info.file_size / info.compress_size > limits.max_zip_ratio:
+        return (f"compressed {info.file_size / info.compress_size:,.0f}:1; at most {limits.max_zip_ratio:.0f}:1"
+                " (a possible zip bomb).")
+    return None
+
+
 def read_zip(data: bytes, name: str = "upload.zip", limits: ImageLimits = IMAGE_LIMITS) -> ImageUpload:
     """The images inside a ZIP (nothing is written to disk). A ZIP that breaks a whole-archive
-    cap is refused with one message; inside it, each bad member gets its own."""
+    cap is refused with one message; inside it, each bad member gets its own. Every member is
+    inflated a chunk at a time within what is left of the caps, whatever its header declares."""
     shown = display_name(name)
     result = ImageUpload()
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
         result.rejected.append(Rejected(shown, f"not a readable ZIP file ({error})."))
         return result
-    with archive:
-        infos = [info for info in archive.infolist() if not info.is_dir()]
-        if len(infos) > limits.max_zip_members:
-            result.rejected.append(Rejected(shown, f"{len(infos):,} files; a ZIP may hold at most {limits.max_zip_members:,}."))
-            return result
-        declared = sum(info.file_size for info in infos)
-        if declared > limits.max_zip_total_bytes:
-            result.rejected.append(Rejected(shown, f"unpacks to {declared / 2**20:,.0f} MB; at most {limits.max_zip_total_megabytes} MB"
-                                                   " (a possible zip bomb)."))
-            return result
-        if _overlapping(infos):
-            result.rejected.append(Rejected(shown, "its members overlap inside the archive (a zip bomb pattern); nothing was read."))
-            return result
-        total = 0
-        for info in infos:
-            member = f"{shown}/{display_name(info.filename)}"
-            if info.flag_bits & 0x1:
-                result.rejected.append(Rejected(member, "encrypted; password-protected files are not opened."))
-                continue
-            if info.file_size > limits.max_file_bytes:
-                result.rejected.append(Rejected(member, f"{info.file_size / 2**20:.1f} MB unpacked; at most {limits.max_file_megabytes} MB per image."))
-                continue
-            if info.compress_size and info.file_size / info.compress_size > limits.max_zip_ratio:
-                result.rejected.append(Rejected(member, f"compressed {info.file_size / info.compress_size:,.0f}:1; at most"
-                                                        f" {limits.max_zip_ratio:.0f}:1 (a possible zip bomb)."))
-                continue
-            try:
-                with archive.open(info) as stream:
-                    content = stream.read(limits.max_file_bytes + 1)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as error:
-                result.rejected.append(Rejected(member, f"cannot be read from the ZIP ({type(error).__name__}: {str(error)[:120]})."))
-                continue
-            if len(content) > limits.max_file_bytes:
-                result.rejected.append(Rejected(member, f"unpacks to more than its declared size and more than {limits.max_file_megabytes} MB."))
-                continue
-            total += len(content)
-            if total > limits.max_zip_total_bytes:
-                result.rejected.append(Rejected(member, f"the ZIP unpacks to more than {limits.max_zip_total_megabytes} MB; the rest was not read."))
-                break
-            if sniff(content) == "ZIP":
-                result.rejected.append(Rejected(member, "a ZIP inside the ZIP; nested archives are not opened."))
-                continue
-            try:
-                result.items.append(check_image(content, display_name(info.filename), limits=limits))
-            except BadUploadError as error:
-                result.rejected.append(Rejected(member, _reason(error, info.filename)))
+    problem = _archive_problem(infos, limits)
+    if problem:
+        result.rejected.append(Rejected(shown, problem))
+        return result
+    left = limits.max_zip_total_bytes
+    for info in infos:
+        member = f"{shown}/{display_name(info.filename)}"
+        try:
+            problem = _member_problem(info, limits)
+            if problem:
+                raise _MemberError(problem)
+            content = _member_bytes(data, info, min(limits.max_file_bytes, left))
+        except _MemberError as error:
+            result.rejected.append(Rejected(member, str(error)))
+            continue
+        if len(content) > left:
+            result.rejected.append(Rejected(member, f"the ZIP unpacks to more than {limits.max_zip_total_megabytes} MB; the rest was not read."))
+            break
+        if len(content) > limits.max_file_bytes:
+            result.rejected.append(Rejected(member, f"unpacks to more than its declared size and more than {limits.max_file_megabytes} MB."))
+            continue
+        left -= len(content)
+        if sniff(content) == "ZIP":
+            result.rejected.append(Rejected(member, "a ZIP inside the ZIP; nested archives are not opened."))
+            continue
+        try:
+            result.items.append(check_image(content, display_name(info.filename), limits=limits))
+        except BadUploadError as error:
+            result.rejected.append(Rejected(member, _reason(error, info.filename)))
     return result
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -209,25 +209,42 @@ def cluster(
     digest: str | None = None,
     top_n: int = 8,
 ) -> ClusterResult:
-    """Cluster, describe and score a corpus; cached on disk by vectors, texts and settings."""
+    """Cluster, describe and score a corpus; kept on disk by vectors, texts and settings."""
     params = params or ClusterParams()
     vectors = np.asarray(vectors, dtype=np.float32)
     params.validate(len(vectors))
     if len(texts) != len(vectors):
         raise InputError(f"{len(texts)} texts for {len(vectors)} vectors.")
     truth = [str(t) for t in labels] if labels is not None else None
-    key = cache.content_key(
-        "clusters", digest or cache.array_digest(vectors), params.relevant(), top_n,
-        cache.content_key(list(texts)), cache.content_key(truth), AGREEMENT_RULE,
-    )
-    if use_cache:
-        hit = cache.load("clusters", key)
-        if hit is not None:
-            arrays, meta = hit
-            return ClusterResult(
-                arrays["labels"], params, [Cluster(**c) for c in meta["clusters"]], meta["silhouette"], meta["silhouette_sample"],
-                meta["ari"], meta["nmi"], float(meta["seconds"]), True, meta.get("space", "full"), meta.get("agreement_points"),
-            )
+    if not use_cache:
+        return _clustered(params, top_n, vectors, texts, truth)
+    result, hit = _kept_clusters.call_with_hit(
+        digest or cache.array_digest(vectors), params.relevant(), top_n, cache.content_key(list(texts)), cache.content_key(truth),
+        AGREEMENT_RULE, params=params, vectors=vectors, texts=texts, truth=truth)
+    return replace(result, params=params, cached=hit)
+
+
+def _dump_clusters(result: ClusterResult) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    return {"labels": result.labels}, {
+        "clusters": [c.as_dict() for c in result.clusters], "silhouette": result.silhouette,
+        "silhouette_sample": result.silhouette_sample, "ari": result.ari, "nmi": result.nmi, "seconds": result.seconds,
+        "space": result.space, "agreement_points": result.agreement_points, "params": asdict(result.params)}
+
+
+def _load_clusters(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> ClusterResult:
+    return ClusterResult(arrays["labels"], ClusterParams(**meta["params"]), [Cluster(**c) for c in meta["clusters"]],
+                         meta["silhouette"], meta["silhouette_sample"], meta["ari"], meta["nmi"], float(meta["seconds"]), True,
+                         meta.get("space", "full"), meta.get("agreement_points"))
+
+
+@cache.on_disk("clusters", exclude=("params", "vectors", "texts", "truth"), dump=_dump_clusters, load=_load_clusters)
+def _kept_clusters(digest: str, relevant: dict[str, Any], top_n: int, texts_key: str, truth_key: str, rule: str, *,
+                   params: ClusterParams, vectors: np.ndarray, texts: Sequence[str], truth: list[str] | None) -> ClusterResult:
+    return _clustered(params, top_n, vectors, texts, truth)
+
+
+def _clustered(params: ClusterParams, top_n: int, vectors: np.ndarray, texts: Sequence[str], truth: list[str] | None) -> ClusterResult:
+    """The computation behind ``cluster``."""
     started = time.perf_counter()
     predicted = fit_labels(vectors, params)
     terms = ctfidf_terms(texts, predicted, top_n)
@@ -239,13 +256,5 @@ def cluster(
     if truth is not None and len(set(truth)) > 1 and len(kept) >= 2:
         ari, nmi = label_agreement([truth[i] for i in kept], predicted[kept])
         agreement_points = len(kept)
-    space = clustering_space(len(vectors), params)
-    result = ClusterResult(predicted, params, clusters, score, sample, ari, nmi, time.perf_counter() - started, False, space,
-                           agreement_points)
-    if use_cache:
-        cache.save(
-            "clusters", key, {"labels": predicted},
-            {"clusters": [c.as_dict() for c in clusters], "silhouette": score, "silhouette_sample": sample, "ari": ari, "nmi": nmi,
-             "seconds": result.seconds, "space": space, "agreement_points": agreement_points},
-        )
-    return result
+    return ClusterResult(predicted, params, clusters, score, sample, ari, nmi, time.perf_counter() - started, False,
+                         clustering_space(len(vectors), params), agreement_points)

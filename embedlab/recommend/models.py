@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from embedlab.cache import content_key, load, memoize, save
+from embedlab.backends.base import Progress
+from embedlab.cache import memoize
 from embedlab.device import implicit_device
 from embedlab.errors import InputError
 from embedlab.recommend.data import Interactions
@@ -250,22 +251,13 @@ def fit_svd(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray,
     return users, svd.components_.T.astype(np.float32).copy(), "cpu"
 
 
-def content_item_vectors(data: Interactions, text_model: str, progress: object = None) -> tuple[np.ndarray, float]:
-    """The text model's vectors of every item text, cached on disk by (model, texts);
-    returns (vectors, seconds spent encoding: 0 when cached)."""
-    from embedlab.backends import catalogue, model_key
+def content_item_vectors(data: Interactions, text_model: str, progress: Progress | None = None) -> tuple[np.ndarray, float]:
+    """The text model's vectors of every item text (``backends.encode_texts``: encoded once, kept
+    on disk); returns (vectors, seconds spent encoding: 0 when read back)."""
+    from embedlab.backends import encode_texts
 
-    texts = data.items["text"].tolist()
-    key = content_key("recommend-content", model_key(text_model), texts)
-    hit = load("recommend-content", key)
-    if hit is not None:
-        return hit[0]["vectors"], 0.0
-    started = time.perf_counter()
-    encoder = catalogue().text_encoder(text_model)
-    vectors = encoder.encode(texts, batch_size=64, progress=progress)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - started
-    save("recommend-content", key, {"vectors": vectors}, {"model": text_model, "items": len(texts), "seconds": seconds})
-    return vectors, seconds
+    encoded = encode_texts(text_model, data.items["text"].tolist(), progress=progress)
+    return encoded.vectors, 0.0 if encoded.cached else encoded.seconds
 
 
 def content_user_vectors(data: Interactions, rows: np.ndarray, items: np.ndarray) -> np.ndarray:

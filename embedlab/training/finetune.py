@@ -382,8 +382,7 @@ def finetune(
 ) -> FineTuneResult:
     """Fine-tune ``base`` on ``data`` (see the module), save it as ``finetuned:<out>`` and return
     the before/after figures on the held-out split."""
-    from embedlab.analysis.downstream import text_vectors
-    from embedlab.backends import catalogue
+    from embedlab.backends import catalogue, encode_texts
     from embedlab.backends.sentence import SentenceTransformerEncoder
     from embedlab.device import resolve_device
 
@@ -402,7 +401,7 @@ def finetune(
     device = resolve_device()
 
     tell(f"encoding the {len(held_texts):,} held-out texts with {base}")
-    before_vectors = text_vectors(base, held_texts)
+    before_vectors = encode_texts(base, held_texts).vectors
     tell(f"training {settings.loss} on {len(train_texts):,} texts, {settings.epochs} epoch(s), on {device}")
     trained_at = time.perf_counter()
     model, steps, losses = _train(source, device, train_texts, train_labels, settings, progress)
@@ -436,9 +435,3 @@ def saved_result(name: str) -> FineTuneResult | None:
         return None
     return FineTuneResult.from_dict(note.details["finetune"])
 
-
-def finetuned_models() -> list[str]:
-    """The fine-tuned text models of this server, oldest first."""
-    from embedlab.backends import BackendKind, backend_names
-
-    return [name for name in backend_names(BackendKind.TEXT) if name.startswith(PREFIX)]

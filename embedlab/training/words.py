@@ -238,7 +238,11 @@ def fit_word_vectors(
     """The word-training pipeline the Train page and ``embedlab train`` share: read the corpus (a
     built-in one, or the bytes of a text file, one document per line, checked), tokenise it, and
     fit. ``to_backend()`` on the trainer then registers the vectors (the CLI writes its file first)."""
-    from embedlab.training.corpora import builtin_corpus, parse_uploaded_text, tokenize_corpus
+    from embedlab.training.corpora import (
+        builtin_corpus,
+        parse_uploaded_text,
+        tokenize_corpus,
+    )
 
     if text is not None:
         texts, source = parse_uploaded_text(text, max_documents=max_documents), text_name
