@@ -24,7 +24,14 @@ from embedlab.maps.clustering import ClusterParams, ClusterResult, cluster
 from embedlab.maps.neighborhood import Trust, map_trustworthiness
 from embedlab.maps.projection import Projection, ProjectionParams, project
 from embedlab.maps.view import Colours, colours_for, hover_lines
-from embedlab.store import STATUS_COMPLETE, CollectionInfo, Store, open_store
+from embedlab.store import (
+    KIND_IMAGES,
+    KIND_ITEMS,
+    STATUS_COMPLETE,
+    CollectionInfo,
+    Store,
+    open_store,
+)
 
 HIDDEN_COLUMNS = ("chunk", "chunks", "row")
 
@@ -70,6 +77,19 @@ class Corpus:
             if len(values) and values.notna().all() and values.nunique() > 1:
                 columns.append(str(column))
         return columns
+
+
+def corpora(store: Store | None = None, *, include_internal: bool = False) -> list[CollectionInfo]:
+    """The collections to explore as corpora, newest first: texts and vectors made elsewhere.
+    Pictures have their own page, a damaged collection is listed apart (``damaged``), and a
+    recommender's item vectors (internal) only when asked."""
+    infos = (store or open_store()).collections()
+    return [info for info in infos if info.kind != KIND_IMAGES and not info.damaged and (include_internal or info.kind != KIND_ITEMS)]
+
+
+def damaged(store: Store | None = None) -> list[CollectionInfo]:
+    """The collections whose index cannot be read (each names its problem in ``extra['error']``)."""
+    return [info for info in (store or open_store()).collections() if info.damaged]
 
 
 def _snapshot_key(info: CollectionInfo) -> str:

@@ -73,6 +73,19 @@ class StoreLockedError(StoreError):
     """The embedded store is owned by another process."""
 
 
+class CollectionDamagedError(StoreError):
+    """A collection whose stored index cannot be read (a write was killed half-way, a disk
+    fault): a problem of that collection alone, named with how to get rid of it."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        super().__init__(
+            f"Collection {name!r} cannot be read: its stored index is damaged ({reason[:200]}). The other collections are"
+            f" not affected. Delete it (`embedlab delete {name}`, or Explore → Collections → Delete) and ingest its data"
+            " again to rebuild it."
+        )
+
+
 class CollectionNotFoundError(StoreError, KeyError):
     """A collection name that does not exist in the store."""
 

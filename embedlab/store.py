@@ -15,10 +15,12 @@ import json
 import os
 import queue
 import re
+import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +30,10 @@ import numpy as np
 
 from embedlab import config
 from embedlab.errors import (
+    CollectionDamagedError,
     CollectionNotFoundError,
     DimensionMismatchError,
+    EmbedlabError,
     InputError,
     StoreError,
     StoreLockedError,
@@ -53,7 +57,13 @@ SPACES: tuple[Space, ...] = ("cosine", "ip")
 
 STATUS_INGESTING = "ingesting"
 STATUS_COMPLETE = "complete"
+STATUS_DAMAGED = "damaged"  # its index cannot be read: listed, never opened, to be deleted and rebuilt
+#: metadata of a collection being written in one go under a temporary name (``write_complete``)
+PARTIAL_OF = "x_partial_of"
+#: what a collection holds (its ``x_kind``): texts (the default), pictures, or a recommender's item vectors
+KIND_TEXTS, KIND_IMAGES, KIND_ITEMS = "texts", "images", "items"
 EXACT_SEARCH_MAX_ROWS = 20_000
+HNSW_MAX_RESULTS = 2_000  # k + excluded rows asked of HNSW at most; more are ranked exactly
 _SLUG_RE = re.compile(r"[^a-zA-Z0-9._-]+")
 
 
@@ -90,6 +100,15 @@ class CollectionInfo:
     @property
     def complete(self) -> bool:
         return self.status == STATUS_COMPLETE
+
+    @property
+    def damaged(self) -> bool:
+        return self.status == STATUS_DAMAGED
+
+    @property
+    def kind(self) -> str:
+        """``texts``, ``images`` or ``items`` (a recommender's item vectors, internal)."""
+        return str(self.extra.get("kind", KIND_TEXTS))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -277,27 +296,57 @@ class Store:
     # -- collections -----------------------------------------------------------------------
 
     def collections(self) -> list[CollectionInfo]:
-        """Every collection, newest first."""
-        infos = [self._info(c) for c in self.client.list_collections()]
+        """Every collection, newest first (a damaged one is listed as such; one being written
+        under a temporary name is not listed)."""
+        infos = [self._info(c) for c in self._listed()]
         return sorted(infos, key=lambda i: i.created, reverse=True)
+
+    def listing(self) -> dict[str, dict[str, Any]]:
+        """Every listed collection's metadata by Chroma name, without reading a row (cheap)."""
+        return {c.name: dict(c.metadata or {}) for c in self._listed()}
+
+    def _listed(self) -> list[Any]:
+        """The client's collections less the temporaries of writes in progress."""
+        return [c for c in self.client.list_collections() if PARTIAL_OF not in (c.metadata or {})]
+
+    @contextmanager
+    def _reading(self, name: str) -> Iterator[None]:
+        """Reads of one collection: an index that cannot be read is that collection's problem,
+        said with its name (``CollectionDamagedError``), never a bare library error."""
+        try:
+            yield
+        except EmbedlabError:
+            raise
+        except Exception as error:
+            text = str(error)
+            if any(mark in text.lower() for mark in ("segment reader", "hnsw", "error executing plan")):
+                raise CollectionDamagedError(name, text.splitlines()[0]) from error
+            raise
 
     def _info(self, collection: Any) -> CollectionInfo:
         meta = dict(collection.metadata or {})
         extra = {k[len("x_") :]: v for k, v in meta.items() if k.startswith("x_")}
         foreign = "backend" not in meta
         dim = int(meta.get("dim", 0))
-        if foreign and not dim:
-            stored = collection.peek(1)
-            embeddings = stored.get("embeddings")
-            dim = len(embeddings[0]) if embeddings is not None and len(embeddings) else 0
+        status = str(meta.get("status", STATUS_COMPLETE))
+        count = 0
+        try:
+            with self._reading(collection.name):
+                if foreign and not dim:
+                    stored = collection.peek(1)
+                    embeddings = stored.get("embeddings")
+                    dim = len(embeddings[0]) if embeddings is not None and len(embeddings) else 0
+                count = int(collection.count())
+        except CollectionDamagedError as error:
+            status, extra = STATUS_DAMAGED, {**extra, "error": str(error)}
         return CollectionInfo(
             name=collection.name,
             dataset=str(meta.get("dataset", collection.name)),
             backend=str(meta.get("backend", "")),
             dim=dim,
-            count=int(collection.count()),
+            count=count,
             created=str(meta.get("created", "")),
-            status=str(meta.get("status", STATUS_COMPLETE)),
+            status=status,
             extra=extra,
             foreign=foreign,
         )
@@ -305,7 +354,7 @@ class Store:
     def resolve(self, name_or_dataset: str, backend: str | None = None) -> str:
         """The Chroma name for a collection name, or for a dataset name (and backend).
         Reads names and metadata only (no row counts: ``count()`` costs ~0.4 s at 60k rows)."""
-        listed = [(c.name, dict(c.metadata or {})) for c in self.client.list_collections()]
+        listed = [(c.name, dict(c.metadata or {})) for c in self._listed()]
         if any(name == name_or_dataset for name, _ in listed):
             return name_or_dataset
         matches = [(name, meta) for name, meta in listed
@@ -360,23 +409,35 @@ class Store:
                     " Delete it first, or store the vectors under another model name."
                 )
             return name
-        metadata: dict[str, MetadataValue] = {
-            "dataset": dataset,
-            "backend": backend,
-            "dim": int(dim),
-            "created": _now(),
-            "status": STATUS_INGESTING,
-            "space": space,
-        }
-        for key, value in (extra or {}).items():
-            metadata[f"x_{key}"] = value
-        self.client.create_collection(
-            name,
-            metadata=metadata,
-            configuration={"hnsw": {"space": space}},
-            embedding_function=None,
-        )
+        self.client.create_collection(name, metadata=_metadata(dataset, backend, dim, space, STATUS_INGESTING, extra),
+                                      configuration={"hnsw": {"space": space}}, embedding_function=None)
         return name
+
+    def write_complete(self, dataset: str, backend: str, ids: Sequence[str], embeddings: np.ndarray, documents: Sequence[str],
+                       metadatas: Sequence[Metadata] | None = None, extra: Mapping[str, MetadataValue] | None = None,
+                       space: Space = "cosine") -> str:
+        """Write a collection in one go so that it appears only when complete: its rows go under a
+        hidden temporary name, renamed to the (dataset, backend) name once the last row is in and
+        replacing what was there. A kill mid-write leaves the old collection (or none) and a
+        hidden temporary, which the next write of the same collection removes."""
+        if space not in SPACES:
+            raise InputError(f"Unknown vector space {space!r}: use one of {', '.join(SPACES)}.")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        final = collection_name(dataset, backend)
+        temporary = f"{final[:48]}-partial-{secrets.token_hex(4)}"
+        with self._write_lock:
+            for leftover in [c.name for c in self.client.list_collections() if (c.metadata or {}).get(PARTIAL_OF) == final]:
+                self.client.delete_collection(leftover)
+            metadata = {**_metadata(dataset, backend, int(embeddings.shape[1]), space, STATUS_COMPLETE, extra), PARTIAL_OF: final}
+            self.client.create_collection(temporary, metadata=metadata, configuration={"hnsw": {"space": space}},
+                                          embedding_function=None)
+        self.add(temporary, ids, embeddings, documents, metadatas)
+        with self._write_lock:
+            if final in {c.name for c in self.client.list_collections()}:
+                self.client.delete_collection(final)
+            del metadata[PARTIAL_OF]
+            self._get(temporary).modify(name=final, metadata=metadata)
+        return final
 
     def set_status(self, name: str, status: str) -> None:
         """Update the ingest manifest (written last, after the rows)."""
@@ -399,9 +460,10 @@ class Store:
         collection = self._get(name)
         unique = list(dict.fromkeys(ids))
         found: set[str] = set()
-        for start in range(0, len(unique), self.max_batch_size):
-            batch = unique[start : start + self.max_batch_size]
-            found.update(collection.get(ids=batch, include=[])["ids"])
+        with self._reading(name):
+            for start in range(0, len(unique), self.max_batch_size):
+                batch = unique[start : start + self.max_batch_size]
+                found.update(collection.get(ids=batch, include=[])["ids"])
         return found
 
     def add(
@@ -529,21 +591,22 @@ class Store:
 
     def get_all(self, name: str, include_embeddings: bool = True) -> dict[str, Any]:
         """Every row of a collection: ids, documents, metadatas (and embeddings)."""
-        collection = self._get(self.resolve(name))
+        chroma_name = self.resolve(name)
+        collection = self._get(chroma_name)
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
         ids: list[str] = []
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
         embeddings: list[np.ndarray] = []
-        count = collection.count()
         page = max(1, self.max_batch_size)
-        for offset in range(0, count, page):
-            part = collection.get(include=include, limit=page, offset=offset)
-            ids += part["ids"]
-            documents += part["documents"]
-            metadatas += [dict(m or {}) for m in part["metadatas"]]
-            if include_embeddings:
-                embeddings.append(np.asarray(part["embeddings"], dtype=np.float32))
+        with self._reading(chroma_name):
+            for offset in range(0, collection.count(), page):
+                part = collection.get(include=include, limit=page, offset=offset)
+                ids += part["ids"]
+                documents += part["documents"]
+                metadatas += [dict(m or {}) for m in part["metadatas"]]
+                if include_embeddings:
+                    embeddings.append(np.asarray(part["embeddings"], dtype=np.float32))
         out: dict[str, Any] = {"ids": ids, "documents": documents, "metadatas": metadatas}
         if include_embeddings:
             dim = self._info(collection).dim
@@ -552,7 +615,8 @@ class Store:
 
     def vector_of(self, name: str, item_id: str) -> np.ndarray:
         """The stored vector of row ``item_id`` in collection ``name``."""
-        found = self._get(name).get(ids=[item_id], include=["embeddings"])
+        with self._reading(name):
+            found = self._get(name).get(ids=[item_id], include=["embeddings"])
         if not found["ids"]:
             raise InputError(f"Collection {name!r} has no row with id {item_id!r}.")
         return np.asarray(found["embeddings"][0], dtype=np.float32)
@@ -569,9 +633,11 @@ class Store:
             raise InputError(f"k must be at least 1, got {k}.")
         chroma_name = self.resolve(name)
         collection = self._get(chroma_name)
-        count = collection.count()
+        info = self._info(collection)
+        if info.damaged:
+            raise CollectionDamagedError(chroma_name, str(info.extra.get("error", "")))
+        count, dim = info.count, info.dim
         query_vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        dim = self._info(collection).dim
         if dim and query_vector.shape[0] != dim:
             raise DimensionMismatchError(f"Collection {chroma_name!r} holds {dim}-d vectors, the query is {query_vector.shape[0]}-d.")
         if count == 0:
@@ -579,6 +645,9 @@ class Store:
         space = _space_of(collection)
         excluded = set(exclude_ids)
         use_exact = count <= EXACT_SEARCH_MAX_ROWS if exact is None else exact
+        # HNSW returns k + |excluded| rows and reads each one's metadata with one SQL variable:
+        # past a few thousand excluded rows, rank exactly and mask instead
+        use_exact = use_exact or k + len(excluded) > HNSW_MAX_RESULTS
         if use_exact:
             from embedlab.vectors import top_k_cosine
 
@@ -598,9 +667,10 @@ class Store:
             return SearchResult(hits, "exact")
         # HNSW: ask for enough neighbours that k remain after the excluded ones are dropped.
         # Chroma's distances are 1 - cosine and 1 - inner product, so 1 - distance is the score.
-        result = collection.query(
-            query_embeddings=[query_vector], n_results=min(k + len(excluded), count), include=["documents", "metadatas", "distances"]
-        )
+        with self._reading(chroma_name):
+            result = collection.query(
+                query_embeddings=[query_vector], n_results=min(k + len(excluded), count), include=["documents", "metadatas", "distances"]
+            )
         hits = [
             SearchHit(i, d, 1.0 - float(dist), dict(m or {}))
             for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)
@@ -613,6 +683,17 @@ class Store:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _metadata(dataset: str, backend: str, dim: int, space: Space, status: str,
+              extra: Mapping[str, MetadataValue] | None) -> dict[str, MetadataValue]:
+    """A collection's EmbedLab metadata: what it holds, how it compares vectors, its status, and
+    ``extra`` (as ``x_`` keys)."""
+    metadata: dict[str, MetadataValue] = {"dataset": dataset, "backend": backend, "dim": int(dim), "created": _now(),
+                                          "status": status, "space": space}
+    for key, value in (extra or {}).items():
+        metadata[f"x_{key}"] = value
+    return metadata
 
 
 def _space_of(collection: Any) -> Space:

@@ -17,7 +17,7 @@ from embedlab.analysis.normalisation import (
     norm_summary,
     word_dot_vs_cosine,
 )
-from embedlab.corpus import open_corpus
+from embedlab.corpus import corpora, open_corpus
 from embedlab.ui import url_state
 from embedlab.ui.compression_view import quality_chart, ranking_frame, report_frame
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
@@ -71,7 +71,7 @@ signal (popularity in a recommender: see the Recommendation page's dot vs cosine
 """
 
 store = store_or_stop()
-infos = {info.name: info for info in store.collections() if info.complete and info.count >= 3}
+infos = {info.name: info for info in corpora(store) if info.complete and info.count >= 3}
 names = list(infos)
 
 

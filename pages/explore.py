@@ -6,20 +6,21 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
-from embedlab import datasets, demos
+from embedlab import config, datasets, demos
 from embedlab.analysis.search import foreign_notice, models_of_dimension
 from embedlab.backends import BackendKind, backend_names
 from embedlab.corpus import (
+    corpora,
     corpus_clusters,
     corpus_export_frame,
     corpus_map,
     corpus_trust,
+    damaged,
     forget_collection,
     last_view,
     open_corpus,
     remember_view,
 )
-from embedlab.images.store import is_image_collection
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
@@ -36,8 +37,11 @@ from embedlab.maps.projection import (
     TSNE_MAX_POINTS,
     UMAP_METRICS,
     ProjectionParams,
+    duration,
+    estimated_seconds,
     warm_up_status,
 )
+from embedlab.store import KIND_ITEMS
 from embedlab.ui import url_state
 from embedlab.ui.explore_view import map_panel
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
@@ -83,9 +87,11 @@ store = store_or_stop()
 
 def collection_label(name: str) -> str:
     """How a collection reads in menus."""
-    info = infos.get(name)
+    info = infos.get(name) or broken.get(name)
     if info is None:
         return name
+    if info.damaged:
+        return f"{info.dataset} · damaged: delete it and ingest again"
     flag = "" if info.complete else " · interrupted, ingest again to resume"
     model = info.backend if not info.foreign else f"made elsewhere, {info.dim}-d"
     return f"{info.dataset} · {model} · {info.count:,} rows{flag}"
@@ -121,12 +127,13 @@ def delete_collection(name: str) -> None:
     st.session_state["explore_confirm_delete"] = False
 
 
-infos = {info.name: info for info in store.collections() if not is_image_collection(info)}  # images: their own page
-names = list(infos)
+everything = {info.name: info for info in corpora(store, include_internal=True)}  # images: their own page
+corpus_names = [name for name, info in everything.items() if info.kind != KIND_ITEMS]
 frame = page_frame(
     "explore",
-    defaults={"explore_collection": names[0] if names else "", **VIEW_DEFAULTS, **PANEL_DEFAULTS},
-    choices={"explore_collection": names, "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
+    defaults={"explore_collection": corpus_names[0] if corpus_names else "", "explore_internal": False, **VIEW_DEFAULTS,
+              **PANEL_DEFAULTS},
+    choices={"explore_collection": list(everything), "explore_method": list(METHODS), "explore_metric": list(UMAP_METRICS),
              "explore_cluster_method": list(CLUSTER_METHODS), "explore_dims": [2, 3]},
     caption="Bring a corpus, see its map, find its clusters, take the result away. Every point is mapped: no sampling.",
     explanation=EXPLANATION,
@@ -145,7 +152,7 @@ if st.session_state.pop("_explore_demo_pending", False):
         st.rerun()
 
 # -- data in -----------------------------------------------------------------------------------
-with st.expander("➕ Add data: a built-in dataset or your own file", expanded=not names):
+with st.expander("➕ Add data: a built-in dataset or your own file", expanded=not everything):
     source_tab, upload_tab = st.tabs(["Built-in dataset", "Upload a file"])
     with source_tab:
         st.session_state.setdefault("explore_dataset_name", st.session_state.get("explore_dataset", TEXT_DATASETS[0]))
@@ -205,6 +212,31 @@ if done:
     st.success(f"Stored {done['rows']:,} rows from {done['documents']:,} documents in {plain(done['collection'])}:"
                f" {done['added']:,} encoded, {done['skipped']:,} were already there.")
 
+broken = {info.name: info for info in damaged(store)}
+for info in broken.values():
+    st.warning(plain(info.extra.get("error", f"Collection {info.name} cannot be read.")), icon="🩹")
+internal = [name for name, info in everything.items() if info.kind == KIND_ITEMS]
+if internal:
+    st.toggle(f"Show internal collections ({len(internal)}: a recommender's item vectors)", key="explore_internal")
+chosen_now = st.session_state.get("explore_collection")
+infos = {name: info for name, info in everything.items()
+         if info.kind != KIND_ITEMS or st.session_state.get("explore_internal") or name == chosen_now}
+names = list(infos)
+# -- collections: list, inspect, delete (damaged ones too) -------------------------------------
+if infos or broken:
+    with st.expander("🗂️ Collections: list, inspect, delete"):
+        listed = {**infos, **broken}
+        listing = pd.DataFrame([{"name": i.name, "dataset": i.dataset, "model": i.backend, "rows": i.count, "created": i.created,
+                                 "status": i.status} for i in listed.values()])
+        st.dataframe(listing, hide_index=True, key="explore_collections")
+        inspect = st.selectbox("Inspect or delete", list(listed), format_func=collection_label, key="explore_inspect")
+        st.json(listed[inspect].as_dict(), expanded=False)
+        confirm = st.checkbox(f"Yes, delete {plain(inspect)} and its {listed[inspect].count:,} rows", key="explore_confirm_delete")
+        st.button("Delete collection", disabled=not confirm, key="explore_delete", on_click=delete_collection, args=(inspect,))
+        if st.session_state.get("_explore_deleted"):
+            st.success(st.session_state.pop("_explore_deleted"))
+
+
 if not infos:
     st.info("No collections yet: add a dataset or a file above, or press **Guided demo**.")
     frame.publish()
@@ -229,7 +261,11 @@ info = infos[collection]
 if not info.complete:
     st.warning("This ingest was interrupted: its rows so far are kept. Ingest the same data again to resume where it stopped.")
 search_model = info.backend
-if info.foreign:
+if not info.foreign and info.backend not in text_models:  # a recommender's item vectors: no text model made them
+    st.info(plain(f"{info.dataset!r} holds vectors of {info.backend!r}, not of a text model: there is no text search;"
+                  " click a point to see its nearest rows by its stored vector."))
+    search_model = ""
+elif info.foreign:
     fitting = models_of_dimension(info.dim)
     st.info(plain(foreign_notice(info, fitting)))
     search_model = st.selectbox(f"Text model for search ({info.dim}-d, as the stored vectors)", fitting, key="explore_foreign_model") \
@@ -254,6 +290,14 @@ with st.form("explore_settings"):
                          help="umap-learn uses every core only without a seed; the map is cached, so it stays put once drawn")
     drawn = st.form_submit_button("Draw the map", type="primary")
 
+opened = st.session_state.setdefault("_explore_opened", set())
+if info.count > config.auto_map_points() and collection not in opened and not drawn:
+    st.info(f"{info.count:,} points: reading them and drawing a {method.upper()} map takes"
+            f" {duration(estimated_seconds(method, info.count))} on this machine the first time (a map drawn before opens"
+            " in seconds). Nothing starts until you press **Draw the map**.")
+    frame.publish()
+    st.stop()
+opened.add(collection)
 with user_errors():
     corpus = open_corpus(info, store)
     if len(corpus) < 3:
@@ -317,17 +361,5 @@ with user_errors():
     e2.download_button("Parquet", lambda: parquet_bytes(export_table), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")
     e3.download_button("TensorBoard projector (zip)", lambda: projector_zip(corpus.vectors, export_table, info.dataset), f"{stem}-projector.zip",
                        "application/zip", key="explore_projector")
-
-# -- collections -------------------------------------------------------------------------------
-with st.expander("🗂️ Collections: list, inspect, delete"):
-    listing = pd.DataFrame([{"name": i.name, "dataset": i.dataset, "model": i.backend, "rows": i.count, "created": i.created,
-                             "status": i.status} for i in infos.values()])
-    st.dataframe(listing, hide_index=True, key="explore_collections")
-    inspect = st.selectbox("Inspect or delete", names, format_func=collection_label, key="explore_inspect")
-    st.json(infos[inspect].as_dict(), expanded=False)
-    confirm = st.checkbox(f"Yes, delete {plain(inspect)} and its {infos[inspect].count:,} rows", key="explore_confirm_delete")
-    st.button("Delete collection", disabled=not confirm, key="explore_delete", on_click=delete_collection, args=(inspect,))
-    if st.session_state.get("_explore_deleted"):
-        st.success(st.session_state.pop("_explore_deleted"))
 
 frame.publish()

@@ -176,7 +176,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
     infos = open_store().collections()
     document = {"collections": [
         {"name": i.name, "dataset": i.dataset, "model": i.backend or None, "rows": i.count, "created": i.created, "status": i.status,
-         "dim": i.dim, "foreign": i.foreign}
+         "dim": i.dim, "foreign": i.foreign, "kind": i.kind, **({"error": i.extra.get("error")} if i.damaged else {})}
         for i in infos
     ]}
 
@@ -184,13 +184,19 @@ def cmd_collections(args: argparse.Namespace) -> int:
         if not infos:
             print("No collections yet: `embedlab ingest-dataset news --collection news --limit 200` makes one.")
             return
-        print(f"{'name':<40} {'dataset':<20} {'model':<18} {'rows':>8}  created                    status")
-        for i in infos:
-            model = i.backend[:18] if not i.foreign else f"? ({i.dim}-d)"
-            print(f"{i.name:<40} {i.dataset[:20]:<20} {model:<18} {i.count:>8,}  {i.created:<26} {i.status}")
+        rows = [(i.name, i.dataset, i.backend if not i.foreign else f"? ({i.dim}-d)", f"{i.count:,}", i.created,
+                 i.status + ("" if i.kind == "texts" else f" ({i.kind})")) for i in infos]
+        header = ("name", "dataset", "model", "rows", "created", "status")
+        widths = [min(max(len(str(row[c])) for row in [header, *rows]), 60) for c in range(len(header))]
+        for row in [header, *rows]:
+            cells = [str(cell)[: widths[c]] for c, cell in enumerate(row)]
+            print("  ".join(cell.rjust(widths[c]) if c == 3 else cell.ljust(widths[c]) for c, cell in enumerate(cells)).rstrip())
         if any(i.foreign for i in infos):
             print("? : made by another program, which did not say which model made the vectors; map, cluster and"
                   " `search --like ID` work, a text search needs --model of the same dimension.")
+        for i in infos:
+            if i.damaged:
+                print(f"damaged: {i.extra.get('error')}")
 
     emit(args, document, human)
     return 0

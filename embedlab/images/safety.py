@@ -49,6 +49,7 @@ class ImageLimits:
     max_zip_total_megabytes: int = 200
     max_zip_ratio: float = 100.0  # uncompressed / compressed size of one member
     max_files: int = 1_000
+    max_jpeg_scans: int = 100  # progressive JPEGs have about 10; each scan is another pass over every pixel
 
     @property
     def max_file_bytes(self) -> int:
@@ -118,6 +119,33 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def jpeg_scans(data: bytes) -> int:
+    """How many scans (SOS segments) a JPEG holds, counted from its markers without decoding.
+    A baseline JPEG has one, a progressive one about ten; each scan is a pass over the whole
+    image, so a file of thousands of empty scans takes minutes to decode."""
+    scans, position, size = 0, 2, len(data)
+    while position + 4 <= size:
+        if data[position] != 0xFF:
+            position = data.find(b"\xff", position)  # entropy-coded data up to the next marker
+            if position < 0:
+                break
+            continue
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0x00 or 0xD0 <= marker <= 0xD7 or marker == 0x01:  # stuffed byte, restart marker, TEM: no length
+            position += 2
+            continue
+        if marker == 0xD9:  # end of image
+            break
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker == 0xDA:
+            scans += 1
+        position += 2 + max(length, 2)
+    return scans
+
+
 def open_image(data: bytes, name: str = "image", limits: ImageLimits = IMAGE_LIMITS) -> Any:
     """Decode ``data`` after every check; returns a loaded PIL image (first frame of a GIF).
     Raises BadUploadError with a message naming the problem."""
@@ -133,8 +161,12 @@ def open_image(data: bytes, name: str = "image", limits: ImageLimits = IMAGE_LIM
         raise BadUploadError(f"{shown}: not an image (its first bytes match no image format). Allowed: {', '.join(ALLOWED_FORMATS)}.")
     if kind not in ALLOWED_FORMATS:
         raise BadUploadError(f"{shown}: a {kind} file; only {', '.join(ALLOWED_FORMATS)} images are opened here.")
+    if kind == "JPEG" and (scans := jpeg_scans(data)) > limits.max_jpeg_scans:
+        raise BadUploadError(f"{shown}: a JPEG of {scans:,} scans; at most {limits.max_jpeg_scans} are decoded (a progressive"
+                             " photo has about ten; thousands make a decoding bomb).")
     _lower_pillow_cap(limits)
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data" and the like: the file's problem, said below if it fails
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
@@ -146,6 +178,7 @@ def open_image(data: bytes, name: str = "image", limits: ImageLimits = IMAGE_LIM
                 raise BadUploadError(f"{shown}: its bytes say {kind} but it decodes as {image.format}.")
             image.seek(0)
             image.load()
+            image = _upright(image)
         except BadUploadError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
@@ -157,10 +190,22 @@ def open_image(data: bytes, name: str = "image", limits: ImageLimits = IMAGE_LIM
     return image
 
 
+def _upright(image: Any) -> Any:
+    """``image`` turned as its EXIF orientation says (a phone photo marked Orientation=6 is
+    stored sideways); images without the tag are returned as they are."""
+    from PIL import ImageOps
+
+    orientation = image.getexif().get(0x0112, 1) if hasattr(image, "getexif") else 1
+    if orientation in (None, 1):
+        return image
+    return ImageOps.exif_transpose(image)
+
+
 def check_image(data: bytes, name: str, label: str = "", caption: str = "", limits: ImageLimits = IMAGE_LIMITS) -> ImageItem:
-    """An ``ImageItem`` of ``data`` once it decodes safely (BadUploadError otherwise)."""
+    """An ``ImageItem`` of ``data`` once it decodes safely (BadUploadError otherwise); its width
+    and height are those of the upright picture."""
     image = open_image(data, name, limits)
-    return ImageItem(display_name(name), bytes(data), str(image.format), int(image.width), int(image.height), label, caption)
+    return ImageItem(display_name(name), bytes(data), str(sniff(data)), int(image.width), int(image.height), label, caption)
 
 
 def _overlapping(infos: list[zipfile.ZipInfo]) -> bool:

@@ -23,6 +23,7 @@ from embedlab.cache import atomic_write
 from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
 from embedlab.images.item import ImageItem
 from embedlab.images.safety import Rejected, model_image, open_image
+from embedlab.store import KIND_IMAGES
 
 if TYPE_CHECKING:
     from embedlab.store import CollectionInfo, Store
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int, int], None]
 StageCallback = Callable[[str], None]
 THUMB_SIDE = 160
-IMAGE_KIND = "images"
 ENCODE_BATCH = 32
 IMAGE_BACKEND_KINDS = (BackendKind.IMAGE, BackendKind.IMAGE_TEXT)
 
@@ -54,14 +54,15 @@ def thumbnail_path(image_id: str) -> Path:
     return _folder(image_id) / f"{image_id}.thumb.png"
 
 
-def save_image(item: ImageItem) -> Path:
-    """Keep ``item``'s bytes and its thumbnail under its content hash (once; atomic writes)."""
+def save_image(item: ImageItem, decoded: Any | None = None) -> Path:
+    """Keep ``item``'s bytes and its thumbnail under its content hash (once; atomic writes).
+    ``decoded`` is the item's model image when the caller has it (then nothing is decoded here)."""
     path = image_path(item.id, item.extension)
     if not path.exists():
         atomic_write(path, item.data)
     thumb = thumbnail_path(item.id)
     if not thumb.exists():
-        image = model_image(item)
+        image = (decoded if decoded is not None else model_image(item)).copy()
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
         if min(image.size) < 48:  # tiny images (8x8 digits, 25x25 faces): enlarged so they can be seen
             factor = max(1, 96 // max(image.size))
@@ -150,7 +151,7 @@ def ingest_images(
     store = store or open_store()
     tell(f"loading the model {backend}")
     encoder = image_encoder(backend)
-    name = store.create(collection, encoder.name, encoder.dim, {"kind": IMAGE_KIND, "source": source[:200]})
+    name = store.create(collection, encoder.name, encoder.dim, {"kind": KIND_IMAGES, "source": source[:200]})
     unique: dict[str, ImageItem] = {}
     for item in items:
         unique.setdefault(item.id, item)
@@ -164,9 +165,10 @@ def ingest_images(
     done = 0
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        for item in batch:
-            save_image(item)
-        vectors = encoder.encode([model_image(item) for item in batch], batch_size=batch_size)
+        decoded = [model_image(item) for item in batch]  # each picture decoded once: thumbnail and model input
+        for item, image in zip(batch, decoded, strict=True):
+            save_image(item, image)
+        vectors = encoder.encode(decoded, batch_size=batch_size)
         store.add(name, [item.id for item in batch], vectors, [item.name for item in batch],
                   [item.metadata(source) for item in batch])
         done += len(batch)
@@ -181,7 +183,7 @@ def ingest_images(
 
 
 def is_image_collection(info: CollectionInfo) -> bool:
-    return info.extra.get("kind") == IMAGE_KIND
+    return info.kind == KIND_IMAGES
 
 
 def image_collections(store: Store | None = None) -> list[CollectionInfo]:

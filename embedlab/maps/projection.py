@@ -22,6 +22,24 @@ Method = Literal["umap", "pca", "tsne"]
 METHODS: tuple[str, ...] = ("umap", "pca", "tsne")
 UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean", "manhattan", "correlation")
 TSNE_MAX_POINTS = 20_000  # Barnes-Hut t-SNE beyond this takes many minutes on 2 cores
+def estimated_seconds(method: str, points: int) -> float:
+    """Roughly how long a first map of ``points`` takes on a 2-core machine (reading the
+    collection included), from the figures measured here: UMAP 5.8 s at 20,000 points and 38 s
+    at 63,326 (t ≈ a·n^1.63), t-SNE about twice UMAP, PCA ~2.5 µs a point."""
+    reading = 0.05e-3 * points
+    if method == "pca":
+        return reading + 2.5e-6 * points + 0.5
+    umap = 5.7e-7 * points**1.63 + 2.0
+    return reading + (2 * umap if method == "tsne" else umap)
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as a person says it: "about 40 s", "about 6 min", "about 1.5 h"."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"
 MIN_POINTS = 3
 
 # umap-learn warns that a seed turns off its parallelism: expected, we seed on purpose (the

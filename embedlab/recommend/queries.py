@@ -14,9 +14,12 @@ from embedlab.recommend.data import Interactions
 from embedlab.recommend.explain import because, similar_items
 from embedlab.recommend.itemstore import item_collection, query_items
 from embedlab.recommend.models import FittedModel, ModelSpec, fitted_model
-from embedlab.store import Store
+from embedlab.store import SearchHit, SearchResult, Store
+from embedlab.vectors import cosine_scores
 
 MAX_K = 100
+#: a user who has seen more items than this is ranked in memory with a mask, not by a Chroma query
+SEEN_IN_MEMORY = 1_000
 PROFILE_USER = "(your profile)"
 
 
@@ -67,13 +70,31 @@ def _liked(data: Interactions, user: int) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(items), np.unique(liked)
 
 
+def _ranked_in_memory(data: Interactions, model: FittedModel, vector: np.ndarray, seen: np.ndarray, k: int) -> SearchResult:
+    """Every item scored against ``vector`` with the model's own item vectors (the ones stored),
+    the seen ones masked: a user who has seen thousands of items would otherwise need a query
+    for k + thousands of rows, each read back by id."""
+    items = np.asarray(model.item_vectors, dtype=np.float32)
+    query = np.asarray(vector, dtype=np.float32).reshape(-1)
+    scores = (items @ query).astype(np.float64) if model.space == "ip" else cosine_scores(items, query).astype(np.float64)
+    scores[np.asarray(seen, dtype=np.int64)] = -np.inf
+    take = min(k, int(np.isfinite(scores).sum()))
+    top = np.argpartition(-scores, take - 1)[:take] if take else np.zeros(0, dtype=np.int64)
+    order = top[np.argsort(-scores[top], kind="stable")]
+    hits = [SearchHit(data.item_ids[i], str(data.items["title"].iat[i]), float(scores[i]), {}) for i in order]
+    return SearchResult(hits, f"exact (numpy over all {len(items):,} items, {len(seen):,} seen left out)")
+
+
 def _from_vector(data: Interactions, model: FittedModel, vector: np.ndarray, user: str, seen: np.ndarray, liked: np.ndarray,
                  k: int, store: Store | None) -> Recommendations:
     from embedlab.store import open_store
 
     store = store or open_store()
     collection = item_collection(data, model, store)
-    result = query_items(store, collection, vector, k, exclude={data.item_ids[i] for i in seen})
+    if len(seen) > SEEN_IN_MEMORY:
+        result = _ranked_in_memory(data, model, vector, seen, k)
+    else:
+        result = query_items(store, collection, vector, k, exclude={data.item_ids[i] for i in seen})
     items = []
     for hit in result.hits:
         index = data.item_position[hit.id]

@@ -21,11 +21,11 @@ from embedlab.ui.feedback import progress_reporter, store_or_stop
 
 
 def text_collections() -> list[str]:
-    """Names of the stored text collections (image collections left out); a store another
-    process holds stops the page with a message naming it."""
-    from embedlab.images.store import is_image_collection
+    """Names of the stored corpora (pictures, item vectors and damaged collections left out); a
+    store another process holds stops the page with a message naming it."""
+    from embedlab.corpus import corpora
 
-    return [info.name for info in store_or_stop().collections() if not is_image_collection(info)]
+    return [info.name for info in corpora(store_or_stop())]
 
 
 def run_comparison(data: LabelledData, names: list[str], folds: int, seed: int) -> Comparison:
