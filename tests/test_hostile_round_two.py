@@ -17,7 +17,15 @@ import pytest
 from PIL import Image
 
 from embedlab.errors import BadUploadError
-from embedlab.images.safety import ImageLimits, check_image, jpeg_scans, model_image, open_image, read_uploads, read_zip
+from embedlab.images.safety import (
+    ImageLimits,
+    check_image,
+    jpeg_scans,
+    model_image,
+    open_image,
+    read_uploads,
+    read_zip,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 BOMB_MB = 100  # what the member really holds; its header says 1,000 bytes
