@@ -148,3 +148,172 @@ def test_corrupt_exif_raises_no_library_warning() -> None:
         item = check_image(bytes(data), "odd.jpg")
     assert (item.width, item.height) == (32, 32)
     assert not [w for w in caught if "EXIF" in str(w.message) or "exif" in str(w.message)], [str(w.message) for w in caught]
+
+
+# -- numbers from links and flags ----------------------------------------------------------------
+
+PAGES = REPO / "pages"
+
+
+@pytest.mark.parametrize(("page", "link", "default"), [
+    ("recommend", {"rec_weight": "nan", "rec_half_life": "nan", "rec_reg": "nan", "rec_recency": "inf"},
+     {"rec_weight": 0.9, "rec_half_life": 5.0, "rec_reg": 0.0, "rec_recency": 20.0}),
+    ("explore", {"explore_min_dist": "nan", "explore_perplexity": "-inf"}, {"explore_min_dist": 0.1, "explore_perplexity": 30.0}),
+    ("bias", {"bias_c": "nan"}, {"bias_c": 1.0}),
+    ("train", {"tr_p": "nan", "tr_held_out": "inf"}, {"tr_p": 1.0, "tr_held_out": 0.2}),
+])
+def test_a_number_from_a_link_is_finite_or_dropped_with_a_warning(page: str, link: dict[str, str], default: dict[str, float]) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=240)
+    at.query_params.update(link)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    warned = " ".join(w.value for w in at.warning)
+    for key, value in default.items():
+        assert at.session_state[key] == value
+        assert key.replace("_", "\\_") in warned or key in warned
+    assert "not a finite number" in warned
+
+
+EMBEDLAB = str(Path(sys.executable).with_name("embedlab"))
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["recommend", "--user", "1", "--seed", "-1"], "--seed"),
+    (["eval-recommend", "--mf", "bpr", "--seed", "-1"], "--seed"),
+    (["weat", "glove-6b-50d", "--seed", "-1"], "--seed"),
+    (["weat", "glove-6b-50d", "--permutations", "1000000000"], "--permutations"),
+    (["project", "x", "--min-dist", "nan"], "--min-dist"),
+    (["recommend", "--user", "1", "--weight", "inf"], "--weight"),
+    (["cluster", "x", "--k", "0"], "--k"),
+    (["train", "word2vec", "--out", "x.txt", "--epochs", "100000"], "--epochs"),
+])
+def test_every_numeric_flag_is_checked_with_the_pages_bounds(args: list[str], flag: str, tmp_path: Path) -> None:
+    done = subprocess.run([EMBEDLAB, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "EMBEDLAB_HOME": str(tmp_path)})
+    assert done.returncode == 2, done.stderr
+    assert f"argument {flag}:" in done.stderr and ("between" in done.stderr or "not a" in done.stderr)
+
+
+def test_a_chroma_url_that_is_not_a_url_is_a_configuration_error(tmp_path: Path) -> None:
+    done = subprocess.run([EMBEDLAB, "collections"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "EMBEDLAB_HOME": str(tmp_path), "EMBEDLAB_CHROMA_URL": "http://[::1"})
+    assert done.returncode == 2, done.stderr
+    assert "EMBEDLAB_CHROMA_URL" in done.stderr and "unexpected" not in done.stderr.lower()
+
+
+def test_embedlab_serve_checks_the_host_on_every_route(tmp_path: Path) -> None:
+    import http.client
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([EMBEDLAB, "serve", "--port", str(port)], env={**os.environ, "EMBEDLAB_HOME": str(tmp_path)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def status(path: str, host: str) -> int | None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", path, headers={"Host": host})
+            return connection.getresponse().status
+        except OSError:
+            return None
+        finally:
+            connection.close()
+
+    try:
+        deadline = time.time() + 120
+        while status("/_stcore/health", f"127.0.0.1:{port}") != 200:
+            assert server.poll() is None and time.time() < deadline, "embedlab serve did not start"
+            time.sleep(0.25)
+        for path in ("/_stcore/health", "/_stcore/metrics", "/_stcore/host-config", "/"):
+            assert status(path, "rebind.attacker.example") == 403, path
+            assert status(path, f"localhost:{port}") == 200, path
+            assert status(path, f"[::1]:{port}") == 200, path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# -- interactions, names and messages that must say the real cause --------------------------------
+
+
+def interactions_file(rows: list[str]) -> bytes:
+    return ("user,item,rating,timestamp\n" + "\n".join(rows) + "\n").encode()
+
+
+GOOD_ROWS = [f"u{u},i{i},{1 + (u + i) % 5},{1000 + u * 10 + i}" for u in range(4) for i in range(4)]
+
+
+@pytest.mark.parametrize(("bad_row", "line", "value"), [
+    ("u9,i1,1e39,5000", 18, "1e39"), ("u9,i1,1e300,5000", 18, "1e300"), ("u9,i1,3,1e30", 18, "1e30"),
+])
+def test_an_interaction_number_out_of_range_is_named_with_its_line(bad_row: str, line: int, value: str) -> None:
+    from embedlab.recommend.data import read_interactions
+
+    with pytest.raises(BadUploadError, match=rf"line {line}: the (rating|timestamp) '{value}' is out of range"):
+        read_interactions(interactions_file([*GOOD_ROWS, bad_row]), "inter.csv")
+
+
+def test_a_bad_timestamp_is_reported_on_its_own_line_with_its_own_value() -> None:
+    from embedlab.recommend.data import read_interactions
+
+    rows = [*GOOD_ROWS[:7], "u1,i3,4,yesterday", *GOOD_ROWS[7:]]
+    with pytest.raises(BadUploadError, match=r"line 9: the timestamp 'yesterday' is not a number or an ISO date"):
+        read_interactions(interactions_file(rows), "inter.csv")
+
+
+def test_evaluation_of_users_with_one_interaction_each_says_why_it_cannot_run() -> None:
+    from embedlab.errors import InputError
+    from embedlab.recommend.data import read_interactions
+    from embedlab.recommend.evaluate import evaluate
+    from embedlab.recommend.models import spec_for
+
+    data = read_interactions(interactions_file([f"u{u},i{u % 7},3,{1000 + u}" for u in range(30)]), "single.csv")
+    with pytest.raises(InputError, match="at least two different items"):
+        evaluate(data, spec_for("popular"))
+
+
+def test_dot_and_cosine_figures_that_print_the_same_are_said_to_be_equal() -> None:
+    from embedlab.recommend.explain import DotCosine
+
+    text = DotCosine([1, 2], [2, 1], 6.0, 6.2, 1.5, 1.501, 2, None).explanation()
+    assert "as popular (mean 6 interactions per item in both lists)" in text and "as long (mean length 1.50 in both)" in text
+    assert "more" not in text.split("Across")[0] and "nan" not in text
+    assert "no rank correlation" in text
+
+
+def test_a_built_in_gallery_name_is_reserved(tmp_path: Path) -> None:
+    picture = tmp_path / "x.png"
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(picture)
+    done = subprocess.run([EMBEDLAB, "ingest-images", str(picture), "--collection", "gallery"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2 and "built-in image collection" in done.stderr, done.stderr
+
+
+def test_a_huge_image_is_refused_for_its_size_not_called_empty(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as stream:  # a sparse 300 MB file: nothing is written, the size is real
+        stream.write(jpeg())
+        stream.truncate(300 * 2**20)
+    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}
+    for args in (["ingest-images", str(huge), "--collection", "big"], ["classify", str(huge), "--labels", "a, b"]):
+        done = subprocess.run([EMBEDLAB, *args], capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 2, done.stderr
+        assert "300 MB" in done.stderr and "empty" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("rows", "reason"), [
+    (["text,label", *[f",label{i % 3}" for i in range(30)]], "no rows with both a text and a label"),
+    (["text,label", *[f"text number {i},label{i}" for i in range(500)]], "500 of 500 labels have fewer"),
+])
+def test_downstream_data_that_cannot_be_classified_says_the_real_cause(rows: list[str], reason: str) -> None:
+    from embedlab.analysis.downstream import compare, upload_data
+    from embedlab.errors import EmbedlabError
+
+    with pytest.raises(EmbedlabError, match=reason):
+        data = upload_data(("\n".join(rows) + "\n").encode(), "labelled.csv", "label", text_column="text")
+        compare(data, ["tfidf"], folds=5)

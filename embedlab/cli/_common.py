@@ -13,6 +13,41 @@ from typing import Any
 
 import numpy as np
 
+SEED_MAX = 2**31 - 1  # the pages' seed inputs go this high
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in [``low``, ``high``] (the page's bounds for the same
+    setting), else argparse's error (exit 2) saying which flag and what is allowed."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}, got {value:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number in [``low``, ``high``] (NaN and infinities refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a number between {low:g} and {high:g}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     """``--json``: one JSON document on stdout instead of a human-readable table."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from embedlab.cli._common import add_json_flag, emit, progress_bar
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    number,
+    progress_bar,
+)
 from embedlab.errors import InputError
 
 
@@ -17,8 +24,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     weat.add_argument("model", help="model name (see `embedlab models`)")
     weat.add_argument("--test", default="all", help="test number 1-10, or 'all' (default)")
-    weat.add_argument("--permutations", type=int, default=10_000, help="random partitions when exact is too many (≥ 10,000; default 10,000)")
-    weat.add_argument("--seed", type=int, default=0, help="seed of the random partitions (default 0)")
+    weat.add_argument("--permutations", type=integer(10_000, 1_000_000), default=10_000, help="random partitions when exact is too many (≥ 10,000; default 10,000)")
+    weat.add_argument("--seed", type=integer(0, SEED_MAX), default=0, help="seed of the random partitions (default 0)")
     weat.add_argument("--words", action="store_true", help="also list each target word's association s(w, A, B)")
     weat.add_argument("--sets", metavar="FILE", help="word sets file: JSON {name: [words]} or lines 'name: w1, w2'")
     weat.add_argument("--custom", nargs=4, metavar=("X", "Y", "A", "B"),
@@ -31,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     direction.add_argument("model", help="word model name")
     direction.add_argument("--words", nargs="+", metavar="W", help="words to project (default: the 320 professions of Bolukbasi et al.)")
     direction.add_argument("--axis", nargs=2, metavar=("POSITIVE", "NEGATIVE"), help="use the axis POSITIVE − NEGATIVE instead of the gender PCA direction")
-    direction.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c (default 1)")
+    direction.add_argument("-c", type=number(0.0, 3.0), default=1.0, help="strictness c of DirectBias_c (default 1)")
     direction.add_argument("--neutral", nargs="+", metavar="W",
                            help="words that should be neutral, for DirectBias_c (default: Bolukbasi's gender-neutral professions)")
     add_json_flag(direction)
@@ -41,9 +48,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     debias.add_argument("model", help="word model name")
     debias.add_argument("--out", required=True, help="name of the new backend")
     debias.add_argument("--no-analogies", action="store_true", help="skip the Google analogy accuracy (the slowest part)")
-    debias.add_argument("--seed", type=int, default=0, help="seed of the WEAT random partitions (default 0)")
-    debias.add_argument("--permutations", type=int, default=10_000, help="WEAT random partitions when exact is too many (default 10,000)")
-    debias.add_argument("-c", type=float, default=1.0, help="strictness c of DirectBias_c before and after (default 1)")
+    debias.add_argument("--seed", type=integer(0, SEED_MAX), default=0, help="seed of the WEAT random partitions (default 0)")
+    debias.add_argument("--permutations", type=integer(10_000, 1_000_000), default=10_000, help="WEAT random partitions when exact is too many (default 10,000)")
+    debias.add_argument("-c", type=number(0.0, 3.0), default=1.0, help="strictness c of DirectBias_c before and after (default 1)")
     add_json_flag(debias)
     debias.set_defaults(handler=cmd_debias)
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 
 from embedlab.analysis import compression as comp
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    progress_bar,
+    show_progress,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,15 +30,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--schemes", nargs="+", metavar="SCHEME",
                         help="float32, float16, int8, binary, pca-<d>, each optionally +rescore (default: all, with and"
                              " without re-scoring, PCA to 32, 64, 128 and 256 dimensions where the vectors are longer)")
-    parser.add_argument("--queries", type=int, default=comp.DEFAULT_QUERIES, metavar="N",
+    parser.add_argument("--queries", type=integer(10, 5_000), default=comp.DEFAULT_QUERIES, metavar="N",
                         help=f"rows sampled as queries (default {comp.DEFAULT_QUERIES})")
-    parser.add_argument("--rescore", type=int, default=comp.DEFAULT_RESCORE, metavar="F",
+    parser.add_argument("--rescore", type=integer(1, 50), default=comp.DEFAULT_RESCORE, metavar="F",
                         help=f"re-score the top F×10 candidates (default {comp.DEFAULT_RESCORE})")
-    parser.add_argument("--seed", type=int, default=comp.DEFAULT_SEED, metavar="S",
+    parser.add_argument("--seed", type=integer(0, SEED_MAX), default=comp.DEFAULT_SEED, metavar="S",
                         help=f"seed of the query sample and the folds (default {comp.DEFAULT_SEED})")
-    parser.add_argument("--downstream-rows", type=int, default=comp.DEFAULT_DOWNSTREAM_ROWS, metavar="N",
+    parser.add_argument("--downstream-rows", type=integer(0, 100_000), default=comp.DEFAULT_DOWNSTREAM_ROWS, metavar="N",
                         help=f"rows (a seeded sample) for the downstream accuracy; 0 = skip it (default {comp.DEFAULT_DOWNSTREAM_ROWS:,})")
-    parser.add_argument("--folds", type=int, default=comp.DEFAULT_FOLDS, metavar="K",
+    parser.add_argument("--folds", type=integer(2, 10), default=comp.DEFAULT_FOLDS, metavar="K",
                         help=f"cross-validation folds (default {comp.DEFAULT_FOLDS})")
     add_json_flag(parser)
     parser.set_defaults(handler=cmd_compress_eval)

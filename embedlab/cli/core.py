@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from embedlab.cli._common import add_json_flag, emit
+from embedlab.cli._common import add_json_flag, emit, integer
 from embedlab.errors import InputError
 
 
@@ -26,13 +26,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     nn = commands.add_parser("neighbors", help="nearest words in a word model, or nearest rows of a collection")
     nn.add_argument("model", help="model name")
     nn.add_argument("query", help="a word (word models) or a text (with --collection)")
-    nn.add_argument("-k", type=int, default=10, help="how many neighbours (default 10)")
+    nn.add_argument("-k", type=integer(1, 100), default=10, help="how many neighbours (default 10)")
     nn.add_argument("--collection", help="collection to search (needed for text models)")
     add_json_flag(nn)
     nn.set_defaults(handler=cmd_neighbors)
 
     serve = commands.add_parser("serve", help="start the web app")
-    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--port", type=integer(1, 65_535), default=8501)
     serve.add_argument("--address", default="127.0.0.1", help="bind address (default loopback only)")
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="a host name browsers may use to reach the app (behind a proxy, say; repeatable;"
@@ -127,8 +127,8 @@ def allowed_hosts(address: str, extra: list[str]) -> list[str]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     app = app_path()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+    command = [  # streamlit run, with the Host check on every route (embedlab/ui/serve.py)
+        sys.executable, "-m", "embedlab.ui.serve", "run", str(app),
         "--server.address", args.address, "--server.port", str(args.port),
     ]
     for host in allowed_hosts(args.address, args.allowed_host):

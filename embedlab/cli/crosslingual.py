@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    add_json_flag,
+    emit,
+    integer,
+    progress_bar,
+    show_progress,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -16,6 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         DEFAULT_PER_LANGUAGE,
         DEFAULT_WORDS,
         LANGUAGES,
+        MAX_PER_LANGUAGE,
+        MIN_WORDS,
     )
 
     search = commands.add_parser(
@@ -24,10 +32,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " samples); every hit says its language. Passages are encoded once per model and kept on disk.")
     search.add_argument("query")
     search.add_argument("--model", default=DEFAULT_MODEL, help=f"a text model (default {DEFAULT_MODEL}; minilm reads English only)")
-    search.add_argument("-k", type=int, default=10, help="how many passages (default 10)")
-    search.add_argument("--per-language", type=int, default=DEFAULT_PER_LANGUAGE, metavar="N",
+    search.add_argument("-k", type=integer(1, 30), default=10, help="how many passages (default 10)")
+    search.add_argument("--per-language", type=integer(10, MAX_PER_LANGUAGE), default=DEFAULT_PER_LANGUAGE, metavar="N",
                         help=f"speeches per language, 10-1000 (default {DEFAULT_PER_LANGUAGE})")
-    search.add_argument("--words", type=int, default=DEFAULT_WORDS, metavar="N",
+    search.add_argument("--words", type=integer(MIN_WORDS, 400), default=DEFAULT_WORDS, metavar="N",
                         help=f"words kept from the start of each speech (default {DEFAULT_WORDS})")
     search.add_argument("--language", choices=LANGUAGES, help="the query's language (default: guessed)")
     add_json_flag(search)

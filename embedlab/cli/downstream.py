@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    progress_bar,
+    show_progress,
+)
 
 DEFAULT_MODELS = ("minilm", "glove-6b-50d", "tfidf")
 
@@ -32,12 +39,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", nargs="+", action="extend", metavar="M",
                         help=f"representations: text or word models of the catalogue, 'tfidf' (the baseline), 'stored' (a"
                              f" collection's own vectors) or 'all' (default: {' '.join(DEFAULT_MODELS)})")
-    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help=f"cross-validation folds (default {DEFAULT_FOLDS})")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of the folds and of any sample (default {DEFAULT_SEED})")
-    parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS,
+    parser.add_argument("--folds", type=integer(2, 10), default=DEFAULT_FOLDS, help=f"cross-validation folds (default {DEFAULT_FOLDS})")
+    parser.add_argument("--seed", type=integer(0, SEED_MAX), default=DEFAULT_SEED, help=f"seed of the folds and of any sample (default {DEFAULT_SEED})")
+    parser.add_argument("--max-rows", type=integer(100, 100_000), default=DEFAULT_MAX_ROWS,
                         help=f"larger datasets are sampled, stratified by label, to this many rows (default {DEFAULT_MAX_ROWS:,};"
                              " healthtweets has 63,326)")
-    parser.add_argument("--words", type=int, default=TEXT_MODEL_WORDS,
+    parser.add_argument("--words", type=integer(1, 10_000), default=TEXT_MODEL_WORDS,
                         help=f"sentence models read each text's first N words (default {TEXT_MODEL_WORDS})")
     parser.add_argument("--label-column", metavar="NAME", help="the label column of a file")
     parser.add_argument("--text-column", metavar="NAME", help="the text column of a file (default: guessed)")

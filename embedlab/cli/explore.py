@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embedlab import datasets
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    number,
+    progress_bar,
+    show_progress,
+)
 from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
 from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
@@ -24,8 +32,8 @@ PROJECT_OUT_SUFFIXES = (".csv", ".parquet", ".npy")
 
 
 def _chunk_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_WORDS, help=f"words per chunk, 0 = no chunking (default {DEFAULT_CHUNK_WORDS})")
-    parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP_WORDS, help=f"words shared by neighbouring chunks (default {DEFAULT_OVERLAP_WORDS})")
+    parser.add_argument("--chunk-size", type=integer(0, 2_000), default=DEFAULT_CHUNK_WORDS, help=f"words per chunk, 0 = no chunking (default {DEFAULT_CHUNK_WORDS})")
+    parser.add_argument("--overlap", type=integer(0, 1_000), default=DEFAULT_OVERLAP_WORDS, help=f"words shared by neighbouring chunks (default {DEFAULT_OVERLAP_WORDS})")
 
 
 def _map_options(parser: argparse.ArgumentParser, inherit: bool = False) -> None:
@@ -41,12 +49,12 @@ def _map_options(parser: argparse.ArgumentParser, inherit: bool = False) -> None
 
     parser.add_argument("--method", choices=list(METHODS), default=default(base.method), help=f"projection ({say(base.method)})")
     parser.add_argument("--dims", type=int, choices=[2, 3], default=default(base.dims), help=f"2 or 3 ({say(base.dims)})")
-    parser.add_argument("--n-neighbors", type=int, default=default(base.n_neighbors), help=f"UMAP n_neighbors ({say(base.n_neighbors)})")
-    parser.add_argument("--min-dist", type=float, default=default(base.min_dist), help=f"UMAP min_dist ({say(base.min_dist)})")
+    parser.add_argument("--n-neighbors", type=integer(2, 200), default=default(base.n_neighbors), help=f"UMAP n_neighbors ({say(base.n_neighbors)})")
+    parser.add_argument("--min-dist", type=number(0.0, 1.0), default=default(base.min_dist), help=f"UMAP min_dist ({say(base.min_dist)})")
     parser.add_argument("--metric", choices=list(UMAP_METRICS), default=default(base.metric), help=f"UMAP/t-SNE metric ({say(base.metric)})")
-    parser.add_argument("--perplexity", type=float, default=default(base.perplexity), help=f"t-SNE perplexity ({say(30)})")
+    parser.add_argument("--perplexity", type=number(2.0, 100.0), default=default(base.perplexity), help=f"t-SNE perplexity ({say(30)})")
     seed_help = "random seed of the map and the clusters" if inherit else "random seed"
-    parser.add_argument("--seed", type=int, default=default(base.seed), help=f"{seed_help} ({say(base.seed)})")
+    parser.add_argument("--seed", type=integer(0, SEED_MAX), default=default(base.seed), help=f"{seed_help} ({say(base.seed)})")
     parallel = "UMAP on every core without a seed (faster, not reproducible)"
     if inherit:
         parser.add_argument("--parallel", action=argparse.BooleanOptionalAction, default=None, help=f"{parallel}; {say('off')}")
@@ -72,7 +80,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     dataset.add_argument("dataset", choices=datasets.names("texts"), metavar="DATASET", help=", ".join(datasets.names("texts")))
     dataset.add_argument("--collection", required=True, metavar="NAME")
     dataset.add_argument("--model", default=DEFAULT_MODEL, metavar="M")
-    dataset.add_argument("--limit", type=int, metavar="N", help="only the first N documents")
+    dataset.add_argument("--limit", type=integer(1, 100_000_000), metavar="N", help="only the first N documents")
     _chunk_options(dataset)
     add_json_flag(dataset)
     dataset.set_defaults(handler=cmd_ingest_dataset)
@@ -89,7 +97,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="semantic search in a collection (or rows like one of its rows)")
     search.add_argument("collection", metavar="COLLECTION")
     search.add_argument("query", metavar="QUERY", nargs="?", help="text to search for (or use --like)")
-    search.add_argument("-k", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("-k", type=integer(1, 100), default=10, help="how many results (default 10)")
     search.add_argument("--like", metavar="ID", help="rows nearest to the stored row ID (its own vector: no model needed)")
     search.add_argument("--model", metavar="M",
                         help="text model for the query; needed for a collection another program made (same dimension)")
@@ -107,10 +115,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     cluster.add_argument("collection", metavar="COLLECTION")
     clusters = ClusterParams()  # the defaults, defined once
     cluster.add_argument("--method", choices=list(CLUSTER_METHODS), default=clusters.method)
-    cluster.add_argument("--k", type=int, default=clusters.k, help=f"k-means clusters (default {clusters.k})")
-    cluster.add_argument("--min-cluster-size", type=int, default=clusters.min_cluster_size,
+    cluster.add_argument("--k", type=integer(2, 200), default=clusters.k, help=f"k-means clusters (default {clusters.k})")
+    cluster.add_argument("--min-cluster-size", type=integer(2, 10_000), default=clusters.min_cluster_size,
                          help=f"HDBSCAN min_cluster_size (default {clusters.min_cluster_size})")
-    cluster.add_argument("--seed", type=int, default=clusters.seed)
+    cluster.add_argument("--seed", type=integer(0, SEED_MAX), default=clusters.seed)
     add_json_flag(cluster)
     cluster.set_defaults(handler=cmd_cluster)
 
@@ -125,8 +133,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     _map_options(export, inherit=True)
     export.add_argument("--cluster-method", choices=list(CLUSTER_METHODS), default=None,
                         help=f"clustering (default: the collection's last view, else {clusters.method})")
-    export.add_argument("--k", type=int, default=None, help=f"k-means clusters (default: the collection's last view, else {clusters.k})")
-    export.add_argument("--min-cluster-size", type=int, default=None,
+    export.add_argument("--k", type=integer(2, 200), default=None, help=f"k-means clusters (default: the collection's last view, else {clusters.k})")
+    export.add_argument("--min-cluster-size", type=integer(2, 10_000), default=None,
                         help=f"HDBSCAN min_cluster_size (default: the collection's last view, else {clusters.min_cluster_size})")
     export.add_argument("--no-view", action="store_true", help="ignore the collection's last view: settings not given take the defaults")
     export.add_argument("--no-map", action="store_true", help="leave out map coordinates and clusters")

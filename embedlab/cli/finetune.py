@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    number,
+    progress_bar,
+    show_progress,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,20 +33,20 @@ def register(commands: argparse._SubParsersAction) -> None:
                              " text and a label column (--label-column), or a stored collection with a label column")
     parser.add_argument("--loss", choices=list(LOSSES), default=defaults.loss,
                         help=f"mnrl: same-label pairs with in-batch negatives; batch-hard-triplet: labels (default {defaults.loss})")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N", help=f"passes over the training part (default {defaults.epochs})")
+    parser.add_argument("--epochs", type=integer(1, 20), default=defaults.epochs, metavar="N", help=f"passes over the training part (default {defaults.epochs})")
     parser.add_argument("--out", metavar="NAME", help="the new model's name, saved as finetuned:NAME (default: from the dataset and settings)")
     parser.add_argument("--base", default=DEFAULT_BASE, metavar="M", help=f"the sentence-transformers model to start from (default {DEFAULT_BASE})")
-    parser.add_argument("--max-rows", type=int, default=defaults.max_rows, metavar="N",
+    parser.add_argument("--max-rows", type=integer(40, 20_000), default=defaults.max_rows, metavar="N",
                         help=f"rows drawn from the dataset, stratified by label, before the split (default {defaults.max_rows})")
-    parser.add_argument("--held-out", type=float, default=defaults.held_out, metavar="F",
+    parser.add_argument("--held-out", type=number(0.1, 0.5), default=defaults.held_out, metavar="F",
                         help=f"share held out for the before/after figures (default {defaults.held_out})")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N",
+    parser.add_argument("--batch-size", type=integer(4, 256), default=defaults.batch_size, metavar="N",
                         help=f"pairs (mnrl) or texts (batch-hard-triplet, even) per step (default {defaults.batch_size})")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate, metavar="LR",
+    parser.add_argument("--learning-rate", type=number(1e-7, 1e-3), default=defaults.learning_rate, metavar="LR",
                         help=f"AdamW's peak learning rate, 10%% linear warm-up then linear decay (default {defaults.learning_rate})")
-    parser.add_argument("--max-seq-length", type=int, default=defaults.max_seq_length, metavar="T",
+    parser.add_argument("--max-seq-length", type=integer(16, 512), default=defaults.max_seq_length, metavar="T",
                         help=f"tokens per text while training (default {defaults.max_seq_length})")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help=f"seeds the sample, the split, the pairs and training (default {defaults.seed})")
+    parser.add_argument("--seed", type=integer(0, SEED_MAX), default=defaults.seed, help=f"seeds the sample, the split, the pairs and training (default {defaults.seed})")
     parser.add_argument("--map", choices=["pca", "umap"], default=defaults.map_method, dest="map_method",
                         help=f"how the held-out maps are drawn (kept in the model's note; default {defaults.map_method})")
     parser.add_argument("--text-column", metavar="C", help="a file's text column (default: guessed)")

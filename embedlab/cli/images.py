@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from embedlab import datasets
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    add_json_flag,
+    emit,
+    integer,
+    progress_bar,
+    show_progress,
+)
 from embedlab.errors import InputError
 from embedlab.images.safety import ImageUpload
 
@@ -31,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     find = commands.add_parser("image-search", help="the images nearest to a text or an image")
     find.add_argument("query", metavar="QUERY", help="text, or the path of an image file")
     find.add_argument("--collection", default=DEFAULT_COLLECTION, metavar="NAME", help=f"default {DEFAULT_COLLECTION} (the built-in gallery)")
-    find.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    find.add_argument("-k", type=integer(1, 100), default=5, help="how many results (default 5)")
     find.add_argument("--backend", metavar="B", help=f"{BACKENDS} (default: clip when its weights load, else conse)")
     _top_t(find)
     add_json_flag(find)
@@ -59,7 +65,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _top_t(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--top-t", type=int, default=10, metavar="T",
+    parser.add_argument("--top-t", type=integer(1, 1_000), default=10, metavar="T",
                         help="ConSE: how many top ImageNet classes make an image's vector (default 10)")
 
 
@@ -78,29 +84,25 @@ def _backend(args: argparse.Namespace) -> str | None:
 
 
 def _read_path(path: Path) -> ImageUpload:
-    """Images from a folder (recursively, sorted), a ZIP or one image file."""
-    from embedlab.images.safety import IMAGE_LIMITS, read_uploads
+    """Images from a folder (recursively, sorted), a ZIP or one image file; a file bigger than an
+    upload may be is not read, and says so with its size."""
+    from embedlab.images.safety import IMAGE_LIMITS, Rejected, read_uploads
 
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
         if len(files) > IMAGE_LIMITS.max_files:
             raise InputError(f"{path} holds {len(files):,} files; at most {IMAGE_LIMITS.max_files:,} per ingest.")
-        upload = read_uploads((str(p.relative_to(path)), _bounded(p)) for p in files)
-        return upload
-    if path.is_file():
-        return read_uploads([(path.name, _bounded(path))])
-    raise InputError(f"{path} is not a file, a folder, or a built-in gallery ({', '.join(datasets.names('images'))}).")
-
-
-def _bounded(path: Path) -> bytes:
-    """A file's bytes, refusing to read one bigger than an upload may be."""
-    from embedlab.images.safety import IMAGE_LIMITS
-
-    size = path.stat().st_size
+        named = [(str(p.relative_to(path)), p) for p in files]
+    elif path.is_file():
+        named = [(path.name, path)]
+    else:
+        raise InputError(f"{path} is not a file, a folder, or a built-in gallery ({', '.join(datasets.names('images'))}).")
     limit = max(IMAGE_LIMITS.max_upload_megabytes, IMAGE_LIMITS.max_zip_total_megabytes) * 1024 * 1024
-    if size > limit:
-        return b""  # reported as an empty file by the checks, never read
-    return path.read_bytes()
+    too_big = [Rejected(name, f"{file.stat().st_size / 2**20:,.0f} MB; a file may be at most {limit // 2**20} MB here, so it"
+                              " was not read.") for name, file in named if file.stat().st_size > limit]
+    upload = read_uploads((name, file.read_bytes()) for name, file in named if file.stat().st_size <= limit)
+    upload.rejected = too_big + upload.rejected
+    return upload
 
 
 def cmd_ingest_images(args: argparse.Namespace) -> int:
@@ -141,13 +143,16 @@ def cmd_image_search(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from embedlab.images.safety import open_image
+    from embedlab.images.safety import IMAGE_LIMITS, open_image
     from embedlab.images.search import classify
 
     path: Path = args.image.expanduser()
     if not path.is_file():
         raise InputError(f"{path} is not a file.")
-    image = open_image(_bounded(path), path.name)
+    limit = max(IMAGE_LIMITS.max_upload_megabytes, IMAGE_LIMITS.max_zip_total_megabytes) * 1024 * 1024
+    if path.stat().st_size > limit:
+        raise InputError(f"{path.name}: {path.stat().st_size / 2**20:,.0f} MB; an image may be at most {limit // 2**20} MB here.")
+    image = open_image(path.read_bytes(), path.name)
     result = classify([image], args.labels, args.template, _backend(args))
 
     def human() -> None:

@@ -7,7 +7,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from embedlab.cli._common import add_json_flag, emit, progress_bar, show_progress
+from embedlab.cli._common import (
+    SEED_MAX,
+    add_json_flag,
+    emit,
+    integer,
+    number,
+    progress_bar,
+    show_progress,
+)
 from embedlab.errors import InputError
 
 CLI_METHODS = ("content", "mf", "hybrid")
@@ -23,15 +31,15 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--items", type=Path, metavar="FILE",
                         help="an items file for an uploaded dataset: item, title and any text columns (year, genres, ...)")
     parser.add_argument("--mf", choices=["als", "bpr", "svd"], default="als", help="the factor model of mf and hybrid (default als)")
-    parser.add_argument("--factors", type=int, metavar="N", help="factors of the factor model (default 64)")
-    parser.add_argument("--regularization", type=float, metavar="L", help="regularisation (default: ALS 1, BPR 0.01)")
-    parser.add_argument("--recency-boost", type=float, metavar="B",
+    parser.add_argument("--factors", type=integer(2, 256), metavar="N", help="factors of the factor model (default 64)")
+    parser.add_argument("--regularization", type=number(0.0, 100.0), metavar="L", help="regularisation (default: ALS 1, BPR 0.01)")
+    parser.add_argument("--recency-boost", type=number(0.0, 1_000.0), metavar="B",
                         help="ALS: a user's latest interaction weighs 1 + B, older ones less (default 20; 0: time plays no part)")
-    parser.add_argument("--recency-half-life", type=float, metavar="H",
+    parser.add_argument("--recency-half-life", type=number(0.1, 1_000.0), metavar="H",
                         help="ALS: the boost halves with every H of the user's later interactions (default 5)")
-    parser.add_argument("--iterations", type=int, metavar="N", help="iterations (default: ALS 15, BPR 100)")
-    parser.add_argument("--weight", type=float, metavar="W", help="hybrid: share of the factor score, 0-1 (default 0.9)")
-    parser.add_argument("--seed", type=int, metavar="S", help="random seed (default 42)")
+    parser.add_argument("--iterations", type=integer(1, 1_000), metavar="N", help="iterations (default: ALS 15, BPR 100)")
+    parser.add_argument("--weight", type=number(0.0, 1.0), metavar="W", help="hybrid: share of the factor score, 0-1 (default 0.9)")
+    parser.add_argument("--seed", type=integer(0, SEED_MAX), metavar="S", help="random seed (default 42)")
     parser.epilog = f"Uploaded files: {INTERACTION_LIMITS.max_megabytes} MB, {INTERACTION_LIMITS.max_rows:,} rows at most."
 
 
@@ -67,7 +75,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     who.add_argument("--user", metavar="ID", help="a user id of the dataset")
     who.add_argument("--like", action="append", metavar="ITEM",
                      help="an item (id or exact title) you like; repeat it to build a profile (the cold start)")
-    rec.add_argument("-k", type=int, default=10, help="how many items (default 10)")
+    rec.add_argument("-k", type=integer(1, 100), default=10, help="how many items (default 10)")
     rec.add_argument("--method", choices=CLI_METHODS, default="mf", help="content, mf (matrix factorisation) or hybrid (default mf)")
     _data_options(rec)
     add_json_flag(rec)
@@ -75,7 +83,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     ev = commands.add_parser("eval-recommend", help="leave-last-out HR@10, NDCG@10 and coverage (full ranking, cached)")
     ev.add_argument("--method", choices=[*EVAL_METHODS, "all"], default="all", help="one method or all (default all)")
-    ev.add_argument("-k", type=int, default=10, help="cut-off (default 10)")
+    ev.add_argument("-k", type=integer(1, 100), default=10, help="cut-off (default 10)")
     _data_options(ev)
     add_json_flag(ev)
     ev.set_defaults(handler=cmd_eval)

@@ -138,11 +138,15 @@ def ingest_images(
     """Keep ``items`` on disk and their ``backend`` vectors in the (collection, backend) Chroma
     collection. Images already there are not encoded again; ``progress(done, total)`` counts
     the images that need encoding."""
+    from embedlab import datasets
     from embedlab.ingest import check_dataset_name
     from embedlab.store import STATUS_COMPLETE, STATUS_INGESTING, open_store
 
     started = time.perf_counter()
     collection = check_dataset_name(collection)
+    if collection in datasets.names("images") and source != f"dataset:{collection}":
+        raise InputError(f"{collection!r} is the name of a built-in image collection; store your images under another name"
+                         " (--collection NAME).")
     if not items:
         reasons = "; ".join(r.message() for r in rejected[:5])
         raise BadUploadError("No image to store" + (f": {reasons}" if reasons else "."))

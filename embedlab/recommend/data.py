@@ -266,23 +266,32 @@ def _line_of(lines: list[int], row: int) -> int:
     return lines[row] if row < len(lines) else row + 2
 
 
+#: ratings and timestamps beyond these are refused: they overflow float32 factor weights or int64 seconds
+MAX_RATING = 1e6
+MAX_TIMESTAMP = 2**53  # whole numbers a float holds exactly; epoch seconds, ms and µs of real dates are far below
+
+
 def _numbers(values: pd.Series, what: str, filename: str, lines: list[int], integer: bool = False) -> np.ndarray:
+    """A column of numbers (timestamps: numbers or ISO dates), each finite and in range; the
+    first bad one is named with its own line and value."""
     text = values.str.strip()
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    limit = MAX_TIMESTAMP if integer else MAX_RATING
+    bad = ~np.isfinite(numbers)
+    if bad.any() and what == "timestamp":
+        dates = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+        if not dates.isna().any():
+            return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        if what == "timestamp":
-            dates = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-            if not dates.isna().any():
-                seconds = (dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
-                return seconds.to_numpy(np.int64)
-            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise BadUploadError(
-            f"{filename!r}, line {_line_of(lines, row)}: the {what} {text.iat[row]!r} is not a number"
-            + (" or an ISO date." if what == "timestamp" else ".")
-        )
-    return numbers.to_numpy(np.int64 if integer else np.float64)
+        row = int(np.flatnonzero(bad)[0])
+        raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: the {what} {text.iat[row]!r} is not a number"
+                             + (" or an ISO date." if what == "timestamp" else "."))
+    out_of_range = np.abs(numbers) > limit
+    if out_of_range.any():
+        row = int(np.flatnonzero(out_of_range)[0])
+        raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: the {what} {text.iat[row]!r} is out of range"
+                             f" ({what}s are numbers between -{limit:,.0f} and {limit:,.0f}).")
+    return numbers.astype(np.int64) if integer else numbers
 
 
 def _check_ids(values: pd.Series, what: str, filename: str, lines: list[int]) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.cache import on_disk
+from embedlab.errors import InputError
 from embedlab.recommend.data import Interactions
 from embedlab.recommend.models import ModelSpec, fit, spec_for
 
@@ -146,6 +147,9 @@ class Run:
 def evaluate(data: Interactions, spec: ModelSpec, k: int = 10, split: Split | None = None) -> Run:
     """Fit on the training split, rank every unseen item for each test user, measure."""
     split = split or leave_last_out(data)
+    if not len(split.users):
+        raise InputError("Leave-last-out needs users with at least two different items; every user of this data has one,"
+                         " so there is nothing to hold out and no hit rate to measure.")
     model = fit(data, spec, split.train)
     scores = model.scores(split.users)
     seen = seen_items(data, split.train, split.users)

@@ -51,19 +51,31 @@ class DotCosine:
     dot_norm: float  # mean item-vector length
     cosine_norm: float
     overlap: int
-    norm_popularity_rho: float  # Spearman ρ between item-vector length and popularity, all items
+    norm_popularity_rho: float | None  # Spearman ρ between item-vector length and popularity (None: one is constant)
 
     def explanation(self) -> str:
-        """What changes and why, in two sentences with the figures."""
-        more = "more" if self.dot_popularity > self.cosine_popularity else "less"
+        """What changes and why, in two sentences with the figures (equal figures said as equal)."""
+        popular, (a, b) = _compared(self.dot_popularity, self.cosine_popularity, ",.0f", ("more popular", "less popular", "as popular"))
+        popularity = f"mean {a} interactions per item in both lists" if a == b else f"mean {a} vs {b} interactions per item"
+        longer, (x, y) = _compared(self.dot_norm, self.cosine_norm, ".2f", ("longer", "shorter", "as long"))
+        lengths = f"mean length {x} in both" if x == y else f"mean length {x} vs {y}"
+        rho = ("vector length and popularity have Spearman ρ = " + format(self.norm_popularity_rho, ".2f")
+               if self.norm_popularity_rho is not None else
+               "vector length and popularity have no rank correlation to speak of (one of them is the same for every item)")
         return (
-            f"{self.overlap} of the {len(self.dot_items)} items are in both lists. The dot-product list is {more} popular"
-            f" (mean {self.dot_popularity:,.0f} vs {self.cosine_popularity:,.0f} interactions per item) and its item vectors"
-            f" are longer (mean length {self.dot_norm:.2f} vs {self.cosine_norm:.2f}). Across all items, vector length and"
-            f" popularity have Spearman ρ = {self.norm_popularity_rho:.2f}: matrix factorisation gives items seen by many"
-            " users long vectors, so the dot product (length × angle) favours them, while cosine (the angle only) finds items"
-            " that match the taste whatever their popularity — more niche, and usually a lower hit rate."
+            f"{self.overlap} of the {len(self.dot_items)} items are in both lists. The dot-product list is {popular}"
+            f" ({popularity}) and its item vectors are {longer} ({lengths}). Across all"
+            f" items, {rho}: matrix factorisation gives items seen by many users long vectors, so the dot product"
+            " (length × angle) favours them, while cosine (the angle only) finds items that match the taste whatever their"
+            " popularity — more niche, and usually a lower hit rate."
         )
+
+
+def _compared(first: float, second: float, spec: str, words: tuple[str, str, str]) -> tuple[str, tuple[str, str]]:
+    """(word, both figures as shown): the third word when they print the same, else the first
+    or second as the first figure is larger or smaller."""
+    a, b = format(first, spec), format(second, spec)
+    return (words[2] if a == b else words[0] if first > second else words[1]), (a, b)
 
 
 def dot_vs_cosine(data: Interactions, model: FittedModel, user_vector: np.ndarray, seen: np.ndarray, k: int = 10) -> DotCosine:
@@ -81,7 +93,7 @@ def dot_vs_cosine(data: Interactions, model: FittedModel, user_vector: np.ndarra
     top_dot = np.argsort(-dot, kind="stable")[:k]
     top_cos = np.argsort(-cosine, kind="stable")[:k]
     popularity = data.popularity()
-    rho = float(spearmanr(norms, popularity).statistic) if np.ptp(norms) > 0 else 0.0
+    rho = float(spearmanr(norms, popularity).statistic) if np.ptp(norms) > 0 and np.ptp(popularity) > 0 else None
     return DotCosine([int(i) for i in top_dot], [int(i) for i in top_cos], float(popularity[top_dot].mean()),
                      float(popularity[top_cos].mean()), float(norms[top_dot].mean()), float(norms[top_cos].mean()),
                      len(set(top_dot.tolist()) & set(top_cos.tolist())), rho)

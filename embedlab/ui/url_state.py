@@ -20,6 +20,7 @@ last input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,19 +38,22 @@ _DEFAULTS = "_embedlab_defaults"  # {page: {key: default}}
 _CURRENT = "_embedlab_page"
 
 
-def _parse(raw: str, default: Scalar) -> Scalar:
+def _parse(raw: str, default: Scalar) -> Scalar | None:
+    """A link's text as the type of the value's default; None when it is not one (a word where a
+    number goes, NaN or an infinity: no number from a link is taken unless it is finite)."""
     if isinstance(default, bool):
         return raw.lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError:
-            return default
+            return None
     if isinstance(default, float):
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
-            return default
+            return None
+        return value if math.isfinite(value) else None
     return raw
 
 
@@ -66,6 +70,34 @@ def link_values(keys: Mapping[str, Any]) -> dict[str, str]:
     return {key: st.query_params[key] for key in keys if key in st.query_params}
 
 
+def _from_link(defaults: Mapping[str, Scalar], choices: Mapping[str, list[Any]], in_link: Mapping[str, str]) -> None:
+    """Each value from the link (the default where it has none), as the default's type and
+    within its choices; a warning names every value that was ignored, and why."""
+    ignored, missing = [], []
+    for key, default in defaults.items():
+        value: Any = default
+        if key in in_link:
+            raw = links.expand(in_link[key])
+            parsed = _parse(raw, default) if raw is not None else None
+            if raw is None:
+                missing.append(key)
+            elif parsed is None:
+                ignored.append(f"{key}={raw[:40]!r} (not a finite number)")
+            else:
+                value = parsed
+        allowed = choices.get(key)
+        if allowed is not None and value not in allowed:
+            if key in in_link:
+                ignored.append(f"{key}={value!r}")
+            value = default if default in allowed else (allowed[0] if allowed else default)
+        st.session_state[key] = value
+    if ignored:
+        st.warning("Ignored from the link (not available here): " + ", ".join(plain(item) for item in ignored))
+    if missing:
+        st.warning(plain("This link refers to long inputs kept on the server that made it, and this server does not"
+                         f" have them: {', '.join(missing)}."))
+
+
 def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, list[Any]] | None = None) -> None:
     """Fill ``st.session_state`` for ``page`` before its widgets are drawn (see the module).
 
@@ -80,28 +112,9 @@ def restore(page: str, defaults: Mapping[str, Scalar], choices: Mapping[str, lis
     published = _store(_PUBLISHED)
     in_link = link_values(defaults)
     if page not in kept:  # the first run of this page in this session: a link, a reload, a new tab
-        ignored, missing = [], []
-        for key, default in defaults.items():
-            value: Any = default
-            if key in in_link:
-                raw = links.expand(in_link[key])
-                if raw is None:
-                    missing.append(key)
-                else:
-                    value = _parse(raw, default)
-            allowed = (choices or {}).get(key)
-            if allowed is not None and value not in allowed:
-                if key in in_link:
-                    ignored.append(f"{key}={value!r}")
-                value = default if default in allowed else (allowed[0] if allowed else default)
-            st.session_state[key] = value
+        _from_link(defaults, choices or {}, in_link)
         kept[page] = {key: st.session_state[key] for key in defaults}
         published[page] = in_link
-        if ignored:
-            st.warning("Ignored from the link (not available here): " + ", ".join(plain(item) for item in ignored))
-        if missing:
-            st.warning(plain("This link refers to long inputs kept on the server that made it, and this server does not"
-                             f" have them: {', '.join(missing)}."))
         return
     if previous != page:
         # back from another page: Streamlit dropped this page's widget values (or worse, kept a
@@ -133,6 +146,10 @@ def within(key: str, low: Number, high: Number) -> None:
     """
     value = st.session_state.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if not math.isfinite(value):
+        st.session_state[key] = low
+        st.warning(plain(f"{key}={value} is not a finite number; using {low}."))
         return
     if low <= value <= high:
         return

@@ -95,9 +95,17 @@ def rare_labels(labels: Sequence[str] | np.ndarray, minimum: int) -> dict[str, i
 def without_rare_labels(data: LabelledData, folds: int) -> LabelledData:
     """``data`` without the labels that have fewer rows than ``folds`` (stratified k-fold needs at
     least one row of each label in every fold); the note names what was left out."""
+    if not data.labels:
+        raise InputError(f"{data.name!r} has no rows with both a text and a label: nothing to classify.")
     rare = rare_labels(data.labels, folds)
     if not rare:
         return data
+    kept_labels = len(set(data.labels)) - len(rare)
+    if kept_labels < 2:
+        most = max(rare.values())
+        raise InputError(f"{folds}-fold cross-validation needs at least two labels with {folds} rows or more each; in"
+                         f" {data.name!r} {len(rare):,} of {len(set(data.labels)):,} labels have fewer (the largest of them"
+                         f" has {most:,}). Use fewer folds (at most {max(2, most)}) or data with more rows per label.")
     keep = [i for i, label in enumerate(data.labels) if label not in rare]
     listed = ", ".join(f"{label} ({count})" for label, count in sorted(rare.items(), key=lambda item: item[1]))
     note = f"labels with fewer than {folds} rows left out: {listed}"
