@@ -79,17 +79,11 @@ class Corpus:
         return columns
 
 
-def corpora(store: Store | None = None, *, include_internal: bool = False) -> list[CollectionInfo]:
-    """The collections to explore as corpora, newest first: texts and vectors made elsewhere.
-    Pictures have their own page, a damaged collection is listed apart (``damaged``), and a
-    recommender's item vectors (internal) only when asked."""
-    infos = (store or open_store()).collections()
+def corpora(infos: Sequence[CollectionInfo], *, include_internal: bool = False) -> list[CollectionInfo]:
+    """Of a store's collections (``Store.collections()``), those to explore as corpora: texts and
+    vectors made elsewhere. Pictures have their own page, a damaged collection is listed apart,
+    and a recommender's item vectors (internal) only when asked."""
     return [info for info in infos if info.kind != KIND_IMAGES and not info.damaged and (include_internal or info.kind != KIND_ITEMS)]
-
-
-def damaged(store: Store | None = None) -> list[CollectionInfo]:
-    """The collections whose index cannot be read (each names its problem in ``extra['error']``)."""
-    return [info for info in (store or open_store()).collections() if info.damaged]
 
 
 def _snapshot_key(info: CollectionInfo) -> str:

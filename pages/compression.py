@@ -71,7 +71,7 @@ signal (popularity in a recommender: see the Recommendation page's dot vs cosine
 """
 
 store = store_or_stop()
-infos = {info.name: info for info in corpora(store) if info.complete and info.count >= 3}
+infos = {info.name: info for info in corpora(store.collections()) if info.complete and info.count >= 3}
 names = list(infos)
 
 

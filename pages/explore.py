@@ -15,7 +15,6 @@ from embedlab.corpus import (
     corpus_export_frame,
     corpus_map,
     corpus_trust,
-    damaged,
     forget_collection,
     last_view,
     open_corpus,
@@ -127,7 +126,8 @@ def delete_collection(name: str) -> None:
     st.session_state["explore_confirm_delete"] = False
 
 
-everything = {info.name: info for info in corpora(store, include_internal=True)}  # images: their own page
+listed_collections = store.collections()  # read once: every row count is a store query
+everything = {info.name: info for info in corpora(listed_collections, include_internal=True)}  # images: their own page
 corpus_names = [name for name, info in everything.items() if info.kind != KIND_ITEMS]
 frame = page_frame(
     "explore",
@@ -212,7 +212,7 @@ if done:
     st.success(f"Stored {done['rows']:,} rows from {done['documents']:,} documents in {plain(done['collection'])}:"
                f" {done['added']:,} encoded, {done['skipped']:,} were already there.")
 
-broken = {info.name: info for info in damaged(store)}
+broken = {info.name: info for info in listed_collections if info.damaged}
 for info in broken.values():
     st.warning(plain(info.extra.get("error", f"Collection {info.name} cannot be read.")), icon="🩹")
 internal = [name for name, info in everything.items() if info.kind == KIND_ITEMS]

@@ -61,7 +61,7 @@ def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> N
     # guided demo: ConSE on the gallery; eight queries right, the moon wrong
     page.get_by_role("button", name="▶ Guided demo").click()
     page.get_by_text("Guided demo: the top picture for each query").wait_for()
-    page.get_by_text("ImageNet has no moon class").wait_for()
+    page.get_by_text("The last query fails: ImageNet has no moon class").wait_for()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 5")
     assert results(page)[0] == "chelsea"
 

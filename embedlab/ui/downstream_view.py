@@ -25,7 +25,7 @@ def text_collections() -> list[str]:
     store another process holds stops the page with a message naming it."""
     from embedlab.corpus import corpora
 
-    return [info.name for info in corpora(store_or_stop())]
+    return [info.name for info in corpora(store_or_stop().collections())]
 
 
 def run_comparison(data: LabelledData, names: list[str], folds: int, seed: int) -> Comparison:
