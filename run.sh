@@ -45,6 +45,21 @@ setup() {
   echo "$want" > "$STAMP"
 }
 
+# infinity, a second OpenAI-compatible embedding server the API tests run against, pins numpy<2:
+# it gets its own venv (requirements-infinity.txt, torch from the same local CPU wheel).
+INFINITY_VENV=.venv-infinity
+setup_infinity() {
+  local want
+  want=$(sha256sum requirements-infinity.txt | cut -d' ' -f1)
+  if [ -x "$INFINITY_VENV/bin/infinity_emb" ] && [ "$(cat "$INFINITY_VENV/.stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "setup: installing the infinity embedding server for the API tests into $INFINITY_VENV"
+  "$(find_python)" -m venv "$INFINITY_VENV"
+  "$INFINITY_VENV/bin/python" -m pip install --quiet torch==2.13.0 -r requirements-infinity.txt
+  echo "$want" > "$INFINITY_VENV/.stamp"
+}
+
 ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then return 0; fi
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -73,6 +88,7 @@ case "${1:-}" in
   test)
     shift
     setup
+    setup_infinity
     ensure_chromium
     exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
   *)

@@ -65,6 +65,15 @@ class DimensionMismatchError(EmbedlabError, ValueError):
     """Vectors of a different dimension than the collection or model expects."""
 
 
+class ApiEmbeddingError(EmbedlabError):
+    """A remote embedding endpoint failed: unreachable, refused, rate-limited past the time
+    limit, or its answer did not hold the vectors asked for. Names the endpoint and the status."""
+
+    def __init__(self, endpoint: str, status: str) -> None:
+        self.endpoint, self.status = endpoint, status
+        super().__init__(f"The embedding endpoint {endpoint} failed: {status}.")
+
+
 class StoreError(EmbedlabError):
     """A problem with the vector store."""
 

@@ -123,6 +123,8 @@ class BackendSpec:
     device_of: Callable[[], str]
     tags: tuple[str, ...] = field(default_factory=tuple)
     needs: tuple[str, ...] = field(default_factory=tuple)
+    #: what the name stands for when it can change at run time (an ``api:`` model's settings)
+    identity: str = ""
 
 
 def cpu() -> str:

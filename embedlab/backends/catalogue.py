@@ -38,6 +38,7 @@ from embedlab.errors import (
 )
 
 HUB_PREFIX = "st:"
+API_PREFIX = "api:"
 _revisions = itertools.count(1)
 
 # Built-in models are loaded once per process, whichever catalogue asks (tests make fresh
@@ -51,17 +52,24 @@ _PRELOADING: set[str] = set()
 def load_built_in(spec: BackendSpec, needed: Callable[[str], Backend]) -> Backend:
     """The loaded backend of ``spec``; loads it once per process, safely across threads. The
     models the row ``needs`` come from ``needed`` (the catalogue's ``get``)."""
-    if spec.name in _LOADED:
-        return _LOADED[spec.name]
+    key = loaded_key(spec)
+    if key in _LOADED:
+        return _LOADED[key]
     with _LOAD_LOCKS_GUARD:
         lock = _LOAD_LOCKS.setdefault(spec.name, threading.Lock())
     with lock:
-        if spec.name not in _LOADED:
+        if key not in _LOADED:
             reason = spec.check()
             if reason:
                 raise BackendUnavailableError(spec.name, reason, spec.install_hint)
-            _LOADED[spec.name] = spec.loader(*(needed(name) for name in spec.needs))
-    return _LOADED[spec.name]
+            _LOADED[key] = spec.loader(*(needed(name) for name in spec.needs))
+    return _LOADED[key]
+
+
+def loaded_key(spec: BackendSpec) -> str:
+    """Where a loaded built-in is kept: its name, with its identity when it has one (an ``api:``
+    model loaded under other settings is another object)."""
+    return f"{spec.name}@{spec.identity}" if spec.identity else spec.name
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,7 @@ class Catalogue:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()
         self._saved_stamp: str | None = None
+        self._api_stamp: str | None = None
         for spec in built_in:
             self._entries[spec.name] = _Entry(spec.name, spec.kind, "built-in", "0", spec=spec)
 
@@ -114,7 +123,9 @@ class Catalogue:
 
     def _discover(self) -> None:
         """List models saved by this or another process since the last look (cheap: reads the
-        folder only when its modification time changed)."""
+        folder only when its modification time changed), and the remote ``api:`` endpoints the
+        configuration names now."""
+        self._discover_api()
         stamp = self.saved.stamp()
         if stamp is None or stamp == self._saved_stamp:
             return
@@ -127,8 +138,24 @@ class Catalogue:
                     self._entries[note.name] = _Entry(note.name, note.kind, note.origin, revision, backend=cast(Backend, saved_backend(note)))
             self._saved_stamp = stamp
 
+    def _discover_api(self) -> None:
+        """Rows for the ``api:`` endpoints of the environment and ``api_endpoints.toml``, read again
+        only when either changed. A row is replaced (new revision) when its endpoint changed."""
+        from embedlab.backends.api import api_settings_stamp, api_spec, listed_endpoints
+
+        stamp = api_settings_stamp()
+        if stamp == self._api_stamp:
+            return
+        with self._lock:
+            for name in [name for name in self._entries if name.startswith(API_PREFIX)]:  # read again from the new settings
+                del self._entries[name]
+            for endpoint in listed_endpoints():
+                spec = api_spec(endpoint.name)
+                self._entries[spec.name] = _Entry(spec.name, spec.kind, "built-in", f"api-{stamp[:12]}", spec=spec)
+            self._api_stamp = stamp
+
     def _entry(self, name: str) -> _Entry | None:
-        if name not in self._entries:
+        if name not in self._entries or name.startswith(API_PREFIX):
             self._discover()
         entry = self._entries.get(name)
         if entry is None and name.startswith(HUB_PREFIX) and len(name) > len(HUB_PREFIX):
@@ -136,6 +163,13 @@ class Catalogue:
 
             with self._lock:
                 entry = self._entries.setdefault(name, _Entry(name, BackendKind.TEXT, "built-in", "0", spec=hub_spec(name)))
+        if entry is None and name.startswith(API_PREFIX) and len(name) > len(API_PREFIX):
+            from embedlab.backends.api import api_settings_stamp, api_spec
+
+            self._discover_api()
+            with self._lock:
+                entry = self._entries.setdefault(name, _Entry(name, BackendKind.TEXT, "built-in", f"api-{api_settings_stamp()[:12]}",
+                                                              spec=api_spec(name)))
         return entry
 
     def names(self, kind: BackendKind | None = None) -> list[str]:
@@ -188,7 +222,7 @@ class Catalogue:
         entry = self._entries.get(name) if isinstance(name, str) else None
         if entry is None:
             return None
-        held = entry.backend if entry.backend is not None else _LOADED.get(entry.name)
+        held = entry.backend if entry.backend is not None else (_LOADED.get(loaded_key(entry.spec)) if entry.spec else None)
         if held is backend or (isinstance(held, SAVED_BACKENDS) and held._loaded is backend):
             return f"{entry.name}@{entry.revision}"
         return None
@@ -210,7 +244,7 @@ class Catalogue:
         search a user types does not wait for the model: MiniLM takes seconds to load. Errors
         are left to the call that needs the model, which reports them."""
         entry = self._entry(name)
-        if entry is None or entry.backend is not None or entry.spec is None or name in _LOADED:
+        if entry is None or entry.backend is not None or entry.spec is None or loaded_key(entry.spec) in _LOADED:
             return
         spec = entry.spec
         with _LOAD_LOCKS_GUARD:
@@ -290,7 +324,7 @@ class Catalogue:
             if entry.spec is not None:
                 spec = entry.spec
                 reason = spec.check()
-                loaded = _LOADED.get(spec.name)
+                loaded = _LOADED.get(loaded_key(spec))
                 rows.append(BackendStatus(
                     name=spec.name, kind=str(spec.kind), dim=loaded.dim if loaded is not None else spec.dim,
                     device=loaded.device if loaded is not None else spec.device_of(), available=reason is None,

@@ -1,4 +1,4 @@
-"""Core commands: models, similarity, neighbors, serve."""
+"""Core commands: models, similarity, neighbors, serve, serve-embeddings."""
 
 from __future__ import annotations
 
@@ -38,6 +38,26 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="a host name browsers may use to reach the app (behind a proxy, say; repeatable;"
                             " also EMBEDLAB_ALLOWED_HOSTS, comma-separated); other names are refused (DNS rebinding)")
     serve.set_defaults(handler=cmd_serve)
+
+    from embedlab.serving import MAX_BATCH, MAX_CHARS, MAX_ITEMS
+
+    embed = commands.add_parser(
+        "serve-embeddings", help="serve text models at an OpenAI-compatible /v1/embeddings (for api: models elsewhere)",
+        description="Serves EmbedLab's text models (MiniLM, the multilingual USE, a fine-tuned model, ...) with OpenAI's"
+                    " embeddings protocol: POST /v1/embeddings, GET /v1/models, GET /health. Concurrent requests are encoded"
+                    " together. Point other machines at it with EMBEDLAB_API_BASE=http://HOST:PORT/v1 and api:MODEL.")
+    embed.add_argument("--model", action="append", metavar="NAME", help="a text model to serve (repeatable; default minilm)")
+    embed.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
+    embed.add_argument("--port", type=integer(1, 65_535), default=8000)
+    embed.add_argument("--token-env", metavar="VAR", default="EMBEDLAB_SERVE_TOKEN",
+                       help="the environment variable holding the bearer token clients must send (default"
+                            " EMBEDLAB_SERVE_TOKEN; unset: no token is asked for)")
+    embed.add_argument("--max-items", type=integer(1, 10_000), default=MAX_ITEMS, help=f"inputs per request (default {MAX_ITEMS})")
+    embed.add_argument("--max-chars", type=integer(1, 1_000_000), default=MAX_CHARS,
+                       help=f"characters per input (default {MAX_CHARS:,})")
+    embed.add_argument("--max-batch", type=integer(1, 4_096), default=MAX_BATCH,
+                       help=f"inputs encoded together across requests (default {MAX_BATCH})")
+    embed.set_defaults(handler=cmd_serve_embeddings)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -140,3 +160,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.chdir(app.parent)
     os.execv(sys.executable, command)
     return 0  # not reached
+
+
+def cmd_serve_embeddings(args: argparse.Namespace) -> int:
+    from embedlab.backends import get_text_encoder
+    from embedlab.serving import ServeSettings, serve
+
+    models = tuple(dict.fromkeys(args.model or ["minilm"]))
+    for name in models:  # names checked and models loaded before the port opens
+        get_text_encoder(name)
+    token = os.environ.get(args.token_env) or None
+    if args.host not in LOOPBACK_HOSTS and token is None:
+        print(f"embedlab: serving on {args.host} without a token: anyone who reaches the port can use it"
+              f" (set {args.token_env} to ask for one).", file=sys.stderr)
+    print(f"EmbedLab embeddings on http://{args.host}:{args.port}/v1 ({', '.join(models)})", file=sys.stderr)
+    sys.stderr.flush()
+    serve(ServeSettings(models, token, args.max_items, args.max_chars, args.max_batch), args.host, args.port)
+    return 0
