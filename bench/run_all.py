@@ -31,6 +31,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "concurrency": ([], ["--rounds", "1"]),
     "images": ([], ["--n", "32", "--rounds", "1"]),
     "recommend": ([], []),
+    "api_embeddings": ([], ["--n", "500", "--rounds", "1"]),
 }
 
 

@@ -40,7 +40,7 @@ from embedlab.errors import ApiEmbeddingError, InputError
 
 API_PREFIX = "api:"
 ENDPOINTS_FILE = "api_endpoints.toml"
-DEFAULT_BATCH = 64
+DEFAULT_BATCH = 256  # inputs per request (OpenAI takes up to 2,048; serve-embeddings 256 by default)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRY_SECONDS = 60.0
 API_HINT = ("set EMBEDLAB_API_BASE (e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1) and EMBEDLAB_API_KEY,"
@@ -184,6 +184,7 @@ class ApiEncoder(BatchedEncoder):
 
     kind = BackendKind.TEXT
     device = "remote"
+    whole_calls = True  # requests are cut by the endpoint's batch size, not the caller's
 
     def __init__(self, endpoint: Endpoint, *, probe: bool = True) -> None:
         import httpx
