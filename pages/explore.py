@@ -8,7 +8,7 @@ import streamlit as st
 
 from embedlab import config, datasets, demos
 from embedlab.analysis.search import foreign_notice, models_of_dimension
-from embedlab.backends import BackendKind, backend_names
+from embedlab.backends import BackendKind, backend_names, is_text_model
 from embedlab.corpus import (
     corpora,
     corpus_clusters,
@@ -261,7 +261,7 @@ info = infos[collection]
 if not info.complete:
     st.warning("This ingest was interrupted: its rows so far are kept. Ingest the same data again to resume where it stopped.")
 search_model = info.backend
-if not info.foreign and info.backend not in text_models:  # a recommender's item vectors: no text model made them
+if not info.foreign and not is_text_model(info.backend):  # a recommender's item vectors: no text model made them
     st.info(plain(f"{info.dataset!r} holds vectors of {info.backend!r}, not of a text model: there is no text search;"
                   " click a point to see its nearest rows by its stored vector."))
     search_model = ""

@@ -29,6 +29,7 @@ from embedlab.backends.base import (
 )
 from embedlab.backends.catalogue import BackendStatus, Catalogue
 from embedlab.cache import Memoized, Unkeyable, memoize, on_disk
+from embedlab.errors import EmbedlabError
 
 __all__ = [
     "Backend",
@@ -52,6 +53,7 @@ __all__ = [
     "get_backend",
     "get_text_encoder",
     "get_word_vectors",
+    "is_text_model",
     "memoize_models",
     "model_key",
     "model_status",
@@ -105,6 +107,15 @@ def as_word_vectors(model: str | WordVectors) -> WordVectors:
 def backend_names(kind: BackendKind | None = None) -> list[str]:
     """Names of every model (optionally of one kind), built-ins first."""
     return catalogue().names(kind)
+
+
+def is_text_model(name: str) -> bool:
+    """Whether ``name`` is a text model of the catalogue (``api:`` and ``st:`` names included),
+    without loading it: a collection of a recommender's item vectors is not, for one."""
+    try:
+        return catalogue().kind(name) == BackendKind.TEXT
+    except EmbedlabError:
+        return False
 
 
 def backend_kind(name: str) -> BackendKind:
