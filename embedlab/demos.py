@@ -40,10 +40,11 @@ def explore_demo_collection(progress: Callable[[int, int], None] | None = None) 
     return demo_collection(EXPLORE_DATASET, EXPLORE_PER_LABEL, EXPLORE_COLLECTION, EXPLORE_MODEL, progress)
 
 
-def demo_collection(dataset: str, per_label: int, collection: str, model: str,
-                    progress: Callable[[int, int], None] | None = None) -> str:
-    """The first ``per_label`` unchunked rows of each label of a built-in text dataset as
-    ``collection``, ingested once with ``model``; returns its Chroma name."""
+def demo_collection(dataset: str, per_label: int | None, collection: str, model: str,
+                    progress: Callable[[int, int], None] | None = None, *, sample: int | None = None, seed: int = 0) -> str:
+    """The first ``per_label`` unchunked rows of each label of a built-in text dataset (or a
+    seeded random ``sample`` of its rows) as ``collection``, ingested once with ``model``; returns
+    its Chroma name."""
     from embedlab.ingest import dataset_records, ingest_records
     from embedlab.store import open_store
 
@@ -51,7 +52,7 @@ def demo_collection(dataset: str, per_label: int, collection: str, model: str,
     for info in store.collections():
         if info.dataset == collection and info.backend == model and info.complete:
             return info.name
-    records = dataset_records(dataset, None, chunk_size=0, overlap=0, per_label=per_label)
+    records = dataset_records(dataset, None, chunk_size=0, overlap=0, per_label=per_label, sample=sample, seed=seed)
     report = ingest_records(collection, model, records, source=f"dataset:{dataset}", chunk_size=0,
                             overlap=0, progress=progress, store=store)
     return report.collection
@@ -64,6 +65,23 @@ COMPRESSION_DATASET, COMPRESSION_PER_LABEL, COMPRESSION_COLLECTION, COMPRESSION_
 def compression_demo_collection(progress: Callable[[int, int], None] | None = None) -> str:
     """The Compression demo's collection (ingested once); returns its Chroma name."""
     return demo_collection(COMPRESSION_DATASET, COMPRESSION_PER_LABEL, COMPRESSION_COLLECTION, COMPRESSION_MODEL, progress)
+
+
+#: Compare: a seeded random sample of 500 health-news tweets (every account, June 2011 to April 2015),
+#: read by MiniLM and by the multilingual USE (two models, one corpus); the MiniLM collection split by
+#: the tweets' date at 2014-07-01 (two periods, one model: Ebola arrives in the second)
+COMPARE_DATASET, COMPARE_SAMPLE, COMPARE_SEED, COMPARE_COLLECTION = "healthtweets", 500, 0, "tweets-sample"
+COMPARE_MODELS = ("minilm", "use-multilingual")
+COMPARE_SPLIT_COLUMN, COMPARE_SPLIT_AT = "date", "2014-07-01"
+
+
+def compare_demo_collections(progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> tuple[str, str]:
+    """The Compare demo's two collections, the same tweets read by each of ``COMPARE_MODELS``
+    (ingested once; ``progress(model)`` gives each ingest its progress callback); returns their
+    Chroma names, MiniLM's first."""
+    first, second = (demo_collection(COMPARE_DATASET, None, COMPARE_COLLECTION, model, progress(model) if progress else None,
+                                     sample=COMPARE_SAMPLE, seed=COMPARE_SEED) for model in COMPARE_MODELS)
+    return first, second
 
 
 #: Images: queries ConSE gets right on the gallery, then one it cannot (no ImageNet class)

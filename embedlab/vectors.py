@@ -6,6 +6,8 @@ the analysis pages all use the same definitions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -47,3 +49,43 @@ def top_k_cosine(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndar
     top = np.argpartition(-scores, k - 1)[:k]
     order = top[np.argsort(-scores[top], kind="stable")]
     return order, scores[order]
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` highest scores of each row of ``scores``, highest first; equal
+    scores go to the lower column (duplicate rows and Hamming distances tie often), so the
+    answer never depends on how a partition happened to order them."""
+    scores = np.asarray(scores)
+    k = min(int(k), scores.shape[1])
+    if k <= 0:
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    picked = np.take_along_axis(scores, part, axis=1)
+    found = np.take_along_axis(part, np.lexsort((part, -picked), axis=1), axis=1).astype(np.int64)
+    threshold = picked.min(axis=1)
+    # rows where more than k scores reach the k-th: the partition chose among equals; choose by column
+    for row in np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k):
+        values = scores[row]
+        candidates = np.flatnonzero(values >= threshold[row])
+        found[row] = candidates[np.lexsort((candidates, -values[candidates]))[:k]]
+    return found
+
+
+def knn_cosine(vectors: np.ndarray, k: int, progress: Callable[[int, int], None] | None = None,
+               block_bytes: int = 64 << 20) -> np.ndarray:
+    """The ``k`` nearest rows of every row of ``vectors`` by exact cosine, nearest first, as an
+    (n, k) int32 array: brute force in blocks of rows (``block_bytes`` of scores at a time), a row
+    never its own neighbour, equal scores to the lower row. ``k`` is capped at n - 1."""
+    unit = l2_normalise(vectors)
+    n = len(unit)
+    k = max(0, min(int(k), n - 1))
+    found = np.empty((n, k), dtype=np.int32)
+    step = max(1, block_bytes // (4 * max(n, 1)))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        scores = unit[start:stop] @ unit.T
+        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        found[start:stop] = top_k_rows(scores, k)
+        if progress is not None:
+            progress(stop, n)
+    return found

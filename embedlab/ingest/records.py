@@ -109,22 +109,24 @@ def build_records(
     return Records(texts, metadatas, documents, text_column, label_column, [metadata_key(c) for c in extra])
 
 
-def load_dataset(name: str, limit: int | None = None, per_label: int | None = None) -> Table:
+def load_dataset(name: str, limit: int | None = None, per_label: int | None = None, sample: int | None = None,
+                 seed: int = 0) -> Table:
     """A built-in text dataset as a Table (first ``limit`` rows when given; with ``per_label``,
-    the first that many rows of each label, for a balanced sample such as the guided demo's)."""
+    the first that many rows of each label, for a balanced sample such as the guided demo's; with
+    ``sample``, a seeded random sample of that many rows in the dataset's order)."""
     spec = datasets.dataset(name, "texts")
-    frame = datasets.text_frame(name, limit, per_label)
+    frame = datasets.text_frame(name, limit, per_label, sample, seed)
     return Table(frame, name=name, format="dataset", text_column=spec.text_column, label_column=spec.label_column,
                  description=spec.line())
 
 
 def dataset_records(
     name: str, limit: int | None = None, chunk_size: int = DEFAULT_CHUNK_WORDS, overlap: int = DEFAULT_OVERLAP_WORDS,
-    per_label: int | None = None,
+    per_label: int | None = None, sample: int | None = None, seed: int = 0,
 ) -> Records:
     """Records of a built-in dataset with its own text, label and id columns."""
     spec = datasets.dataset(name, "texts")
-    table = load_dataset(name, limit, per_label)
+    table = load_dataset(name, limit, per_label, sample, seed)
     records = build_records(table, spec.text_column, spec.label_column, spec.columns, chunk_size=chunk_size,
                             overlap=overlap, id_column=spec.id_column, limits=UploadLimits(max_chunks=10**7))
     records.text_cleaning = spec.text_cleaning
