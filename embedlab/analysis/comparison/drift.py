@@ -33,20 +33,25 @@ from embedlab.analysis.comparison.metrics import (
     mmd_test,
     sample_rows,
 )
+from embedlab.analysis.comparison.settings import (
+    DEFAULT_CLUSTERS,
+    DEFAULT_FOLDS,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_PERMUTATIONS,
+    DEFAULT_SEED,
+    MAX_FOLDS,
+    MAX_PERMUTATIONS,
+    MAX_ROWS,
+    MIN_MAX_ROWS,
+    MIN_PERMUTATIONS,
+    STEADY_POINTS,
+    TYPICAL,
+)
 from embedlab.corpus import Corpus, corpus_clusters
 from embedlab.errors import InputError
 from embedlab.maps.clustering import ClusterParams, ClusterResult
 
 SIDE_COLUMN = "side"
-DEFAULT_MAX_ROWS = 1_000
-MAX_ROWS = 5_000
-DEFAULT_PERMUTATIONS = 500
-MAX_PERMUTATIONS = 10_000
-DEFAULT_FOLDS = 5
-DEFAULT_SEED = 0
-DEFAULT_CLUSTERS = 8
-TYPICAL = 10
-STEADY_POINTS = 0.02  # a cluster whose share moves less than 2 points is "steady"
 
 
 @dataclass(frozen=True)
@@ -279,7 +284,8 @@ def shares(groups: Sequence[Any] | np.ndarray, side: np.ndarray, terms: dict[Any
     frame = pd.DataFrame({"group": [str(g) for g in groups], "side": side})
     counts = pd.crosstab(frame["group"], frame["side"]).reindex(columns=[0, 1], fill_value=0)
     totals = (max(int((side == 0).sum()), 1), max(int((side == 1).sum()), 1))
-    found = [Share(str(name), tuple((terms or {}).get(str(name), ())), int(row[0]), int(row[1]), row[0] / totals[0], row[1] / totals[1])
+    found = [Share(str(name), tuple((terms or {}).get(str(name), ())), int(row[0]), int(row[1]), float(row[0] / totals[0]),
+                   float(row[1] / totals[1]))
              for name, row in counts.iterrows()]
     return sorted(found, key=lambda s: (-abs(s.change), s.name))
 
@@ -409,12 +415,12 @@ def _figures(vectors: np.ndarray, side: np.ndarray, max_rows: int, permutations:
 
 
 def check_settings(max_rows: int, permutations: int, folds: int) -> None:
-    if not 10 <= max_rows <= MAX_ROWS:
-        raise InputError(f"The sample per side must be between 10 and {MAX_ROWS:,} rows, got {max_rows}.")
-    if not 10 <= permutations <= MAX_PERMUTATIONS:
-        raise InputError(f"Permutations must be between 10 and {MAX_PERMUTATIONS:,}, got {permutations}.")
-    if not 2 <= folds <= 10:
-        raise InputError(f"Folds must be between 2 and 10, got {folds}.")
+    if not MIN_MAX_ROWS <= max_rows <= MAX_ROWS:
+        raise InputError(f"The sample per side must be between {MIN_MAX_ROWS} and {MAX_ROWS:,} rows, got {max_rows}.")
+    if not MIN_PERMUTATIONS <= permutations <= MAX_PERMUTATIONS:
+        raise InputError(f"Permutations must be between {MIN_PERMUTATIONS} and {MAX_PERMUTATIONS:,}, got {permutations}.")
+    if not 2 <= folds <= MAX_FOLDS:
+        raise InputError(f"Folds must be between 2 and {MAX_FOLDS}, got {folds}.")
 
 
 def drift(sides: Sides, *, max_rows: int = DEFAULT_MAX_ROWS, permutations: int = DEFAULT_PERMUTATIONS, folds: int = DEFAULT_FOLDS,

@@ -31,21 +31,22 @@ from embedlab.analysis.comparison.metrics import (
     sample_rows,
     similarity_spearman,
 )
+from embedlab.analysis.comparison.settings import (
+    DEFAULT_CLUSTERS,
+    DEFAULT_K,
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    MAX_K,
+    MAX_SAMPLE,
+    MIN_ROWS,
+    MIN_SAMPLE,
+    TIE_RULE,
+)
 from embedlab.cache import memoize
 from embedlab.corpus import Corpus, corpus_clusters
 from embedlab.errors import InputError
 from embedlab.maps.clustering import ClusterParams, ClusterResult
 from embedlab.vectors import knn_cosine, l2_normalise
-
-DEFAULT_K = 10
-MAX_K = 100
-DEFAULT_SAMPLE = 1_000
-MAX_SAMPLE = 5_000
-DEFAULT_SEED = 0
-DEFAULT_CLUSTERS = 8
-MIN_ROWS = 3
-TIE_RULE = "exact cosine, a row never its own neighbour, equal scores to the lower row"
-
 
 # -- matching the rows of two collections ------------------------------------------------------
 
@@ -273,8 +274,8 @@ def check_settings(k: int, sample: int, rows: int) -> int:
     """The k to use on ``rows`` rows (at most rows - 1), or an error for impossible settings."""
     if not 1 <= k <= MAX_K:
         raise InputError(f"k must be between 1 and {MAX_K}, got {k}.")
-    if not 3 <= sample <= MAX_SAMPLE:
-        raise InputError(f"The Spearman sample must be between 3 and {MAX_SAMPLE:,} rows, got {sample}.")
+    if not MIN_SAMPLE <= sample <= MAX_SAMPLE:
+        raise InputError(f"The Spearman sample must be between {MIN_SAMPLE} and {MAX_SAMPLE:,} rows, got {sample}.")
     return min(k, rows - 1)
 
 
