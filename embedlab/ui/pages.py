@@ -65,6 +65,11 @@ PAGES: tuple[PageSpec, ...] = (
              "float16, int8, binary and PCA codes of a collection with and without float32 re-scoring: bytes per vector,"
              " recall@10 against exact search and downstream accuracy in one table and a chart; dot product vs cosine on"
              " raw GloVe vectors"),
+    PageSpec("pages/compare.py", "Compare", "🔀", "Judge", "compare",
+             "two models on one corpus (per-row agreement of the k nearest neighbours, linear CKA, Spearman ρ of pairwise"
+             " similarities, two linked maps, the clusters of one on the other) and two corpora or two periods under one"
+             " model (centroid distance, MMD with a permutation p-value, a domain classifier's AUC, which topics grew or"
+             " vanished)"),
 )
 
 

@@ -17,7 +17,7 @@ probability of their own side).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -279,7 +279,7 @@ class Share:
                 "share_a": self.share_a, "share_b": self.share_b, "change": self.change, "trend": self.trend}
 
 
-def shares(groups: Sequence[Any] | np.ndarray, side: np.ndarray, terms: dict[Any, Sequence[str]] | None = None) -> list[Share]:
+def shares(groups: Sequence[Any] | np.ndarray, side: np.ndarray, terms: Mapping[str, Sequence[str]] | None = None) -> list[Share]:
     """Each group's share of side A's rows and of side B's rows, biggest move first."""
     frame = pd.DataFrame({"group": [str(g) for g in groups], "side": side})
     counts = pd.crosstab(frame["group"], frame["side"]).reindex(columns=[0, 1], fill_value=0)

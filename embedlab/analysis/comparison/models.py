@@ -26,6 +26,7 @@ import pandas as pd
 from embedlab import cache
 from embedlab.analysis.comparison.metrics import (
     Progress,
+    align_map,
     knn_overlap,
     linear_cka,
     sample_rows,
@@ -43,9 +44,11 @@ from embedlab.analysis.comparison.settings import (
     TIE_RULE,
 )
 from embedlab.cache import memoize
-from embedlab.corpus import Corpus, corpus_clusters
+from embedlab.corpus import Corpus, corpus_clusters, corpus_map
 from embedlab.errors import InputError
 from embedlab.maps.clustering import ClusterParams, ClusterResult
+from embedlab.maps.projection import Projection, ProjectionParams
+from embedlab.maps.view import Colours, colours_for, hover_lines
 from embedlab.vectors import knn_cosine, l2_normalise
 
 # -- matching the rows of two collections ------------------------------------------------------
@@ -359,3 +362,80 @@ def _compressed(digest: str, base: str, corpus: Corpus) -> Corpus:
     info = replace(corpus.info, name=f"{corpus.info.name}@{base}", backend=f"{corpus.info.backend}@{base}",
                    dim=int(vectors.shape[1]), extra={**corpus.info.extra, "scheme": base})
     return Corpus(info, corpus.ids, corpus.texts, corpus.metadata, vectors, cache.array_digest(vectors))
+
+
+# -- what the page's two maps show -------------------------------------------------------------
+
+AGREEMENT = "agreement"
+CLUSTERS_A = "clusters of A"
+CLUSTERS_B = "clusters of B"
+
+
+@dataclass(frozen=True)
+class PairMaps:
+    """A map of each space of the compared rows; B's turned to lie over A's when ``aligned``."""
+
+    a: Projection
+    b: Projection
+    coords_b: np.ndarray
+    aligned: bool
+
+
+def comparison_maps(comparison: ModelComparison, params: ProjectionParams, align: bool = True) -> PairMaps:
+    """Both maps (cached like every map, by the vectors and the settings), B's aligned to A's
+    (orthogonal Procrustes: rotation, reflection, scale) when ``align``."""
+    first = corpus_map(comparison.matched.a, params)
+    second = corpus_map(comparison.matched.b, params)
+    coords = align_map(first.coords, second.coords) if align else second.coords
+    return PairMaps(first, second, coords, align)
+
+
+def colour_options(comparison: ModelComparison) -> list[str]:
+    """What the maps can be coloured by: agreement, each model's clusters, the rows' columns."""
+    options = [AGREEMENT]
+    if comparison.clusters_a is not None:
+        options += [CLUSTERS_A, CLUSTERS_B]
+    return options + [c for c in comparison.matched.a.colour_columns() if c not in options]
+
+
+def _cluster_names(clusters: ClusterResult, prefix: str) -> list[str]:
+    terms = {c.id: ", ".join(c.terms[:3]) for c in clusters.clusters}
+    return [f"{prefix}{label}: {terms.get(int(label), '')}" if label >= 0 else "noise" for label in clusters.labels]
+
+
+def comparison_colours(comparison: ModelComparison, colour_by: str) -> Colours:
+    """The same colour per row on both maps: its agreement (a scale from 0 to 1), its cluster in
+    A or in B (named by their top terms), or a column."""
+    if colour_by == AGREEMENT:
+        return Colours("scale", values=comparison.overlap.astype(np.float32))
+    if colour_by in (CLUSTERS_A, CLUSTERS_B):
+        clusters = comparison.clusters_a if colour_by == CLUSTERS_A else comparison.clusters_b
+        if clusters is None:
+            raise InputError("No clusters were computed: set the number of clusters above 1.")
+        return colours_for(_cluster_names(clusters, "A" if colour_by == CLUSTERS_A else "B"))
+    corpus = comparison.matched.a
+    if colour_by not in corpus.metadata.columns:
+        raise InputError(f"Nothing to colour by called {colour_by!r}.")
+    return colours_for(corpus.metadata[colour_by].tolist(), numeric=colour_by in corpus.numeric_columns())
+
+
+def comparison_hover(comparison: ModelComparison) -> tuple[list[str], str]:
+    """Hover text per row (the same on both maps): the text, label, agreement and its cluster in
+    each model; and a content id for it."""
+    key = cache.content_key(comparison.matched.a.digest, comparison.matched.b.digest, comparison.k,
+                            None if comparison.clusters_a is None else comparison.clusters_a.params)
+    return _hover(key, comparison), key
+
+
+@memoize(max_entries=8, exclude=("comparison",))
+def _hover(key: str, comparison: ModelComparison) -> list[str]:
+    corpus = comparison.matched.a
+    columns: dict[str, Sequence[object]] = {}
+    if "label" in corpus.metadata.columns:
+        columns["label"] = corpus.metadata["label"].tolist()
+    columns[f"shared of {comparison.k}"] = np.rint(comparison.overlap * comparison.k).astype(int).tolist()
+    if comparison.clusters_a is not None and comparison.clusters_b is not None:
+        columns[f"{comparison.model_a} cluster"] = comparison.clusters_a.labels.tolist()
+        columns[f"{comparison.model_b} cluster"] = comparison.clusters_b.labels.tolist()
+    texts = [text or f"[{row_id}]" for text, row_id in zip(corpus.texts, corpus.ids, strict=True)]
+    return hover_lines(texts, columns)
