@@ -35,6 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " compressed codes (float16, int8, binary, pca-<d>).")
     models.add_argument("collection_a", metavar="COLLECTION_A", help="a stored collection (or the dataset name it was ingested as)")
     models.add_argument("collection_b", metavar="COLLECTION_B", nargs="?", help="the same texts made by another model")
+    models.add_argument("--model-a", metavar="M", help="when COLLECTION_A names a dataset stored with several models: this one")
+    models.add_argument("--model-b", metavar="M", help="when COLLECTION_B names a dataset stored with several models: this one")
     models.add_argument("-k", type=integer(1, cs.MAX_K), default=cs.DEFAULT_K, help=f"neighbours per row (default {cs.DEFAULT_K})")
     models.add_argument("--compressed", metavar="SCHEME",
                         help="compare with this collection's own codes under SCHEME (float16, int8, binary, pca-<d>) instead")
@@ -61,6 +63,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " c-TF-IDF terms; the rows most typical of each side.")
     drift.add_argument("collection_a", metavar="COLLECTION_A", help="a stored collection (or the dataset name it was ingested as)")
     drift.add_argument("collection_b", metavar="COLLECTION_B", nargs="?", help="a second collection made by the same model")
+    drift.add_argument("--model", metavar="M", help="when a collection name is a dataset stored with several models: this one")
     drift.add_argument("--split-column", metavar="C", help="split COLLECTION_A by this column instead of comparing two collections")
     drift.add_argument("--split-at", metavar="V", help="a number or a date: side A below it, side B from it on")
     drift.add_argument("--split-values", nargs="+", metavar="V", help="side A: the rows whose value is one of these")
@@ -79,21 +82,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     drift.set_defaults(handler=cmd_drift)
 
 
-def _models_corpora(args: argparse.Namespace) -> tuple[Corpus, Corpus]:
-    from embedlab.analysis.comparison.models import compressed
+def _load(name: str, model: str | None) -> Corpus:
+    """A stored collection by its name, or by its dataset name (and model, when several made it)."""
     from embedlab.corpus import load_corpus
-    from embedlab.errors import InputError
     from embedlab.store import open_store
 
     store = open_store()
-    first = load_corpus(args.collection_a, store)
+    return load_corpus(store.resolve(name, model), store)
+
+
+def _models_corpora(args: argparse.Namespace) -> tuple[Corpus, Corpus]:
+    from embedlab.analysis.comparison.models import compressed
+    from embedlab.errors import InputError
+
+    first = _load(args.collection_a, args.model_a)
     if args.compressed:
         if args.collection_b:
             raise InputError("Give COLLECTION_B or --compressed, not both: --compressed compares a collection with its own codes.")
         return first, compressed(first, args.compressed)
     if not args.collection_b:
         raise InputError("Name two collections (the same texts made by two models), or one with --compressed SCHEME.")
-    return first, load_corpus(args.collection_b, store)
+    return first, _load(args.collection_b, args.model_b)
 
 
 def cmd_compare_models(args: argparse.Namespace) -> int:
@@ -130,12 +139,9 @@ def cmd_compare_models(args: argparse.Namespace) -> int:
 
 def _drift_sides(args: argparse.Namespace) -> Sides:
     from embedlab.analysis.comparison.drift import split_collection, two_collections
-    from embedlab.corpus import load_corpus
     from embedlab.errors import InputError
-    from embedlab.store import open_store
 
-    store = open_store()
-    first = load_corpus(args.collection_a, store)
+    first = _load(args.collection_a, args.model)
     if args.split_column:
         if args.collection_b:
             raise InputError("Give COLLECTION_B or --split-column, not both: --split-column splits COLLECTION_A in two.")
@@ -146,7 +152,7 @@ def _drift_sides(args: argparse.Namespace) -> Sides:
         raise InputError("--split-at and --split-values need --split-column.")
     if not args.collection_b:
         raise InputError("Name two collections made by one model, or split one with --split-column C --split-at V.")
-    return two_collections(first, load_corpus(args.collection_b, store))
+    return two_collections(first, _load(args.collection_b, args.model))
 
 
 def cmd_drift(args: argparse.Namespace) -> int:

@@ -81,6 +81,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     dataset.add_argument("--collection", required=True, metavar="NAME")
     dataset.add_argument("--model", default=DEFAULT_MODEL, metavar="M")
     dataset.add_argument("--limit", type=integer(1, 100_000_000), metavar="N", help="only the first N documents")
+    dataset.add_argument("--sample", type=integer(1, 100_000_000), metavar="N",
+                         help="a random sample of N documents (seeded by --seed), kept in the dataset's order")
+    dataset.add_argument("--seed", type=integer(0, SEED_MAX), default=0, metavar="S", help="seed of --sample (default 0)")
     _chunk_options(dataset)
     add_json_flag(dataset)
     dataset.set_defaults(handler=cmd_ingest_dataset)
@@ -165,8 +168,8 @@ def cmd_ingest_dataset(args: argparse.Namespace) -> int:
 
     with progress_bar("encoding", enabled=show_progress(args)) as progress:
         progress.stage(f"reading the {args.dataset} dataset")
-        report = ingest_dataset(args.dataset, args.collection, args.model, limit=args.limit, chunk_size=args.chunk_size,
-                                overlap=args.overlap, progress=progress, stage=progress.stage)
+        report = ingest_dataset(args.dataset, args.collection, args.model, limit=args.limit, sample=args.sample, seed=args.seed,
+                                chunk_size=args.chunk_size, overlap=args.overlap, progress=progress, stage=progress.stage)
     emit(args, report.as_dict(), lambda: _print_report(report.as_dict()))
     return 0
 

@@ -173,8 +173,11 @@ def ingest_dataset(
     progress: ProgressCallback | None = None,
     store: Store | None = None,
     stage: StageCallback | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> IngestReport:
-    """Store a built-in dataset (or its first ``limit`` rows) under the collection ``dataset``."""
-    records = dataset_records(name, limit, chunk_size, overlap)
+    """Store a built-in dataset (its first ``limit`` rows, or a random ``sample`` of them drawn
+    with ``seed``) under the collection ``dataset``."""
+    records = dataset_records(name, limit, chunk_size, overlap, sample=sample, seed=seed)
     return ingest_records(dataset or name, model, records, source=f"dataset:{name}", chunk_size=chunk_size,
                           overlap=overlap, progress=progress, store=store, stage=stage)
