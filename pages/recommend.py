@@ -109,6 +109,7 @@ with user_errors():
 
 if data is None:
     st.info("Upload an interactions file to start.")
+    frame.publish()
     st.stop()
 assert data is not None
 st.caption(plain(data.describe() + "."))
