@@ -101,7 +101,13 @@ def test_the_openai_client_gets_the_in_process_vectors_from_serve_embeddings(ser
 
 
 def test_serve_embeddings_refuses_what_it_must(served: str) -> None:
-    from openai import APIStatusError, AuthenticationError, BadRequestError, NotFoundError, OpenAI
+    from openai import (
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        NotFoundError,
+        OpenAI,
+    )
 
     with pytest.raises(AuthenticationError):
         OpenAI(base_url=served, api_key="wrong", max_retries=0).embeddings.create(model="minilm", input=["x"])
