@@ -19,5 +19,6 @@ navigation = st.navigation(
                for spec in specs]
      for section, specs in sections().items()},
     position="sidebar",
+    expanded=True,  # every page listed: no "View more" to find Compression or Recommendation
 )
 navigation.run()

@@ -53,3 +53,42 @@ def expand(raw: str) -> str | None:
         return path.read_bytes().decode("utf-8", "surrogatepass")
     except OSError:
         return None
+
+
+# -- uploads a view rests on ----------------------------------------------------------------------
+
+MAX_KEPT_FILE_BYTES = 200 * 1024 * 1024
+_FILE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def keep_file(data: bytes, name: str) -> str:
+    """Keep an uploaded file's bytes on the server under their content hash, so a view that rests
+    on it (an interactions file, a labelled file) survives a reload and opens from a link on any
+    process sharing this EMBEDLAB_HOME; returns the id the link carries. The bytes are only ever
+    read back and parsed again by the same checked readers (never unpickled, never executed)."""
+    if len(data) > MAX_KEPT_FILE_BYTES:
+        raise ValueError(f"{len(data):,} bytes is more than an upload may be")
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    folder = _folder() / "files"
+    if not (folder / f"{digest}.bin").exists():
+        cache.atomic_write(folder / f"{digest}.bin", data)
+    cache.atomic_write(folder / f"{digest}.name", _display_name(name))
+    return digest
+
+
+def kept_file(file_id: str) -> tuple[bytes, str] | None:
+    """The bytes and name of a kept upload, or None when this server does not have it."""
+    if not _FILE_ID.fullmatch(file_id or ""):
+        return None
+    folder = _folder() / "files"
+    try:
+        return (folder / f"{file_id}.bin").read_bytes(), (folder / f"{file_id}.name").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _display_name(name: str) -> str:
+    """A file name fit to keep and show: the last path part, printable, bounded."""
+    last = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in last).strip() or "upload"
+    return cleaned[:120]

@@ -121,10 +121,10 @@ def parse_request(document: Any, settings: ServeSettings) -> tuple[str, list[str
     if not all(isinstance(text, str) for text in texts):
         raise RequestError(400, "'input' must hold strings; token arrays are not accepted here.")
     if len(texts) > settings.max_items:
-        raise RequestError(400, f"{len(texts)} inputs; at most {settings.max_items} per request.")
+        raise RequestError(413, f"{len(texts)} inputs; at most {settings.max_items} per request.")
     long = next((i for i, text in enumerate(texts) if len(text) > settings.max_chars), None)
     if long is not None:
-        raise RequestError(400, f"input {long} has {len(texts[long]):,} characters; at most {settings.max_chars:,}.")
+        raise RequestError(413, f"input {long} has {len(texts[long]):,} characters; at most {settings.max_chars:,}.")
     fmt = document.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
         raise RequestError(400, f"encoding_format must be 'float' or 'base64', not {fmt!r}.")

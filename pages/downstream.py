@@ -160,9 +160,9 @@ picked = st.multiselect("Representations", options, default=kept, key="ds_models
                              " TF-IDF baseline, and a collection's own stored vectors")
 st.session_state["ds_models"] = ",".join(picked)
 st.button("Run the comparison (cached)", on_click=run, type="primary")
-frame.publish()
 
 if data is None:
+    frame.publish()
     st.stop()
 assert data is not None
 counts = data.label_counts()
@@ -171,6 +171,7 @@ st.caption(plain(f"{data.description} — {data.rows:,} rows, {len(counts)} labe
 if not st.session_state["ds_run"] or not picked:
     st.info("Pick representations and press **Run the comparison** (MiniLM encodes about 10 long articles a second"
             " here the first time; results are cached).")
+    frame.publish()
     st.stop()
 
 with user_errors():
@@ -204,4 +205,4 @@ with user_errors():
     st.info(plain(agreement.verdict))
     st.dataframe(pd.DataFrame({"representation": agreement.representations, f"{benchmark} ρ": agreement.intrinsic,
                                "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement")
-frame.publish_part(["ds_confusion", "ds_benchmark"])
+frame.publish()

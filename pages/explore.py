@@ -302,6 +302,7 @@ with user_errors():
     corpus = open_corpus(info, store)
     if len(corpus) < 3:
         st.warning("This collection has fewer than 3 rows: nothing to map.")
+        frame.publish()
         st.stop()
     params = ProjectionParams(method, int(dims), int(n_neighbors), float(min_dist), metric, float(perplexity), seed=int(seed),
                               parallel=bool(parallel))

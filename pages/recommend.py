@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go  # noqa: F401  (imported up front; see DESIGN "Testing")
 import streamlit as st
 
+from embedlab.links import keep_file
 from embedlab.recommend.data import (
     INTERACTION_LIMITS,
     MOVIELENS,
@@ -72,7 +73,7 @@ def demo() -> dict[str, str | int | float | bool]:
 
 frame = page_frame(
     "recommend",
-    defaults={"rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
+    defaults={"rec_file": "", "rec_items": "", "rec_source": MOVIELENS, "rec_mode": "user", "rec_user": "1", "rec_profile": DEMO_PROFILE, "rec_method": "als",
               "rec_k": 10, "rec_weight": 0.9, "rec_factors": 64, "rec_seed": 42, "rec_item": "50", "rec_eval": False,
               "rec_genre": "", "rec_reg": 0.0, "rec_iters": 0, "rec_recency": ALS_DEFAULTS.recency_boost,
               "rec_half_life": ALS_DEFAULTS.recency_half_life},
@@ -94,21 +95,22 @@ with user_errors():
                    f" item, title and any text columns. Up to {INTERACTION_LIMITS.max_megabytes} MB and"
                    f" {INTERACTION_LIMITS.max_rows:,} rows each.")
         u1, u2 = st.columns(2)
-        file = u1.file_uploader("Interactions file", type=["csv", "tsv", "jsonl"], key="rec_file")
-        items_file = u2.file_uploader("Items file (optional)", type=["csv", "tsv", "jsonl"], key="rec_items_file")
-        if file is not None:
-            data = uploaded(file.getvalue(), file.name, items_file.getvalue() if items_file else None,
-                            items_file.name if items_file else None)
-            st.session_state["_rec_upload"] = (file.getvalue(), file.name, items_file.getvalue() if items_file else None,
-                                               items_file.name if items_file else None)
-        elif st.session_state.get("_rec_upload"):
-            data = uploaded(*st.session_state["_rec_upload"])
-            st.caption(plain(f"Using the file uploaded before: {st.session_state['_rec_upload'][1]}"))
+        file = u1.file_uploader("Interactions file", type=["csv", "tsv", "jsonl"], key="rec_upload_file")
+        items_file = u2.file_uploader("Items file (optional)", type=["csv", "tsv", "jsonl"], key="rec_items_upload_file")
+        if file is not None:  # kept on the server by content: the view survives a reload and opens from its link
+            url_state.remember("recommend", rec_file=keep_file(file.getvalue(), file.name),
+                               rec_items=keep_file(items_file.getvalue(), items_file.name) if items_file else "")
+        data, file_name, missing = uploaded(str(st.session_state.get("rec_file", "")), str(st.session_state.get("rec_items", "")))
+        if missing:
+            st.warning(plain(missing))
+        elif data is not None and file is None:
+            st.caption(plain(f"Using the file uploaded before: {file_name}"))
     else:
         data = movielens_100k()
 
 if data is None:
     st.info("Upload an interactions file to start.")
+    frame.publish()
     st.stop()
 assert data is not None
 st.caption(plain(data.describe() + "."))

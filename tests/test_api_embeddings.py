@@ -101,16 +101,23 @@ def test_the_openai_client_gets_the_in_process_vectors_from_serve_embeddings(ser
 
 
 def test_serve_embeddings_refuses_what_it_must(served: str) -> None:
-    from openai import AuthenticationError, BadRequestError, NotFoundError, OpenAI
+    from openai import (
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        NotFoundError,
+        OpenAI,
+    )
 
     with pytest.raises(AuthenticationError):
         OpenAI(base_url=served, api_key="wrong", max_retries=0).embeddings.create(model="minilm", input=["x"])
     client = OpenAI(base_url=served, api_key=TOKEN, max_retries=0)
     with pytest.raises(NotFoundError, match="not served here"):
         client.embeddings.create(model="gpt-4", input=["x"])
-    with pytest.raises(BadRequestError, match="at most 64 per request"):
+    with pytest.raises(APIStatusError, match="at most 64 per request") as too_many:  # 413: a client halves its batch
         client.embeddings.create(model="minilm", input=["x"] * 65)
-    with pytest.raises(BadRequestError, match="at most 2,000"):
+    assert too_many.value.status_code == 413
+    with pytest.raises(APIStatusError, match="at most 2,000"):
         client.embeddings.create(model="minilm", input=["x" * 2001])
     with pytest.raises(BadRequestError, match="'dimensions' 128 is not offered"):
         client.embeddings.create(model="minilm", input=["x"], dimensions=128)

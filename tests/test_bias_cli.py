@@ -50,7 +50,7 @@ def test_weat_human_output_and_errors(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["weat", "glove-6b-50d", "--test", "12"]) == 2
     assert "Unknown WEAT test" in capsys.readouterr().err
     assert main(["weat", "glove-6b-50d", "--permutations", "99"]) == 2
-    assert "at least 10,000" in capsys.readouterr().err
+    assert "argument --permutations: must be between 10,000" in capsys.readouterr().err
     assert main(["weat", "no-such-model"]) == 2
     assert "Unknown model" in capsys.readouterr().err
 

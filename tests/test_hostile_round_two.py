@@ -78,9 +78,11 @@ def test_the_bomb_beside_good_pictures_leaves_them_in(bomb: bytes) -> None:
 def test_the_cli_refuses_the_bomb_with_exit_2_in_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
     path.write_bytes(lying_zip(zipfile.ZIP_BZIP2))
-    probe = ("import resource, sys\nfrom embedlab.cli import main\n"
+    # VmHWM: the probe's own peak since exec (ru_maxrss carries pytest's peak over fork and exec)
+    probe = ("import re, sys\nfrom pathlib import Path\nfrom embedlab.cli import main\n"
              "code = main(['ingest-images', sys.argv[1], '--collection', 'bombs'])\n"
-             "print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)\n")
+             "peak = re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1)\n"
+             "print('maxrss_kb', peak, file=sys.stderr)\nsys.exit(code)\n")
     done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}, cwd=REPO)
     assert done.returncode == 2, done.stderr[-2000:]

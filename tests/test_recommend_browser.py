@@ -57,3 +57,17 @@ def test_user_map_profile_and_upload(live_app: str, page) -> None:
     page.locator('[data-testid="stDataFrame"]').filter(has_text="HR@10").first.wait_for(timeout=180_000)
     page.get_by_text("test users, each ranking all 27 items").wait_for()
     assert not page.locator('[data-testid="stException"]').count()
+
+    # the upload is kept on the server by content: a reload and the link in a new context show the same view
+    page.wait_for_function("() => location.search.includes('rec_file=')")
+    page.reload()
+    page.get_by_text("Top 10 for user u0").wait_for(timeout=120_000)
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = other.new_page()
+        fresh.set_default_timeout(120_000)
+        fresh.goto(page.url)
+        fresh.get_by_text("shop: 300 interactions by 40 users of 27 items").wait_for()
+        fresh.get_by_text("Top 10 for user u0").wait_for()
+    finally:
+        other.close()

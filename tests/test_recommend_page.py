@@ -12,6 +12,7 @@ import embedlab  # noqa: F401
 from embedlab.recommend.data import movielens_100k
 from embedlab.recommend.models import spec_for
 from embedlab.recommend.queries import recommend
+from tests.conftest import shown
 
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "recommend.py"
 
@@ -76,6 +77,27 @@ def test_a_bad_upload_shows_the_line_and_the_page_keeps_running() -> None:
     at.run()
     assert not at.exception
     assert any("Upload an interactions file" in i.value for i in at.info)
+
+
+def test_a_view_on_an_upload_opens_from_its_link_and_says_when_the_file_is_not_here() -> None:
+    from embedlab.links import keep_file
+
+    rows = "user,item,rating\n" + "\n".join(f"u{u},i{(u * 3 + j) % 12},{1 + (u + j) % 5}" for u in range(20) for j in range(6))
+    file_id = keep_file(rows.encode(), "shop.csv")
+    at = page()
+    at.query_params.update({"rec_source": "upload", "rec_file": file_id, "rec_user": "u3"})
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = [shown(c.value) for c in at.caption]
+    assert "Using the file uploaded before: shop.csv" in captions
+    assert "shop: 120 interactions by 20 users of 12 items." in captions
+    assert [h.value for h in at.subheader][0] == "Top 6 for user u3"  # 12 items, 6 of them seen
+
+    elsewhere = page()
+    elsewhere.query_params.update({"rec_source": "upload", "rec_file": "0" * 32})
+    elsewhere.run()
+    assert not elsewhere.exception
+    assert any("not on this server" in w.value and "upload it again" in w.value for w in elsewhere.warning)
 
 
 @pytest.mark.slow

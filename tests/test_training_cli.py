@@ -63,12 +63,12 @@ def test_a_graph_too_small_to_evaluate_gets_null_and_a_reason(tmp_path: Path, ca
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["word2vec", "--dim", "0"], "vector_size must be an integer from 2 to 300, got 0"),
-        (["deepwalk", "--dim", "0"], "vector_size must be an integer from 2 to 300, got 0"),
-        (["deepwalk", "--walk-length", "0"], "walk_length must be an integer from 2 to 200, got 0"),
-        (["word2vec", "--max-documents", "0"], "max_documents must be an integer from 1 to 100,000, got 0"),
-        (["word2vec", "--max-documents", "-3"], "max_documents must be an integer from 1"),
-        (["deepwalk", "--held-out", "0"], "held-out fraction must be between 0.05 and 0.5, got 0.0"),
+        (["word2vec", "--dim", "0"], "argument --dim: must be between 2 and 300, got 0"),
+        (["deepwalk", "--dim", "0"], "argument --dim: must be between 2 and 300, got 0"),
+        (["deepwalk", "--walk-length", "0"], "argument --walk-length: must be between 2 and 200, got 0"),
+        (["word2vec", "--max-documents", "0"], "argument --max-documents: must be between 1 and 100,000, got 0"),
+        (["word2vec", "--max-documents", "-3"], "argument --max-documents: must be between 1 and 100,000, got -3"),
+        (["deepwalk", "--held-out", "0"], "argument --held-out: must be a number between 0.05 and 0.5, got 0"),
     ],
 )
 def test_zero_is_refused_not_taken_for_the_default(argv: list[str], message: str, tmp_path: Path,
@@ -83,7 +83,7 @@ def test_max_documents_zero_is_refused_for_a_text_file_too(tmp_path: Path, capsy
     text = tmp_path / "docs.txt"
     text.write_text("\n".join(["the cat sat on the mat with another cat"] * 30))
     assert main(["train", "word2vec", "--text", str(text), "--max-documents", "0", "--out", str(tmp_path / "x.txt")]) == 2
-    assert "max_documents must be an integer from 1" in capsys.readouterr().err
+    assert "argument --max-documents: must be between 1" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
@@ -101,7 +101,7 @@ def test_an_unwritable_out_is_an_error_and_registers_nothing(tmp_path: Path, cap
 
 def test_train_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "fasttext", "--epochs", "0", "--out", str(tmp_path / "x.txt")]) == 2
-    assert "epochs must be" in capsys.readouterr().err
+    assert "argument --epochs: must be between 1" in capsys.readouterr().err
     assert main(["train", "word2vec", "--text", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "x.txt")]) == 2
     assert "No such file" in capsys.readouterr().err
 

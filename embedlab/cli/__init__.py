@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed its message (a bad flag is exit 2, --help 0)
+        return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
     stdout = sys.stdout
     if not getattr(args, "json", False):  # human output: stored texts cannot drive the terminal
         sys.stdout = TerminalSafeWriter(stdout)

@@ -20,6 +20,7 @@ from embedlab.cli._common import (
     progress_bar,
 )
 from embedlab.errors import InputError
+from embedlab.training.corpora import TrainingLimits
 
 SIMILARITY_CHOICES = ["ws353", "simlex999", "men", "rw", "mturk771", "rg", "all"]
 
@@ -57,23 +58,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     source = train.add_argument_group("input")
     source.add_argument("--corpus", choices=["lee", "news", "healthtweets"], default="lee", help="built-in corpus (default lee)")
     source.add_argument("--text", type=Path, help="a UTF-8 text file, one document per line (instead of --corpus)")
-    source.add_argument("--max-documents", type=integer(1, 10_000_000), default=None, help="use the first N documents (default all, up to the limit)")
+    source.add_argument("--max-documents", type=integer(1, TrainingLimits().max_documents), default=None,
+                        help=f"use the first N documents (default all, up to {TrainingLimits().max_documents:,})")
     source.add_argument("--graph", choices=["karate", "lesmis", "florentine"], default="karate", help="deepwalk: built-in graph")
     source.add_argument("--edges", type=Path, help="deepwalk: an edge list file 'source target [group]' per line")
     hyper = train.add_argument_group("hyper-parameters")
     hyper.add_argument("--dim", type=integer(2, 300), default=None, help="vector size (default 100; 32 for deepwalk)")
-    hyper.add_argument("--window", type=integer(1, 50), default=5)
+    hyper.add_argument("--window", type=integer(1, 20), default=5)
     hyper.add_argument("--min-count", type=integer(1, 1_000), default=2)
     hyper.add_argument("--epochs", type=integer(1, 50), default=5)
-    hyper.add_argument("--negative", type=integer(0, 50), default=5, help="negative samples")
+    hyper.add_argument("--negative", type=integer(1, 30), default=5, help="negative samples")
     hyper.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram (word2vec, fasttext)")
     hyper.add_argument("--dbow", action="store_true", help="doc2vec: PV-DBOW instead of PV-DM")
     hyper.add_argument("--min-n", type=integer(1, 10), default=3, help="fasttext: shortest character n-gram")
     hyper.add_argument("--max-n", type=integer(1, 10), default=6, help="fasttext: longest character n-gram")
     hyper.add_argument("--p", type=number(0.01, 100.0), default=1.0, help="node2vec return parameter (1 = DeepWalk)")
     hyper.add_argument("--q", type=number(0.01, 100.0), default=1.0, help="node2vec in-out parameter (1 = DeepWalk)")
-    hyper.add_argument("--walks", type=integer(1, 200), default=10, help="walks per node")
-    hyper.add_argument("--walk-length", type=integer(2, 400), default=None, help="steps per walk (default 40, as in DeepWalk)")
+    hyper.add_argument("--walks", type=integer(1, 100), default=10, help="walks per node")
+    hyper.add_argument("--walk-length", type=integer(2, 200), default=None, help="steps per walk (default 40, as in DeepWalk)")
     hyper.add_argument("--held-out", type=number(0.05, 0.5), default=0.2, help="fraction of edges held out for link prediction (0.05 to 0.5)")
     hyper.add_argument("--seed", type=integer(0, SEED_MAX), default=0)
     hyper.add_argument("--workers", type=int, default=1, choices=[1, 2], help="1 = reproducible (default)")

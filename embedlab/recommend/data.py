@@ -282,6 +282,7 @@ def _numbers(values: pd.Series, what: str, filename: str, lines: list[int], inte
         dates = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         if not dates.isna().any():
             return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+        bad &= dates.isna().to_numpy()  # the first row that is neither a number nor a date
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise BadUploadError(f"{filename!r}, line {_line_of(lines, row)}: the {what} {text.iat[row]!r} is not a number"

@@ -20,9 +20,20 @@ METHOD_NAMES = {"content": "content (MiniLM)", "als": "ALS (implicit)", "bpr": "
                 "hybrid": "hybrid (ALS + content)", "popular": "most popular", "random": "random"}
 
 
-def uploaded(data: bytes, name: str, items: bytes | None, items_name: str | None) -> Interactions:
-    """An uploaded interactions file (parsed once per content by the engine's cache)."""
-    return read_interactions(data, name, items, items_name)
+def uploaded(file_id: str, items_id: str = "") -> tuple[Interactions | None, str, str]:
+    """(the interactions of a kept upload, its file name, why there are none): none yet, or the
+    file of a link from another server that this one does not have (parsed once per content)."""
+    from embedlab.links import kept_file
+
+    if not file_id:
+        return None, "", ""
+    kept = kept_file(file_id)
+    items = kept_file(items_id) if items_id else None
+    if kept is None or (items_id and items is None):
+        return None, "", ("The interactions file this view rests on is not on this server (a link made on another one?):"
+                          " upload it again.")
+    data = read_interactions(kept[0], kept[1], items[0] if items else None, items[1] if items else None)
+    return data, kept[1], ""
 
 
 def evaluation_frame(results: dict[str, RankingMetrics]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from typing import Any
 import streamlit as st
 
 from embedlab import links
+from embedlab.ui.address import in_fragment_rerun, write_address
 from embedlab.ui.feedback import plain
 
 Scalar = str | int | float | bool
@@ -174,7 +175,10 @@ def number_input(container: Any, label: str, low: Number, high: Number, *, key: 
 def publish_part(keys: list[str], written: list[str] | None = None) -> None:
     """``publish`` for part of a page that reruns alone (a fragment): only ``keys`` change in
     the URL (those in ``written``, default all of them, are written; the others are left out);
-    the rest of the page's link stays as the last full run wrote it."""
+    the rest of the page's link stays as the last full run wrote it. In a full run it does
+    nothing: the page's own ``publish`` at the end of the run writes the whole address once."""
+    if not in_fragment_rerun():
+        return
     page = st.session_state.get(_CURRENT)
     others = [key for key in _store(_PUBLISHED).get(page, {}) if key not in keys] if page else []
     publish([*others, *(keys if written is None else written)])
@@ -209,7 +213,5 @@ def publish(keys: list[str]) -> None:
                          " it is kept while this tab is open."))
     elif any(links.is_reference(value) for value in wanted.values()):
         st.caption("Long inputs are kept on this server and the link refers to them: it opens here, not on another server.")
-    current = {k: st.query_params[k] for k in st.query_params}
-    if current != wanted:
-        st.query_params.from_dict(wanted)
+    write_address(page, wanted)
     _store(_PUBLISHED)[page] = wanted
