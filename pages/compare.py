@@ -201,7 +201,6 @@ def show_models() -> None:
     clusters = url_state.number_input(s4, "clusters per model (0: none)", 0, cs.MAX_CLUSTERS, key="vs_clusters", step=1)
     method = s5.selectbox("map", list(METHODS), key="vs_method")
     align = s6.toggle("align B's map to A's", key="vs_align", help="rotate, reflect and scale B's map to lie over A's")
-    frame.publish()
     first = open_corpus(infos[first_name], store)
     second = compressed(first, second_name[1:]) if second_name.startswith("@") else open_corpus(infos[second_name], store)
     if big_and_unopened(f"{first.digest}|{second.digest}", min(len(first), len(second)), "finding every row's neighbours in both"):
@@ -290,7 +289,6 @@ def show_drift() -> None:
     seed = url_state.number_input(s4, "seed", 0, 2**31 - 1, key="vs_seed", step=1)
     clusters = url_state.number_input(s5, "clusters (0: none)", 0, cs.MAX_CLUSTERS, key="vs_drift_clusters", step=1)
     method = s6.selectbox("map", list(METHODS), key="vs_drift_method")
-    frame.publish()
     st.caption(plain(sides.description + f" · {sides.model}"))
     if big_and_unopened(f"{sides.joint.digest}|{sides.joint.info.name}", len(sides.joint), "the tests, the clusters"):
         return

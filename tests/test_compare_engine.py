@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from embedlab.analysis.comparison import metrics
-from embedlab.analysis.comparison.drift import drift, shares, split_collection, summarise_column, two_collections
+from embedlab.analysis.comparison.drift import (
+    drift,
+    shares,
+    split_collection,
+    summarise_column,
+    two_collections,
+)
 from embedlab.analysis.comparison.models import (
     AGREEMENT,
     CLUSTERS_A,
