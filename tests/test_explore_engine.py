@@ -167,6 +167,8 @@ def test_ctfidf_picks_each_clusters_own_words() -> None:
     texts = ["apple banana smoothie", "banana apple pie", "fresh apple and banana"] + ["rocket orbit launch", "orbit of the rocket", "rocket orbit pad"]
     terms = ctfidf_terms(texts, np.array([0, 0, 0, 1, 1, 1]), top_n=2)
     assert set(terms[0]) == {"apple", "banana"} and set(terms[1]) == {"rocket", "orbit"}
+    tweets = [f"{t} http://reut.rs/1y2doX{i} https://www.bbc.co.uk/news?id={i}" for i, t in enumerate(texts)]
+    assert ctfidf_terms(tweets, np.array([0, 0, 0, 1, 1, 1]), top_n=2) == terms  # web addresses are not terms
 
 
 def test_cluster_result_is_cached_and_reports_label_agreement(embedlab_home: Path) -> None:

@@ -58,7 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     " values: side A those values, side B --versus values or every other row). Figures: the Euclidean"
                     " distance between the sides' mean vectors; the unbiased MMD² with a Gaussian kernel (bandwidth: the"
                     " median distance) and its permutation p-value; a domain classifier's stratified k-fold ROC AUC"
-                    " (standardised logistic regression; 0.5 = indistinguishable) - both on a seeded sample of at most"
+                    " (standardised logistic regression, C = 0.01; 0.5 = indistinguishable) - both on a seeded sample of at most"
                     " --max-rows rows of each side; the share of each side in each k-means cluster of both, with its"
                     " c-TF-IDF terms; the rows most typical of each side.")
     drift.add_argument("collection_a", metavar="COLLECTION_A", help="a stored collection (or the dataset name it was ingested as)")

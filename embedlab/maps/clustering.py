@@ -3,7 +3,8 @@
 - k-means (k) and HDBSCAN (min_cluster_size), both from scikit-learn, seeded where random.
 - Each cluster's most distinctive terms by class-based TF-IDF (c-TF-IDF, as in BERTopic:
   a term's frequency in the cluster, times log(1 + average words per cluster / the term's
-  frequency over all clusters)).
+  frequency over all clusters)); web addresses are left out of the counts (a tweet's
+  ``http://reut.rs/1y2doXb`` gave every cluster the terms "http", "reut" and "rs").
 - Silhouette (cosine; on a seeded sample beyond ``SILHOUETTE_SAMPLE`` points, and the result
   says so), and when labels exist the adjusted Rand index and NMI against them.
 - HDBSCAN noise (label ``-1``) is not a cluster: silhouette, ARI and NMI all leave the noise
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -28,6 +30,8 @@ HDBSCAN_FULL_MAX = 10_000  # beyond this HDBSCAN runs on a seeded PCA reduction 
 HDBSCAN_REDUCED_DIMS = 16
 NOISE = -1
 AGREEMENT_RULE = "ari-nmi-without-noise"  # in the cache key: results cached when noise counted are not reused
+TERMS_RULE = "ctfidf-without-urls"  # in the cache key too: terms counted with web addresses are not reused
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,7 @@ def ctfidf_terms(texts: Sequence[str], labels: np.ndarray, top_n: int = 8) -> di
     clusters = sorted(c for c in set(labels.tolist()) if c != NOISE)
     if not clusters:
         return {}
-    joined = [" ".join(texts[int(i)] for i in np.flatnonzero(labels == c)) for c in clusters]
+    joined = [_URL.sub(" ", " ".join(texts[int(i)] for i in np.flatnonzero(labels == c))) for c in clusters]
     vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b", max_features=50_000, lowercase=True)
     try:
         counts = vectorizer.fit_transform(joined)
@@ -220,7 +224,7 @@ def cluster(
         return _clustered(params, top_n, vectors, texts, truth)
     result, hit = _kept_clusters.call_with_hit(
         digest or cache.array_digest(vectors), params.relevant(), top_n, cache.content_key(list(texts)), cache.content_key(truth),
-        AGREEMENT_RULE, params=params, vectors=vectors, texts=texts, truth=truth)
+        f"{AGREEMENT_RULE};{TERMS_RULE}", params=params, vectors=vectors, texts=texts, truth=truth)
     return replace(result, params=params, cached=hit)
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from embedlab import cache
 from embedlab.analysis.comparison.metrics import (
+    DOMAIN_C,
     Progress,
     centroid_cosine,
     centroid_distance,
@@ -52,6 +53,9 @@ from embedlab.errors import InputError
 from embedlab.maps.clustering import ClusterParams, ClusterResult
 
 SIDE_COLUMN = "side"
+#: how the figures are computed, in their cache key: results kept under another rule are not reused
+CLASSIFIER = f"standardised logistic regression, C = {DOMAIN_C}"
+RULE = f"mmd: gaussian, median bandwidth; classifier: {CLASSIFIER}"
 
 
 @dataclass(frozen=True)
@@ -355,7 +359,7 @@ class Drift:
             "mmd": self.mmd, "p_value": self.p_value,
             "mmd_kernel": "gaussian, bandwidth = median distance between the pooled sample's rows",
             "mmd_bandwidth": self.bandwidth, "permutations": self.permutations,
-            "auc": self.auc, "auc_std": self.auc_std, "fold_auc": list(self.fold_auc), "folds": self.folds,
+            "auc": self.auc, "auc_std": self.auc_std, "fold_auc": list(self.fold_auc), "folds": self.folds, "classifier": CLASSIFIER,
             "sample_a": self.sample_a, "sample_b": self.sample_b, "max_rows": self.max_rows, "seed": self.seed,
             "seconds": round(self.seconds, 3),
         }
@@ -383,7 +387,7 @@ def _load(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> dict[str, Any]
 
 
 @cache.on_disk("drift", exclude=("vectors", "side", "progress"), dump=_dump, load=_load)
-def _kept_figures(digest: str, side_key: str, max_rows: int, permutations: int, folds: int, seed: int, *, vectors: np.ndarray,
+def _kept_figures(digest: str, side_key: str, max_rows: int, permutations: int, folds: int, seed: int, rule: str, *, vectors: np.ndarray,
                   side: np.ndarray, progress: Progress | None) -> dict[str, Any]:
     return _figures(vectors, side, max_rows, permutations, folds, seed, progress)
 
@@ -433,7 +437,7 @@ def drift(sides: Sides, *, max_rows: int = DEFAULT_MAX_ROWS, permutations: int =
         raise InputError(f"{sides.name_a} has {sides.rows_a:,} rows and {sides.name_b} {sides.rows_b:,}: the domain classifier"
                          f" needs at least {folds} on each side ({folds}-fold cross-validation).")
     figures, hit = _kept_figures.call_with_hit(joint.digest, cache.array_digest(sides.side), max_rows, permutations, folds, seed,
-                                               vectors=joint.vectors, side=sides.side, progress=progress)
+                                               RULE, vectors=joint.vectors, side=sides.side, progress=progress)
     figures = {**figures, "cached": hit}
     result = Drift(sides, **figures)
     if clusters > 1:
