@@ -128,13 +128,15 @@ def start_demo() -> None:
     st.session_state["_vs_demo_pending"] = True
 
 
+# the collections' defaults are blank, not the first stored name: a default that changes as collections
+# come and go would put a blank choice into the link of a view made before they existed
 defaults: dict[str, str | int | float | bool] = {
     "vs_mode": "models",
-    "vs_a": names[0] if names else "", "vs_b": names[1] if len(names) > 1 else "@int8",
+    "vs_a": "", "vs_b": "",
     "vs_k": cs.DEFAULT_K, "vs_sample": cs.DEFAULT_SAMPLE, "vs_seed": cs.DEFAULT_SEED, "vs_clusters": cs.DEFAULT_CLUSTERS,
     "vs_method": "umap", "vs_align": True, "vs_colour": "agreement", "vs_selected": "", "vs_picked": -1,
-    "vs_source": "split", "vs_split_collection": names[0] if names else "", "vs_split_column": "", "vs_split_at": "",
-    "vs_split_values": "", "vs_versus": "", "vs_da": names[0] if names else "", "vs_db": names[1] if len(names) > 1 else "",
+    "vs_source": "split", "vs_split_collection": "", "vs_split_column": "", "vs_split_at": "",
+    "vs_split_values": "", "vs_versus": "", "vs_da": "", "vs_db": "",
     "vs_max_rows": cs.DEFAULT_MAX_ROWS, "vs_permutations": cs.DEFAULT_PERMUTATIONS, "vs_folds": cs.DEFAULT_FOLDS,
     "vs_drift_clusters": cs.DEFAULT_CLUSTERS, "vs_drift_method": "umap", "vs_drift_colour": "side", "vs_drift_picked": -1,
 }
@@ -185,10 +187,16 @@ def big_and_unopened(key: str, rows: int, what: str) -> bool:
     return True
 
 
+def pick_default(key: str, options: list[str], default: str) -> None:
+    """A blank or stale choice of ``key`` becomes ``default`` (one of ``options``)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
 def show_models() -> None:
     """Two models, one corpus."""
-    if st.session_state.get("vs_b") not in b_options:
-        st.session_state["vs_b"] = "@int8"
+    pick_default("vs_a", names, names[0])
+    pick_default("vs_b", b_options, names[1] if len(names) > 1 else "@int8")
     c1, c2 = st.columns(2)
     first_name = c1.selectbox("A: a collection", names, key="vs_a", format_func=collection_label)
     second_name = c2.selectbox("B: the same texts from another model", b_options, key="vs_b", format_func=b_label,
@@ -198,26 +206,27 @@ def show_models() -> None:
     k = url_state.number_input(s1, "k (neighbours)", 1, cs.MAX_K, key="vs_k", step=1)
     sample = url_state.number_input(s2, "rows for Spearman ρ", cs.MIN_SAMPLE, cs.MAX_SAMPLE, key="vs_sample", step=100)
     seed = url_state.number_input(s3, "seed", 0, 2**31 - 1, key="vs_seed", step=1)
-    clusters = url_state.number_input(s4, "clusters per model (0: none)", 0, cs.MAX_CLUSTERS, key="vs_clusters", step=1)
+    clusters = url_state.number_input(s4, "clusters (0: none)", 0, cs.MAX_CLUSTERS, key="vs_clusters", step=1,
+                                      help="k-means clusters of each model's space, the same k and seed in both")
     method = s5.selectbox("map", list(METHODS), key="vs_method")
-    align = s6.toggle("align B's map to A's", key="vs_align", help="rotate, reflect and scale B's map to lie over A's")
+    align = s6.toggle("align maps", key="vs_align", help="rotate, reflect and scale B's map to lie over A's (a map's axes mean nothing)")
     first = open_corpus(infos[first_name], store)
     second = compressed(first, second_name[1:]) if second_name.startswith("@") else open_corpus(infos[second_name], store)
     if big_and_unopened(f"{first.digest}|{second.digest}", min(len(first), len(second)), "finding every row's neighbours in both"):
         return
-    with st.status(f"Comparing {first.info.backend} with {second.info.backend}…", expanded=False) as status:
+    with st.status(f"Comparing {first.info.backend} with {second.info.backend}…", expanded=True) as status:
         comparison = compare_models(first, second, int(k), sample=int(sample), seed=int(seed), clusters=int(clusters),
                                     progress=progress_reporter("Nearest neighbours of every row in each model"))
         status.update(label="Mapping the rows in each model…")
         maps = comparison_maps(comparison, ProjectionParams(method, seed=42), bool(align))
-        status.update(label=f"{comparison.rows:,} rows compared · maps {maps.a.params.randomness}", state="complete")
+        status.update(label=f"{comparison.rows:,} rows compared · maps {maps.a.params.randomness}", state="complete", expanded=False)
     for note in comparison.notes:
         st.caption(plain(note))
     m = st.columns(6)
     m[0].metric("Rows compared", f"{comparison.rows:,}")
-    m[1].metric(f"Mean kNN overlap@{comparison.k}", f"{comparison.mean:.3f}",
+    m[1].metric(f"Mean overlap@{comparison.k}", f"{comparison.mean:.3f}",
                 help="the mean over rows of |kNN in A ∩ kNN in B| / k; exact cosine, a row never its own neighbour")
-    m[2].metric("Median overlap", f"{comparison.median:.3f}")
+    m[2].metric(f"Median overlap@{comparison.k}", f"{comparison.median:.3f}")
     m[3].metric("Linear CKA", f"{comparison.cka:.3f}", help=f"on all {comparison.rows:,} rows")
     m[4].metric("Spearman ρ", f"{comparison.spearman:.3f}",
                 help=f"of the cosines of {comparison.spearman_pairs:,} pairs of {comparison.spearman_rows:,} rows (seed {comparison.seed})")
@@ -273,17 +282,19 @@ def show_drift() -> None:
     """Two corpora, or two periods of one, under one model."""
     source = st.radio("The two sides", list(SOURCES), format_func=SOURCES.__getitem__, key="vs_source", horizontal=True)
     if source == "split":
+        pick_default("vs_split_collection", names, names[0])
         name = st.selectbox("Collection", names, key="vs_split_collection", format_func=collection_label)
         sides = split_inputs(name)
     else:
-        if st.session_state.get("vs_db") not in names:
-            st.session_state["vs_db"] = names[-1]
+        pick_default("vs_da", names, names[0])
+        pick_default("vs_db", names, names[-1])
         c1, c2 = st.columns(2)
         first = c1.selectbox("Side A", names, key="vs_da", format_func=collection_label)
         second = c2.selectbox("Side B (made by the same model)", names, key="vs_db", format_func=collection_label)
         sides = two_collections(open_corpus(infos[first], store), open_corpus(infos[second], store))
     s1, s2, s3, s4, s5, s6 = st.columns(6)
-    max_rows = url_state.number_input(s1, "rows per side (MMD, classifier)", cs.MIN_MAX_ROWS, cs.MAX_ROWS, key="vs_max_rows", step=100)
+    max_rows = url_state.number_input(s1, "rows per side", cs.MIN_MAX_ROWS, cs.MAX_ROWS, key="vs_max_rows", step=100,
+                                      help="a seeded sample of at most this many rows of each side for MMD and the classifier")
     permutations = url_state.number_input(s2, "permutations", cs.MIN_PERMUTATIONS, cs.MAX_PERMUTATIONS, key="vs_permutations", step=100)
     folds = url_state.number_input(s3, "folds", 2, cs.MAX_FOLDS, key="vs_folds", step=1)
     seed = url_state.number_input(s4, "seed", 0, 2**31 - 1, key="vs_seed", step=1)
@@ -292,12 +303,13 @@ def show_drift() -> None:
     st.caption(plain(sides.description + f" · {sides.model}"))
     if big_and_unopened(f"{sides.joint.digest}|{sides.joint.info.name}", len(sides.joint), "the tests, the clusters"):
         return
-    with st.status("Measuring the drift…", expanded=False) as status:
+    with st.status("Measuring the drift…", expanded=True) as status:
         result = drift(sides, max_rows=int(max_rows), permutations=int(permutations), folds=int(folds), seed=int(seed),
                        clusters=int(clusters), progress=progress_reporter("Permutations and folds"))
         status.update(label="Mapping both sides together…")
         projection = corpus_map(sides.joint, ProjectionParams(method, seed=42))
-        status.update(label=f"Drift of {len(sides.joint):,} rows{' (from the cache)' if result.cached else ''}", state="complete")
+        status.update(label=f"Drift of {len(sides.joint):,} rows{' (from the cache)' if result.cached else ''}", state="complete",
+                      expanded=False)
     m = st.columns(5)
     m[0].metric("Rows A / B", f"{sides.rows_a:,} / {sides.rows_b:,}", help=plain(f"A: {sides.name_a}; B: {sides.name_b}"))
     m[1].metric("Centroid distance", f"{result.centroid_distance:.4f}", help=f"cosine of the two centroids {result.centroid_cosine:.4f}")
@@ -305,8 +317,9 @@ def show_drift() -> None:
     m[3].metric("p-value (permutations)", f"{result.p_value:.4f}",
                 help=f"{result.permutations} permutations of {result.sample_a:,} + {result.sample_b:,} rows, seed {result.seed};"
                      f" the smallest possible is {1 / (result.permutations + 1):.4f}")
-    m[4].metric("Domain classifier AUC", f"{result.auc:.3f} ± {result.auc_std:.3f}",
-                help=f"{result.folds}-fold cross-validated logistic regression; 0.5 = the sides cannot be told apart")
+    m[4].metric("Domain classifier AUC", f"{result.auc:.3f}",
+                help=f"{result.folds}-fold cross-validated logistic regression, ± {result.auc_std:.3f} across the folds;"
+                     " 0.5 = the sides cannot be told apart, 1 = every row gives its side away")
     drift_panel(result, projection, frame.publish_part)
     if result.clusters is not None:
         st.subheader("Which topics grew, and which vanished")
@@ -318,13 +331,12 @@ def show_drift() -> None:
         st.dataframe(shares_frame(result.cluster_shares), hide_index=True, key="vs_shares")
     if result.label_shares:
         mix = "" if result.label_p_value is None else f" (chi-square p = {result.label_p_value:.3g})"
-        st.markdown(plain(f"**Labels on each side**{mix}: a change of source can look like a change of topic."))
+        st.markdown(f"**Labels on each side**{plain(mix)}: a change of source can look like a change of topic.")
         st.dataframe(shares_frame(result.label_shares).drop(columns=["terms"]), hide_index=True, key="vs_label_shares")
-    left, right = st.columns(2)
-    left.markdown(f"**Most typical of A** ({plain(sides.name_a)})")
-    left.dataframe(typical_frame(result, 0), hide_index=True, key="vs_typical_a")
-    right.markdown(f"**Most typical of B** ({plain(sides.name_b)})")
-    right.dataframe(typical_frame(result, 1), hide_index=True, key="vs_typical_b")
+    st.markdown(f"**Most typical of A** ({plain(sides.name_a)}): the rows the held-out classifier is surest come from A")
+    st.dataframe(typical_frame(result, 0), hide_index=True, key="vs_typical_a")
+    st.markdown(f"**Most typical of B** ({plain(sides.name_b)})")
+    st.dataframe(typical_frame(result, 1), hide_index=True, key="vs_typical_b")
 
 
 with user_errors():

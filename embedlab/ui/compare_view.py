@@ -76,9 +76,9 @@ def cluster_heatmap(table: pd.DataFrame) -> go.Figure:
         z=table.to_numpy(), x=[html.escape(short_label(str(c), 34)) for c in table.columns],
         y=[html.escape(short_label(str(r), 34)) for r in table.index], colorscale="Blues", colorbar={"title": "rows"},
         text=table.to_numpy(), texttemplate="%{text}", hovertemplate="%{y}<br>%{x}<br>%{z:,} rows<extra></extra>"))
-    figure.update_layout(title="Rows in each cluster of A (rows) and of B (columns)", height=max(320, 34 * len(table) + 160),
-                         xaxis={"title": str(table.columns.name), "tickangle": -30}, yaxis={"title": str(table.index.name), "autorange": "reversed"},
-                         margin={"t": 50, "b": 10})
+    figure.update_layout(title=html.escape(f"Rows: {table.index.name} · columns: {table.columns.name}"),
+                         height=max(320, 34 * len(table) + 160), xaxis={"tickangle": -30, "automargin": True},
+                         yaxis={"autorange": "reversed", "automargin": True}, margin={"t": 50, "b": 10, "l": 10})
     return figure
 
 
@@ -87,14 +87,14 @@ def shares_chart(shares: Sequence[Share], name_a: str, name_b: str, title: str) 
     shown = list(shares)[::-1]
     names = [html.escape(short_label(s.name + (": " + ", ".join(s.terms[:3]) if s.terms else ""), 44)) for s in shown]
     figure = go.Figure()
-    for side, name, colour in ((0, name_a, "#1f77b4"), (1, name_b, "#ff7f0e")):
+    for side, name, colour in ((1, name_b, "#ff7f0e"), (0, name_a, "#1f77b4")):  # horizontal groups draw the last trace on top
         values = [s.share_a if side == 0 else s.share_b for s in shown]
         counts = [s.count_a if side == 0 else s.count_b for s in shown]
         figure.add_trace(go.Bar(x=values, y=names, orientation="h", name=html.escape(short_label(name, 40)), marker_color=colour,
                                 customdata=counts, hovertemplate="%{y}<br>%{x:.1%} of the side (%{customdata:,} rows)<extra></extra>"))
     figure.update_layout(title=title, barmode="group", xaxis={"title": "share of the side's rows", "tickformat": ".0%"},
                          height=max(300, 46 * len(shown) + 120), margin={"t": 50, "b": 40, "l": 10},
-                         legend={"orientation": "h", "y": -0.15})
+                         legend={"orientation": "h", "y": -0.15, "traceorder": "reversed"})
     return figure
 
 
@@ -233,7 +233,10 @@ def models_panel(comparison: ModelComparison, maps: PairMaps, publish: Callable[
                                    labels=labels),
                           height=520, hover_id=hover_id, caption=f"{model} · {method}{extra}",
                           on_pick=partial(_map_picked, key, "vs_picked"), on_select=partial(_map_selected, key))
-        if note := colours.note("agreement" if colour_by == AGREEMENT else colour_by):
+        if colour_by == AGREEMENT:
+            st.caption(f"Agreement: each row's share of its {comparison.k} neighbours that both models have, from"
+                       f" {comparison.overlap.min():.1f} (dark) to {comparison.overlap.max():.1f} (yellow, the highest of any row here).")
+        elif note := colours.note(colour_by):
             st.caption(plain(note))
         st.caption("The two maps show the same rows, one per model. Box or Lasso select on either map: the selection is outlined"
                    " on both. Click a point to see its neighbours in each model; hover to read it.")
