@@ -143,8 +143,9 @@ defaults: dict[str, str | int | float | bool] = {
 frame = page_frame(
     "compare",
     defaults=defaults,
-    choices={"vs_mode": list(MODES), "vs_a": names, "vs_b": b_options, "vs_method": list(METHODS), "vs_source": list(SOURCES),
-             "vs_split_collection": names, "vs_da": names, "vs_db": names, "vs_drift_method": list(METHODS)},
+    choices={"vs_mode": list(MODES), "vs_a": ["", *names], "vs_b": ["", *b_options], "vs_method": list(METHODS),
+             "vs_source": list(SOURCES), "vs_split_collection": ["", *names], "vs_da": ["", *names], "vs_db": ["", *names],
+             "vs_drift_method": list(METHODS)},
     caption="Where two models agree on the same texts and where they differ; and how far two corpora, or two periods, drift apart.",
     explanation=EXPLANATION,
     explanation_title="How to read each figure",
