@@ -67,10 +67,10 @@ def compression_demo_collection(progress: Callable[[int, int], None] | None = No
     return demo_collection(COMPRESSION_DATASET, COMPRESSION_PER_LABEL, COMPRESSION_COLLECTION, COMPRESSION_MODEL, progress)
 
 
-#: Compare: a seeded random sample of 500 health-news tweets (every account, June 2011 to April 2015),
+#: Compare: a seeded random sample of 300 health-news tweets (every account, June 2011 to April 2015),
 #: read by MiniLM and by the multilingual USE (two models, one corpus); the MiniLM collection split by
-#: the tweets' date at 2014-07-01 (two periods, one model: Ebola arrives in the second)
-COMPARE_DATASET, COMPARE_SAMPLE, COMPARE_SEED, COMPARE_COLLECTION = "healthtweets", 500, 0, "tweets-sample"
+#: the tweets' date at 2014-07-01 (two periods, one model: Ebola's share triples in the second)
+COMPARE_DATASET, COMPARE_SAMPLE, COMPARE_SEED, COMPARE_COLLECTION = "healthtweets", 300, 0, "tweets-sample"
 COMPARE_MODELS = ("minilm", "use-multilingual")
 COMPARE_SPLIT_COLUMN, COMPARE_SPLIT_AT = "date", "2014-07-01"
 

@@ -56,13 +56,13 @@ def test_compare_demo_linked_maps_and_its_view(live_app: str, browser, page) -> 
     page.goto(f"{live_app}/compare")
     page.get_by_role("button", name=re.compile("Guided demo")).click()
     page.locator('[data-testid="stMetric"]').filter(has_text="Mean overlap@10").wait_for(timeout=900_000)
-    two_maps(page, "500 points · minilm", "500 points · use-multilingual")
-    assert metric(page, "Rows compared") == "500"
+    two_maps(page, "300 points · minilm", "300 points · use-multilingual")
+    assert metric(page, "Rows compared") == "300"
 
     chosen = select_on_map_a(page)
-    assert 0 < chosen < 500
+    assert 0 < chosen < 300
     statuses = settled(page, lambda p: " / ".join(p.locator(".pm-status").all_inner_texts()))
-    assert statuses.count(f"500 points · {chosen} selected") == 2, statuses  # outlined on A's map and on B's
+    assert statuses.count(f"300 points · {chosen} selected") == 2, statuses  # outlined on A's map and on B's
     page.wait_for_function("() => location.search.includes('vs_selected=')")
     seen = settled(page, check, quiet=3.0)
     shared = page.url
@@ -86,7 +86,7 @@ def test_compare_demo_linked_maps_and_its_view(live_app: str, browser, page) -> 
     # the demo's other half: the same MiniLM tweets split by date (the demo set the column and the point)
     page.get_by_text("Two corpora or two periods, one model").click()
     page.locator('[data-testid="stMetric"]').filter(has_text="Domain classifier AUC").wait_for(timeout=300_000)
-    assert metric(page, "Rows A / B") == "284 / 216"
+    assert metric(page, "Rows A / B") == "159 / 141"
     page.locator('[data-testid="stDataFrame"]').filter(has_text="ebola").first.wait_for()
     page.wait_for_function("() => location.search.includes('vs_mode=drift')")
     assert not page.locator('[data-testid="stException"]').count()
