@@ -326,3 +326,42 @@ def test_shares_of_groups_on_each_side() -> None:
     assert (by_name["t"].count_a, by_name["t"].count_b, by_name["t"].trend) == (2, 0, "vanished in B")
     assert by_name["v"].share_a == pytest.approx(0.25) and by_name["v"].share_b == pytest.approx(1.0)
     assert by_name["t"].terms == ("flu",) and found[0].name == "v"  # the biggest move first
+
+
+# -- the maps, the labels and the demo's data ---------------------------------------------------
+
+
+def test_procrustes_alignment_undoes_a_rotation_reflection_scale_and_shift() -> None:
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=(50, 2))
+    angle = 1.1
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.diag([1.0, -1.0])  # and a mirror
+    moved = 3.5 * reference @ turn + np.array([7.0, -2.0])
+    assert np.allclose(metrics.align_map(reference, moved), reference, atol=1e-5)
+    noisy = moved + 0.05 * rng.normal(size=moved.shape)
+    aligned = metrics.align_map(reference, noisy)
+    assert np.abs(aligned - reference).mean() < np.abs(noisy - reference).mean() / 10
+
+
+def test_agreement_per_label_equals_a_pandas_groupby() -> None:
+    a, b = two_spaces(90)
+    result = compare_models(make_corpus(a, name="a"), make_corpus(b, name="b"), 6, clusters=0)
+    table = result.per_label()
+    expected = pd.Series(result.overlap).groupby([f"l{i % 3}" for i in range(90)]).mean()
+    assert table is not None and dict(zip(table["label"], table["mean overlap"], strict=True)) == pytest.approx(expected.to_dict())
+    assert table["mean overlap"].is_monotonic_increasing and table["rows"].tolist() == [30, 30, 30]
+
+
+def test_health_tweets_carry_their_posting_time_and_the_demo_sample_is_seeded() -> None:
+    import datetime
+
+    from embedlab import datasets
+    from embedlab.datasets.texts import TWITTER_EPOCH_MS, tweet_time
+
+    moment = datetime.datetime(2014, 7, 1, 12, 30, 5, tzinfo=datetime.UTC)
+    tweet_id = (int(moment.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22 | 123456  # worker and sequence bits
+    assert tweet_time(str(tweet_id)) == "2014-07-01 12:30:05"
+    full = datasets.text_frame("healthtweets")
+    assert full["date"].min() >= "2011-06" and full["date"].max() < "2015-05"  # the dataset's span (June 2011 to April 2015)
+    sample = datasets.text_frame("healthtweets", sample=300, seed=0)
+    assert sample["source_id"].tolist() == full.sample(n=300, random_state=0).sort_index()["source_id"].tolist()
