@@ -70,15 +70,15 @@ def test_compare_demo_linked_maps_and_its_view(live_app: str, browser, page) -> 
     sidebar(page, "Home")
     page.get_by_text("Models on this machine").wait_for()
     sidebar(page, "Compare")
-    assert settled(page, check, quiet=3.0) == seen, "leaving the page and coming back changed the view"
+    assert settled(page, check) == seen, "leaving the page and coming back changed the view"
     page.reload()
-    assert settled(page, check, quiet=3.0) == seen, "a reload changed the view"
+    assert settled(page, check) == seen, "a reload changed the view"
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         fresh = other.new_page()
         fresh.set_default_timeout(180_000)
         fresh.goto(shared)
-        assert settled(fresh, check, quiet=3.0) == seen, "the shared link shows another view"
+        assert settled(fresh, check) == seen, "the shared link shows another view"
         assert not fresh.locator('[data-testid="stAlertContentWarning"]').count(), "the link carried something this server lacks"
     finally:
         other.close()
