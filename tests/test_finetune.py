@@ -5,7 +5,6 @@ a tiny random BERT, one slow test on MiniLM and the news articles."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from embedlab.analysis.downstream import (
     labelled_data,
     upload_data,
 )
-from embedlab.backends import BackendKind, backend_names, catalogue, get_text_encoder
+from embedlab.backends import BackendKind, backend_names, get_text_encoder
 from embedlab.errors import InputError, UnknownBackendError
 from embedlab.training.finetune import (
     FineTuneResult,
@@ -55,42 +54,6 @@ def toy_data(per_label: int = 12) -> LabelledData:
             texts.append(f"{sentences[i % len(sentences)]} (report {i})")
             labels.append(label)
     return labelled(tuple(texts), tuple(labels), "toy")
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sentence-transformers directory of a 1-layer, 32-d random BERT with MiniLM's tokenizer
-    (trains in a second or two: the logic tests' base model)."""
-    from embedlab._compat import ensure_torchvision_importable
-
-    ensure_torchvision_importable()
-    import torch
-    from transformers import BertConfig, BertModel
-
-    from embedlab.backends.sentence import minilm_model_path
-
-    source = minilm_model_path()
-    directory = tmp_path_factory.mktemp("tiny-st")
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "modules.json"):
-        shutil.copy(source / name, directory / name)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                        max_position_embeddings=128)
-    BertModel(config).save_pretrained(directory)
-    (directory / "1_Pooling").mkdir()
-    (directory / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}))
-    (directory / "2_Normalize").mkdir()
-    (directory / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64, "do_lower_case": False}))
-    return directory
-
-
-@pytest.fixture
-def tiny_base(tiny_model_dir: Path) -> str:
-    """The tiny model in this test's catalogue as ``tiny-st`` (this session only)."""
-    from embedlab.backends.sentence import SentenceTransformerEncoder
-
-    catalogue().add(SentenceTransformerEncoder("tiny-st", str(tiny_model_dir), device="cpu"), "session", persist=False)
-    return "tiny-st"
 
 
 TINY = FineTuneSettings(loss="batch-hard-triplet", epochs=1, max_rows=1000, batch_size=8, max_seq_length=32, seed=3)

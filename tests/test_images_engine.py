@@ -1,7 +1,9 @@
 """Image engine on the real models and data: EfficientNet-Lite0 (folded = unfolded), ConSE
 (= an independent numpy ConSE over the bare libraries), text -> image on the gallery, image ->
 image, more like this, zero-shot labels with accuracy and confusion matrix, ingest that
-encodes nothing twice, thumbnails under EMBEDLAB_HOME, and the CLI's JSON shapes."""
+encodes nothing twice, thumbnails under EMBEDLAB_HOME, and the CLI's JSON shapes. The searches
+read the gallery collections of the warm home (``warm_home``, made once per session); the ingest
+test and ConSE's top-T setting encode on a fresh home."""
 
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ def test_conse_equals_an_independent_numpy_conse() -> None:
     assert np.allclose(conse.encode_text(["a cat"]), minilm.encode(["a cat"], normalize_embeddings=True), atol=1e-5)
 
 
-def test_text_to_image_on_the_gallery_finds_the_right_picture_first() -> None:
+def test_text_to_image_on_the_gallery_finds_the_right_picture_first(warm_home: Path) -> None:
     for query, name in WORKS.items():
         result = S.search_text(query, "gallery", "conse", k=3)
         assert result.hits[0].name == name, (query, [(h.name, round(h.score, 3)) for h in result.hits])
@@ -99,7 +101,7 @@ def test_ingest_is_once_and_keeps_thumbnails_under_home(embedlab_home: Path) -> 
     assert len(infos) == 1 and infos[0].count == 6 and infos[0].extra["kind"] == "images"
 
 
-def test_image_to_image_and_more_like_this() -> None:
+def test_image_to_image_and_more_like_this(warm_home: Path) -> None:
     chelsea = next(item for item in datasets.images("gallery") if item.name == "chelsea")
     for backend in ("efficientnet-lite0", "conse"):
         found = S.search_image(chelsea.image(), "gallery", backend, k=2)
@@ -108,7 +110,7 @@ def test_image_to_image_and_more_like_this() -> None:
         assert "chelsea" not in [h.name for h in similar.hits] and len(similar.hits) == 3
 
 
-def test_zero_shot_probabilities_and_evaluation() -> None:
+def test_zero_shot_probabilities_and_evaluation(warm_home: Path) -> None:
     coffee = next(item for item in datasets.images("gallery") if item.name == "coffee")
     result = S.classify([coffee.image()], "a cat, a cup of coffee, a rocket", backend="conse")
     assert result.labels[int(result.probabilities[0].argmax())] == "a cup of coffee"
@@ -150,7 +152,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
 
 
 @pytest.mark.both_stores  # also on a chroma run server
-def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_json_shapes(capsys: pytest.CaptureFixture[str], tmp_path: Path, warm_home: Path) -> None:
     code, found = _run(capsys, "image-search", "a cup of coffee", "-k", "3", "--json")
     assert code == 0 and found["backend"] == "conse" and found["collection"] == "gallery"
     assert [set(r) for r in found["results"]] == [{"id", "name", "score", "label"}] * 3 and found["results"][0]["name"] == "coffee"
