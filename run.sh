@@ -73,7 +73,7 @@ case "${1:-}" in
     shift
     setup
     ensure_chromium
-    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=20 "$@" ;;
   *)
     echo "usage: ./run.sh app | test [pytest args] | check | setup" >&2
     exit 64 ;;

@@ -37,6 +37,8 @@ IDLE_FOR = """
 """
 
 VIEWPORT = {"width": 1400, "height": 1000}
+#: ``settled``'s second read comes this long after the first
+STABLE_MS = 400
 Check = Callable[[object], str]
 
 
@@ -77,10 +79,11 @@ def runs(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def settled(page, check: Check, quiet: float = 0.75, timeout: float = 180.0) -> str:  # type: ignore[no-untyped-def]
-    """What ``check`` reads once the app has finished its runs: it has been idle for ``quiet``
-    seconds since this call (Streamlit may rerun a page once more after it first draws: a
-    component reporting its value, the URL being written), and no run started while ``check``
-    read the page."""
+    """What ``check`` reads once the page has stopped changing: the app has been idle for
+    ``quiet`` seconds since this call (Streamlit may rerun a page once more after it first draws:
+    a component reporting its value, the URL being written), no run started while ``check`` read
+    the page, and a second read a moment later (the browser draws some elements after the run,
+    a table's rows, a chart) gives the same."""
     started = time.time()
     since = now_ms(page)
     while True:
@@ -89,8 +92,10 @@ def settled(page, check: Check, quiet: float = 0.75, timeout: float = 180.0) -> 
         wait_idle(page, quiet, since, remaining)
         before = runs(page)
         seen = check(page)
-        if runs(page) == before and page.evaluate(IDLE_FOR, [0, 0]):
+        page.wait_for_timeout(STABLE_MS)  # the polling interval between the two reads
+        if check(page) == seen and runs(page) == before and page.evaluate(IDLE_FOR, [0, 0]):
             return seen
+        since = now_ms(page)
 
 
 def sidebar(page, title: str) -> None:  # type: ignore[no-untyped-def]

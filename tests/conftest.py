@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated EMBEDLAB_HOME per test, a hashing encoder, a warm home (a copy
-of one built once per session with what the real models make: the guided demos' collections
-and caches), and for browser tests one live ``streamlit run app.py`` server (on a copy of the
-warm home) plus Debian chromium driven by Playwright."""
+of one built once per run with what the real models make: guided demos' collections and caches),
+and for browser tests one live ``streamlit run app.py`` server plus Debian chromium driven by
+Playwright."""
 
 from __future__ import annotations
 
@@ -182,19 +182,17 @@ def _run_demo(page_file: str, *buttons: str) -> None:
 
 
 def build_warm_home(home: Path) -> None:
-    """What the slow tests read again and again, made once with the real models: the guided demos
-    of Explore (315 news articles through MiniLM, their map and clusters), Compression (400 tweets,
-    every scheme), Image-text search (the gallery through ConSE, the digits map through
-    EfficientNet-Lite0) and Recommendation (the MovieLens models, their item collections, the
-    joint map, the evaluation table), plus the gallery through EfficientNet-Lite0 and the labelled
-    faces through ConSE. The tests that use it check the figures; the cold path of each (ingest,
-    encode, fit) keeps its own tests on a fresh home."""
+    """What several slow tests read, made once with the real models: the guided demos of Explore
+    (315 news articles through MiniLM, their map and clusters), Image-text search (the gallery
+    through ConSE) and Recommendation (the MovieLens models, their item collections, the joint
+    map, the evaluation table), the gallery through EfficientNet-Lite0 and the labelled faces
+    through ConSE. The tests that use it check the figures; the cold path of each (ingest, encode,
+    fit) keeps its own tests on a fresh home, and the browser tests run the demos cold."""
     from embedlab.images.store import ensure_collection
 
     with home_at(home):
         _run_demo("pages/explore.py")
-        _run_demo("pages/compression.py")
-        _run_demo("pages/images.py", "img_demo_digits")
+        _run_demo("pages/images.py")
         _run_demo("pages/recommend.py")
         ensure_collection("gallery", "efficientnet-lite0")
         ensure_collection("gallery-faces", "conse")
@@ -202,9 +200,19 @@ def build_warm_home(home: Path) -> None:
 
 @pytest.fixture(scope="session")
 def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The warm home, built once per session (see ``build_warm_home``); never written after."""
-    home = tmp_path_factory.mktemp("warm-seed") / "embedlab-home"
-    build_warm_home(home)
+    """The warm home, built once per run (see ``build_warm_home``) and never written after. Under
+    pytest-xdist the workers share one: the first to need it builds it, under a file lock."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    home = root / "warm-seed" / "embedlab-home"
+    with FileLock(str(root / "warm-seed.lock")):
+        if not (root / "warm-seed" / "complete").exists():
+            shutil.rmtree(home.parent, ignore_errors=True)
+            build_warm_home(home)
+            (root / "warm-seed" / "complete").touch()
     return home
 
 
@@ -250,6 +258,17 @@ def shared_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For ``pytest -n 2 --dist loadgroup`` (run.sh): the browser tests share one worker (and its
+    live server), the tests on the warm home another (the home is built once either way); the
+    rest go to whichever worker is free."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "warm_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("warm-home"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -351,12 +370,12 @@ class LiveApp:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, seed_home: Path) -> Iterator[LiveApp]:
-    """One real Streamlit server for the whole browser session, on a copy of the warm home plus
-    LIVE_HEADLINES; every browser test that can share it does (each its own browser context)."""
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """One real Streamlit server for the whole browser session, on a home that holds only
+    LIVE_HEADLINES (the browser tests run the guided demos cold, as a first visitor would); every
+    browser test that can share it does (each its own browser context)."""
     chromium_or_skip()
     home = tmp_path_factory.mktemp("live") / "embedlab-home"
-    copy_home(seed_home, home)
     with home_at(home):
         from embedlab.ingest import ingest_upload
 

@@ -1,6 +1,6 @@
-"""The Compression page in Debian chromium: the guided demo (its tweets and every scheme, from the
-warm home) and a changed re-scoring factor and query word, kept on leaving the page and coming
-back, a reload, browser back and forward, and a shared link opened in another browser."""
+"""The Compression page in Debian chromium: the guided demo ingests its tweets and evaluates every
+scheme; a changed re-scoring factor and query word are kept on leaving the page and coming back,
+a reload, browser back and forward, and a shared link opened in another browser."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def check(p) -> str:
 
 
 def set_view(page) -> str:
-    """Run the demo (its 400 tweets are in the warm home), then re-score 10×10 and ask about "paris"."""
+    """Run the demo (ingests 400 tweets once), then re-score 10×10 and ask about "paris"."""
     page.get_by_role("button", name=re.compile("Guided demo")).click()
     page.get_by_text(re.compile(r"re-scoring the top 4×10")).wait_for(timeout=900_000)
     assert metric(page, "Query") == "good"
