@@ -260,6 +260,7 @@ def shared_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     process.wait(timeout=30)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """For ``pytest -n 2 --dist loadgroup`` (run.sh): the browser tests share one worker (and its
     live server), the tests on the warm home another (the home is built once either way); the
