@@ -37,7 +37,8 @@ def test_home_tours_every_other_page() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", PAGES, ids=[spec.url_path for spec in PAGES])
-def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:
+def test_every_page_opens_and_runs_its_guided_demo(spec, warm_home: Path) -> None:
+    """On a copy of the warm home: the demos' heavy parts were made once (by the same demos)."""
     at = AppTest.from_file(str(REPO / spec.file), default_timeout=900).run()
     assert not at.exception, at.exception
     demo = [button for button in at.button if "Guided demo" in button.label]
