@@ -90,7 +90,10 @@ case "${1:-}" in
     setup
     setup_infinity
     ensure_chromium
-    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
+    # two workers (EMBEDLAB_TEST_WORKERS; 0 = one process): the browser tests share one worker and its
+    # live server, the tests on the warm home another (tests/conftest.py groups them)
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=20 \
+      -n "${EMBEDLAB_TEST_WORKERS:-2}" --dist loadgroup "$@" ;;
   *)
     echo "usage: ./run.sh app | test [pytest args] | check | setup" >&2
     exit 64 ;;

@@ -32,6 +32,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "images": ([], ["--n", "32", "--rounds", "1"]),
     "recommend": ([], []),
     "api_embeddings": ([], ["--n", "500", "--rounds", "1"]),
+    "demos": (["--cold"], ["--pages", "home", "explore", "downstream"]),
 }
 
 

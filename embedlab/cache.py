@@ -174,7 +174,7 @@ class Memoized(Generic[P, R]):
         self.keys = dict(keys)
         self.exclude = exclude
         self.signature = inspect.signature(function)
-        functools.update_wrapper(self, function)
+        functools.update_wrapper(self, function, updated=())  # not __dict__: a wrapped OnDisk's own fields would replace these
         _MEMOS.append(self.memo)
 
     def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -310,19 +310,45 @@ def write_npy(path: Path, array: np.ndarray) -> None:
         np.save(stream, array, allow_pickle=False)
 
 
-def load(kind: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    """The arrays and metadata stored under ``key``, or None."""
+#: The guided demos' heavy results (their encodes, maps, clusters, scores), made by
+#: ``scripts/ship_demo_results.py`` and shipped in the package: a read-only layer under every
+#: user's cache, so a first demo answers in seconds. Keys are contents, as in the user's cache:
+#: an entry serves only the very call that made it. EMBEDLAB_SHIPPED_RESULTS=0 turns it off.
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+
+
+def shipped_results_on() -> bool:
+    """Whether the shipped demo results are read (EMBEDLAB_SHIPPED_RESULTS, default on)."""
+    return os.environ.get("EMBEDLAB_SHIPPED_RESULTS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _entry_files(kind: str, key: str) -> tuple[Path, Path, bool] | None:
+    """(arrays file, metadata file, shipped?) of an entry: the user's cache first, then the shipped results."""
     folder = cache_dir(kind)
     arrays_path, meta_path = folder / f"{key}.npz", folder / f"{key}.json"
-    if not arrays_path.exists() or not meta_path.exists():
+    if arrays_path.exists() and meta_path.exists():
+        return arrays_path, meta_path, False
+    if shipped_results_on():
+        arrays_path, meta_path = SHIPPED_DIR / kind / f"{key}.npz", SHIPPED_DIR / kind / f"{key}.json"
+        if arrays_path.exists() and meta_path.exists():
+            return arrays_path, meta_path, True
+    return None
+
+
+def load(kind: str, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """The arrays and metadata stored under ``key`` (in the user's cache or the shipped results), or None."""
+    found = _entry_files(kind, key)
+    if found is None:
         return None
+    arrays_path, meta_path, shipped = found
     try:
         with np.load(arrays_path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError, KeyError):
         return None  # a damaged entry is recomputed
-    touch(arrays_path, meta_path)
+    if not shipped:
+        touch(arrays_path, meta_path)
     return arrays, meta
 
 
@@ -349,7 +375,7 @@ class OnDisk(Generic[P, R]):
         self.function, self.kind, self.dump, self.load = function, kind, dump, load
         self.keys, self.exclude = dict(keys), exclude
         self.signature = inspect.signature(function)
-        functools.update_wrapper(self, function)
+        functools.update_wrapper(self, function, updated=())  # not __dict__: a wrapped OnDisk's own fields would replace these
 
     def key(self, *args: Any, **kwargs: Any) -> str:
         """The entry's key for these arguments (``Unkeyable`` when one cannot be keyed)."""

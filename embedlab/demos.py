@@ -54,7 +54,7 @@ def demo_collection(dataset: str, per_label: int | None, collection: str, model:
             return info.name
     records = dataset_records(dataset, None, chunk_size=0, overlap=0, per_label=per_label, sample=sample, seed=seed)
     report = ingest_records(collection, model, records, source=f"dataset:{dataset}", chunk_size=0,
-                            overlap=0, progress=progress, store=store)
+                            overlap=0, progress=progress, store=store, kept=True)
     return report.collection
 
 

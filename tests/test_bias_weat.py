@@ -147,7 +147,7 @@ def test_effect_size_is_none_when_all_associations_are_equal() -> None:
     assert effect_size(np.ones(3), np.ones(3)) is None
 
 
-def test_set_with_fewer_than_two_words_is_not_computable(hashing_encoder) -> None:
+def test_set_with_fewer_than_two_words_is_not_computable() -> None:
     vectors = _random_sets(5, (1, 4, 3, 3))
     result = _run(vectors, oov={"X": ["gone1", "gone2"]})
     assert not result.computable
@@ -205,8 +205,8 @@ def test_custom_sets_and_uploads() -> None:
         parse_wordset_upload(b"\xff\xfe\x00bad", "bin.txt")
 
 
-def test_custom_test_on_hashing_encoder_lists_oov(hashing_encoder) -> None:
-    """The text encoder knows every string; a word model backend must list unknown words."""
+def test_a_custom_test_on_glove_lists_and_drops_unknown_words() -> None:
+    """A word model must list the words it does not know and leave them out of the statistic."""
     from embedlab.backends import get_word_vectors
 
     glove = get_word_vectors("glove-6b-50d")
@@ -219,6 +219,10 @@ def test_custom_test_on_hashing_encoder_lists_oov(hashing_encoder) -> None:
     assert result.oov_words == ["qzxqzx", "vbnvbn"]
     assert result.n_used == {"X": 2, "Y": 3, "A": 2, "B": 2}
     assert {a.word for a in result.associations} == {"cat", "dog", "saw", "drill", "hammer"}
+    sets = (["cat", "dog"], ["saw", "drill", "hammer"], ["lovely", "nice"], ["awful", "nasty"])
+    stat, d, p = reference_weat(*(glove.kv[words] for words in sets))  # the known words only, raw vectors
+    assert result.statistic == pytest.approx(stat, abs=1e-6) and result.effect_size == pytest.approx(d, abs=1e-6)
+    assert result.p_value == pytest.approx(p, abs=1e-12)
 
 
 # ------------------------------------------------------------------ the real models -----------

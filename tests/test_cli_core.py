@@ -1,4 +1,5 @@
-"""The console script: models, similarity, neighbors; JSON shapes and error exits."""
+"""The console script: models, similarity, neighbors; JSON shapes and error exits. The tests that
+read or write a collection run on the embedded store and on a ``chroma run`` server (``both_stores``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ import pytest
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main
 from embedlab.store import open_store
-
-pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
 
 EMBEDLAB = shutil.which("embedlab", path=str(Path(sys.executable).parent)) or "embedlab"
 
@@ -57,6 +56,7 @@ def test_word_neighbors_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_text_model_neighbors_search_a_collection(hashing_encoder: HashingEncoder, capsys: pytest.CaptureFixture[str]) -> None:
     open_store().add_texts("notes", hashing_encoder, ["cats purr softly", "stocks fell today", "dogs bark loudly"])
     assert main(["neighbors", "hashing-test", "cats purr", "--collection", "notes", "-k", "2", "--json"]) == 0
@@ -71,7 +71,6 @@ def test_text_model_neighbors_search_a_collection(hashing_encoder: HashingEncode
         (["neighbors", "glove-6b-50d", "qqqzzzxx"], "Not in the vocabulary of 'glove-6b-50d': 'qqqzzzxx'"),
         (["similarity", "no-such-model", "a", "b"], "Unknown model 'no-such-model'"),
         (["similarity", "glove-6b-50d", "king", "zzqqxx"], "'zzqqxx'"),
-        (["neighbors", "minilm", "cat", "--collection", "missing"], "No collection named 'missing'"),
         (["similarity", "glove-6b-50d", *[f"w{i}" for i in range(51)]], "Too many words: 51; the limit is 50"),
         (["similarity", "minilm", "", "a cat"], "Item 1 is empty"),
     ],
@@ -80,6 +79,13 @@ def test_errors_exit_2_with_a_specific_message(args: list[str], message: str, ca
     assert main(args) == 2
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
+
+
+@pytest.mark.both_stores  # also on a chroma run server
+def test_a_missing_collection_exits_2_with_its_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["neighbors", "minilm", "cat", "--collection", "missing"]) == 2
+    captured = capsys.readouterr()
+    assert "No collection named 'missing'" in captured.err and captured.out == ""
 
 
 def test_files_and_bugs_end_in_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,6 +129,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_human_output_writes_control_characters_out(hashing_encoder: HashingEncoder, capsys: pytest.CaptureFixture[str]) -> None:
     """A stored text with ANSI escapes once recoloured the terminal of whoever searched it."""
     hostile = "red \x1b[31malert\x1b[0m \x1b]0;pwned\x07 bell\u202eevil"

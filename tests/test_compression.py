@@ -124,7 +124,19 @@ def test_evaluate_orders_schemes_caches_and_refuses_bad_names() -> None:
     assert by["binary+rescore"].recall > by["binary"].recall
     assert by["pca-16+rescore"].recall > by["pca-16"].recall
     assert by["binary+rescore"].accuracy == by["binary"].accuracy  # the codes' accuracy
-    assert all(r.accuracy is not None and 0 <= r.accuracy <= 1 for r in report.results)
+    # scikit-learn on the documented seeded sample of 120 rows: the unit vectors and their ±1 sign codes
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = np.sort(np.random.default_rng(3).choice(len(vectors), size=120, replace=False))
+    unit = l2_normalise(vectors.astype(np.float64)).astype(np.float32)[rows]
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    for scheme, features in (("float32", unit), ("binary", np.where(unit > 0, 1.0, -1.0))):
+        expected = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), features,
+                                   np.array(labels)[rows], cv=folds, scoring="accuracy").mean()
+        assert by[scheme].accuracy == pytest.approx(expected, abs=1e-9), scheme
     again = comp.evaluate(vectors, labels, schemes, queries=60, downstream_rows=120, folds=3, seed=3)
     assert all(r.cached for r in again.results)
     assert [r.recall for r in again.results] == [r.recall for r in report.results]

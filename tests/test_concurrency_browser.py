@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import bare_agreement, start_streamlit, stop_streamlit
+from tests.browser import new_page
+from tests.conftest import LIVE_HEADLINES, LIVE_SUBJECTS, LiveApp, bare_agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 USERS = 8
-SUBJECTS = ["rain", "markets", "vaccines", "football", "rivers", "courts", "trains", "music"]
-HEADLINES = [f"{subject} headline number {i}: {detail}" for i, (subject, detail) in enumerate(
-    (s, d) for s in SUBJECTS for d in ("rises sharply", "makes the news", "worries experts", "surprises everyone"))]
+SUBJECTS = LIVE_SUBJECTS
+HEADLINES = LIVE_HEADLINES  # stored (MiniLM) in the live server's store before it started
 
 
 def sentences(user: int) -> list[str]:
@@ -40,22 +39,12 @@ def all_answered(pages: list, answer, timeout: float = 900) -> list[str]:
     return [done[i] for i in range(len(pages))]
 
 
-def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Path) -> None:
-    import os
-
+def test_eight_users_at_once_get_what_each_would_get_alone(browser, live_server: LiveApp) -> None:
     from embedlab.backends import get_text_encoder
-    from embedlab.ingest import ingest_upload
-    from embedlab.store import close_all_stores
 
-    home = tmp_path / "home"
-    os.environ["EMBEDLAB_HOME"] = str(home)
-    csv = "text,label\n" + "\n".join(f"{h},{h.split()[0]}" for h in HEADLINES)
-    collection = ingest_upload(csv.encode(), "headlines.csv", "headlines", "minilm", "text", "label").collection
-    close_all_stores()
-    server, url = start_streamlit(home)
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(USERS)]
+    url, collection = live_server.url, live_server.headlines
+    pages = [new_page(browser) for _ in range(USERS)]
     try:
-        pages = [context.new_page() for context in contexts]
         for user, page in enumerate(pages):
             query = urllib.parse.urlencode({"sim_mode": "sentences", "sim_sentences": "\n".join(sentences(user)), "sim_compare": "true",
                                             "sim_text_model": "minilm", "sim_text_model_b": "use-multilingual"})
@@ -85,6 +74,5 @@ def test_eight_users_at_once_get_what_each_would_get_alone(browser, tmp_path: Pa
             expected = HEADLINES[int(np.argmax(vectors @ get_text_encoder("minilm").encode([query])[0]))]
             assert shown == expected, query
     finally:
-        for context in contexts:
-            context.close()
-        stop_streamlit(server)
+        for page in pages:
+            page.context.close()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_state_browser import (
+from tests.browser import (
     field,
     keeps_the_view,
     metric,

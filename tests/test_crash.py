@@ -71,9 +71,32 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def collections(env: dict[str, str]) -> dict[str, dict[str, object]]:
-    done = cli(env, "collections", "--json")
-    assert done.returncode == 0, done.stderr
-    return {c["dataset"]: c for c in json.loads(done.stdout)["collections"]}
+    """``embedlab collections --json`` on ``env``'s store, run in this process (the command's code,
+    without a second interpreter start); the embedded store is released again for the next process."""
+    import contextlib
+    import io
+
+    from embedlab.cli import main
+    from embedlab.store import close_all_stores
+
+    saved = {name: os.environ.get(name) for name in ("EMBEDLAB_HOME", "EMBEDLAB_CHROMA_URL")}
+    out = io.StringIO()
+    try:
+        for name in saved:
+            if env.get(name):
+                os.environ[name] = env[name]
+            else:
+                os.environ.pop(name, None)
+        with contextlib.redirect_stdout(out):
+            assert main(["collections", "--json"]) == 0
+    finally:
+        close_all_stores()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return {c["dataset"]: c for c in json.loads(out.getvalue())["collections"]}
 
 
 def ingest_to_the_end(env: dict[str, str], csv: Path, collection: str) -> dict[str, object]:

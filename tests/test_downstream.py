@@ -198,9 +198,24 @@ def test_cli_json_shape_and_errors(hashing_encoder, tmp_path: Path, capsys: pyte
                  "--folds", "3", "--json"])
     document = json.loads(capsys.readouterr().out)
     assert code == 0 and list(document) == ["hashing-test", "tfidf"]
-    for scores in document.values():
-        assert 0.0 <= scores["macro_f1"] <= 1.0 and 1 / 3 < scores["accuracy"] <= 1.0
+    # scikit-learn's own pipelines under cross_val_score on the same seeded folds (seed 0, the default)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    texts, labels = _texts()
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    inputs = {"hashing-test": (make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), hashing_encoder.encode(texts)),
+              "tfidf": (make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(max_iter=2000)), np.array(texts, dtype=object))}
+    for name, scores in document.items():
+        pipeline, features = inputs[name]
+        for metric, scoring in (("accuracy", "accuracy"), ("macro_f1", "f1_macro")):
+            expected = cross_val_score(pipeline, features, np.array(labels), cv=folds, scoring=scoring).mean()
+            assert scores[metric] == pytest.approx(expected, abs=1e-9), (name, metric)
         assert scores["folds"] == 3 and scores["rows"] == 54 and np.sum(scores["confusion"]) == 54
+        assert np.trace(scores["confusion"]) == pytest.approx(scores["accuracy"] * 54)  # equal folds of 18
     assert document["hashing-test"]["dim"] == 64
     assert main(["eval-classify", str(upload), "--model", "tfidf", "--json"]) == 2
     assert "--label-column" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_state_browser import choose, keeps_the_view
+from tests.browser import choose, keeps_the_view
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,6 +4,8 @@ neighbours in both spaces."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import map_shown
@@ -99,42 +101,34 @@ def click_point(page, canvas, index: int) -> None:
 
 
 def wait_drawn(canvas, timeout: float = 120.0) -> None:
-    """Wait until the point map has drawn at least once."""
-    import time
-
-    started = time.time()
-    while int(canvas.evaluate("c => Number(c.dataset.renders || 0)")) == 0:
-        assert time.time() - started < timeout, "the point map never drew"
-        time.sleep(0.1)
+    """Wait until the point map has drawn at least once (it counts its renders on the canvas)."""
+    canvas.page.wait_for_function("c => Number(c.dataset.renders || 0) > 0", arg=canvas.element_handle(),
+                                  timeout=timeout * 1000)
 
 
-def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:
+def test_the_app_and_the_cli_share_a_chroma_server(browser, shared_chroma_server: str, monkeypatch, capsys) -> None:
     """With EMBEDLAB_CHROMA_URL the app and the CLI use one store at once (the embedded store
-    would refuse the second process): the CLI stores a file while the app runs, the page maps
-    and searches it, the page stores another, and the CLI lists both."""
+    would refuse the second process): the CLI (here, in the test's process) stores a file while
+    the app runs, the page maps and searches it, the page stores another, and the CLI lists both."""
     import json
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
-    from tests.conftest import start_chroma_server, start_streamlit, stop_streamlit
+    from embedlab.cli import main
+    from embedlab.store import Store, close_all_stores
+    from tests.browser import new_page
+    from tests.conftest import start_streamlit, stop_streamlit
 
-    chroma, url = start_chroma_server(tmp_path / "chroma")
-    app, app_url = start_streamlit(tmp_path / "app-home", chroma_url=url)
-    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "cli-home"), "EMBEDLAB_CHROMA_URL": url}
-    cli = str(Path(sys.executable).with_name("embedlab"))
+    home = Path(os.environ["EMBEDLAB_HOME"])
+    monkeypatch.setenv("EMBEDLAB_CHROMA_URL", shared_chroma_server)
+    app, app_url = start_streamlit(home.parent / "app-home", chroma_url=shared_chroma_server)
     try:
-        (tmp_path / "headlines.csv").write_bytes(GOOD)
-        stored = subprocess.run([cli, "ingest", str(tmp_path / "headlines.csv"), "--collection", "shared-headlines",
-                                 "--label-column", "desk", "--json"], env=env, capture_output=True, text=True, timeout=600)
-        assert stored.returncode == 0, stored.stderr
-        name = json.loads(stored.stdout)["collection"]
+        (home.parent / "headlines.csv").write_bytes(GOOD)
+        assert main(["ingest", str(home.parent / "headlines.csv"), "--collection", "shared-headlines", "--label-column", "desk",
+                     "--json"]) == 0
+        name = json.loads(capsys.readouterr().out)["collection"]
 
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(180_000)
-        page.goto(f"{app_url}/explore?explore_collection={name}")
+        page = new_page(browser)
+        page.goto(f"{app_url}/explore?explore_collection={name}&explore_method=pca")  # this server never needs UMAP's JIT
         draw = page.get_by_role("button", name="Draw the map")
         draw.wait_for()
         draw.click()
@@ -150,13 +144,14 @@ def test_the_app_and_the_cli_share_a_chroma_server(browser, tmp_path) -> None:
         page.locator("input[type=file]").set_input_files({"name": "second.csv", "mimeType": "text/csv", "buffer": GOOD[:400]})
         page.locator("button:visible", has_text="Encode and store").click()
         page.get_by_text("Stored").first.wait_for()
-        context.close()
+        page.context.close()
 
-        listed = subprocess.run([cli, "collections", "--json"], env=env, capture_output=True, text=True, timeout=300)
-        assert listed.returncode == 0, listed.stderr
-        datasets = {c["dataset"]: c["rows"] for c in json.loads(listed.stdout)["collections"]}
+        assert main(["collections", "--json"]) == 0
+        datasets = {c["dataset"]: c["rows"] for c in json.loads(capsys.readouterr().out)["collections"]}
         assert datasets["shared-headlines"] == 12 and datasets["second"] >= 1
     finally:
         stop_streamlit(app)
-        chroma.terminate()
-        chroma.wait(timeout=30)
+        store = Store(url=shared_chroma_server)  # the shared server is left empty for the next test
+        for info in store.collections():
+            store.delete(info.name)
+        close_all_stores()

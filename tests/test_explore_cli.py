@@ -1,4 +1,6 @@
-"""The Explore CLI: ingest, collections, search, project, cluster, export, delete, and errors."""
+"""The Explore CLI: ingest, collections, search, project, cluster, export, delete, and errors; on the
+embedded store and on a ``chroma run`` server (``both_stores``), the console script with the real
+model on the embedded store."""
 
 from __future__ import annotations
 
@@ -14,8 +16,6 @@ import pytest
 
 from embedlab.backends.hashing import HashingEncoder
 from embedlab.cli import main
-
-pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
 
 ROWS = [
     ("Stocks fell as the central bank raised interest rates", "finance"),
@@ -43,6 +43,7 @@ def news_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_cli_round_trip(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder, news_csv: Path, tmp_path: Path) -> None:
     report = run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline",
                       "--label-column", "topic", "--model", "hashing-test")
@@ -85,6 +86,7 @@ def test_cli_round_trip(capsys: pytest.CaptureFixture[str], hashing_encoder: Has
     assert run_json(capsys, "collections") == {"collections": []}
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_cli_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"text": oops}\n')
@@ -97,9 +99,16 @@ def test_cli_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], ha
 
 
 @pytest.mark.slow
-def test_cli_ingest_dataset_with_the_real_model(tmp_path: Path) -> None:
-    """The console script in a fresh process: MiniLM on 40 Lee texts, then k-means."""
-    env = {**os.environ, "EMBEDLAB_HOME": str(tmp_path / "home")}
+def test_cli_ingest_dataset_with_the_real_model(tmp_path: Path, embedlab_home: Path) -> None:
+    """The console script in a fresh process: MiniLM on 40 Lee texts, then k-means. Its clusters
+    and silhouette equal scikit-learn's KMeans and silhouette_score on the stored vectors."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from embedlab.corpus import load_corpus
+    from embedlab.store import close_all_stores
+
+    env = {**os.environ, "EMBEDLAB_HOME": str(embedlab_home)}
     script = str(Path(sys.executable).with_name("embedlab"))
     done = subprocess.run([script, "ingest-dataset", "lee", "--collection", "lee", "--limit", "40", "--json"],
                           capture_output=True, text=True, env=env, timeout=600)
@@ -107,11 +116,19 @@ def test_cli_ingest_dataset_with_the_real_model(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["model"] == "minilm" and report["documents"] == 40 and report["rows"] >= 40
     clustered = subprocess.run([script, "cluster", "lee", "--k", "4", "--json"], capture_output=True, text=True, env=env, timeout=600)
+    assert clustered.returncode == 0, clustered.stderr
     document = json.loads(clustered.stdout)
     assert len(document["clusters"]) == 4 and "ari" not in document  # Lee has no labels
-    assert -1.0 <= document["silhouette"] <= 1.0 and all(c["terms"] for c in document["clusters"])
+    assert all(c["terms"] for c in document["clusters"])
+    corpus = load_corpus("lee")  # the stored MiniLM vectors, in the order the command read them
+    close_all_stores()
+    assert corpus.vectors.shape == (report["rows"], 384)
+    labels = KMeans(n_clusters=4, n_init=3, random_state=42).fit_predict(corpus.vectors)  # the command's defaults
+    assert sorted(c["size"] for c in document["clusters"]) == sorted(np.bincount(labels).tolist())
+    assert document["silhouette"] == pytest.approx(silhouette_score(corpus.vectors, labels, metric="cosine"), abs=1e-6)
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_project_refuses_a_bad_out_suffix_before_mapping(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
                                                          news_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--model", "hashing-test")
@@ -126,6 +143,7 @@ def test_project_refuses_a_bad_out_suffix_before_mapping(capsys: pytest.CaptureF
     assert not (tmp_path / "x.txt").exists()
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_export_uses_the_last_view_unless_options_override_it(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
                                                               news_csv: Path, tmp_path: Path) -> None:
     from embedlab.cli.explore import export_settings
@@ -166,6 +184,7 @@ def test_export_uses_the_last_view_unless_options_override_it(capsys: pytest.Cap
     assert clusters_from == "options given and defaults: last view ignored (--no-view)"
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_cluster_json_says_ari_and_nmi_leave_noise_out(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
                                                       news_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_json(capsys, "ingest", str(news_csv), "--collection", "headlines", "--text-column", "headline", "--label-column", "topic",

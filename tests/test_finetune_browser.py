@@ -8,20 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_streamlit, stop_streamlit
-from tests.test_finetune import TINY, tiny_base, tiny_model_dir, toy_data  # noqa: F401  (fixtures)
-from tests.test_state_browser import choose, keeps_the_view, settled
+from tests.browser import choose, keeps_the_view, settled
+from tests.conftest import LiveApp
+from tests.test_finetune import TINY, toy_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: Path, browser, page) -> None:  # noqa: F811
+def test_finetune_keeps_its_settings_and_result(tiny_base: str, live_server: LiveApp, browser, page,
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from embedlab.backends import catalogue
     from embedlab.training.finetune import finetune
 
-    result = finetune(toy_data(15), TINY, base=tiny_base, out="toy-browser")  # saved under the server's home below
-    process, url = start_streamlit(embedlab_home)
+    monkeypatch.setenv("EMBEDLAB_HOME", str(live_server.home))  # saved where the running server finds it
+    result = finetune(toy_data(15), TINY, base=tiny_base, out="toy-browser")
+    saved = live_server.home / "wordvectors" / "finetuned_toy-browser.st"
     try:
-        page.goto(f"{url}/finetune?ft_model={result.name}")
+        assert saved.exists()
+        page.goto(f"{live_server.url}/finetune?ft_model={result.name}")
         page.get_by_text("Held-out split: 9 texts, 3 labels").wait_for(timeout=180_000)
         choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Loss").first, "batch-hard-triplet")
         seed = page.get_by_role("spinbutton", name="Seed")
@@ -41,7 +45,8 @@ def test_finetune_keeps_its_settings_and_result(tiny_base: str, embedlab_home: P
         page.get_by_text("Yes, remove finetuned:toy-browser").click()
         page.get_by_role("button", name="Remove model").click()
         page.get_by_text("Removed finetuned:toy-browser.").wait_for()
-        assert not (embedlab_home / "wordvectors" / "finetuned_toy-browser.st").exists()
-        page.screenshot(path=str(embedlab_home / "finetune.png"), full_page=True)
+        assert not saved.exists()
+        page.screenshot(path=str(tmp_path / "finetune.png"), full_page=True)
     finally:
-        stop_streamlit(process)
+        if saved.exists():  # the page did not remove it: leave the shared server as it was
+            catalogue().remove(result.name)

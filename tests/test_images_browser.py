@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from embedlab import datasets
+from tests.browser import other_browser, settled, sidebar
 from tests.conftest import map_shown
 from tests.test_explore_browser import click_point, wait_drawn
-from tests.test_state_browser import settled, sidebar
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def results(page) -> list[str]:
         texts = p.locator('[data-testid="stMarkdownContainer"] strong').all_inner_texts()
         return "\n".join(m.group(1) for t in texts if (m := re.match(r"^\d+\. (.+)$", t.strip())))
 
-    return settled(page, read, quiet=1.5).split("\n")
+    return settled(page, read).split("\n")
 
 
 def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> None:
@@ -126,12 +126,7 @@ def test_gallery_demo_upload_zip_search_labels_and_map(live_app: str, page) -> N
     shared = page.url
     page.reload()
     map_shown(page, "4 points")
-    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        fresh = other.new_page()
-        fresh.set_default_timeout(120_000)
+    with other_browser(page.context.browser) as fresh:
         fresh.goto(shared.replace("img_mode=Map", "img_mode=Text+%E2%86%92+image") + "&img_query=a+cup+of+coffee")
         fresh.wait_for_function("() => [...document.querySelectorAll('strong')].some(s => s.innerText.trim() === '1. coffee.png')")
-    finally:
-        other.close()
     assert not page.locator('[data-testid="stException"]').count()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from embedlab import demos
 from tests.conftest import map_data
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("warm_home")]  # the gallery collections
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "images.py")
 
 

@@ -1,4 +1,6 @@
-"""Uploads (every bad-input row of SECURITY.md), chunking, built-in datasets, ingest and resume."""
+"""Uploads (every bad-input row of SECURITY.md), chunking, built-in datasets, ingest and resume.
+The tests that write to the store run on the embedded store and on a ``chroma run`` server
+(``both_stores``); the real-model ingest runs on the embedded store."""
 
 from __future__ import annotations
 
@@ -26,8 +28,6 @@ from embedlab.ingest import (
     parse_upload,
 )
 from embedlab.store import STATUS_COMPLETE, STATUS_INGESTING, open_store
-
-pytestmark = pytest.mark.both_stores  # .ci/run: embedded and a chroma run server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -193,6 +193,7 @@ class FailingEncoder(HashingEncoder):
         return super().encode(texts, batch_size=batch_size, progress=progress)
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_reingest_encodes_nothing_and_interrupted_ingest_resumes(hashing_encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch) -> None:
     from embedlab.backends import catalogue
 
@@ -219,6 +220,7 @@ def test_reingest_encodes_nothing_and_interrupted_ingest_resumes(hashing_encoder
     assert hashing_encoder.calls == len(records) - stored_before
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_bad_upload_leaves_earlier_collections_intact(hashing_encoder: HashingEncoder, tmp_path: Path) -> None:
     good = ingest_upload(b"text,label\nthe cat sat,a\nthe dog ran,b\nbirds fly high,a\n", "good.csv", "pets", "hashing-test", label_column="label")
     store = open_store()
@@ -262,6 +264,7 @@ def test_column_names_that_collide_are_refused() -> None:
         parse_upload(b'{"text": "x", "my col": "1", "my_col": "2"}\n', "keys.jsonl")
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_columns_chroma_refuses_as_keys_are_stored_under_a_prefix(hashing_encoder: HashingEncoder) -> None:
     """Chroma refuses metadata keys starting with '$' or '#': they are stored as col_... and the
     ingest completes (it used to fail after creating an empty collection)."""
@@ -281,6 +284,7 @@ def test_unicode_line_separators_stay_inside_their_line() -> None:
     assert parse_upload(text, "seps.txt").frame["text"].tolist() == ["one\u2029doc", "two"]
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_reingest_with_other_settings_is_refused_and_stores_nothing(hashing_encoder: HashingEncoder) -> None:
     data = b"text,label,source\nthe cat sat on the mat,a,x\nthe dog ran in the park,b,y\nbirds fly high,a,x\n"
     first = ingest_upload(data, "pets.csv", "pets", "hashing-test", label_column="label")
@@ -315,6 +319,7 @@ def test_nested_json_values_are_not_guessed_as_the_text() -> None:
     assert only.guess_text_column() == "data"  # nothing else to offer
 
 
+@pytest.mark.both_stores  # also on a chroma run server
 def test_tweets_are_html_unescaped_and_old_escaped_collections_are_not_mixed_in(hashing_encoder: HashingEncoder) -> None:
     """The tweets store '&gt;' and '&amp;': they are read as '>' and '&'. A collection stored
     from the escaped texts (before this) refuses the unescaped ones instead of holding both."""

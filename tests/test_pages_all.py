@@ -4,6 +4,7 @@ and Home describe exactly these pages."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from embedlab.ui.pages import PAGES
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
 
 
 def test_the_readme_lists_exactly_the_pages_that_exist() -> None:
@@ -37,7 +39,12 @@ def test_home_tours_every_other_page() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", PAGES, ids=[spec.url_path for spec in PAGES])
-def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:
+def test_every_page_opens_and_runs_its_guided_demo_from_the_shipped_results(spec, embedlab_home: Path) -> None:
+    """On a fresh home, as a first visitor: the demo runs without an error and computes nothing
+    it could have read from the shipped results (embedlab/shipped): no encode, map, cluster or
+    score lands in the user's cache. When this fails, the demo changed: ship its results again."""
+    from ship_demo_results import entries
+
     at = AppTest.from_file(str(REPO / spec.file), default_timeout=900).run()
     assert not at.exception, at.exception
     demo = [button for button in at.button if "Guided demo" in button.label]
@@ -45,6 +52,8 @@ def test_every_page_opens_and_runs_its_guided_demo(spec) -> None:
     demo[0].click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+    computed = [f"{kind}/{key}" for kind, key, _ in entries(embedlab_home)]
+    assert not computed, f"the demo computed {computed}: run scripts/ship_demo_results.py {spec.url_path}"
 
 
 STORE_CALLS = re.compile(r"\b(open_store|Store\(|store_or_stop)\b")

@@ -4,122 +4,23 @@ link in a new browser (a shared link). Each time the inputs and the results must
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
+from tests.browser import (
+    choose,
+    keeps_the_view,
+    metric,
+    other_browser,
+    settled,
+    sidebar,
+    slide,
+    slider_value,
+    typed,
+    value,
+)
 from tests.conftest import map_shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-Check = Callable[[object], str]
-
-
-def sidebar(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
-
-
-def settled(page, check: Check, quiet: float = 2.0, timeout: float = 180.0) -> str:
-    """What ``check`` reads once the page has stopped changing for ``quiet`` seconds (Streamlit
-    may rerun a page once more after it first draws)."""
-    import time
-
-    started = time.time()
-    last, since = check(page), time.time()
-    while time.time() - since < quiet:
-        assert time.time() - started < timeout, "the page never settled"
-        page.wait_for_timeout(300)
-        now = check(page)
-        if now != last:
-            last, since = now, time.time()
-    return last
-
-
-def choose(page, box, option: str, typed: str = "") -> None:
-    """Open the select ``box`` and click ``option``. A rerun that lands while the list opens
-    closes it again, so the click is retried until the option is there (a user clicks twice)."""
-    for _ in range(6):
-        box.click()
-        if typed:
-            page.keyboard.type(typed)
-        item = page.get_by_role("option", name=option)
-        try:
-            item.wait_for(timeout=10_000)
-        except Exception:
-            page.keyboard.press("Escape")
-            continue
-        item.click()
-        return
-    raise AssertionError(f"the option {option!r} never showed")
-
-
-def keeps_the_view(browser, page, title: str, check: Check) -> None:
-    """``check(page)`` waits for the view and returns what it shows; every way back must show the same."""
-    original = check
-    check = lambda p: settled(p, original)
-    seen = check(page)
-    shared = page.url
-    assert "?" in shared, "the view is not in the URL"
-    sidebar(page, "Home")
-    page.get_by_text("Models on this machine").wait_for()
-    sidebar(page, title)
-    assert check(page) == seen, "leaving the page and coming back changed the view"
-    page.reload()
-    assert check(page) == seen, "a reload changed the view"
-    sidebar(page, "Home")
-    page.get_by_text("Models on this machine").wait_for()
-    page.go_back()
-    assert check(page) == seen, "browser back changed the view"
-    page.go_forward()
-    page.get_by_text("Models on this machine").wait_for()
-    page.go_back()
-    assert check(page) == seen, "back after forward changed the view"
-    other = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        fresh = other.new_page()
-        fresh.set_default_timeout(180_000)
-        fresh.goto(shared)
-        assert check(fresh) == seen, "the shared link shows another view"
-    finally:
-        other.close()
-    assert not page.locator('[data-testid="stException"]').count()
-
-
-def field(page, label: str):
-    """A text input or text area by its label (not the help button that shares the label)."""
-    return page.get_by_role("textbox", name=label, exact=True)
-
-
-def value(page, label: str) -> str:
-    return field(page, label).input_value()
-
-
-def typed(page, label: str, text: str) -> None:
-    field = page.get_by_role("textbox", name=label, exact=True)
-    field.fill(text)
-    field.press("Control+Enter" if field.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
-
-
-def slide(page, label: str, target: int) -> None:
-    """Move a slider to ``target`` with the keyboard, as a user can."""
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider")
-    thumb.focus()
-    thumb.press("Home")
-    for _ in range(200):
-        if float(thumb.input_value()) >= target:
-            break
-        thumb.press("ArrowRight")
-    assert float(thumb.input_value()) == target
-
-
-def slider_value(page, label: str) -> str:
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider").input_value()
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    box.wait_for()
-    return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
 def test_similarity_keeps_sentences_models_and_scores(live_app: str, browser, page) -> None:
@@ -243,14 +144,9 @@ def test_home_keeps_its_demo(live_app: str, browser, page) -> None:
     page.get_by_text("What to compare").wait_for()
     sidebar(page, "Home")
     assert settled(page, check) == seen
-    other = browser.new_context()
-    try:
-        fresh = other.new_page()
-        fresh.set_default_timeout(180_000)
+    with other_browser(browser) as fresh:
         fresh.goto(shared)
         assert settled(fresh, check) == seen
-    finally:
-        other.close()
 
 
 def re_compile(pattern: str):
@@ -282,17 +178,12 @@ def test_a_long_input_keeps_the_link_short_and_the_page_reloadable(live_app: str
     box.fill(sentences)
     box.press("Control+Enter")
     metric(page, "Most similar pair")
-    page.wait_for_timeout(1500)
-    assert len(page.url) < 2_000 and "sim_sentences=~" in page.url  # the text is kept on the server under its hash
+    page.wait_for_function("() => location.search.includes('sim_sentences=~')")  # the text is kept on the server under its hash
+    assert len(page.url) < 2_000
     page.get_by_text("Long inputs are kept on this server").wait_for()
     response = page.reload()
     assert response is not None and response.status == 200
     assert settled(page, lambda p: value(p, "Sentences (one per line, up to 200)")) == sentences
-    other = browser.new_context()
-    try:
-        fresh = other.new_page()
-        fresh.set_default_timeout(180_000)
+    with other_browser(browser) as fresh:
         fresh.goto(page.url)
         assert settled(fresh, lambda p: value(p, "Sentences (one per line, up to 200)")) == sentences
-    finally:
-        other.close()

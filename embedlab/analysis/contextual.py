@@ -16,11 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from embedlab.backends import get_text_encoder, get_word_vectors
+from embedlab import cache
+from embedlab.backends import (
+    backend_kind,
+    encode_texts,
+    get_text_encoder,
+    get_word_vectors,
+    model_key,
+)
+from embedlab.backends.base import BackendKind
 from embedlab.config import LIMITS
 from embedlab.errors import InputError, OutOfVocabularyError, WrongBackendKindError
 from embedlab.vectors import cosine_matrix
@@ -213,6 +221,26 @@ def sense_summary(matrix: np.ndarray, senses: Sequence[str]) -> SenseSummary | N
     return SenseSummary(float(np.mean(within)), float(np.mean(across)), len(within), len(across))
 
 
+def _dump_tokens(tokens: list[Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    arrays = {f"vectors_{i}": np.asarray(token.vectors, dtype=np.float32) for i, token in enumerate(tokens)}
+    return arrays, {"texts": [token.text for token in tokens], "pieces": [list(token.pieces) for token in tokens],
+                    "spans": [[list(span) for span in token.spans] for token in tokens]}
+
+
+def _load_tokens(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> list[Any]:
+    from embedlab.backends.sentence import TokenVectors
+
+    return [TokenVectors(text, tuple(pieces), tuple((int(a), int(b)) for a, b in spans), arrays[f"vectors_{i}"])
+            for i, (text, pieces, spans) in enumerate(zip(meta["texts"], meta["pieces"], meta["spans"], strict=True))]
+
+
+@cache.on_disk("encoded", keys={"model": model_key}, dump=_dump_tokens, load=_load_tokens)
+def kept_token_vectors(model: str, sentences: list[str]) -> list[Any]:
+    """``model``'s word pieces and their vectors in each sentence, kept by content (a guided demo's
+    sentences are read back without loading the model)."""
+    return list(token_encoder(model).token_vectors(sentences))
+
+
 def contextual_word(word: str, sentences: str | Sequence[str], model: str = DEFAULT_TEXT_MODEL) -> ContextualResult:
     """``word``'s contextual vector in each sentence (its pieces' last hidden states, mean-pooled;
     the first occurrence when it occurs more than once), their cosine matrix and a PCA map.
@@ -226,8 +254,9 @@ def contextual_word(word: str, sentences: str | Sequence[str], model: str = DEFA
             raise InputError(f"The word {word!r} does not occur in sentence {number} ({sentence!r}); each sentence must"
                              " use it as a whole word (case does not matter).")
         spans.append(found)
-    encoder = token_encoder(model)
-    tokens = encoder.token_vectors([sentence for _, sentence in uses])
+    if backend_kind(model) != BackendKind.TEXT:
+        token_encoder(model)  # says which models have token vectors
+    tokens = kept_token_vectors(model, [sentence for _, sentence in uses])
     rows, records = [], []
     for number, ((sense, sentence), found, token) in enumerate(zip(uses, spans, tokens, strict=True), 1):
         start, end = found[0]
@@ -240,7 +269,7 @@ def contextual_word(word: str, sentences: str | Sequence[str], model: str = DEFA
     vectors = np.asarray(rows, dtype=np.float32)
     matrix = cosine_matrix(vectors)
     coords, explained = pca_2d(vectors)
-    return ContextualResult(word, encoder.name, tuple(records), vectors, matrix, coords, explained,
+    return ContextualResult(word, model, tuple(records), vectors, matrix, coords, explained,
                             sense_summary(matrix, [record.sense for record in records]))
 
 
@@ -289,10 +318,9 @@ def word_order(pairs: Sequence[tuple[str, str]], word_model: str = DEFAULT_WORD_
 
     if not pairs:
         raise InputError("Type at least one pair of texts.")
-    encoder = get_text_encoder(text_model)
     words = get_word_vectors(word_model)
     flat = [text for pair in pairs for text in pair]
-    sentence_vectors = encoder.encode(flat)
+    sentence_vectors = encode_texts(text_model, flat).vectors
     means, _ = mean_word_vectors(words, flat)
     lookups = [resolve_words(words, tokenize(text)) for text in flat]
     result = []

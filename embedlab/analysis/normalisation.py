@@ -12,11 +12,13 @@ fewest words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from embedlab.backends import memoize_models
+from embedlab import cache
+from embedlab.backends import memoize_models, model_key
 from embedlab.errors import InputError, OutOfVocabularyError
 
 DEFAULT_VOCABULARY = 50_000
@@ -124,7 +126,17 @@ def word_dot_vs_cosine(model: str, query: str, k: int = 10, vocabulary: int = DE
     return dot_vs_cosine(kv.vectors[:size], kv.index_to_key[:size], position, k, model=model)
 
 
+def _dump_dot_cosine(result: DotCosine) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    return {}, asdict(result)
+
+
+def _load_dot_cosine(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> DotCosine:
+    ranked = {side: tuple(Ranked(**row) for row in meta[side]) for side in ("by_dot", "by_cosine")}
+    return DotCosine(**{**meta, **ranked})
+
+
 @memoize_models(max_entries=8)
+@cache.on_disk("normalisation", keys={"model": model_key}, dump=_dump_dot_cosine, load=_load_dot_cosine)
 def most_disagreeing(model: str, candidates: Sequence[str] = DEMO_CANDIDATES, k: int = 10,
                      vocabulary: int = DEFAULT_VOCABULARY) -> DotCosine:
     """The candidate (in the vocabulary) whose dot-product and cosine lists share the fewest

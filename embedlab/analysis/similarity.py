@@ -8,7 +8,8 @@ import numpy as np
 
 from embedlab.backends import (
     as_word_vectors,
-    get_backend,
+    backend_kind,
+    encode_texts,
     get_text_encoder,
     memoize_models,
 )
@@ -80,19 +81,20 @@ def similarity(model: str, items: list[str]) -> SimilarityResult:
     blank = [i + 1 for i, item in enumerate(items) if not item.strip()]
     if blank:
         raise InputError(f"Item {blank[0]} is empty: give words or sentences with text in them.")
-    backend = get_backend(model)
-    if backend.kind == BackendKind.WORDS:
+    kind = backend_kind(model)  # from the catalogue: a text model's kept vectors need no load
+    if kind == BackendKind.WORDS:
         _check_count(items, LIMITS.max_words, "words")
     else:
         _check_count(items, LIMITS.max_sentences, "sentences")
     _check_lengths(items, "Item")
-    if backend.kind == BackendKind.WORDS:
+    if kind == BackendKind.WORDS:
         words = as_word_vectors(model)
         found = resolve_words(words, items)  # the one word rule: as typed, lower case for lower-case vocabularies
-        vectors = words.encode(list(found.keys)) if found.keys else np.zeros((0, backend.dim), np.float32)
+        vectors = words.encode(list(found.keys)) if found.keys else np.zeros((0, words.dim), np.float32)
         return SimilarityResult(model, list(found.given), cosine_matrix(vectors), list(found.missing))
-    encoder = get_text_encoder(model)
-    return SimilarityResult(model, list(items), cosine_matrix(encoder.encode(items)), [])
+    if kind != BackendKind.TEXT:
+        get_text_encoder(model)  # says what this model is and what to use instead
+    return SimilarityResult(model, list(items), cosine_matrix(encode_texts(model, items).vectors), [])
 
 
 def ranked_pairs(result: SimilarityResult, n: int = 5) -> tuple[list[Pair], list[Pair]]:

@@ -170,6 +170,19 @@ def _encoded(model: str, texts: list[str], progress: Progress | None) -> Encoded
     return EncodedTexts(vectors, time.perf_counter() - started)
 
 
+class KeptTextEncoder:
+    """A text model whose encodes go through ``encode_texts``: kept on disk by content (or read
+    from the shipped demo results), so the model loads only when a batch is not kept. The guided
+    demos' collections are ingested with it: a first demo reads its vectors instead of encoding."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.dim = catalogue().dim(name) or get_text_encoder(name).dim
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None) -> np.ndarray:
+        return encode_texts(self.name, texts, progress=progress).vectors
+
+
 def encode_texts(model: str, texts: Sequence[str], *, progress: Progress | None = None) -> EncodedTexts:
     """The one cached encode: ``model``'s vectors of ``texts``, encoded once and kept on disk under
     the model's revision and the texts' content (Downstream, Cross-lingual, Fine-tune's before

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embedlab import cache
+from embedlab.backends import model_key
 from embedlab.backends.base import BackendKind, ImageTextEncoder
 from embedlab.errors import InputError, WrongBackendKindError
 from embedlab.images.safety import prepared
@@ -79,6 +81,14 @@ def text_model(backend: str) -> ImageTextEncoder:
     return encoder
 
 
+@cache.on_disk("encoded", keys={"backend": model_key}, dump=lambda vectors: ({"vectors": vectors}, {}),
+               load=lambda arrays, meta: arrays["vectors"])
+def text_vectors(backend: str, texts: list[str]) -> np.ndarray:
+    """An image-text model's vectors of ``texts`` (its text side), kept by content: a query asked
+    before (or shipped with a guided demo) is read back without loading the model."""
+    return np.asarray(text_model(backend).encode_text(list(texts)), dtype=np.float32)
+
+
 def _check_k(k: int) -> int:
     if not 1 <= int(k) <= MAX_K:
         raise InputError(f"k must be between 1 and {MAX_K}, got {k}.")
@@ -105,7 +115,7 @@ def search_text(query: str, collection: str = DEFAULT_COLLECTION, backend: str |
     if not query:
         raise InputError("Type what to look for, e.g. 'a cat'.")
     name = resolve_backend(backend, text=True)
-    vector = text_model(name).encode_text([query])[0]
+    vector = text_vectors(name, [query])[0]
     return _search(collection, name, vector, _check_k(k), query, store, progress, stage)
 
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from embedlab import config
+import numpy as np
+
+from embedlab import cache, config
 from embedlab.backends.base import BackendKind
 from embedlab.cache import atomic_write
 from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
@@ -123,6 +125,30 @@ def image_encoder(backend: str) -> Any:
     return catalogue().get_of_kind(backend, *IMAGE_BACKEND_KINDS)
 
 
+class _KeptImageEncoder:
+    """Name and dimension of an image model, from the catalogue (the model is not loaded)."""
+
+    def __init__(self, backend: str) -> None:
+        from embedlab.backends import catalogue
+
+        self.name = backend
+        self.dim = catalogue().dim(backend) or image_encoder(backend).dim
+
+
+@cache.on_disk("encoded", keys={"backend": lambda name: _model_key(name)}, exclude=("decoded",),
+               dump=lambda vectors: ({"vectors": vectors}, {}), load=lambda arrays, meta: arrays["vectors"])
+def _kept_image_vectors(backend: str, ids: list[str], *, decoded: list[Any]) -> np.ndarray:
+    """``backend``'s vectors of the pictures ``ids`` (``decoded``: the same pictures, decoded),
+    kept by the pictures' content."""
+    return np.asarray(image_encoder(backend).encode(decoded), dtype=np.float32)
+
+
+def _model_key(name: str) -> str | None:
+    from embedlab.backends import model_key
+
+    return model_key(name)
+
+
 def ingest_images(
     collection: str,
     backend: str,
@@ -153,8 +179,12 @@ def ingest_images(
     tell = stage or (lambda text: None)
     tell("opening the store")
     store = store or open_store()
-    tell(f"loading the model {backend}")
-    encoder = image_encoder(backend)
+    # a built-in gallery's vectors are kept by content (and shipped with the guided demos): the
+    # model loads only for pictures not kept; anything uploaded is encoded by the model itself
+    kept = source.startswith("dataset:")
+    if not kept:
+        tell(f"loading the model {backend}")
+    encoder: Any = _KeptImageEncoder(backend) if kept else image_encoder(backend)
     name = store.create(collection, encoder.name, encoder.dim, {"kind": KIND_IMAGES, "source": source[:200]})
     unique: dict[str, ImageItem] = {}
     for item in items:
@@ -172,7 +202,8 @@ def ingest_images(
         decoded = [model_image(item) for item in batch]  # each picture decoded once: thumbnail and model input
         for item, image in zip(batch, decoded, strict=True):
             save_image(item, image)
-        vectors = encoder.encode(decoded, batch_size=batch_size)
+        vectors = encoder.encode(decoded, batch_size=batch_size) if not kept else \
+            _kept_image_vectors(backend, [item.id for item in batch], decoded=decoded)
         store.add(name, [item.id for item in batch], vectors, [item.name for item in batch],
                   [item.metadata(source) for item in batch])
         done += len(batch)

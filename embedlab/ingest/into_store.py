@@ -100,15 +100,17 @@ def ingest_records(
     batch_size: int = 64,
     store: Store | None = None,
     stage: StageCallback | None = None,
+    kept: bool = False,
 ) -> IngestReport:
-    """Encode ``records`` with ``model`` into the (dataset, model) collection.
+    """Encode ``records`` with ``model`` into the (dataset, model) collection (``kept``: through
+    the content-keyed encode cache, as the guided demos do, so the model may never load).
 
     Rows already stored are skipped (so re-ingesting encodes nothing and an interrupted ingest
     resumes); ``progress(done, total)`` counts the rows that need encoding, ``stage(text)``
     names the steps before it (opening the store, loading the model). The store is opened
     first: a store another process holds is said at once, before a model loads for nothing.
     """
-    from embedlab.backends import get_text_encoder
+    from embedlab.backends import KeptTextEncoder, get_text_encoder
     from embedlab.store import open_store
 
     dataset = check_dataset_name(dataset)
@@ -118,7 +120,7 @@ def ingest_records(
     tell("opening the store")
     store = store or open_store()
     tell(f"loading the model {model}")
-    encoder = get_text_encoder(model)
+    encoder = KeptTextEncoder(model) if kept else get_text_encoder(model)
     tell("checking what is already stored")
     extra: dict[str, MetadataValue] = {
         "source": source,

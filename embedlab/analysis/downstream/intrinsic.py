@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from embedlab.backends import encode_texts, memoize_models
+from embedlab import cache
+from embedlab.backends import encode_texts, memoize_models, model_key
 from embedlab.errors import InputError
 
 if TYPE_CHECKING:
@@ -46,7 +47,15 @@ def _encoded_benchmark_words(model: str, benchmarks: Sequence[str]) -> WordVecto
     return KeyedWordVectors(model, kv, description=f"{model}: each benchmark word encoded alone")
 
 
+def _load_intrinsic(arrays: dict[str, Any], meta: dict[str, Any]) -> IntrinsicScores:
+    return IntrinsicScores(str(meta["representation"]), dict(meta["similarity"]),
+                           None if meta["google"] is None else float(meta["google"]), str(meta["note"]))
+
+
 @memoize_models(max_entries=32)
+@cache.on_disk("intrinsic", keys={"model": model_key}, load=_load_intrinsic,
+               dump=lambda scores: ({}, {"representation": scores.representation, "similarity": scores.similarity,
+                                         "google": scores.google, "note": scores.note}))
 def intrinsic_scores(model: str) -> IntrinsicScores:
     """WS353 and SimLex-999 Spearman ρ (the Evaluate page's figures, equal to gensim's) and, for a
     word model, Google analogies; a sentence model encodes each benchmark word alone."""
