@@ -27,7 +27,8 @@ SHIPPED = REPO / "embedlab" / "shipped"
 MANIFEST = SHIPPED / "manifest.json"
 #: what a page's demo may ship: results of pure functions kept by content (never a collection,
 #: a snapshot of one or a view: those are the user's)
-KINDS = ("encoded", "projection", "clusters", "trust", "compression", "downstream", "intrinsic", "normalisation", "recommend-eval")
+KINDS = ("encoded", "projection", "clusters", "trust", "compression", "downstream", "intrinsic", "normalisation", "recommend-eval",
+         "knn", "drift")
 
 RUN_DEMO = """
 import sys

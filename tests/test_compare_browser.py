@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.test_state_browser import metric, settled, sidebar
+from tests.browser import metric, other_browser, settled, sidebar
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,7 +64,7 @@ def test_compare_demo_linked_maps_and_its_view(live_app: str, browser, page) -> 
     statuses = settled(page, lambda p: " / ".join(p.locator(".pm-status").all_inner_texts()))
     assert statuses.count(f"300 points · {chosen} selected") == 2, statuses  # outlined on A's map and on B's
     page.wait_for_function("() => location.search.includes('vs_selected=')")
-    seen = settled(page, check, quiet=3.0)
+    seen = settled(page, check)
     shared = page.url
 
     sidebar(page, "Home")
@@ -73,15 +73,10 @@ def test_compare_demo_linked_maps_and_its_view(live_app: str, browser, page) -> 
     assert settled(page, check) == seen, "leaving the page and coming back changed the view"
     page.reload()
     assert settled(page, check) == seen, "a reload changed the view"
-    other = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        fresh = other.new_page()
-        fresh.set_default_timeout(180_000)
+    with other_browser(browser) as fresh:
         fresh.goto(shared)
         assert settled(fresh, check) == seen, "the shared link shows another view"
         assert not fresh.locator('[data-testid="stAlertContentWarning"]').count(), "the link carried something this server lacks"
-    finally:
-        other.close()
 
     # the demo's other half: the same MiniLM tweets split by date (the demo set the column and the point)
     page.get_by_text("Two corpora or two periods, one model").click()
