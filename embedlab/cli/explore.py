@@ -13,6 +13,7 @@ from embedlab import datasets
 from embedlab.cli._common import (
     SEED_MAX,
     add_json_flag,
+    aligned,
     emit,
     integer,
     number,
@@ -195,10 +196,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
         rows = [(i.name, i.dataset, i.backend if not i.foreign else f"? ({i.dim}-d)", f"{i.count:,}", i.created,
                  i.status + ("" if i.kind == "texts" else f" ({i.kind})")) for i in infos]
         header = ("name", "dataset", "model", "rows", "created", "status")
-        widths = [min(max(len(str(row[c])) for row in [header, *rows]), 60) for c in range(len(header))]
-        for row in [header, *rows]:
-            cells = [str(cell)[: widths[c]] for c, cell in enumerate(row)]
-            print("  ".join(cell.rjust(widths[c]) if c == 3 else cell.ljust(widths[c]) for c, cell in enumerate(cells)).rstrip())
+        print(aligned([header, *rows], limits={1: 40}, right={3}))
         if any(i.foreign for i in infos):
             print("? : made by another program, which did not say which model made the vectors; map, cluster and"
                   " `search --like ID` work, a text search needs --model of the same dimension.")

@@ -129,7 +129,9 @@ def cmd_ingest_images(args: argparse.Namespace) -> int:
 
 def cmd_image_search(args: argparse.Namespace) -> int:
     from embedlab.images.search import search
+    from embedlab.images.store import require_collection
 
+    require_collection(args.collection)  # a mistyped name is answered before any model loads
     with progress_bar("Preparing the collection", show_progress(args), unit="image") as bar:
         result = search(args.query, args.collection, _backend(args), args.k, progress=bar, stage=bar.stage)
 
@@ -166,8 +168,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_classify_collection(args: argparse.Namespace) -> int:
     from embedlab.images.search import evaluate_zero_shot, resolve_backend
-    from embedlab.images.store import ensure_collection
+    from embedlab.images.store import ensure_collection, require_collection
 
+    require_collection(args.collection)  # before any model loads
     texts = {}
     for pair in args.text:
         label, sep, words = pair.partition("=")

@@ -20,6 +20,7 @@ from embedlab.images.store import (
     StageCallback,
     ensure_collection,
     image_encoder,
+    require_collection,
 )
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ def search_text(query: str, collection: str = DEFAULT_COLLECTION, backend: str |
     query = query.strip()
     if not query:
         raise InputError("Type what to look for, e.g. 'a cat'.")
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=True)
     vector = text_model(name).encode_text([query])[0]
     return _search(collection, name, vector, _check_k(k), query, store, progress, stage)
@@ -113,6 +115,7 @@ def search_image(image: Any, collection: str = DEFAULT_COLLECTION, backend: str 
                  query: str = "an image", store: Store | None = None, progress: ProgressCallback | None = None,
                  stage: StageCallback | None = None) -> ImageSearch:
     """The ``k`` images nearest to a query image (a PIL image, checked by the caller)."""
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=False)
     vector = image_encoder(name).encode([prepared(image)])[0]
     return _search(collection, name, vector, _check_k(k), query, store, progress, stage)
@@ -139,6 +142,7 @@ def search(query: str, collection: str = DEFAULT_COLLECTION, backend: str | None
            store: Store | None = None, progress: ProgressCallback | None = None,
            stage: StageCallback | None = None) -> ImageSearch:
     """The CLI's search: ``query`` is an image when it names an existing file, else text."""
+    require_collection(collection, store)  # a mistyped name is answered before any model or image loads
     path = Path(query).expanduser()
     if path.is_file():
         from embedlab.images.safety import open_image
@@ -305,6 +309,7 @@ def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = Non
     (``{"background": "patch of texture"}``); the label itself is used otherwise."""
     from sklearn.metrics import confusion_matrix
 
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=True)
     _, metas, vectors = collection_rows(collection, name, store=store, progress=progress)
     truth = [str(m.get("label", "")) for m in metas]
