@@ -85,7 +85,6 @@ whether the word benchmarks predict the order.
 
 def demo() -> dict[str, str | int | bool]:
     """News by outlet, every representation on a stratified sample of DEMO_ROWS rows, and run it."""
-    st.session_state.pop("ds_models_pick", None)
     return {"ds_source": "news", "ds_models": ",".join(representations()), "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
             "ds_max_rows": DEMO_ROWS, "ds_run": True, "ds_confusion": TFIDF, "ds_benchmark": "ws353"}
 
@@ -154,11 +153,9 @@ with user_errors():
             data = collection_data(str(chosen), max_rows=int(max_rows), seed=int(seed))
 
 options = representations(data) if data is not None else representations()
-kept = [name for name in str(st.session_state.get("ds_models", "")).split(",") if name in options]
-picked = st.multiselect("Representations", options, default=kept, key="ds_models_pick",
-                        help="Text models of the catalogue (fine-tuned ones too), word models as mean word vectors, the"
-                             " TF-IDF baseline, and a collection's own stored vectors")
-st.session_state["ds_models"] = ",".join(picked)
+picked = url_state.multiselect(st, "Representations", options, key="ds_models_pick", state="ds_models",
+                               help="Text models of the catalogue (fine-tuned ones too), word models as mean word vectors,"
+                                    " the TF-IDF baseline, and a collection's own stored vectors")
 st.button("Run the comparison (cached)", on_click=run, type="primary")
 
 if data is None:

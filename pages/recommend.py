@@ -151,11 +151,8 @@ if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
     profile_items: list[str] = []
 else:
-    chosen = [i for i in str(st.session_state.get("rec_profile", "")).split(",") if i in positions]
-    picked = st.multiselect("Movies you like", items, default=chosen, key="rec_profile_pick",
-                            format_func=lambda i: f"{titles[positions[i]]} [{i}]")
-    st.session_state["rec_profile"] = ",".join(picked)
-    profile_items = picked
+    profile_items = url_state.multiselect(st, "Movies you like", items, key="rec_profile_pick", state="rec_profile",
+                                          format_func=lambda i: f"{titles[positions[i]]} [{i}]")
 frame.publish()
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here

@@ -264,3 +264,36 @@ def test_a_sentence_model_is_scored_on_word_benchmarks_by_encoding_each_word() -
     scores = ds.intrinsic_scores("minilm")
     assert scores.similarity["ws353"] == pytest.approx(0.729, abs=0.001)
     assert scores.google is None and 0.3 < scores.similarity["simlex999"] < 0.6  # type: ignore[operator]
+
+
+def test_the_selector_shows_what_the_demo_computes_and_run_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the guided demo the selector showed 3 representations while 7 were computed, and Run
+    without touching anything dropped to 3: the browser keeps showing (and sends back) a
+    multiselect's old value unless the run tells it the new one (``set_value``). The browser is
+    played here from the protos: it keeps its value unless told."""
+    import streamlit as st
+
+    from embedlab.ui import downstream_view
+
+    ran: list[list[str]] = []
+
+    def comparison(data, names, folds, seed):  # the comparison itself is tested above; here only what it is given
+        ran.append(list(names))
+        st.stop()
+
+    monkeypatch.setattr(downstream_view, "run_comparison", comparison)
+    at = AppTest.from_file(str(REPO / "pages/downstream.py"), default_timeout=120).run()
+    shown = list(at.multiselect(key="ds_models_pick").value)
+    assert shown == ["minilm", "glove-6b-50d", "tfidf"]
+
+    def browser_value(before: list[str]) -> list[str]:
+        proto = at.multiselect(key="ds_models_pick").proto
+        return list(proto.raw_values) if proto.set_value else before
+
+    next(b for b in at.button if "Guided demo" in b.label).click().run()
+    everything = list(ds.representations())
+    shown = browser_value(shown)
+    assert shown == everything and len(ran) == 1 and ran[-1] == everything
+    at.multiselect(key="ds_models_pick").set_value(shown)  # what the browser sends back with the next click
+    next(b for b in at.button if "Run the comparison" in b.label).click().run()
+    assert ran[-1] == everything and browser_value(shown) == everything
