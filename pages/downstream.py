@@ -34,6 +34,7 @@ from embedlab.ui.downstream_view import (
 )
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.frame import page_frame
+from embedlab.ui.uploads import kept_upload
 
 BUILT_IN = {"news": "News articles by outlet (3,823, 9 outlets)", "healthtweets": "Health tweets by account (63,326, 16)",
             "commons": "House of Commons speeches by party (1,000)"}
@@ -95,7 +96,7 @@ def run() -> None:
 
 frame = page_frame(
     "downstream",
-    defaults={"ds_source": "news", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
+    defaults={"ds_source": "news", "ds_file": "", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
               "ds_models": DEFAULT_MODELS, "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
               "ds_max_rows": DEFAULT_MAX_ROWS, "ds_run": False, "ds_confusion": "", "ds_benchmark": "ws353"},
     choices={"ds_source": SOURCES, "ds_benchmark": list(INTRINSIC_BENCHMARKS)},
@@ -122,11 +123,10 @@ with user_errors():
         data = builtin_data(source, max_rows=int(max_rows), seed=int(seed))
     elif source == "upload":
         file = st.file_uploader("Labelled file: one text column and one label column", type=["csv", "tsv", "jsonl"],
-                                key="ds_file")
-        if file is not None:
-            st.session_state["_ds_upload"] = (file.getvalue(), file.name)
-        if st.session_state.get("_ds_upload"):
-            content, name = st.session_state["_ds_upload"]
+                                key="ds_upload_file")
+        kept = kept_upload("downstream", file, "ds_file", what="labelled file")
+        if kept is not None:
+            content, name = kept
             table = parse_upload(content, name)
             guessed, _ = table.offer_text_column()
             if st.session_state.get("ds_text_column") not in table.columns:
@@ -140,7 +140,7 @@ with user_errors():
             label_column = u2.selectbox("Label column", table.columns, key="ds_label_column")
             data = upload_data(content, name, str(label_column), text_column=str(text_column), max_rows=int(max_rows),
                                seed=int(seed))
-        else:
+        elif not st.session_state.get("ds_file"):
             st.info("Upload a CSV, TSV or JSONL file with a text column and a label column.")
     else:
         names = text_collections()

@@ -25,6 +25,7 @@ from embedlab.analysis.downstream import (
     tfidf_model,
 )
 from embedlab.errors import InputError
+from tests.conftest import shown
 
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = {
@@ -225,11 +226,11 @@ def test_cli_json_shape_and_errors(hashing_encoder, tmp_path: Path, capsys: pyte
 
 def test_page_compares_an_uploaded_file_and_keeps_its_state(hashing_encoder) -> None:
     from embedlab.analysis.downstream import upload_data
+    from embedlab.links import keep_file
 
     at = AppTest.from_file(str(REPO / "pages/downstream.py"), default_timeout=120)
-    at.session_state["_ds_upload"] = (_labelled_csv(), "topics.csv")
-    at.query_params.update({"ds_source": "upload", "ds_models": "hashing-test,tfidf", "ds_folds": "3", "ds_run": "true",
-                            "ds_confusion": "tfidf"})
+    at.query_params.update({"ds_source": "upload", "ds_file": keep_file(_labelled_csv(), "topics.csv"),
+                            "ds_models": "hashing-test,tfidf", "ds_folds": "3", "ds_run": "true", "ds_confusion": "tfidf"})
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -243,6 +244,14 @@ def test_page_compares_an_uploaded_file_and_keeps_its_state(hashing_encoder) -> 
     heat = next(json.loads(c.proto.spec) for c in chart if "confusion" in c.proto.id)
     assert heat["data"][0]["x"] == ["food", "money", "sport"]
     assert any("at least 3" in i.value for i in at.info)  # one word model-free comparison: no ranking
+    # issue 22 defect 2: the view rests on the upload, kept by content: its link opens it (above), and a link made
+    # on another server says the file must be given again
+    assert any("Using the labelled file uploaded before: topics.csv" in shown(c.value) for c in at.caption)
+    elsewhere = AppTest.from_file(str(REPO / "pages/downstream.py"), default_timeout=120)
+    elsewhere.query_params.update({"ds_source": "upload", "ds_file": "0" * 32, "ds_run": "true"})
+    elsewhere.run()
+    assert not elsewhere.exception and not elsewhere.dataframe
+    assert any("not on this server" in w.value and "upload it again" in w.value for w in elsewhere.warning)
 
 
 @pytest.mark.slow

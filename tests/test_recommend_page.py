@@ -73,6 +73,13 @@ def test_demo_shows_every_method_and_the_evaluation_table(warm_home: Path) -> No
     hr = dict(zip(table["method"], table["HR@10"], strict=True))
     assert hr["ALS (implicit)"] >= 2.0 * hr["most popular"] > hr["random"]  # 2.09 x measured (split seed 0)
     assert any("What each method recommends" in m.value for m in at.markdown)
+    # issue 22 defect 3: the method comparison and the table come back from the demo's link (a reload)
+    again = page()
+    again.query_params.update({key: at.query_params[key] for key in at.query_params})
+    again.run()
+    comparison = [m.value for m in at.markdown if m.value.startswith("**") and "  \n" in m.value]
+    assert len(comparison) == 5 and [m.value for m in again.markdown if m.value.startswith("**") and "  \n" in m.value] == comparison
+    assert frame(again, "rec_eval_table").equals(table)
 
 
 def test_a_bad_upload_shows_the_line_and_the_page_keeps_running() -> None:
