@@ -28,6 +28,7 @@ from embedlab.ui.charts import confusion_heatmap, probability_bars
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
 from embedlab.ui.frame import page_frame
 from embedlab.ui.pointmap import MapColours, MapMarks, point_map
+from embedlab.ui.uploads import kept_upload
 
 MODES = ["Text → image", "Image → image", "Zero-shot labels", "Map"]
 CONSE_LIMITS = ("**ConSE** (the offline default) reads a picture through EfficientNet-Lite0's 1,000 ImageNet classes and"
@@ -75,14 +76,14 @@ collections = list(dict.fromkeys([*datasets.names("images"), *stored]))
 def demo() -> dict[str, str | int]:
     """The guided demo: ConSE on the gallery, the queries that work, the one that fails."""
     return {"img_collection": "gallery", "img_backend": "conse", "img_mode": MODES[0], "img_query": "a cat", "img_k": 5,
-            "img_more": "", "img_conse_t": 10}
+            "img_more": "", "img_conse_t": 10, "img_query_image": ""}
 
 
 frame = page_frame(
     "images",
     defaults={"img_collection": "gallery", "img_backend": default_backend, "img_mode": MODES[0], "img_query": "", "img_k": 5,
               "img_more": "", "img_labels": "cat, cup of coffee, rocket, horse, flower", "img_template": img.DEFAULT_TEMPLATE,
-              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_conse_t": 10},
+              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_conse_t": 10, "img_query_image": ""},
     choices={"img_collection": collections, "img_backend": usable, "img_mode": MODES, "img_map_method": ["pca", "umap"]},
     caption="Find pictures by text or by picture, label them zero-shot, and map a collection.",
     explanation=EXPLANATION,
@@ -97,7 +98,7 @@ def load_digits_demo() -> None:
 
 
 def more_like(image_id: str) -> None:
-    url_state.remember("images", img_mode=MODES[1], img_more=image_id)
+    url_state.remember("images", img_mode=MODES[1], img_more=image_id, img_query_image="")
 
 
 def show_grid(result: img.ImageSearch, key: str, columns: int = 5) -> None:
@@ -194,12 +195,13 @@ with user_errors():
             show_grid(img.search_text(query, collection, backend, k, store=store), "img_text")
     elif mode == MODES[1]:
         query_file = st.file_uploader("Query image", type=["jpg", "jpeg", "png", "webp", "gif", "bmp"], key="img_query_file")
+        kept_query = kept_upload("images", query_file, "img_query_image", what="query image")
         more = str(st.session_state.get("img_more") or "")
-        if query_file is not None:
-            picture = open_image(query_file.getvalue(), query_file.name)
-            st.image(picture, caption=plain(query_file.name), width=160)
+        if kept_query is not None:
+            picture = open_image(*kept_query)
+            st.image(picture, caption=plain(kept_query[1]), width=160)
             ready()
-            show_grid(img.search_image(picture, collection, backend, k, query=query_file.name, store=store), "img_image")
+            show_grid(img.search_image(picture, collection, backend, k, query=kept_query[1], store=store), "img_image")
         elif more:
             ready()
             result = img.more_like_this(more, collection, backend, k, store=store)
