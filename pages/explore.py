@@ -175,7 +175,8 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 st.session_state["_explore_ingested"] = report.as_dict()
                 st.rerun()
     with upload_tab:
-        st.caption(UPLOAD_LIMITS.describe() + " Nothing is encoded until you press the button.")
+        st.caption(UPLOAD_LIMITS.describe() + " Nothing is encoded or kept until you press the button (a reload empties"
+                   " this form: choose the file again); once stored, the collection and its map survive reloads and links.")
         upload = st.file_uploader("File", type=["csv", "tsv", "tab", "jsonl", "ndjson", "txt"], key="explore_upload")
         if upload is not None:
             with user_errors():

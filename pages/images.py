@@ -127,7 +127,9 @@ if st.session_state.pop("_img_digits_pending", False):
 
 # -- images in ---------------------------------------------------------------------------------
 with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
-    st.caption(IMAGE_LIMITS.describe() + " Each file is checked by its content; a bad file gets its own message and the rest go in.")
+    st.caption(IMAGE_LIMITS.describe() + " Each file is checked by its content; a bad file gets its own message and the rest go in."
+               " Nothing is kept until you press **Store images** (a reload empties this box: choose the files again); once"
+               " stored, the collection survives reloads and links.")
     uploads = st.file_uploader("Images or ZIP files", type=["jpg", "jpeg", "png", "webp", "gif", "bmp", "zip"],
                                accept_multiple_files=True, key="img_upload")
     u1, u2 = st.columns(2)
