@@ -128,6 +128,8 @@ if st.session_state.pop("_img_digits_pending", False):
 # -- images in ---------------------------------------------------------------------------------
 with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
     st.caption(IMAGE_LIMITS.describe() + " Each file is checked by its content; a bad file gets its own message and the rest go in."
+               " In a ZIP, each image's folder is its label (as torchvision's ImageFolder: `cats/a.png` is a cat; one folder"
+               " wrapping them all is skipped): the map is coloured by it and zero-shot labels are scored against it."
                " Nothing is kept until you press **Store images** (a reload empties this box: choose the files again); once"
                " stored, the collection survives reloads and links.")
     uploads = st.file_uploader("Images or ZIP files", type=["jpg", "jpeg", "png", "webp", "gif", "bmp", "zip"],
@@ -141,13 +143,15 @@ with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
             upload = read_uploads((file.name, file.getvalue()) for file in uploads or [])
             report = ingest_images(upload_name, upload_backend, upload.items, source="upload", rejected=upload.rejected,
                                    progress=progress_reporter(f"Encoding {len(upload.items):,} images"), store=store)
-            st.session_state["_img_stored"] = report.as_dict()
+            st.session_state["_img_stored"] = {**report.as_dict(), "labels": sorted({i.label for i in upload.items if i.label})}
             url_state.remember("images", img_collection=report.collection, img_backend=report.backend, img_more="")
             st.rerun()
 done = st.session_state.pop("_img_stored", None)
 if done:
     st.success(plain(f"Stored {done['images']:,} images in {done['collection']} ({done['backend']}): {done['added']:,} encoded,"
-                     f" {done['skipped']:,} already there, {len(done['rejected']):,} refused."))
+                     f" {done['skipped']:,} already there, {len(done['rejected']):,} refused."
+                     + (f" Labels from the folders: {', '.join(done['labels'])}." if done.get("labels") else
+                        " No folders in the upload, so no labels (one folder per label gives each image its label).")))
     for bad in done["rejected"]:
         st.warning(plain(f"{bad['name']}: {bad['reason']}"), icon="🚫")
 
