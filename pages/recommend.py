@@ -118,7 +118,6 @@ st.caption(plain(data.describe() + "."))
 users = list(data.user_ids)
 items = list(data.item_ids)
 titles = data.items["title"].tolist()
-positions = data.item_position
 if st.session_state.get("rec_user") not in data.user_position:
     st.session_state["rec_user"] = users[0]
 if st.session_state.get("rec_item") not in data.item_position:
@@ -151,8 +150,8 @@ if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
     profile_items: list[str] = []
 else:
-    profile_items = url_state.multiselect(st, "Movies you like", items, key="rec_profile_pick", state="rec_profile",
-                                          format_func=lambda i: f"{titles[positions[i]]} [{i}]")
+    profile_items = url_state.multiselect(st, f"{data.noun.capitalize()}s you like", items, key="rec_profile_pick",
+                                          state="rec_profile", format_func=data.item_label)
 frame.publish()
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
@@ -164,11 +163,11 @@ with user_errors():
         elif profile_items:
             result = recommend_profile(data, spec, profile_items, int(k), store=store)
         else:
-            st.info("Choose a few movies you like to build a profile.")
+            st.info(f"Choose a few {data.noun}s you like to build a profile.")
     if result is not None:
         st.subheader(plain(f"Top {len(result.items)} for {'user ' + result.user if mode == 'user' else 'your profile'}"))
-        st.dataframe(pd.DataFrame([{"rank": r, "title": item.title, "genres": item.genres.replace("|", ", "),
-                                    "score": round(item.score, 4), "because you liked": "; ".join(item.because)}
+        st.dataframe(pd.DataFrame([{"rank": r, **data.item_cells(item.index), "score": round(item.score, 4),
+                                    "because you liked": "; ".join(item.because)}
                                    for r, item in enumerate(result.items, 1)]), hide_index=True, key="rec_table")
         st.caption(plain(f"{result.label}; Chroma collection {result.collection} ({result.space} space, {result.search} search);"
                          f" {len(result.history)} seen items left out. Score: "
@@ -189,7 +188,8 @@ with user_errors():
             if st.session_state.get("rec_genre") not in genres:
                 st.session_state["rec_genre"] = ""
             highlight = st.selectbox("Colour items by", genres, key="rec_genre",
-                                     format_func=lambda g: f"{g} (items with it), else first listed genre" if g else "first listed genre")
+                                     format_func=lambda g: f"{g} (items with it), else first listed genre" if g else "first listed genre") \
+                if len(genres) > 1 else None  # the data has no genres: items are one colour
             profile_vector = model.profile(pd.Series(result.history).to_numpy()) if mode == "profile" else None
             joint_map(data, model, None if mode == "profile" else data.user_index(str(user)), profile_vector, result.history,
                       [i.index for i in result.items], int(seed), highlight or None)
@@ -199,11 +199,11 @@ with user_errors():
                 comparison = dot_vs_cosine(data, model, vector, pd.Series(result.history).to_numpy(), int(k))
                 d1, d2 = st.columns(2)
                 d1.markdown("**Dot product** (length × angle)")
-                d1.dataframe(pd.DataFrame({"title": [titles[i] for i in comparison.dot_items],
+                d1.dataframe(pd.DataFrame({data.noun: [titles[i] for i in comparison.dot_items],
                                            "interactions": [int(data.popularity()[i]) for i in comparison.dot_items]}),
                              hide_index=True, key="rec_dot")
                 d2.markdown("**Cosine** (angle only)")
-                d2.dataframe(pd.DataFrame({"title": [titles[i] for i in comparison.cosine_items],
+                d2.dataframe(pd.DataFrame({data.noun: [titles[i] for i in comparison.cosine_items],
                                            "interactions": [int(data.popularity()[i]) for i in comparison.cosine_items]}),
                              hide_index=True, key="rec_cos")
                 st.info(comparison.explanation())
@@ -211,9 +211,9 @@ with user_errors():
                 st.info("Content vectors are unit length, so dot product and cosine rank alike: choose ALS, BPR, SVD or the"
                         " hybrid to see the difference.")
         with tab_more:
-            item = st.selectbox("Movie", items, key="rec_item", format_func=lambda i: f"{titles[positions[i]]} [{i}]")
+            item = st.selectbox(data.noun.capitalize(), items, key="rec_item", format_func=data.item_label)
             similar = more_like_this(data, spec, str(item), int(k))
-            st.dataframe(pd.DataFrame([{"title": s.title, "genres": s.genres.replace("|", ", "), "cosine": round(s.score, 4)}
+            st.dataframe(pd.DataFrame([{**data.item_cells(s.index), "cosine": round(s.score, 4)}
                                        for s in similar]), hide_index=True, key="rec_more")
             st.caption("Item to item: the cosine of item vectors in this method's space (so a popular film's long vector"
                        " does not pull every other film towards the charts).")
