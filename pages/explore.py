@@ -32,6 +32,7 @@ from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.maps.export import csv_bytes, parquet_bytes, projector_zip
 from embedlab.maps.neighborhood import TRUST_MIN_POINTS
 from embedlab.maps.projection import (
+    LAST_VIEW_RULE,
     METHODS,
     TSNE_MAX_POINTS,
     UMAP_METRICS,
@@ -356,8 +357,8 @@ with user_errors():
     export_table = corpus_export_frame(corpus, projection, clusters)
     size = f"k{cparams.k}" if cparams.method == "kmeans" else f"mcs{cparams.min_cluster_size}"
     stem = f"{info.dataset}-{projection.params.method}-{projection.params.dims}d-{cparams.method}-{size}"
-    st.caption("The export holds this map and these clusters. `embedlab export` on the command line uses them too"
-               " (this collection's last view), unless options override them. The projector zip opens in TensorBoard.")
+    st.caption("The export holds this map and these clusters, which are now this collection's last view. " + LAST_VIEW_RULE
+               + " The projector zip opens in TensorBoard.")
     e1, e2, e3 = st.columns(3)
     e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(export_table), f"{stem}.csv", "text/csv", key="explore_csv")
     e2.download_button("Parquet", lambda: parquet_bytes(export_table), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")

@@ -23,7 +23,12 @@ from embedlab.cli._common import (
 from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
 from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
-from embedlab.maps.projection import METHODS, UMAP_METRICS, ProjectionParams
+from embedlab.maps.projection import (
+    LAST_VIEW_RULE,
+    METHODS,
+    UMAP_METRICS,
+    ProjectionParams,
+)
 
 if TYPE_CHECKING:
     from embedlab.maps.clustering import ClusterParams
@@ -105,14 +110,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(search)
     search.set_defaults(handler=cmd_search)
 
-    project = commands.add_parser("project", help="map a collection to 2-D or 3-D (cached)")
+    project = commands.add_parser("project", help="map a collection to 2-D or 3-D (cached); the map becomes its last view's",
+                                  description="Map a collection to 2-D or 3-D (cached). " + LAST_VIEW_RULE)
     project.add_argument("collection", metavar="COLLECTION")
     _map_options(project)
     project.add_argument("--out", type=Path, metavar="FILE", help="write id,x,y(,z) as .csv, .parquet or .npy")
     add_json_flag(project)
     project.set_defaults(handler=cmd_project)
 
-    cluster = commands.add_parser("cluster", help="cluster a collection on its full vectors")
+    cluster = commands.add_parser("cluster", help="cluster a collection on its full vectors; the clusters become its last view's",
+                                  description="Cluster a collection on its full vectors. " + LAST_VIEW_RULE)
     cluster.add_argument("collection", metavar="COLLECTION")
     clusters = ClusterParams()  # the defaults, defined once
     cluster.add_argument("--method", choices=list(CLUSTER_METHODS), default=clusters.method)
@@ -125,8 +132,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = commands.add_parser(
         "export", help="export a collection with map coordinates and clusters",
-        description="The map and clusters are those of the collection's last view (the map last drawn on the Explore page"
-                    " or by `embedlab project`), so the export matches what was seen; each option given overrides one setting.",
+        description=LAST_VIEW_RULE + " Each option given overrides one setting.",
     )
     export.add_argument("collection", metavar="COLLECTION")
     export.add_argument("--format", choices=["csv", "parquet", "projector"], required=True)
@@ -260,7 +266,7 @@ def cmd_project(args: argparse.Namespace) -> int:
         print(f"mapping {len(corpus):,} points with {args.method} …", file=sys.stderr)
     projection = project(corpus.vectors, _params(args), digest=corpus.digest)
     remember_view(corpus.info.name, {"projection": projection.as_dict()["params"]})  # clusters and colour stay
-    document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict()}
+    document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict(), "last_view": "map"}
     if args.out:
         frame = pd.DataFrame(projection.coords, columns=list("xyz"[: projection.params.dims]))
         frame.insert(0, "id", corpus.ids)
@@ -278,6 +284,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     def human() -> None:
         how = "from the cache" if projection.cached else f"in {projection.seconds:.1f} s"
         print(f"{corpus.info.name}: {len(corpus):,} points mapped with {projection.params.method} ({projection.params.dims}-D, {projection.params.randomness}) {how}")
+        print("this map is now the collection's last view (the Explore page and `embedlab export` use it)")
         if args.out:
             print(f"wrote {args.out}")
 
@@ -293,7 +300,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     params = ClusterParams(args.method, args.k, args.min_cluster_size, args.seed)
     result = cluster(corpus.vectors, corpus.texts, params, corpus.labels, digest=corpus.digest)
     remember_view(corpus.info.name, {"clusters": params.relevant()})  # the map and colour stay (``export`` uses both)
-    document = {"collection": corpus.info.name, **result.as_dict()}
+    document = {"collection": corpus.info.name, **result.as_dict(), "last_view": "clusters"}
 
     def human() -> None:
         sil = "n/a" if result.silhouette is None else f"{result.silhouette:.3f}"
@@ -307,6 +314,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         print(line)
         for c in result.clusters:
             print(f"  {c.id:>4} {c.size:>7,}  {', '.join(c.terms)}")
+        print("these clusters are now the collection's last view (the Explore page and `embedlab export` use them)")
 
     emit(args, document, human)
     return 0

@@ -266,3 +266,11 @@ def warm_up_status() -> str:
     if not _WARM_DONE.is_set():
         return "running"
     return f"done in {_WARM_SECONDS[0]:.1f} s"
+
+
+#: the one rule, said in the help of ``project``, ``cluster`` and ``export``, on the Explore page and in the README
+LAST_VIEW_RULE = ("A collection's last view is the map and the clusters last made for it, wherever they were made: the map"
+                  " last drawn on the Explore page or by `embedlab project`, the clusters last shown on the Explore page or"
+                  " computed by `embedlab cluster` (each replaces only its own part). The Explore page reopens it, and"
+                  " `embedlab export` uses it for every setting not given (--no-view: the defaults instead), so an export"
+                  " holds what was last seen, with the same columns in the same order as the page's download.")
