@@ -137,7 +137,7 @@ else:
             report = comp.evaluate_corpus(corpus, schemes, queries=int(queries), rescore=int(factor), seed=int(seed),
                                           downstream_rows=int(rows), progress=progress_reporter("Compressing and searching"))
             st.caption(plain(report.settings()))
-            st.dataframe(report_frame(report), hide_index=True, width="stretch")
+            st.dataframe(report_frame(report), hide_index=True, width="stretch", placeholder="—")
             st.plotly_chart(quality_chart(report), width="stretch", key="cmp_chart")
             if not report.labelled and int(rows) > 0:
                 st.caption("This collection has no label column with two values or more: no downstream accuracy.")

@@ -176,7 +176,7 @@ with user_errors():
     if comparison.note and comparison.note != data.note:
         st.caption(plain(f"Compared on {comparison.rows:,} rows: {comparison.note}."))
     st.subheader("Scores")
-    st.dataframe(scores_frame(comparison), hide_index=True, key="ds_table")
+    st.dataframe(scores_frame(comparison), hide_index=True, key="ds_table", placeholder="—")
     st.plotly_chart(scores_chart(comparison), key="ds_chart")
 
     st.subheader("Confusion matrix")
@@ -191,7 +191,7 @@ with user_errors():
 
     st.subheader("Intrinsic versus extrinsic")
     intrinsic_table, intrinsic = intrinsic_frame(comparison)
-    st.dataframe(intrinsic_table, hide_index=True, key="ds_intrinsic")
+    st.dataframe(intrinsic_table, hide_index=True, key="ds_intrinsic", placeholder="—")
     benchmark = st.radio("Rank by", list(INTRINSIC_BENCHMARKS), key="ds_benchmark", horizontal=True,
                          format_func={"ws353": "WS353 (relatedness)", "simlex999": "SimLex-999 (similarity)"}.get)
     agreement = rank_agreement(comparison, intrinsic, str(benchmark))
@@ -201,5 +201,5 @@ with user_errors():
         m2.metric("Kendall τ", f"{agreement.kendall:+.2f}")
     st.info(plain(agreement.verdict))
     st.dataframe(pd.DataFrame({"representation": agreement.representations, f"{benchmark} ρ": agreement.intrinsic,
-                               "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement")
+                               "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement", placeholder="—")
 frame.publish()

@@ -235,6 +235,8 @@ def test_page_compares_an_uploaded_file_and_keeps_its_state(hashing_encoder) -> 
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value.set_index("representation")
+    # issue 22 defect 8: a missing value (TF-IDF has no fixed dimension) read "None" in its cell
+    assert table.isna().to_numpy().any() and all(d.proto.placeholder == "—" for d in at.dataframe[:2])
     data = upload_data(_labelled_csv(), "topics.csv", "topic", text_column="text")
     expected = cross_validate(list(data.texts), data.labels, folds=3, seed=0, model=tfidf_model)
     assert table.loc["tfidf", "accuracy"] == pytest.approx(expected.accuracy, abs=1e-4)

@@ -4,6 +4,7 @@ heatmap rows numbered while their texts are not shown, long texts cut off."""
 
 from __future__ import annotations
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 
@@ -24,3 +25,34 @@ st.write("results")
     at.session_state["finish"] = True
     at.run()
     assert not at.get("progress")
+
+
+def test_labels_of_close_points_do_not_cover_each_other() -> None:
+    """The Analogies picture wrote "king" under "prince" (both labels above their points, the points 26 px
+    apart on a plot of equal scales); Compression stacked its re-scored labels. Each label now takes a
+    free place around its point."""
+    from embedlab.ui.charts import label_positions
+
+    words = ["man", "king", "woman", "queen", "throne", "prince"]  # GloVe 6B 50d's PCA picture of man:king::woman:?
+    x = [0.59, -0.32, 0.63, -0.16, -0.45, -0.30]
+    y = [0.13, 0.23, -0.16, -0.11, -0.36, 0.28]
+    places = dict(zip(words, label_positions(x, y, words, equal_scale=True), strict=True))
+    assert places["king"] != "top center" or places["prince"] != "top center", places
+
+    schemes = ["float32", "float16", "int8", "binary", "float16+rescore", "int8+rescore", "binary+rescore"]
+    bytes_ = [1536, 768, 384 + 6, 48, 768, 384 + 6, 48]
+    recall = [1.0, 0.999, 0.97, 0.62, 1.0, 1.0, 0.98]
+    chosen = label_positions(bytes_, recall, schemes, log_x=True)
+    same_spot = [(a, b) for i, a in enumerate(schemes) for j, b in enumerate(schemes)
+                 if i < j and bytes_[i] == bytes_[j] and abs(recall[i] - recall[j]) < 0.05 and chosen[i] == chosen[j]]
+    assert not same_spot, list(zip(schemes, chosen, strict=True))
+
+
+def test_a_few_long_heatmap_items_are_named_on_the_axes() -> None:
+    """Home's heatmap numbered its three sentences 1–3 without showing them anywhere."""
+    from embedlab.ui.charts import similarity_heatmap
+
+    sentences = ["A man is playing a guitar on stage.", "Someone performs music with an instrument.", "The stock market fell sharply today."]
+    figure = similarity_heatmap(sentences, np.eye(3), "three sentences")
+    ticks = list(figure.data[0].y)
+    assert ticks[0].startswith("1. A man is playing") and all(str(i + 1) + ". " in t for i, t in enumerate(ticks))
