@@ -24,7 +24,7 @@ from embedlab.images.store import (
 from embedlab.maps.projection import ProjectionParams
 from embedlab.maps.view import PALETTE, colours_for
 from embedlab.ui import url_state
-from embedlab.ui.charts import confusion_heatmap, probability_bars
+from embedlab.ui.charts import confusion_heatmap, probability_bars, short_label
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
 from embedlab.ui.frame import page_frame
 from embedlab.ui.pointmap import MapColours, MapMarks, point_map
@@ -261,7 +261,7 @@ with user_errors():
             labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata else None
             colours = colours_for(labels)
             hover = [f"{name} · {label}" for name, label in zip(corpus.texts, labels or [""] * len(corpus), strict=True)]
-            left, right = st.columns([3, 1])
+            left, right = st.columns([2, 1])
             with left:
                 events = point_map("img_map", projection.coords, hover,
                                    MapColours(codes=colours.codes, palette=PALETTE, legend=colours.legend(), title="label"),
@@ -274,11 +274,12 @@ with user_errors():
                     st.caption("Select points on the map to see their pictures here.")
                 else:
                     st.markdown(f"**{len(chosen):,} selected**")
-                    grid = st.columns(3)
+                    grid = st.columns(2)  # three in a quarter of the page wrapped captions one letter per line
                     for n, row in enumerate(chosen[:30]):
                         picture = thumbnail_bytes(corpus.ids[row])
                         if picture is not None:
-                            grid[n % 3].image(picture, caption=plain(f"{corpus.texts[row]} · {labels[row] if labels else ''}"),
+                            name = short_label(corpus.texts[row].replace("\\", "/").rsplit("/", 1)[-1], 18)
+                            grid[n % 2].image(picture, caption=plain(f"{name} · {labels[row]}" if labels and labels[row] else name),
                                               width="stretch")
                     if len(chosen) > 30:
                         st.caption(f"The first 30 of {len(chosen):,}.")
