@@ -22,7 +22,7 @@ from embedlab.analysis.crosslingual import (
 )
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.ui import url_state
-from embedlab.ui.feedback import plain, progress_reporter, user_errors
+from embedlab.ui.feedback import full_texts, plain, progress_reporter, user_errors
 from embedlab.ui.frame import page_frame
 from embedlab.ui.uploads import kept_upload
 
@@ -137,6 +137,7 @@ else:
                              column_config={"rank": st.column_config.NumberColumn(width="small"),
                                             "cosine": st.column_config.NumberColumn(width="small"),
                                             "text": st.column_config.TextColumn(width="large")})
+                full_texts([h.text for h in result.hits], "Read the passages in full")
 
 st.subheader("Translation-pair retrieval")
 if upload is None and not st.session_state["xl_pairs"].strip():

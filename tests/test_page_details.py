@@ -56,3 +56,16 @@ def test_a_few_long_heatmap_items_are_named_on_the_axes() -> None:
     figure = similarity_heatmap(sentences, np.eye(3), "three sentences")
     ticks = list(figure.data[0].y)
     assert ticks[0].startswith("1. A man is playing") and all(str(i + 1) + ". " in t for i, t in enumerate(ticks))
+
+
+def test_long_result_texts_can_be_read_in_full() -> None:
+    """A table cell cut long texts off with no way to read them: results now carry an expander with each
+    text whole, numbered as the table (Explore's search hits and neighbours, Cross-lingual's passages)."""
+    long = "a passage " * 40
+    at = AppTest.from_string(f'''
+from embedlab.ui.feedback import full_texts
+full_texts(["short", {long!r}])
+full_texts(["only short ones"])
+''').run()
+    assert len(at.expander) == 1 and at.expander[0].label == "Read the texts in full (2)"
+    assert at.expander[0].markdown[1].value.replace("\\\\", "").endswith(long.strip())

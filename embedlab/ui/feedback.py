@@ -68,3 +68,13 @@ def progress_reporter(label: str) -> Callable[[int, int], None]:
         slot.progress(min(fraction, 1.0), text=f"{label}: {done:,}/{total:,} · {rate:,.0f}/s · {eta}")
 
     return report
+
+
+def full_texts(texts: list[str], label: str = "Read the texts in full", *, limit: int = 50) -> None:
+    """An expander holding ``texts`` whole, numbered as the table above them: a table cell cuts a
+    long text off, and this is where it can be read (escaped, so a text is shown as written)."""
+    if not any(len(text) > 60 for text in texts):
+        return
+    with st.expander(f"{label} ({min(len(texts), limit)})"):
+        for number, text in enumerate(texts[:limit], 1):
+            st.markdown(f"**{number}.** {plain(text)}")
