@@ -19,6 +19,7 @@ from embedlab.analysis.crosslingual import (
     parse_pair_file,
     parse_pairs,
     search,
+    search_announcement,
 )
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.ui import url_state
@@ -123,6 +124,9 @@ else:
         for column, model in zip(columns, models, strict=True):
             with column:
                 st.markdown(f"**{plain(model)}**")
+                said = search_announcement(model, settings)
+                if said:
+                    st.caption(plain(said))
                 result = search(st.session_state["xl_query"], model, int(st.session_state["xl_k"]), settings=settings,
                                 language=language, progress=progress_reporter(f"encoding the passages with {model} (once)"))
                 said = "declared" if result.language_declared else "guessed"

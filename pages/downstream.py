@@ -18,6 +18,7 @@ from embedlab.analysis.downstream import (
     LabelledData,
     builtin_data,
     collection_data,
+    comparison_announcement,
     rank_agreement,
     representations,
     upload_data,
@@ -165,14 +166,14 @@ assert data is not None
 counts = data.label_counts()
 st.caption(plain(f"{data.description} — {data.rows:,} rows, {len(counts)} labels"
                  + (f"; {data.note}" if data.note else "") + "."))
+cost = comparison_announcement(data, list(picked))
 if not st.session_state["ds_run"] or not picked:
-    st.info("Pick representations and press **Run the comparison** (MiniLM encodes about 10 long articles a second"
-            " here the first time; results are cached).")
+    st.info("Pick representations and press **Run the comparison**." + (f" {plain(cost)}" if cost else ""))
     frame.publish()
     st.stop()
 
 with user_errors():
-    comparison = run_comparison(data, list(picked), int(folds), int(seed))
+    comparison = run_comparison(data, list(picked), int(folds), int(seed), cost)
     if comparison.note and comparison.note != data.note:
         st.caption(plain(f"Compared on {comparison.rows:,} rows: {comparison.note}."))
     st.subheader("Scores")

@@ -20,10 +20,12 @@ from embedlab.corpus import (
     open_corpus,
     remember_view,
 )
+from embedlab.estimates import announce_encoding, duration
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
     UPLOAD_LIMITS,
+    dataset_announcement,
     ingest_dataset,
     ingest_upload,
     parse_upload,
@@ -37,7 +39,6 @@ from embedlab.maps.projection import (
     TSNE_MAX_POINTS,
     UMAP_METRICS,
     ProjectionParams,
-    duration,
     estimated_seconds,
     warm_up_status,
 )
@@ -167,6 +168,10 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         d1, d2 = st.columns(2)
         dataset_chunk = d1.number_input("Chunk size (words, 0 = no chunking)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_dataset_chunk")
         dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
+        with user_errors():
+            said = dataset_announcement(dataset, str(dataset_model), int(limit) or None, int(dataset_chunk))
+            if said:
+                st.caption(plain(said))
         if st.button("Encode and store", key="explore_dataset_go", type="primary"):
             with user_errors():
                 st.caption(STAY)
@@ -200,6 +205,10 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 overlap = u5.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_overlap")
                 upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
                 upload_name = u7.text_input("Collection name", key="explore_upload_name")
+                said = announce_encoding(upload_model, table.frame[text_column].tolist(), int(chunk),
+                                         cached="rows stored before are skipped")
+                if said:
+                    st.caption(plain(said))
                 if st.button("Encode and store", key="explore_upload_go", type="primary"):
                     st.caption(STAY)
                     report = ingest_upload(upload.getvalue(), upload.name, upload_name, upload_model, text_column,

@@ -11,12 +11,14 @@ import streamlit as st
 from embedlab import datasets, demos
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.corpus import corpus_map
+from embedlab.estimates import announce, images_seconds
 from embedlab.images import search as img
 from embedlab.images.models import conse_with, default_image_text_backend
 from embedlab.images.safety import IMAGE_LIMITS, open_image, read_uploads
 from embedlab.images.store import (
     collection_names,
     ensure_collection,
+    images_to_encode,
     ingest_images,
     is_ready,
     thumbnail_bytes,
@@ -171,8 +173,15 @@ k = int(st.session_state["img_k"])
 
 
 def encoding_progress() -> Callable[[int, int], None] | None:
-    """A progress bar when the collection must be encoded with the chosen model first, else None."""
-    return None if is_ready(collection, backend, store) else progress_reporter(f"Encoding {collection} with {backend}")
+    """A progress bar when the collection must be encoded with the chosen model first (said
+    beforehand with what it takes here), else None."""
+    if is_ready(collection, backend, store):
+        return None
+    count = images_to_encode(collection, store)
+    said = announce(f"Encoding {count:,} images of {collection} with {backend} (once; kept in Chroma)", images_seconds(backend, count))
+    if said:
+        st.caption(plain(said))
+    return progress_reporter(f"Encoding {collection} with {backend}")
 
 
 def ready() -> None:

@@ -16,7 +16,13 @@ from embedlab.recommend.data import (
 )
 from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, evaluate_all
 from embedlab.recommend.explain import dot_vs_cosine
-from embedlab.recommend.models import FACTOR_METHODS, ModelSpec, fitted_model, spec_for
+from embedlab.recommend.models import (
+    FACTOR_METHODS,
+    ModelSpec,
+    content_announcement,
+    fitted_model,
+    spec_for,
+)
 from embedlab.recommend.queries import (
     Recommendations,
     more_like_this,
@@ -157,6 +163,10 @@ frame.publish()
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
 with user_errors():
     result: Recommendations | None = None
+    if method in ("content", "hybrid") or (frame.demo_on and mode == "user"):
+        said = content_announcement(data, spec.text_model)
+        if said:
+            st.caption(plain(f"{said[:-1]} for the content vectors (the item texts)."))
     with st.spinner(f"Fitting {METHOD_NAMES[method]} and querying Chroma…"):
         if mode == "user":
             result = recommend(data, spec, str(user), int(k), store=store)
@@ -224,6 +234,9 @@ if st.button("Run the evaluation (cached)", key="rec_eval_button"):
     url_state.remember("recommend", rec_eval=True)
 if st.session_state.get("rec_eval"):
     with user_errors():
+        said = content_announcement(data)
+        if said:
+            st.caption(plain(f"{said[:-1]} for the content method's vectors, then seven methods are fitted and ranked."))
         bar = st.progress(0.0, text="Evaluating…")
 
         def progress(done: int, total: int, method: str) -> None:

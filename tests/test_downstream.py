@@ -288,7 +288,7 @@ def test_the_selector_shows_what_the_demo_computes_and_run_keeps_it(monkeypatch:
 
     ran: list[list[str]] = []
 
-    def comparison(data, names, folds, seed):  # the comparison itself is tested above; here only what it is given
+    def comparison(data, names, folds, seed, *rest):  # the comparison itself is tested above; here only what it is given
         ran.append(list(names))
         st.stop()
 

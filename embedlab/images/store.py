@@ -216,6 +216,16 @@ def require_collection(collection: str, store: Store | None = None) -> None:
         raise CollectionNotFoundError(collection, stored + [n for n in datasets.names("images") if n not in stored])
 
 
+def images_to_encode(collection: str, store: Store) -> int:
+    """How many images making the collection with another model encodes: the gallery's size, or
+    the count stored under another model."""
+    from embedlab import datasets
+
+    if collection in datasets.names("images"):
+        return datasets.dataset(collection).size
+    return max((info.count for info in image_collections(store) if info.dataset == collection), default=0)
+
+
 def find_collection(collection: str, backend: str, store: Store) -> CollectionInfo | None:
     """The (collection, backend) Chroma collection, or None when it was never stored."""
     for info in image_collections(store):

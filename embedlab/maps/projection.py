@@ -33,13 +33,6 @@ def estimated_seconds(method: str, points: int) -> float:
     return reading + (2 * umap if method == "tsne" else umap)
 
 
-def duration(seconds: float) -> str:
-    """``seconds`` as a person says it: "about 40 s", "about 6 min", "about 1.5 h"."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
-    return f"about {seconds / 3600:.1f} h"
 MIN_POINTS = 3
 
 # umap-learn warns that a seed turns off its parallelism: expected, we seed on purpose (the
