@@ -39,7 +39,8 @@ def quality_chart(report: CompressionReport) -> go.Figure:
     figure = go.Figure()
     ordered = [r for rescored in (False, True) for r in report.results if r.rescored == rescored]
     places = dict(zip((r.scheme for r in ordered), label_positions([r.bytes_per_vector for r in ordered], [r.recall for r in ordered],
-                                                                  [r.scheme for r in ordered], log_x=True), strict=True))
+                                                                  [r.scheme for r in ordered], width_px=900, height_px=330, log_x=True),
+                      strict=True))
     for rescored, name, symbol in ((False, "compressed score only", "circle"), (True, "re-scored in float32", "diamond-open")):
         chosen = [r for r in report.results if r.rescored == rescored]
         if not chosen:

@@ -39,7 +39,7 @@ def analogy_benchmark(model: str, dataset: str, restrict_vocab: int, method: str
 def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:
     """Scatter of the words with arrows a→b and c→d: parallel arrows mean a consistent offset."""
     figure = go.Figure()
-    places = label_positions(list(picture.x), list(picture.y), list(picture.words), equal_scale=True)  # "king" no longer under "prince"
+    places = label_positions(list(picture.x), list(picture.y), list(picture.words), width_px=420, height_px=300, equal_scale=True)  # "king" no longer under "prince"
     for role in ("a", "b", "c", "answer", "expected"):
         index = [i for i, r in enumerate(picture.roles) if r == role]
         if not index:
