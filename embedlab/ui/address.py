@@ -59,6 +59,16 @@ def write_address(page_path: str, params: dict[str, str]) -> None:
     data = {"search": f"?{query}" if query else "", "paths": paths}
     if in_fragment_rerun():
         _COMPONENT(key="embedlab_address_part", data=data, height="content")
+        return
+    # Once per full run as a rule; a page that publishes again in the same run (before an early
+    # stop, then at its end) replaces the first element with the later address
+    run = id(ctx.cursors) if ctx is not None else 0  # a new dict at every run's start
+    earlier = getattr(ctx, "_embedlab_address", None)
+    if earlier is not None and earlier[0] == run:
+        count, place = earlier[1] + 1, earlier[2]
     else:
-        with st.sidebar:
-            _COMPONENT(key="embedlab_address", data=data, height="content")
+        count, place = 0, st.sidebar.empty()
+    if ctx is not None:
+        ctx._embedlab_address = (run, count, place)  # type: ignore[attr-defined]
+    with place:
+        _COMPONENT(key="embedlab_address" if count == 0 else f"embedlab_address_{count}", data=data, height="content")
