@@ -83,16 +83,25 @@ def encode_seconds(model: str, texts: int, words_per_text: float = 12.0, kind: s
     return units / rate * _device_factor(model, kind) + (2.0 if kind != "words" else 0.0)  # + loading the model
 
 
-def texts_seconds(model: str, texts: Sequence[str], chunk_words: int = 0, kind: str = "text") -> tuple[int, float]:
+def texts_seconds(model: str, texts: Sequence[str], chunk_words: int = 0, kind: str = "text",
+                  overlap_words: int = 0) -> tuple[int, float]:
     """(how many pieces, roughly how many seconds) to encode ``texts`` with ``model`` here, each
-    text cut into pieces of ``chunk_words`` words when it is longer (0: whole texts)."""
+    text longer than ``chunk_words`` cut into windows of that many words, each starting
+    ``chunk_words - overlap_words`` after the last (as the ingest chunks; 0: whole texts)."""
     lengths: list[int] = []
+    step = max(chunk_words - overlap_words, 1)
     for text in texts:
         words = len(str(text).split())
+        if not words:
+            continue
         if chunk_words and words > chunk_words:
-            lengths += [chunk_words] * (words // chunk_words) + ([words % chunk_words] if words % chunk_words else [])
+            starts = range(0, words, step)
+            for start in starts:
+                lengths.append(min(chunk_words, words - start))
+                if start + chunk_words >= words:
+                    break
         else:
-            lengths.append(max(words, 1))
+            lengths.append(words)
     if not lengths:
         return 0, 0.0
     return len(lengths), encode_seconds(model, len(lengths), sum(lengths) / len(lengths), kind)
@@ -112,10 +121,11 @@ def announce(what: str, seconds: float, *, cached: str = "") -> str:
     return f"{what}, {duration(seconds)} on this machine" + (f" ({cached})" if cached else "") + "."
 
 
-def announce_encoding(model: str, texts: Sequence[str], chunk_words: int = 0, *, kind: str = "text", cached: str = "") -> str:
+def announce_encoding(model: str, texts: Sequence[str], chunk_words: int = 0, *, overlap_words: int = 0, kind: str = "text",
+                      cached: str = "") -> str:
     """``announce`` for encoding ``texts`` with ``model`` ("Encoding 1,682 texts with minilm, about
     40 s on this machine"); empty when it is quick."""
-    pieces, seconds = texts_seconds(model, texts, chunk_words, kind)
+    pieces, seconds = texts_seconds(model, texts, chunk_words, kind, overlap_words)
     what = "pieces of text" if pieces != len(texts) else "texts"
     return announce(f"Encoding {pieces:,} {what} with {model}", seconds, cached=cached)
 

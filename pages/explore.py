@@ -169,7 +169,8 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         dataset_chunk = d1.number_input("Chunk size (words, 0 = no chunking)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_dataset_chunk")
         dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
         with user_errors():
-            said = dataset_announcement(dataset, str(dataset_model), int(limit) or None, int(dataset_chunk))
+            said = dataset_announcement(dataset, str(dataset_model), int(limit) or None, int(dataset_chunk),
+                                        min(int(dataset_overlap), max(int(dataset_chunk) - 1, 0)))
             if said:
                 st.caption(plain(said))
         if st.button("Encode and store", key="explore_dataset_go", type="primary"):
@@ -206,6 +207,7 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
                 upload_name = u7.text_input("Collection name", key="explore_upload_name")
                 said = announce_encoding(upload_model, table.frame[text_column].tolist(), int(chunk),
+                                         overlap_words=min(int(overlap), max(int(chunk) - 1, 0)),
                                          cached="rows stored before are skipped")
                 if said:
                     st.caption(plain(said))

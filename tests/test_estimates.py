@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from embedlab import estimates
+from embedlab.ingest.records import chunk_text
 from embedlab.maps.projection import estimated_seconds
 from tests.conftest import REPO, shown
 
@@ -19,6 +20,9 @@ def test_the_sentence_said_before_encoding() -> None:
     assert estimates.announce_encoding("minilm", ["a short one"]) == ""  # quick work is not announced
     long = ["word " * 400] * 50
     assert estimates.announce_encoding("minilm", long, 128).startswith("Encoding 200 pieces of text with minilm")
+    texts = ["word " * n for n in (90, 128, 129, 400, 1000)]
+    pieces, _ = estimates.texts_seconds("minilm", texts, 128, overlap_words=32)
+    assert pieces == sum(len(chunk_text(t, 128, 32)) for t in texts)  # the ingest's own windows, overlap included
     assert estimates.duration(estimated_seconds("umap", 63_326)) == "about 43 s"  # the map's own model, same wording
 
 

@@ -168,13 +168,13 @@ def ingest_upload(
 
 
 @memoize(max_entries=32)
-def dataset_announcement(name: str, model: str, limit: int | None, chunk_size: int) -> str:
+def dataset_announcement(name: str, model: str, limit: int | None, chunk_size: int, overlap: int = 0) -> str:
     """What encoding a built-in dataset will take here, said before it starts (empty when quick);
     the dataset is read once per process."""
     from embedlab import datasets
 
     texts = datasets.text_frame(name, limit)[datasets.dataset(name, "texts").text_column].tolist()
-    return announce_encoding(model, texts, chunk_size, cached="rows stored before are skipped")
+    return announce_encoding(model, texts, chunk_size, overlap_words=overlap, cached="rows stored before are skipped")
 
 
 def ingest_dataset(
