@@ -226,12 +226,16 @@ def corpus_colours(corpus: Corpus, clusters: ClusterResult, colour_by: str) -> C
 def corpus_export_frame(corpus: Corpus, projection: Projection | None, clusters: ClusterResult | None,
                         rows: Sequence[int] | None = None) -> pd.DataFrame:
     """The export table of ``corpus`` (or of ``rows``): id, text, metadata, x/y(/z), cluster;
-    the page and ``embedlab export`` write this same table."""
+    the page and ``embedlab export`` write this same table, its columns in one fixed order (label,
+    document, the columns in the order given at ingest, then the others by name), whether the
+    corpus was read from the store (which returns metadata keys in no fixed order) or its snapshot."""
     from embedlab.maps.export import export_frame
 
     index = list(range(len(corpus))) if rows is None else [int(r) for r in rows]
+    order = _column_order(corpus)
+    columns = sorted((str(c) for c in corpus.metadata.columns), key=order.__getitem__)
     return export_frame([corpus.ids[i] for i in index], [corpus.texts[i] for i in index],
-                        corpus.metadata.iloc[index].reset_index(drop=True),
+                        corpus.metadata[columns].iloc[index].reset_index(drop=True),
                         projection.coords[index] if projection is not None else None,
                         clusters.labels[index] if clusters is not None else None)
 
@@ -292,6 +296,7 @@ def corpus_hover(corpus: Corpus, clusters: ClusterResult | None, colour_column: 
 
 
 # -- the last view of each collection (so reopening shows the last map) -------------------------
+
 
 
 def _views_path() -> Path:

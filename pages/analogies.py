@@ -22,6 +22,7 @@ from embedlab.demos import ANALOGY_EXAMPLES, ANALOGY_MODEL
 from embedlab.ui import url_state
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.frame import page_frame
+from embedlab.ui.uploads import kept_upload
 from embedlab.ui.words_view import analogy_figure, word_models
 from embedlab.wordrules import WORD_RULE
 
@@ -61,7 +62,8 @@ def demo() -> dict[str, str | bool]:
 frame = page_frame(
     "analogies",
     defaults={"an_model": models[0] if models else "", "an_a": "", "an_b": "", "an_c": "", "an_expected": "",
-              "an_method": "3cosadd", "an_k": 10, "an_exclude": True, "an_mode": "one analogy"},
+              "an_method": "3cosadd", "an_k": 10, "an_exclude": True, "an_mode": "one analogy",
+              "an_batch": "", "an_file": ""},
     choices={"an_model": models, "an_method": list(METHODS), "an_mode": ["one analogy", "batch"]},
     caption="a : b :: c : ? — the answer d is the word whose vector is nearest to b − a + c.",
     explanation=EXPLANATION,
@@ -77,15 +79,16 @@ url_state.slider(top[2], "Answers (k)", 1, 30, key="an_k")
 mode = top[3].segmented_control("Mode", ["one analogy", "batch"], key="an_mode", required=True)
 
 if mode == "batch":
-    frame.publish()
     st.markdown(f"One analogy per line, **a b c d** (d = the expected answer). Up to {MAX_BATCH_ANALOGIES:,} lines;"
                 " lines starting with `:` or `#` are skipped.")
     text = st.text_area("Analogies", key="an_batch", height=160,
                         placeholder="man king woman queen\nparis france tokyo japan\nwalk walked run ran")
-    upload = st.file_uploader(f"…or upload a text file (UTF-8, ≤ {MAX_BATCH_BYTES // 2**20} MB)", type=["txt"], key="an_batch_file")
+    file = st.file_uploader(f"…or upload a text file (UTF-8, ≤ {MAX_BATCH_BYTES // 2**20} MB)", type=["txt"], key="an_batch_file")
+    upload = kept_upload("analogies", file, "an_file", what="file of analogies")
+    frame.publish()
     with user_errors():
         if upload is not None:
-            text = read_analogy_upload(upload.getvalue())
+            text = read_analogy_upload(upload[0])
         if not text.strip():
             st.info("Paste analogies or upload a file.")
             st.stop()

@@ -170,7 +170,7 @@ if section == "WEAT":
             rows = weat_table(results)
             st.plotly_chart(effect_size_chart(rows, list(results)), key="weat_effects")
             st.markdown("  \n".join(sign_summary(results)))
-            st.dataframe(pd.DataFrame(rows), hide_index=True, key="weat_table")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="weat_table", placeholder="—")
             st.caption(f"p-values: exact where there are ≤ 100,000 partitions, else {int(permutations):,} random partitions, seed {int(seed)}. "
                        "A missing value means the test is not computable on that model (the note column says why).")
             pick = st.selectbox("Per-word view of test", TESTS, format_func=lambda t: TEST_LABELS[t], key="bias_detail_test")

@@ -121,10 +121,8 @@ else:
     collection = st.selectbox("Collection", names, key="cmp_collection", format_func=label)
     info = infos[collection]
     available = [b for b in BASES if not b.startswith("pca-") or int(b.split("-")[1]) < info.dim]
-    chosen = [s for s in str(st.session_state.get("cmp_schemes", "")).split(",") if s in available]
-    picked = st.multiselect("Schemes", available, default=chosen, key="cmp_pick",
-                            help="pca-d: PCA to d dimensions, fitted on this collection")
-    st.session_state["cmp_schemes"] = ",".join(picked)
+    picked = url_state.multiselect(st, "Schemes", available, key="cmp_pick", state="cmp_schemes",
+                                   help="pca-d: PCA to d dimensions, fitted on this collection")
     c1, c2, c3, c4, c5 = st.columns(5)
     rescore_on = c1.toggle("with re-scoring variants", key="cmp_rescore_on")
     factor = url_state.number_input(c2, "re-score the top F×10", 1, 50, key="cmp_rescore", step=1)
@@ -139,7 +137,7 @@ else:
             report = comp.evaluate_corpus(corpus, schemes, queries=int(queries), rescore=int(factor), seed=int(seed),
                                           downstream_rows=int(rows), progress=progress_reporter("Compressing and searching"))
             st.caption(plain(report.settings()))
-            st.dataframe(report_frame(report), hide_index=True, width="stretch")
+            st.dataframe(report_frame(report), hide_index=True, width="stretch", placeholder="—")
             st.plotly_chart(quality_chart(report), width="stretch", key="cmp_chart")
             if not report.labelled and int(rows) > 0:
                 st.caption("This collection has no label column with two values or more: no downstream accuracy.")

@@ -19,11 +19,13 @@ from embedlab.analysis.crosslingual import (
     parse_pair_file,
     parse_pairs,
     search,
+    search_announcement,
 )
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.ui import url_state
-from embedlab.ui.feedback import plain, progress_reporter, user_errors
+from embedlab.ui.feedback import full_texts, plain, progress_reporter, user_errors
 from embedlab.ui.frame import page_frame
+from embedlab.ui.uploads import kept_upload
 
 DEMO_QUERY = "la educación de los niños en las escuelas"
 EXPLANATION = f"""
@@ -74,7 +76,7 @@ frame = page_frame(
     "crosslingual",
     defaults={"xl_query": "", "xl_model": DEFAULT_MODEL if DEFAULT_MODEL in text_models else default_b,
               "xl_model_b": default_b, "xl_compare": True, "xl_k": 10, "xl_per_language": DEFAULT_PER_LANGUAGE,
-              "xl_words": DEFAULT_WORDS, "xl_language": "guess", "xl_pairs": ""},
+              "xl_words": DEFAULT_WORDS, "xl_language": "guess", "xl_pairs": "", "xl_file": ""},
     choices={"xl_model": text_models, "xl_model_b": text_models, "xl_language": ["guess", *LANGUAGES]},
     caption="One query, four languages: parliament speeches in English, German, Spanish and Dutch, and translation pairs.",
     explanation=EXPLANATION,
@@ -98,8 +100,10 @@ url_state.number_input(c4, "Words per passage", MIN_WORDS, 400, step=10, key="xl
 st.subheader("Translation pairs")
 st.text_area("Pairs, one per line: source ⇥ target (a tab or | also separates)", key="xl_pairs", height=160,
              placeholder="The weather is nice today. ⇥ Das Wetter ist heute schön.")
-upload = st.file_uploader("…or a two-column CSV or TSV of pairs (source, target)", type=["csv", "tsv", "txt"],
-                          key="xl_pair_file", help="used instead of the box while it is loaded; not kept in the link")
+pair_file = st.file_uploader("…or a two-column CSV or TSV of pairs (source, target)", type=["csv", "tsv", "txt"],
+                             key="xl_pair_file", help="used instead of the box; kept on this server by its content, so the"
+                                                      " view survives a reload and its link opens here")
+upload = kept_upload("crosslingual", pair_file, "xl_file", what="file of pairs")
 frame.publish()
 
 models = list(dict.fromkeys([st.session_state["xl_model"]] + ([st.session_state["xl_model_b"]] if st.session_state["xl_compare"] else [])))
@@ -120,6 +124,9 @@ else:
         for column, model in zip(columns, models, strict=True):
             with column:
                 st.markdown(f"**{plain(model)}**")
+                said = search_announcement(model, settings)
+                if said:
+                    st.caption(plain(said))
                 result = search(st.session_state["xl_query"], model, int(st.session_state["xl_k"]), settings=settings,
                                 language=language, progress=progress_reporter(f"encoding the passages with {model} (once)"))
                 said = "declared" if result.language_declared else "guessed"
@@ -134,13 +141,14 @@ else:
                              column_config={"rank": st.column_config.NumberColumn(width="small"),
                                             "cosine": st.column_config.NumberColumn(width="small"),
                                             "text": st.column_config.TextColumn(width="large")})
+                full_texts([h.text for h in result.hits], "Read the passages in full")
 
 st.subheader("Translation-pair retrieval")
 if upload is None and not st.session_state["xl_pairs"].strip():
     st.info("Type or upload pairs, or press **Guided demo** for 40 built-in English–German/Spanish/Dutch pairs.")
 else:
     with user_errors():
-        pairs = parse_pair_file(upload.getvalue(), upload.name) if upload is not None else parse_pairs(st.session_state["xl_pairs"])
+        pairs = parse_pair_file(*upload) if upload is not None else parse_pairs(st.session_state["xl_pairs"])
         scores = [pair_retrieval(pairs, model) for model in models]
         st.dataframe(pd.DataFrame([{"model": s.model, "pairs": s.pairs, "accuracy@1 source→target": round(s.source_to_target, 3),
                                     "accuracy@1 target→source": round(s.target_to_source, 3)} for s in scores]),

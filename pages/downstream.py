@@ -18,6 +18,7 @@ from embedlab.analysis.downstream import (
     LabelledData,
     builtin_data,
     collection_data,
+    comparison_announcement,
     rank_agreement,
     representations,
     upload_data,
@@ -34,6 +35,7 @@ from embedlab.ui.downstream_view import (
 )
 from embedlab.ui.feedback import plain, user_errors
 from embedlab.ui.frame import page_frame
+from embedlab.ui.uploads import kept_upload
 
 BUILT_IN = {"news": "News articles by outlet (3,823, 9 outlets)", "healthtweets": "Health tweets by account (63,326, 16)",
             "commons": "House of Commons speeches by party (1,000)"}
@@ -85,7 +87,6 @@ whether the word benchmarks predict the order.
 
 def demo() -> dict[str, str | int | bool]:
     """News by outlet, every representation on a stratified sample of DEMO_ROWS rows, and run it."""
-    st.session_state.pop("ds_models_pick", None)
     return {"ds_source": "news", "ds_models": ",".join(representations()), "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
             "ds_max_rows": DEMO_ROWS, "ds_run": True, "ds_confusion": TFIDF, "ds_benchmark": "ws353"}
 
@@ -96,7 +97,7 @@ def run() -> None:
 
 frame = page_frame(
     "downstream",
-    defaults={"ds_source": "news", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
+    defaults={"ds_source": "news", "ds_file": "", "ds_collection": "", "ds_label_column": "", "ds_text_column": "",
               "ds_models": DEFAULT_MODELS, "ds_folds": DEFAULT_FOLDS, "ds_seed": DEFAULT_SEED,
               "ds_max_rows": DEFAULT_MAX_ROWS, "ds_run": False, "ds_confusion": "", "ds_benchmark": "ws353"},
     choices={"ds_source": SOURCES, "ds_benchmark": list(INTRINSIC_BENCHMARKS)},
@@ -123,11 +124,10 @@ with user_errors():
         data = builtin_data(source, max_rows=int(max_rows), seed=int(seed))
     elif source == "upload":
         file = st.file_uploader("Labelled file: one text column and one label column", type=["csv", "tsv", "jsonl"],
-                                key="ds_file")
-        if file is not None:
-            st.session_state["_ds_upload"] = (file.getvalue(), file.name)
-        if st.session_state.get("_ds_upload"):
-            content, name = st.session_state["_ds_upload"]
+                                key="ds_upload_file")
+        kept = kept_upload("downstream", file, "ds_file", what="labelled file")
+        if kept is not None:
+            content, name = kept
             table = parse_upload(content, name)
             guessed, _ = table.offer_text_column()
             if st.session_state.get("ds_text_column") not in table.columns:
@@ -141,7 +141,7 @@ with user_errors():
             label_column = u2.selectbox("Label column", table.columns, key="ds_label_column")
             data = upload_data(content, name, str(label_column), text_column=str(text_column), max_rows=int(max_rows),
                                seed=int(seed))
-        else:
+        elif not st.session_state.get("ds_file"):
             st.info("Upload a CSV, TSV or JSONL file with a text column and a label column.")
     else:
         names = text_collections()
@@ -154,11 +154,9 @@ with user_errors():
             data = collection_data(str(chosen), max_rows=int(max_rows), seed=int(seed))
 
 options = representations(data) if data is not None else representations()
-kept = [name for name in str(st.session_state.get("ds_models", "")).split(",") if name in options]
-picked = st.multiselect("Representations", options, default=kept, key="ds_models_pick",
-                        help="Text models of the catalogue (fine-tuned ones too), word models as mean word vectors, the"
-                             " TF-IDF baseline, and a collection's own stored vectors")
-st.session_state["ds_models"] = ",".join(picked)
+picked = url_state.multiselect(st, "Representations", options, key="ds_models_pick", state="ds_models",
+                               help="Text models of the catalogue (fine-tuned ones too), word models as mean word vectors,"
+                                    " the TF-IDF baseline, and a collection's own stored vectors")
 st.button("Run the comparison (cached)", on_click=run, type="primary")
 
 if data is None:
@@ -168,18 +166,18 @@ assert data is not None
 counts = data.label_counts()
 st.caption(plain(f"{data.description} — {data.rows:,} rows, {len(counts)} labels"
                  + (f"; {data.note}" if data.note else "") + "."))
+cost = comparison_announcement(data, list(picked))
 if not st.session_state["ds_run"] or not picked:
-    st.info("Pick representations and press **Run the comparison** (MiniLM encodes about 10 long articles a second"
-            " here the first time; results are cached).")
+    st.info("Pick representations and press **Run the comparison**." + (f" {plain(cost)}" if cost else ""))
     frame.publish()
     st.stop()
 
 with user_errors():
-    comparison = run_comparison(data, list(picked), int(folds), int(seed))
+    comparison = run_comparison(data, list(picked), int(folds), int(seed), cost)
     if comparison.note and comparison.note != data.note:
         st.caption(plain(f"Compared on {comparison.rows:,} rows: {comparison.note}."))
     st.subheader("Scores")
-    st.dataframe(scores_frame(comparison), hide_index=True, key="ds_table")
+    st.dataframe(scores_frame(comparison), hide_index=True, key="ds_table", placeholder="—")
     st.plotly_chart(scores_chart(comparison), key="ds_chart")
 
     st.subheader("Confusion matrix")
@@ -194,7 +192,7 @@ with user_errors():
 
     st.subheader("Intrinsic versus extrinsic")
     intrinsic_table, intrinsic = intrinsic_frame(comparison)
-    st.dataframe(intrinsic_table, hide_index=True, key="ds_intrinsic")
+    st.dataframe(intrinsic_table, hide_index=True, key="ds_intrinsic", placeholder="—")
     benchmark = st.radio("Rank by", list(INTRINSIC_BENCHMARKS), key="ds_benchmark", horizontal=True,
                          format_func={"ws353": "WS353 (relatedness)", "simlex999": "SimLex-999 (similarity)"}.get)
     agreement = rank_agreement(comparison, intrinsic, str(benchmark))
@@ -204,5 +202,5 @@ with user_errors():
         m2.metric("Kendall τ", f"{agreement.kendall:+.2f}")
     st.info(plain(agreement.verdict))
     st.dataframe(pd.DataFrame({"representation": agreement.representations, f"{benchmark} ρ": agreement.intrinsic,
-                               "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement")
+                               "accuracy": agreement.extrinsic}), hide_index=True, key="ds_agreement", placeholder="—")
 frame.publish()

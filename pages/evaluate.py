@@ -87,7 +87,7 @@ with user_errors():
                                "pairs out of vocabulary": r.oov, "Pearson r": round(r.pearson, 4),
                                "about": SIMILARITY_DATASETS[r.dataset][2]} for r in results])
         left, right = st.columns([3, 2])
-        left.dataframe(table, hide_index=True, key="ev_similarity")
+        left.dataframe(table, hide_index=True, key="ev_similarity", placeholder="—")
         right.plotly_chart(similarity_figure(results), key="ev_similarity_chart")
     for name, reason in skipped.items():
         st.warning(plain(f"{name}: {reason}"))

@@ -20,10 +20,12 @@ from embedlab.corpus import (
     open_corpus,
     remember_view,
 )
+from embedlab.estimates import announce_encoding, duration
 from embedlab.ingest import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
     UPLOAD_LIMITS,
+    dataset_announcement,
     ingest_dataset,
     ingest_upload,
     parse_upload,
@@ -32,11 +34,11 @@ from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
 from embedlab.maps.export import csv_bytes, parquet_bytes, projector_zip
 from embedlab.maps.neighborhood import TRUST_MIN_POINTS
 from embedlab.maps.projection import (
+    LAST_VIEW_RULE,
     METHODS,
     TSNE_MAX_POINTS,
     UMAP_METRICS,
     ProjectionParams,
-    duration,
     estimated_seconds,
     warm_up_status,
 )
@@ -166,6 +168,11 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
         d1, d2 = st.columns(2)
         dataset_chunk = d1.number_input("Chunk size (words, 0 = no chunking)", 0, 2000, DEFAULT_CHUNK_WORDS, key="explore_dataset_chunk")
         dataset_overlap = d2.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_dataset_overlap")
+        with user_errors():
+            said = dataset_announcement(dataset, str(dataset_model), int(limit) or None, int(dataset_chunk),
+                                        min(int(dataset_overlap), max(int(dataset_chunk) - 1, 0)))
+            if said:
+                st.caption(plain(said))
         if st.button("Encode and store", key="explore_dataset_go", type="primary"):
             with user_errors():
                 st.caption(STAY)
@@ -175,7 +182,8 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 st.session_state["_explore_ingested"] = report.as_dict()
                 st.rerun()
     with upload_tab:
-        st.caption(UPLOAD_LIMITS.describe() + " Nothing is encoded until you press the button.")
+        st.caption(UPLOAD_LIMITS.describe() + " Nothing is encoded or kept until you press the button (a reload empties"
+                   " this form: choose the file again); once stored, the collection and its map survive reloads and links.")
         upload = st.file_uploader("File", type=["csv", "tsv", "tab", "jsonl", "ndjson", "txt"], key="explore_upload")
         if upload is not None:
             with user_errors():
@@ -198,6 +206,11 @@ with st.expander("➕ Add data: a built-in dataset or your own file", expanded=n
                 overlap = u5.number_input("Chunk overlap (words)", 0, 1000, DEFAULT_OVERLAP_WORDS, key="explore_overlap")
                 upload_model = u6.selectbox("Text model", text_models, key="explore_upload_model")
                 upload_name = u7.text_input("Collection name", key="explore_upload_name")
+                said = announce_encoding(upload_model, table.frame[text_column].tolist(), int(chunk),
+                                         overlap_words=min(int(overlap), max(int(chunk) - 1, 0)),
+                                         cached="rows stored before are skipped")
+                if said:
+                    st.caption(plain(said))
                 if st.button("Encode and store", key="explore_upload_go", type="primary"):
                     st.caption(STAY)
                     report = ingest_upload(upload.getvalue(), upload.name, upload_name, upload_model, text_column,
@@ -355,8 +368,8 @@ with user_errors():
     export_table = corpus_export_frame(corpus, projection, clusters)
     size = f"k{cparams.k}" if cparams.method == "kmeans" else f"mcs{cparams.min_cluster_size}"
     stem = f"{info.dataset}-{projection.params.method}-{projection.params.dims}d-{cparams.method}-{size}"
-    st.caption("The export holds this map and these clusters. `embedlab export` on the command line uses them too"
-               " (this collection's last view), unless options override them. The projector zip opens in TensorBoard.")
+    st.caption("The export holds this map and these clusters, which are now this collection's last view. " + LAST_VIEW_RULE
+               + " The projector zip opens in TensorBoard.")
     e1, e2, e3 = st.columns(3)
     e1.download_button("CSV (formula cells escaped)", lambda: csv_bytes(export_table), f"{stem}.csv", "text/csv", key="explore_csv")
     e2.download_button("Parquet", lambda: parquet_bytes(export_table), f"{stem}.parquet", "application/octet-stream", key="explore_parquet")

@@ -27,6 +27,7 @@ from embedlab.ui.finetune_view import (
     train,
 )
 from embedlab.ui.frame import page_frame
+from embedlab.ui.uploads import kept_upload
 
 EXPLANATION = """
 **What fine-tuning does.** MiniLM was trained to put paraphrases close together. A labelled dataset
@@ -103,7 +104,7 @@ frame = page_frame(
     "finetune",
     defaults={"ft_dataset": "news", "ft_loss": DEFAULTS.loss, "ft_epochs": DEFAULTS.epochs, "ft_rows": DEFAULTS.max_rows,
               "ft_seed": DEFAULTS.seed, "ft_batch": DEFAULTS.batch_size, "ft_lr": DEFAULTS.learning_rate,
-              "ft_seq": DEFAULTS.max_seq_length, "ft_model": ""},
+              "ft_seq": DEFAULTS.max_seq_length, "ft_model": "", "ft_file": "", "ft_text_col": "", "ft_label_col": ""},
     choices={"ft_dataset": DATASETS, "ft_loss": list(LOSSES)},
     caption="Fine-tune the sentence model on a labelled dataset (contrastive or triplet loss), then compare it with the"
             " base model on texts neither saw in training.",
@@ -131,14 +132,19 @@ with st.expander("More settings"):
 
 upload = text_column = label_column = None
 if dataset == "upload":
-    upload = st.file_uploader("A labelled file (CSV, TSV or JSONL)", type=["csv", "tsv", "jsonl"], key="ft_upload")
+    file = st.file_uploader("A labelled file (CSV, TSV or JSONL)", type=["csv", "tsv", "jsonl"], key="ft_upload")
+    upload = kept_upload("finetune", file, "ft_file", what="labelled file")
     if upload is not None:
         with user_errors():
-            table = parse_upload(upload.getvalue(), upload.name)
+            table = parse_upload(*upload)
             guess, _ = table.offer_text_column()
+            if st.session_state.get("ft_text_col") not in table.columns:
+                st.session_state["ft_text_col"] = guess
             cols = st.columns(2)
-            text_column = cols[0].selectbox("Text column", table.columns, index=table.columns.index(guess), key="ft_text_col")
+            text_column = cols[0].selectbox("Text column", table.columns, key="ft_text_col")
             others = [c for c in table.columns if c != text_column]
+            if others and st.session_state.get("ft_label_col") not in others:
+                st.session_state["ft_label_col"] = next((c for c in others if c.lower() in ("label", "class", "category")), others[0])
             label_column = cols[1].selectbox("Label column", others, key="ft_label_col") if others else None
 
 train_now = st.button("Train", type="primary", key="ft_train") or st.session_state.pop("ft_train_now", False)

@@ -11,12 +11,14 @@ import streamlit as st
 from embedlab import datasets, demos
 from embedlab.backends import BackendKind, backend_names, catalogue
 from embedlab.corpus import corpus_map
+from embedlab.estimates import announce, images_seconds
 from embedlab.images import search as img
 from embedlab.images.models import conse_with, default_image_text_backend
 from embedlab.images.safety import IMAGE_LIMITS, open_image, read_uploads
 from embedlab.images.store import (
     collection_names,
     ensure_collection,
+    images_to_encode,
     ingest_images,
     is_ready,
     thumbnail_bytes,
@@ -24,10 +26,11 @@ from embedlab.images.store import (
 from embedlab.maps.projection import ProjectionParams
 from embedlab.maps.view import PALETTE, colours_for
 from embedlab.ui import url_state
-from embedlab.ui.charts import confusion_heatmap, probability_bars
+from embedlab.ui.charts import confusion_heatmap, probability_bars, short_label
 from embedlab.ui.feedback import plain, progress_reporter, store_or_stop, user_errors
 from embedlab.ui.frame import page_frame
 from embedlab.ui.pointmap import MapColours, MapMarks, point_map
+from embedlab.ui.uploads import kept_upload
 
 MODES = ["Text → image", "Image → image", "Zero-shot labels", "Map"]
 CONSE_LIMITS = ("**ConSE** (the offline default) reads a picture through EfficientNet-Lite0's 1,000 ImageNet classes and"
@@ -75,14 +78,14 @@ collections = list(dict.fromkeys([*datasets.names("images"), *stored]))
 def demo() -> dict[str, str | int]:
     """The guided demo: ConSE on the gallery, the queries that work, the one that fails."""
     return {"img_collection": "gallery", "img_backend": "conse", "img_mode": MODES[0], "img_query": "a cat", "img_k": 5,
-            "img_more": "", "img_conse_t": 10}
+            "img_more": "", "img_conse_t": 10, "img_query_image": ""}
 
 
 frame = page_frame(
     "images",
     defaults={"img_collection": "gallery", "img_backend": default_backend, "img_mode": MODES[0], "img_query": "", "img_k": 5,
               "img_more": "", "img_labels": "cat, cup of coffee, rocket, horse, flower", "img_template": img.DEFAULT_TEMPLATE,
-              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_conse_t": 10},
+              "img_pick": "", "img_eval_shown": False, "img_map_method": "pca", "img_conse_t": 10, "img_query_image": ""},
     choices={"img_collection": collections, "img_backend": usable, "img_mode": MODES, "img_map_method": ["pca", "umap"]},
     caption="Find pictures by text or by picture, label them zero-shot, and map a collection.",
     explanation=EXPLANATION,
@@ -97,7 +100,7 @@ def load_digits_demo() -> None:
 
 
 def more_like(image_id: str) -> None:
-    url_state.remember("images", img_mode=MODES[1], img_more=image_id)
+    url_state.remember("images", img_mode=MODES[1], img_more=image_id, img_query_image="")
 
 
 def show_grid(result: img.ImageSearch, key: str, columns: int = 5) -> None:
@@ -126,7 +129,11 @@ if st.session_state.pop("_img_digits_pending", False):
 
 # -- images in ---------------------------------------------------------------------------------
 with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
-    st.caption(IMAGE_LIMITS.describe() + " Each file is checked by its content; a bad file gets its own message and the rest go in.")
+    st.caption(IMAGE_LIMITS.describe() + " Each file is checked by its content; a bad file gets its own message and the rest go in."
+               " In a ZIP, each image's folder is its label (as torchvision's ImageFolder: `cats/a.png` is a cat; one folder"
+               " wrapping them all is skipped): the map is coloured by it and zero-shot labels are scored against it."
+               " Nothing is kept until you press **Store images** (a reload empties this box: choose the files again); once"
+               " stored, the collection survives reloads and links.")
     uploads = st.file_uploader("Images or ZIP files", type=["jpg", "jpeg", "png", "webp", "gif", "bmp", "zip"],
                                accept_multiple_files=True, key="img_upload")
     u1, u2 = st.columns(2)
@@ -138,13 +145,15 @@ with st.expander("➕ Add images: upload pictures or a ZIP", expanded=False):
             upload = read_uploads((file.name, file.getvalue()) for file in uploads or [])
             report = ingest_images(upload_name, upload_backend, upload.items, source="upload", rejected=upload.rejected,
                                    progress=progress_reporter(f"Encoding {len(upload.items):,} images"), store=store)
-            st.session_state["_img_stored"] = report.as_dict()
+            st.session_state["_img_stored"] = {**report.as_dict(), "labels": sorted({i.label for i in upload.items if i.label})}
             url_state.remember("images", img_collection=report.collection, img_backend=report.backend, img_more="")
             st.rerun()
 done = st.session_state.pop("_img_stored", None)
 if done:
     st.success(plain(f"Stored {done['images']:,} images in {done['collection']} ({done['backend']}): {done['added']:,} encoded,"
-                     f" {done['skipped']:,} already there, {len(done['rejected']):,} refused."))
+                     f" {done['skipped']:,} already there, {len(done['rejected']):,} refused."
+                     + (f" Labels from the folders: {', '.join(done['labels'])}." if done.get("labels") else
+                        " No folders in the upload, so no labels (one folder per label gives each image its label).")))
     for bad in done["rejected"]:
         st.warning(plain(f"{bad['name']}: {bad['reason']}"), icon="🚫")
 
@@ -164,8 +173,15 @@ k = int(st.session_state["img_k"])
 
 
 def encoding_progress() -> Callable[[int, int], None] | None:
-    """A progress bar when the collection must be encoded with the chosen model first, else None."""
-    return None if is_ready(collection, backend, store) else progress_reporter(f"Encoding {collection} with {backend}")
+    """A progress bar when the collection must be encoded with the chosen model first (said
+    beforehand with what it takes here), else None."""
+    if is_ready(collection, backend, store):
+        return None
+    count = images_to_encode(collection, store)
+    said = announce(f"Encoding {count:,} images of {collection} with {backend} (once; kept in Chroma)", images_seconds(backend, count))
+    if said:
+        st.caption(plain(said))
+    return progress_reporter(f"Encoding {collection} with {backend}")
 
 
 def ready() -> None:
@@ -194,12 +210,13 @@ with user_errors():
             show_grid(img.search_text(query, collection, backend, k, store=store), "img_text")
     elif mode == MODES[1]:
         query_file = st.file_uploader("Query image", type=["jpg", "jpeg", "png", "webp", "gif", "bmp"], key="img_query_file")
+        kept_query = kept_upload("images", query_file, "img_query_image", what="query image")
         more = str(st.session_state.get("img_more") or "")
-        if query_file is not None:
-            picture = open_image(query_file.getvalue(), query_file.name)
-            st.image(picture, caption=plain(query_file.name), width=160)
+        if kept_query is not None:
+            picture = open_image(*kept_query)
+            st.image(picture, caption=plain(kept_query[1]), width=160)
             ready()
-            show_grid(img.search_image(picture, collection, backend, k, query=query_file.name, store=store), "img_image")
+            show_grid(img.search_image(picture, collection, backend, k, query=kept_query[1], store=store), "img_image")
         elif more:
             ready()
             result = img.more_like_this(more, collection, backend, k, store=store)
@@ -253,7 +270,7 @@ with user_errors():
             labels = corpus.metadata["label"].astype(str).tolist() if "label" in corpus.metadata else None
             colours = colours_for(labels)
             hover = [f"{name} · {label}" for name, label in zip(corpus.texts, labels or [""] * len(corpus), strict=True)]
-            left, right = st.columns([3, 1])
+            left, right = st.columns([2, 1])
             with left:
                 events = point_map("img_map", projection.coords, hover,
                                    MapColours(codes=colours.codes, palette=PALETTE, legend=colours.legend(), title="label"),
@@ -266,11 +283,12 @@ with user_errors():
                     st.caption("Select points on the map to see their pictures here.")
                 else:
                     st.markdown(f"**{len(chosen):,} selected**")
-                    grid = st.columns(3)
+                    grid = st.columns(2)  # three in a quarter of the page wrapped captions one letter per line
                     for n, row in enumerate(chosen[:30]):
                         picture = thumbnail_bytes(corpus.ids[row])
                         if picture is not None:
-                            grid[n % 3].image(picture, caption=plain(f"{corpus.texts[row]} · {labels[row] if labels else ''}"),
+                            name = short_label(corpus.texts[row].replace("\\", "/").rsplit("/", 1)[-1], 18)
+                            grid[n % 2].image(picture, caption=plain(f"{name} · {labels[row]}" if labels and labels[row] else name),
                                               width="stretch")
                     if len(chosen) > 30:
                         st.caption(f"The first 30 of {len(chosen):,}.")

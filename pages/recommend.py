@@ -16,7 +16,13 @@ from embedlab.recommend.data import (
 )
 from embedlab.recommend.evaluate import DEFAULT_SPECS, SPLIT_SEED, evaluate_all
 from embedlab.recommend.explain import dot_vs_cosine
-from embedlab.recommend.models import FACTOR_METHODS, ModelSpec, fitted_model, spec_for
+from embedlab.recommend.models import (
+    FACTOR_METHODS,
+    ModelSpec,
+    content_announcement,
+    fitted_model,
+    spec_for,
+)
 from embedlab.recommend.queries import (
     Recommendations,
     more_like_this,
@@ -118,7 +124,6 @@ st.caption(plain(data.describe() + "."))
 users = list(data.user_ids)
 items = list(data.item_ids)
 titles = data.items["title"].tolist()
-positions = data.item_position
 if st.session_state.get("rec_user") not in data.user_position:
     st.session_state["rec_user"] = users[0]
 if st.session_state.get("rec_item") not in data.item_position:
@@ -151,27 +156,28 @@ if mode == "user":
     user = st.selectbox("User", users, key="rec_user", help="Type to search a user id")
     profile_items: list[str] = []
 else:
-    chosen = [i for i in str(st.session_state.get("rec_profile", "")).split(",") if i in positions]
-    picked = st.multiselect("Movies you like", items, default=chosen, key="rec_profile_pick",
-                            format_func=lambda i: f"{titles[positions[i]]} [{i}]")
-    st.session_state["rec_profile"] = ",".join(picked)
-    profile_items = picked
+    profile_items = url_state.multiselect(st, f"{data.noun.capitalize()}s you like", items, key="rec_profile_pick",
+                                          state="rec_profile", format_func=data.item_label)
 frame.publish()
 
 store = store_or_stop()  # recommendations are Chroma queries: a store another process holds is named here
 with user_errors():
     result: Recommendations | None = None
+    if method in ("content", "hybrid") or (frame.demo_on and mode == "user"):
+        said = content_announcement(data, spec.text_model)
+        if said:
+            st.caption(plain(f"{said[:-1]} for the content vectors (the item texts)."))
     with st.spinner(f"Fitting {METHOD_NAMES[method]} and querying Chroma…"):
         if mode == "user":
             result = recommend(data, spec, str(user), int(k), store=store)
         elif profile_items:
             result = recommend_profile(data, spec, profile_items, int(k), store=store)
         else:
-            st.info("Choose a few movies you like to build a profile.")
+            st.info(f"Choose a few {data.noun}s you like to build a profile.")
     if result is not None:
         st.subheader(plain(f"Top {len(result.items)} for {'user ' + result.user if mode == 'user' else 'your profile'}"))
-        st.dataframe(pd.DataFrame([{"rank": r, "title": item.title, "genres": item.genres.replace("|", ", "),
-                                    "score": round(item.score, 4), "because you liked": "; ".join(item.because)}
+        st.dataframe(pd.DataFrame([{"rank": r, **data.item_cells(item.index), "score": round(item.score, 4),
+                                    "because you liked": "; ".join(item.because)}
                                    for r, item in enumerate(result.items, 1)]), hide_index=True, key="rec_table")
         st.caption(plain(f"{result.label}; Chroma collection {result.collection} ({result.space} space, {result.search} search);"
                          f" {len(result.history)} seen items left out. Score: "
@@ -192,7 +198,8 @@ with user_errors():
             if st.session_state.get("rec_genre") not in genres:
                 st.session_state["rec_genre"] = ""
             highlight = st.selectbox("Colour items by", genres, key="rec_genre",
-                                     format_func=lambda g: f"{g} (items with it), else first listed genre" if g else "first listed genre")
+                                     format_func=lambda g: f"{g} (items with it), else first listed genre" if g else "first listed genre") \
+                if len(genres) > 1 else None  # the data has no genres: items are one colour
             profile_vector = model.profile(pd.Series(result.history).to_numpy()) if mode == "profile" else None
             joint_map(data, model, None if mode == "profile" else data.user_index(str(user)), profile_vector, result.history,
                       [i.index for i in result.items], int(seed), highlight or None)
@@ -202,11 +209,11 @@ with user_errors():
                 comparison = dot_vs_cosine(data, model, vector, pd.Series(result.history).to_numpy(), int(k))
                 d1, d2 = st.columns(2)
                 d1.markdown("**Dot product** (length × angle)")
-                d1.dataframe(pd.DataFrame({"title": [titles[i] for i in comparison.dot_items],
+                d1.dataframe(pd.DataFrame({data.noun: [titles[i] for i in comparison.dot_items],
                                            "interactions": [int(data.popularity()[i]) for i in comparison.dot_items]}),
                              hide_index=True, key="rec_dot")
                 d2.markdown("**Cosine** (angle only)")
-                d2.dataframe(pd.DataFrame({"title": [titles[i] for i in comparison.cosine_items],
+                d2.dataframe(pd.DataFrame({data.noun: [titles[i] for i in comparison.cosine_items],
                                            "interactions": [int(data.popularity()[i]) for i in comparison.cosine_items]}),
                              hide_index=True, key="rec_cos")
                 st.info(comparison.explanation())
@@ -214,9 +221,9 @@ with user_errors():
                 st.info("Content vectors are unit length, so dot product and cosine rank alike: choose ALS, BPR, SVD or the"
                         " hybrid to see the difference.")
         with tab_more:
-            item = st.selectbox("Movie", items, key="rec_item", format_func=lambda i: f"{titles[positions[i]]} [{i}]")
+            item = st.selectbox(data.noun.capitalize(), items, key="rec_item", format_func=data.item_label)
             similar = more_like_this(data, spec, str(item), int(k))
-            st.dataframe(pd.DataFrame([{"title": s.title, "genres": s.genres.replace("|", ", "), "cosine": round(s.score, 4)}
+            st.dataframe(pd.DataFrame([{**data.item_cells(s.index), "cosine": round(s.score, 4)}
                                        for s in similar]), hide_index=True, key="rec_more")
             st.caption("Item to item: the cosine of item vectors in this method's space (so a popular film's long vector"
                        " does not pull every other film towards the charts).")
@@ -227,6 +234,9 @@ if st.button("Run the evaluation (cached)", key="rec_eval_button"):
     url_state.remember("recommend", rec_eval=True)
 if st.session_state.get("rec_eval"):
     with user_errors():
+        said = content_announcement(data)
+        if said:
+            st.caption(plain(f"{said[:-1]} for the content method's vectors, then seven methods are fitted and ranked."))
         bar = st.progress(0.0, text="Evaluating…")
 
         def progress(done: int, total: int, method: str) -> None:

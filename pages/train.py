@@ -36,6 +36,7 @@ from embedlab.ui.train_view import (
     saved_models_table,
     upload_word_vectors,
 )
+from embedlab.ui.uploads import kept_upload
 from embedlab.ui.words_view import node_map_figure, word_models
 from embedlab.wordvec_upload import FORMATS, WORDVEC_LIMITS, word2vec_file
 
@@ -93,6 +94,7 @@ frame = page_frame(
     defaults={"tr_algorithm": TRAINER.algorithm, "tr_corpus": "lee", "tr_sg": "skip-gram", "tr_dm": "PV-DM", "tr_docs": 300,
               **{key: getattr(TRAINER, param) for key, param in TRAINER_WIDGETS.items()},
               "tr_oov_word": "airplanes", "tr_graph": "karate", "tr_held_out": 0.2, "tr_model": "", "tr_nodes_shown": False, "tr_oov_shown": False,
+              "tr_text_file": "", "tr_edges_file": "",
               **{key: getattr(NODES, param) for key, param in NODE_WIDGETS.items()}},
     choices={"tr_algorithm": list(ALGORITHMS), "tr_corpus": list(CORPORA) + ["upload"], "tr_sg": list(ARCHITECTURES),
              "tr_dm": list(DOC_ARCHITECTURES), "tr_graph": list(GRAPHS) + ["upload"]},
@@ -119,7 +121,8 @@ with words_tab:
     url_state.number_input(row[3], "Documents (first N)", 10, TRAIN_LIMITS.max_documents, step=100, key="tr_docs")
     st.caption(CORPORA.get(corpus, f"A UTF-8 text file, one document per line, up to {TRAIN_LIMITS.max_upload_bytes // 2**20} MB "
                                    f"and {TRAIN_LIMITS.max_tokens:,} tokens."))
-    uploaded_text = st.file_uploader("Text file (one document per line)", type=["txt"], key="tr_text") if corpus == "upload" else None
+    text_file = st.file_uploader("Text file (one document per line)", type=["txt"], key="tr_text") if corpus == "upload" else None
+    uploaded_text = kept_upload("train", text_file, "tr_text_file", what="text file") if corpus == "upload" else None
     if algorithm == "fasttext":
         ngram = st.columns(4)
         url_state.number_input(ngram[0], "Shortest n-gram (min_n)", 1, 10, key="tr_min_n")
@@ -140,8 +143,8 @@ with words_tab:
                 st.error("Upload a text file first, or pick a built-in corpus.")
                 st.stop()
             fitted = fit_word_vectors(
-                algorithm, corpus, text=uploaded_text.getvalue() if uploaded_text is not None else None,
-                text_name=uploaded_text.name if uploaded_text is not None else "upload",
+                algorithm, corpus, text=uploaded_text[0] if uploaded_text is not None else None,
+                text_name=uploaded_text[1] if uploaded_text is not None else "upload",
                 max_documents=int(st.session_state["tr_docs"]), architecture=st.session_state["tr_sg"],
                 doc_architecture=st.session_state["tr_dm"], progress=progress_reporter(f"Training {algorithm}, epochs"),
                 **{param: int(st.session_state[key]) for key, param in TRAINER_WIDGETS.items()},
@@ -230,14 +233,15 @@ with nodes_tab:
     url_state.number_input(knobs[6], "Seed ", 0, 2**31 - 1, key="tr_node_seed")
     st.caption(GRAPHS.get(graph_name, f"Edge list: 'source target [group]' per line, up to {TRAIN_LIMITS.max_nodes:,} nodes"
                                       f" and {TRAIN_LIMITS.max_edges:,} edges."))
-    edges_file = st.file_uploader("Edge list", type=["txt", "csv", "tsv"], key="tr_edges") if graph_name == "upload" else None
+    edges_upload = st.file_uploader("Edge list", type=["txt", "csv", "tsv"], key="tr_edges") if graph_name == "upload" else None
+    edges_file = kept_upload("train", edges_upload, "tr_edges_file", what="edge list") if graph_name == "upload" else None
     nodes_now = st.button("Embed the graph", type="primary", key="tr_embed") or st.session_state.pop("tr_nodes_now", False)
     if nodes_now:
         with user_errors():
             if graph_name == "upload" and edges_file is None:
                 st.error("Upload an edge list first, or pick a built-in graph.")
                 st.stop()
-            graph = parse_edge_list(edges_file.getvalue()) if edges_file is not None else builtin_graph(graph_name)
+            graph = parse_edge_list(edges_file[0]) if edges_file is not None else builtin_graph(graph_name)
             params = {param: type(getattr(NODES, param))(st.session_state[key]) for key, param in NODE_WIDGETS.items()}
             if edges_file is None:
                 result = embed_builtin_graph(graph_name, held_out=float(st.session_state["tr_held_out"]), **params)
@@ -245,12 +249,19 @@ with nodes_tab:
                 result = embed_graph(graph, held_out=float(st.session_state["tr_held_out"]),
                                      progress=progress_reporter("Node embedding, epochs"), **params)
             st.session_state["tr_nodes"] = (graph_name, result, list(graph.edges))
-            url_state.remember("train", tr_nodes_shown=graph_name != "upload")
-    elif st.session_state.get("tr_nodes_shown") and not st.session_state.get("tr_nodes") and graph_name != "upload":
+            url_state.remember("train", tr_nodes_shown=True)
+    elif st.session_state.get("tr_nodes_shown") and not st.session_state.get("tr_nodes") and (graph_name != "upload" or edges_file):
         with user_errors():  # a link to node-embedding results: the same seeded run again (kept in memory)
             params = {param: type(getattr(NODES, param))(st.session_state[key]) for key, param in NODE_WIDGETS.items()}
-            result = embed_builtin_graph(graph_name, held_out=float(st.session_state["tr_held_out"]), **params)
-            st.session_state["tr_nodes"] = (graph_name, result, list(builtin_graph(graph_name).edges))
+            if edges_file is None:
+                result = embed_builtin_graph(graph_name, held_out=float(st.session_state["tr_held_out"]), **params)
+                edges = list(builtin_graph(graph_name).edges)
+            else:  # the kept edge list, embedded again with the same seed
+                graph = parse_edge_list(edges_file[0])
+                result = embed_graph(graph, held_out=float(st.session_state["tr_held_out"]),
+                                     progress=progress_reporter("Node embedding, epochs"), **params)
+                edges = list(graph.edges)
+            st.session_state["tr_nodes"] = (graph_name, result, edges)
     if st.session_state.get("tr_nodes"):
         name, result, edges = st.session_state["tr_nodes"]
         metrics = st.columns(4)

@@ -132,3 +132,16 @@ def test_a_model_trained_by_the_cli_in_another_process_is_listed_and_usable(tmp_
     assert not at.exception and not at.error
     assert name in at.selectbox[0].options and at.selectbox[0].value == name
     assert len(at.dataframe[0].value) == 3
+
+
+@pytest.mark.slow
+def test_the_demo_table_of_four_analogies_comes_back_from_its_link() -> None:
+    """Issue 22 defect 3: a reload or the link of the guided demo lost the table of four analogies."""
+    at = page("analogies").run()
+    at.button[0].click().run()
+    again = page("analogies")
+    again.query_params.update({key: at.query_params[key] for key in at.query_params})
+    again.run()
+    assert not again.exception and not again.error
+    assert len(again.dataframe) == 2 and again.dataframe[1].value.equals(at.dataframe[1].value)
+    assert [s.value for s in again.subheader] == [s.value for s in at.subheader]

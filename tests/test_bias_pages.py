@@ -172,3 +172,18 @@ def test_own_axis_and_direct_bias_over_my_words() -> None:
 
     expected = direct_bias("glove-6b-50d", ["banker", "janitor", "nurse"], direction=pair_direction("glove-6b-50d", "rich", "poor"))
     assert metrics["DirectBias_1"] == f"{expected.value:.4f}"
+
+
+def test_the_demo_comes_back_whole_from_its_link() -> None:
+    """Issue 22 defect 3: a reload or the link of the guided demo showed test 1 without Step 2."""
+    at = page().run()
+    at.button[0].click().run()
+    again = page(**{key: at.query_params[key] for key in at.query_params}).run()
+    assert not again.exception and not again.error
+
+    def seen(app: AppTest) -> tuple:
+        return ([shown(m.value) for m in app.markdown if m.value.startswith("####")],
+                [(m.label, m.value) for m in app.metric], [shown(m.value) for m in app.markdown if "Step" in m.value])
+
+    assert seen(again) == seen(at)
+    assert "#### Step 2 — test 6 on glove-6b-50d" in seen(again)[0]

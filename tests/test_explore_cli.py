@@ -196,3 +196,42 @@ def test_cluster_json_says_ari_and_nmi_leave_noise_out(capsys: pytest.CaptureFix
     assert document["ari"] == pytest.approx(1.0) and document["nmi"] == pytest.approx(1.0)  # the 8 clustered points match the topics
     assert main(["cluster", "headlines", "--method", "hdbscan", "--min-cluster-size", "2"]) == 0
     assert "on the 8 clustered points, noise left out" in capsys.readouterr().out
+
+
+def test_one_last_view_rule_and_one_column_order(capsys: pytest.CaptureFixture[str], hashing_encoder: HashingEncoder,
+                                                 tmp_path: Path) -> None:
+    """Issue 22 defect 6: `cluster` replaced the clusters of the last view silently while `export --help` said
+    only the Explore page and `project` set it, and the page's download and `embedlab export` ordered their
+    columns differently (the store returns metadata keys in no fixed order, the snapshot in another)."""
+    from embedlab.cli import build_parser
+    from embedlab.corpus import corpus_export_frame, last_view, load_corpus, open_corpus
+    from embedlab.maps.projection import LAST_VIEW_RULE
+    from embedlab.store import open_store
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for command in ("project", "cluster", "export"):
+        assert LAST_VIEW_RULE in " ".join(commands[command].format_help().split()).replace("- ", "-"), command
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert "the clusters last shown on the Explore page or computed by `embedlab cluster`" in readme
+
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"text": [f"{w} row {i}" for i, w in enumerate(["rain", "goal", "bank"] * 6)], "zeta": list("abcdefghijklmnopqr"),
+                  "topic": ["x", "y", "z"] * 6, "alpha": range(18), "Mid": ["m"] * 18}).to_csv(table, index=False)
+    run_json(capsys, "ingest", str(table), "--collection", "cols", "--label-column", "topic", "--column", "zeta",
+             "--column", "alpha", "--column", "Mid", "--model", "hashing-test")
+    clustered = run_json(capsys, "cluster", "cols", "--k", "3")
+    assert clustered["last_view"] == "clusters"
+    assert main(["cluster", "cols", "--k", "3"]) == 0
+    assert "now the collection's last view" in capsys.readouterr().out
+    name = open_store().resolve("cols")
+    assert last_view(name)["clusters"]["k"] == 3
+
+    out = tmp_path / "export.csv"
+    run_json(capsys, "export", "cols", "--format", "csv", "--out", str(out), "--method", "pca")
+    cli_columns = list(pd.read_csv(out).columns)
+    page_columns = list(corpus_export_frame(open_corpus(open_store().info(name)), None, None).columns)  # what the page reads
+    store_columns = list(corpus_export_frame(load_corpus(name, use_snapshot=False), None, None).columns)
+    assert cli_columns[: len(page_columns)] == page_columns == store_columns
+    assert page_columns == ["id", "text", "label", "doc", "zeta", "alpha", "Mid", "chunk", "chunks", "row"]
+    assert cli_columns[len(page_columns):] == ["x", "y", "cluster"]

@@ -307,3 +307,28 @@ def test_the_page_asks_for_a_file_before_training_on_an_upload(tiny_base: str) -
     assert not at.exception, at.exception
     at.button(key="ft_train").click().run()
     assert any("Upload a labelled file first" in e.value for e in at.error)
+
+
+def test_the_upload_and_its_columns_come_back_from_the_link() -> None:
+    """Issue 22 defect 2: an uploaded labelled file vanished on reload (and its columns with it); it is kept by
+    content, its id and the chosen columns are in the link, and a link from another server asks for it again."""
+    from streamlit.testing.v1 import AppTest
+
+    from embedlab.links import keep_file
+
+    rows = "speech,party,year\n" + "\n".join(f"speech {i} on topic {i % 4},p{i % 2},{2000 + i}" for i in range(30)) + "\n"
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "finetune.py")
+    at = AppTest.from_file(page, default_timeout=120)
+    at.query_params.update({"ft_dataset": "upload", "ft_file": keep_file(rows.encode(), "speeches.csv"), "ft_label_col": "year"})
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="ft_text_col").value == "speech" and at.selectbox(key="ft_label_col").value == "year"
+    assert any("speeches.csv" in c.value.replace("\\", "") for c in at.caption)
+    at.selectbox(key="ft_label_col").set_value("party").run()
+    assert at.query_params["ft_label_col"] == "party" and at.query_params["ft_file"]
+
+    elsewhere = AppTest.from_file(page, default_timeout=120)
+    elsewhere.query_params.update({"ft_dataset": "upload", "ft_file": "0" * 32})
+    elsewhere.run()
+    assert not elsewhere.exception
+    assert any("not on this server" in w.value and "upload it again" in w.value for w in elsewhere.warning)

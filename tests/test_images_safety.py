@@ -279,3 +279,52 @@ def test_cli_ingests_a_folder_with_a_message_per_bad_file(tmp_path: Path, hashin
     assert main(["ingest-images", str(folder), "--collection", "folder", "--backend", hashing_image_backend, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["added"] == 0  # stored once: nothing encoded again
     assert main(["ingest-images", str(tmp_path / "missing"), "--collection", "x"]) == 2
+
+
+def test_folder_names_in_a_zip_or_a_folder_become_labels(tmp_path) -> None:
+    """Issue 22 defect 5: folder names inside an uploaded ZIP were ignored (one colour on the map, no
+    labels for classify-collection); now each image's folder is its label, as torchvision's ImageFolder."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from embedlab.cli.images import _read_path
+    from embedlab.images.safety import read_uploads
+
+    def png(colour: str) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    members = {"pets/cats/a.png": png("red"), "pets/cats/b.png": png("orange"), "pets/dogs/c.png": png("blue")}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr("__MACOSX/pets/cats/._a.png", b"\x00\x05\x16\x07 not an image")
+    upload = read_uploads([("pets.zip", buffer.getvalue())])
+    assert {(item.name, item.label) for item in upload.items} == {("pets/cats/a.png", "cats"), ("pets/cats/b.png", "cats"),
+                                                                  ("pets/dogs/c.png", "dogs")}
+    flat = io.BytesIO()
+    with zipfile.ZipFile(flat, "w") as archive:
+        archive.writestr("cats/a.png", members["pets/cats/a.png"])
+        archive.writestr("loose.png", members["pets/dogs/c.png"])
+    assert {(i.name, i.label) for i in read_uploads([("flat.zip", flat.getvalue())]).items} == {("cats/a.png", "cats"), ("loose.png", "")}
+
+    for name, data in members.items():  # the same tree on disk, for `embedlab ingest-images FOLDER`
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    assert sorted(i.label for i in _read_path(tmp_path / "pets").items) == ["cats", "cats", "dogs"]
+
+
+def test_label_messages_speak_the_language_of_where_they_were_typed() -> None:
+    """The command line takes labels as separate words; only the page's box separates them by commas."""
+    from embedlab.errors import InputError
+    from embedlab.images.search import parse_labels
+
+    with pytest.raises(InputError) as on_the_command_line:
+        parse_labels(["cat"])
+    assert "commas" not in str(on_the_command_line.value) and "cat dog car" in str(on_the_command_line.value)
+    with pytest.raises(InputError, match="separated by commas"):
+        parse_labels("cat")

@@ -173,6 +173,14 @@ class SearchResult:
         return bool(self.hits) and self.query_language in LANGUAGES and self.counts.get(self.query_language, 0) == len(self.hits)
 
 
+def search_announcement(model: str, settings: CorpusSettings = CorpusSettings()) -> str:
+    """What the first search with ``model`` will take here (encoding the passages), said before it
+    starts; empty once they are kept."""
+    from embedlab.backends import encoding_announcement
+
+    return encoding_announcement(model, parliament_corpus(settings)["text"].tolist())
+
+
 def search(query: str, model: str = DEFAULT_MODEL, k: int = 10, *, settings: CorpusSettings = CorpusSettings(),
            language: str | None = None, progress: Progress | None = None) -> SearchResult:
     """The ``k`` passages nearest to ``query`` (exact cosine) among all four parliaments.

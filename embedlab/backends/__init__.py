@@ -188,8 +188,23 @@ def encode_texts(model: str, texts: Sequence[str], *, progress: Progress | None 
     the model's revision and the texts' content (Downstream, Cross-lingual, Fine-tune's before
     figures and the recommender's content vectors read them back). ``progress(done, total)`` is
     called as rows are encoded, and once at the end when they were read from disk."""
+    from embedlab.estimates import learn, text_units
+
     items = [str(text) for text in texts]
     result, hit = _encoded.call_with_hit(model, items, progress)
     if hit and progress is not None:
         progress(len(items), len(items))
+    if not hit and items:  # this machine's own rate, for the next "about 40 s on this machine"
+        learn(model, sum(text_units(len(text.split())) for text in items), result.seconds)
     return replace(result, cached=hit)
+
+
+def encoding_announcement(model: str, texts: Sequence[str], *, cached: str = "once; kept on disk") -> str:
+    """What ``encode_texts(model, texts)`` will take here, said before it starts; empty when the
+    vectors are kept already or the work is quick."""
+    from embedlab.estimates import announce_encoding
+
+    items = [str(text) for text in texts]
+    if _encoded.cached(model, items, None) is not None:
+        return ""
+    return announce_encoding(model, items, kind=str(backend_kind(model)), cached=cached)

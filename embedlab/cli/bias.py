@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from embedlab.cli._common import (
     SEED_MAX,
@@ -12,6 +11,7 @@ from embedlab.cli._common import (
     integer,
     number,
     progress_bar,
+    show_progress,
 )
 from embedlab.errors import InputError
 
@@ -74,8 +74,7 @@ def cmd_weat(args: argparse.Namespace) -> int:
     tests = _tests(args, library)
     probe = weat if kind == BackendKind.WORDS else seat
     results = []
-    quiet = getattr(args, "json", False) or not sys.stderr.isatty()
-    with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=not quiet, unit="test") as progress:
+    with progress_bar("WEAT tests" if kind == BackendKind.WORDS else "SEAT tests", enabled=show_progress(args), unit="test") as progress:
         for done, test in enumerate(tests, start=1):
             results.append(probe(args.model, test, n_permutations=args.permutations, seed=args.seed))
             progress(done, len(tests))
@@ -190,8 +189,7 @@ def cmd_bias_direction(args: argparse.Namespace) -> int:
 def cmd_debias(args: argparse.Namespace) -> int:
     from embedlab.bias.debias import debias
 
-    quiet = getattr(args, "json", False) or not sys.stderr.isatty()
-    with progress_bar("hard debias", enabled=not quiet) as progress:
+    with progress_bar("hard debias", enabled=show_progress(args)) as progress:
         report = debias(args.model, args.out, analogies=not args.no_analogies, seed=args.seed, c=args.c,
                         n_permutations=args.permutations, progress=progress)
     document = report.as_dict()

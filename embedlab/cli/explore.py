@@ -13,6 +13,7 @@ from embedlab import datasets
 from embedlab.cli._common import (
     SEED_MAX,
     add_json_flag,
+    aligned,
     emit,
     integer,
     number,
@@ -22,7 +23,12 @@ from embedlab.cli._common import (
 from embedlab.config import DEFAULT_CHUNK_WORDS, DEFAULT_OVERLAP_WORDS, UPLOAD_LIMITS
 from embedlab.errors import InputError
 from embedlab.maps.clustering import CLUSTER_METHODS, ClusterParams
-from embedlab.maps.projection import METHODS, UMAP_METRICS, ProjectionParams
+from embedlab.maps.projection import (
+    LAST_VIEW_RULE,
+    METHODS,
+    UMAP_METRICS,
+    ProjectionParams,
+)
 
 if TYPE_CHECKING:
     from embedlab.maps.clustering import ClusterParams
@@ -107,14 +113,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_json_flag(search)
     search.set_defaults(handler=cmd_search)
 
-    project = commands.add_parser("project", help="map a collection to 2-D or 3-D (cached)")
+    project = commands.add_parser("project", help="map a collection to 2-D or 3-D (cached); the map becomes its last view's",
+                                  description="Map a collection to 2-D or 3-D (cached). " + LAST_VIEW_RULE)
     project.add_argument("collection", metavar="COLLECTION")
     _map_options(project)
     project.add_argument("--out", type=Path, metavar="FILE", help="write id,x,y(,z) as .csv, .parquet or .npy")
     add_json_flag(project)
     project.set_defaults(handler=cmd_project)
 
-    cluster = commands.add_parser("cluster", help="cluster a collection on its full vectors")
+    cluster = commands.add_parser("cluster", help="cluster a collection on its full vectors; the clusters become its last view's",
+                                  description="Cluster a collection on its full vectors. " + LAST_VIEW_RULE)
     cluster.add_argument("collection", metavar="COLLECTION")
     clusters = ClusterParams()  # the defaults, defined once
     cluster.add_argument("--method", choices=list(CLUSTER_METHODS), default=clusters.method)
@@ -127,8 +135,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = commands.add_parser(
         "export", help="export a collection with map coordinates and clusters",
-        description="The map and clusters are those of the collection's last view (the map last drawn on the Explore page"
-                    " or by `embedlab project`), so the export matches what was seen; each option given overrides one setting.",
+        description=LAST_VIEW_RULE + " Each option given overrides one setting.",
     )
     export.add_argument("collection", metavar="COLLECTION")
     export.add_argument("--format", choices=["csv", "parquet", "projector"], required=True)
@@ -198,10 +205,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
         rows = [(i.name, i.dataset, i.backend if not i.foreign else f"? ({i.dim}-d)", f"{i.count:,}", i.created,
                  i.status + ("" if i.kind == "texts" else f" ({i.kind})")) for i in infos]
         header = ("name", "dataset", "model", "rows", "created", "status")
-        widths = [min(max(len(str(row[c])) for row in [header, *rows]), 60) for c in range(len(header))]
-        for row in [header, *rows]:
-            cells = [str(cell)[: widths[c]] for c, cell in enumerate(row)]
-            print("  ".join(cell.rjust(widths[c]) if c == 3 else cell.ljust(widths[c]) for c, cell in enumerate(cells)).rstrip())
+        print(aligned([header, *rows], limits={1: 40}, right={3}))
         if any(i.foreign for i in infos):
             print("? : made by another program, which did not say which model made the vectors; map, cluster and"
                   " `search --like ID` work, a text search needs --model of the same dimension.")
@@ -265,7 +269,7 @@ def cmd_project(args: argparse.Namespace) -> int:
         print(f"mapping {len(corpus):,} points with {args.method} …", file=sys.stderr)
     projection = project(corpus.vectors, _params(args), digest=corpus.digest)
     remember_view(corpus.info.name, {"projection": projection.as_dict()["params"]})  # clusters and colour stay
-    document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict()}
+    document = {"collection": corpus.info.name, "points": len(corpus), **projection.as_dict(), "last_view": "map"}
     if args.out:
         frame = pd.DataFrame(projection.coords, columns=list("xyz"[: projection.params.dims]))
         frame.insert(0, "id", corpus.ids)
@@ -283,6 +287,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     def human() -> None:
         how = "from the cache" if projection.cached else f"in {projection.seconds:.1f} s"
         print(f"{corpus.info.name}: {len(corpus):,} points mapped with {projection.params.method} ({projection.params.dims}-D, {projection.params.randomness}) {how}")
+        print("this map is now the collection's last view (the Explore page and `embedlab export` use it)")
         if args.out:
             print(f"wrote {args.out}")
 
@@ -298,7 +303,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     params = ClusterParams(args.method, args.k, args.min_cluster_size, args.seed)
     result = cluster(corpus.vectors, corpus.texts, params, corpus.labels, digest=corpus.digest)
     remember_view(corpus.info.name, {"clusters": params.relevant()})  # the map and colour stay (``export`` uses both)
-    document = {"collection": corpus.info.name, **result.as_dict()}
+    document = {"collection": corpus.info.name, **result.as_dict(), "last_view": "clusters"}
 
     def human() -> None:
         sil = "n/a" if result.silhouette is None else f"{result.silhouette:.3f}"
@@ -312,6 +317,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         print(line)
         for c in result.clusters:
             print(f"  {c.id:>4} {c.size:>7,}  {', '.join(c.terms)}")
+        print("these clusters are now the collection's last view (the Explore page and `embedlab export` use them)")
 
     emit(args, document, human)
     return 0

@@ -27,7 +27,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     ingest = commands.add_parser("ingest-images", help="store images (a folder, a ZIP, an image, or a built-in gallery)",
                                  description=IMAGE_LIMITS.describe() + " Built-in: " + ", ".join(datasets.names("images")) + ".")
-    ingest.add_argument("path", metavar="PATH", help="a folder, a ZIP, an image file, or " + " / ".join(datasets.names("images")))
+    ingest.add_argument("path", metavar="PATH", help="a folder, a ZIP, an image file, or " + " / ".join(datasets.names("images"))
+                        + "; in a folder or a ZIP, each image's folder is its label (as torchvision's ImageFolder:"
+                        " cats/a.png is a cat; one folder wrapping them all is skipped)")
     ingest.add_argument("--collection", metavar="NAME", help="collection name (default: the gallery's name, else required)")
     ingest.add_argument("--backend", default="conse", metavar="B", help=f"{BACKENDS} (default conse)")
     _top_t(ingest)
@@ -45,7 +47,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     label = commands.add_parser("classify", help="zero-shot labels of an image: a probability per label")
     label.add_argument("image", type=Path, metavar="IMAGE")
-    label.add_argument("--labels", nargs="+", required=True, metavar="L", help="two or more candidate labels")
+    label.add_argument("--labels", nargs="+", required=True, metavar="L",
+                       help="two or more candidate labels, separated by spaces (quote a label of several words)")
     label.add_argument("--template", default=DEFAULT_TEMPLATE, metavar="T", help=f"prompt, {{}} = the label (default {DEFAULT_TEMPLATE!r})")
     label.add_argument("--backend", metavar="B", help="conse or clip (default: clip when its weights load, else conse)")
     _top_t(label)
@@ -54,7 +57,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     score = commands.add_parser("classify-collection", help="zero-shot accuracy and confusion matrix on a labelled image collection")
     score.add_argument("collection", metavar="COLLECTION", help="e.g. gallery-faces, gallery-digits, or a stored collection")
-    score.add_argument("--labels", nargs="+", metavar="L", help="labels to score (default: the collection's own)")
+    score.add_argument("--labels", nargs="+", metavar="L",
+                       help="labels to score, separated by spaces (quote a label of several words: --labels cat 'cup of coffee');"
+                            " default: the collection's own (its folder names, for a folder or ZIP)")
     score.add_argument("--template", default=DEFAULT_TEMPLATE, metavar="T", help=f"prompt, {{}} = the label (default {DEFAULT_TEMPLATE!r})")
     score.add_argument("--text", action="append", default=[], metavar="LABEL=WORDS",
                        help="words to put in the template for a label, e.g. background='patch of texture' (repeatable)")
@@ -86,7 +91,12 @@ def _backend(args: argparse.Namespace) -> str | None:
 def _read_path(path: Path) -> ImageUpload:
     """Images from a folder (recursively, sorted), a ZIP or one image file; a file bigger than an
     upload may be is not read, and says so with its size."""
-    from embedlab.images.safety import IMAGE_LIMITS, Rejected, read_uploads
+    from embedlab.images.safety import (
+        IMAGE_LIMITS,
+        Rejected,
+        folder_labels,
+        read_uploads,
+    )
 
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
@@ -100,7 +110,8 @@ def _read_path(path: Path) -> ImageUpload:
     limit = max(IMAGE_LIMITS.max_upload_megabytes, IMAGE_LIMITS.max_zip_total_megabytes) * 1024 * 1024
     too_big = [Rejected(name, f"{file.stat().st_size / 2**20:,.0f} MB; a file may be at most {limit // 2**20} MB here, so it"
                               " was not read.") for name, file in named if file.stat().st_size > limit]
-    upload = read_uploads((name, file.read_bytes()) for name, file in named if file.stat().st_size <= limit)
+    labels = folder_labels([name for name, _ in named]) if path.is_dir() else {}  # one folder per label, as ImageFolder
+    upload = read_uploads(((name, file.read_bytes()) for name, file in named if file.stat().st_size <= limit), labels=labels)
     upload.rejected = too_big + upload.rejected
     return upload
 
@@ -129,7 +140,9 @@ def cmd_ingest_images(args: argparse.Namespace) -> int:
 
 def cmd_image_search(args: argparse.Namespace) -> int:
     from embedlab.images.search import search
+    from embedlab.images.store import require_collection
 
+    require_collection(args.collection)  # a mistyped name is answered before any model loads
     with progress_bar("Preparing the collection", show_progress(args), unit="image") as bar:
         result = search(args.query, args.collection, _backend(args), args.k, progress=bar, stage=bar.stage)
 
@@ -166,8 +179,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_classify_collection(args: argparse.Namespace) -> int:
     from embedlab.images.search import evaluate_zero_shot, resolve_backend
-    from embedlab.images.store import ensure_collection
+    from embedlab.images.store import ensure_collection, require_collection
 
+    require_collection(args.collection)  # before any model loads
     texts = {}
     for pair in args.text:
         label, sep, words = pair.partition("=")

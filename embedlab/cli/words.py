@@ -18,6 +18,7 @@ from embedlab.cli._common import (
     integer,
     number,
     progress_bar,
+    show_progress,
 )
 from embedlab.errors import InputError
 from embedlab.training.corpora import TrainingLimits
@@ -118,7 +119,7 @@ def cmd_analogy(args: argparse.Namespace) -> int:
 def cmd_eval_analogies(args: argparse.Namespace) -> int:
     from embedlab.analysis.evaluation import evaluate_analogies
 
-    with progress_bar("analogies", enabled=not args.json, unit="question") as progress:
+    with progress_bar("analogies", enabled=show_progress(args), unit="question") as progress:
         result = evaluate_analogies(args.model, args.dataset, restrict_vocab=args.restrict_vocab,
                                     method=args.method, progress=progress)
 
@@ -194,7 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       vector_size=args.dim, window=args.window, epochs=args.epochs, negative=args.negative,
                       seed=args.seed, workers=args.workers)
         params = {k: v for k, v in params.items() if v is not None}  # unset: the engine's defaults
-        with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
+        with progress_bar("training", enabled=show_progress(args), unit="epoch") as progress:
             result = training.embed_graph(graph, held_out=args.held_out, progress=progress, **params)
         _write_vectors(result.wv, out, binary)
         separation = training.group_separation(result)
@@ -219,7 +220,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.text and not args.text.is_file():
         raise InputError(f"No such file: {args.text}")
     size = {} if args.dim is None else {"vector_size": args.dim}  # unset: the engine's default (100)
-    with progress_bar("training", enabled=not args.json, unit="epoch") as progress:
+    with progress_bar("training", enabled=show_progress(args), unit="epoch") as progress:
         fitted = training.fit_word_vectors(
             args.algorithm, args.corpus, text=args.text.read_bytes() if args.text else None, text_name=str(args.text),
             max_documents=args.max_documents, architecture="CBOW" if args.cbow else "skip-gram",

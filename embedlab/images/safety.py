@@ -18,7 +18,7 @@ import itertools
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,21 @@ def display_name(name: str, limit: int = 120) -> str:
     never used as a path."""
     cleaned = "".join("�" if unicodedata.category(ch).startswith("C") else ch for ch in str(name))
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def folder_labels(names: Sequence[str]) -> dict[str, str]:
+    """Each member's label from its folder, as torchvision's ``ImageFolder``: the first folder of
+    its path (``cats/a.png`` is a cat). When every member sits below one and the same top folder
+    (a ZIP made of the folder ``pets/`` holding ``cats/`` and ``dogs/``), that wrapper is skipped,
+    as ``ImageFolder`` pointed at ``pets`` would. A member at the top has no label. Names are only
+    read as text here, never used as paths."""
+    paths = {name: [p for p in str(name).replace("\\", "/").split("/") if p not in ("", ".", "..")] for name in names}
+    parts = {name: path[:-1] for name, path in paths.items()}
+    # macOS's __MACOSX/ copies and hidden files (.DS_Store) are no images: they do not decide the wrapper
+    folders = [parts[name] for name, path in paths.items() if path and not path[-1].startswith(".") and path[0] != "__MACOSX"]
+    if folders and all(len(f) >= 2 for f in folders) and len({f[0] for f in folders}) == 1:
+        parts = {name: f[1:] for name, f in parts.items()}
+    return {name: display_name(f[0], 80) if f else "" for name, f in parts.items()}
 
 
 def sniff(data: bytes) -> str | None:
@@ -340,6 +355,7 @@ def read_zip(data: bytes, name: str = "upload.zip", limits: ImageLimits = IMAGE_
         result.rejected.append(Rejected(shown, problem))
         return result
     left = limits.max_zip_total_bytes
+    labels = folder_labels([info.filename for info in infos])
     for info in infos:
         member = f"{shown}/{display_name(info.filename)}"
         try:
@@ -361,7 +377,7 @@ def read_zip(data: bytes, name: str = "upload.zip", limits: ImageLimits = IMAGE_
             result.rejected.append(Rejected(member, "a ZIP inside the ZIP; nested archives are not opened."))
             continue
         try:
-            result.items.append(check_image(content, display_name(info.filename), limits=limits))
+            result.items.append(check_image(content, display_name(info.filename), labels[info.filename], limits=limits))
         except BadUploadError as error:
             result.rejected.append(Rejected(member, _reason(error, info.filename)))
     return result
@@ -374,9 +390,11 @@ def _reason(error: BadUploadError, name: str) -> str:
     return text[len(prefix):] if text.startswith(prefix) else text
 
 
-def read_uploads(files: Iterable[tuple[str, bytes]], limits: ImageLimits = IMAGE_LIMITS) -> ImageUpload:
+def read_uploads(files: Iterable[tuple[str, bytes]], limits: ImageLimits = IMAGE_LIMITS,
+                 labels: Mapping[str, str] | None = None) -> ImageUpload:
     """Images from uploaded files (each an image or a ZIP of images), with one message per file
-    that did not go in."""
+    that did not go in. Inside a ZIP, folder names become labels (``folder_labels``); ``labels``
+    gives the loose files theirs (a folder read from disk)."""
     result = ImageUpload()
     total = 0
     for count, (name, data) in enumerate(files):
@@ -392,7 +410,7 @@ def read_uploads(files: Iterable[tuple[str, bytes]], limits: ImageLimits = IMAGE
             result.extend(read_zip(data, name, limits))
             continue
         try:
-            result.items.append(check_image(data, name, limits=limits))
+            result.items.append(check_image(data, name, (labels or {}).get(name, ""), limits=limits))
         except BadUploadError as error:
             result.rejected.append(Rejected(shown, _reason(error, name)))
     return result

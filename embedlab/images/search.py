@@ -22,6 +22,7 @@ from embedlab.images.store import (
     StageCallback,
     ensure_collection,
     image_encoder,
+    require_collection,
 )
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def search_text(query: str, collection: str = DEFAULT_COLLECTION, backend: str |
     query = query.strip()
     if not query:
         raise InputError("Type what to look for, e.g. 'a cat'.")
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=True)
     vector = text_vectors(name, [query])[0]
     return _search(collection, name, vector, _check_k(k), query, store, progress, stage)
@@ -123,6 +125,7 @@ def search_image(image: Any, collection: str = DEFAULT_COLLECTION, backend: str 
                  query: str = "an image", store: Store | None = None, progress: ProgressCallback | None = None,
                  stage: StageCallback | None = None) -> ImageSearch:
     """The ``k`` images nearest to a query image (a PIL image, checked by the caller)."""
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=False)
     vector = image_encoder(name).encode([prepared(image)])[0]
     return _search(collection, name, vector, _check_k(k), query, store, progress, stage)
@@ -149,6 +152,7 @@ def search(query: str, collection: str = DEFAULT_COLLECTION, backend: str | None
            store: Store | None = None, progress: ProgressCallback | None = None,
            stage: StageCallback | None = None) -> ImageSearch:
     """The CLI's search: ``query`` is an image when it names an existing file, else text."""
+    require_collection(collection, store)  # a mistyped name is answered before any model or image loads
     path = Path(query).expanduser()
     if path.is_file():
         from embedlab.images.safety import open_image
@@ -162,12 +166,14 @@ def search(query: str, collection: str = DEFAULT_COLLECTION, backend: str | None
 
 
 def parse_labels(labels: Sequence[str] | str) -> list[str]:
-    """Labels from a list or a comma/new-line separated text: stripped, unique, 2 to 50."""
+    """Labels from a list (the command line's words; a word holding commas is split too) or a
+    comma/new-line separated text (a page's box): stripped, unique, 2 to 50."""
     items = [part for chunk in ([labels] if isinstance(labels, str) else labels)
              for part in str(chunk).replace("\n", ",").split(",")]
     cleaned = list(dict.fromkeys(item.strip() for item in items if item.strip()))
     if len(cleaned) < 2:
-        raise InputError("Give at least two labels (separated by commas), e.g. cat, dog, car.")
+        example = "cat, dog, car (separated by commas)" if isinstance(labels, str) else "cat dog car"
+        raise InputError(f"Give at least two labels, e.g. {example}.")
     if len(cleaned) > MAX_LABELS:
         raise InputError(f"At most {MAX_LABELS} labels, got {len(cleaned)}.")
     return cleaned
@@ -315,10 +321,16 @@ def evaluate_zero_shot(collection: str, labels: Sequence[str] | str | None = Non
     (``{"background": "patch of texture"}``); the label itself is used otherwise."""
     from sklearn.metrics import confusion_matrix
 
+    require_collection(collection, store)  # before any model loads
     name = resolve_backend(backend, text=True)
     _, metas, vectors = collection_rows(collection, name, store=store, progress=progress)
     truth = [str(m.get("label", "")) for m in metas]
-    names = parse_labels(labels if labels is not None else sorted({t for t in truth if t}))
+    own = sorted({t for t in truth if t})
+    if labels is None and len(own) < 2:
+        raise InputError(f"{collection!r} has {'no labels' if not own else 'one label, ' + repr(own[0])} of its own: name at least"
+                         " two labels to score, or store its images in one folder per label (a folder or a ZIP: each"
+                         " image's folder becomes its label).")
+    names = parse_labels(labels if labels is not None else own)
     keep = np.asarray([t in names for t in truth], dtype=bool)
     if not keep.any():
         raise InputError(f"No image of {collection!r} has one of the labels {', '.join(names)}.")

@@ -234,6 +234,29 @@ def collection_names(store: Store | None = None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def require_collection(collection: str, store: Store | None = None) -> None:
+    """Raise ``CollectionNotFoundError`` unless ``collection`` is a stored image collection or a
+    built-in gallery: asked before any model loads, so a mistyped name is answered at once."""
+    from embedlab import datasets
+    from embedlab.store import open_store
+
+    if collection in datasets.names("images"):
+        return
+    stored = collection_names(store or open_store())
+    if collection not in stored:
+        raise CollectionNotFoundError(collection, stored + [n for n in datasets.names("images") if n not in stored])
+
+
+def images_to_encode(collection: str, store: Store) -> int:
+    """How many images making the collection with another model encodes: the gallery's size, or
+    the count stored under another model."""
+    from embedlab import datasets
+
+    if collection in datasets.names("images"):
+        return datasets.dataset(collection).size
+    return max((info.count for info in image_collections(store) if info.dataset == collection), default=0)
+
+
 def find_collection(collection: str, backend: str, store: Store) -> CollectionInfo | None:
     """The (collection, backend) Chroma collection, or None when it was never stored."""
     for info in image_collections(store):

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from embedlab.cache import memoize
 from embedlab.errors import BadUploadError, CollectionNotFoundError, InputError
+from embedlab.estimates import announce_encoding, learn, text_units
 from embedlab.ingest.records import (
     DEFAULT_CHUNK_WORDS,
     DEFAULT_OVERLAP_WORDS,
@@ -138,6 +140,9 @@ def ingest_records(
     texts = [records.texts[i] for i in order]
     metadatas = [records.metadatas[i] for i in order]
     report = store.add_texts(dataset, encoder, texts, metadatas, batch_size=batch_size, progress=progress, extra=extra)
+    if report.added:  # this machine's own rate, for the next estimate ("about 40 s on this machine")
+        mean_units = sum(text_units(len(text.split())) for text in texts) / len(texts)
+        learn(encoder.name, report.added * mean_units, report.seconds)
     return IngestReport(report.collection, dataset, encoder.name, records.documents, len(records.texts), report.added, report.skipped, report.seconds)
 
 
@@ -162,6 +167,16 @@ def ingest_upload(
     records = build_records(table, column, label_column, columns, chunk_size=chunk_size, overlap=overlap)
     return ingest_records(dataset, model, records, source=f"upload:{Path(filename).name}", chunk_size=chunk_size,
                           overlap=overlap, progress=progress, store=store, stage=stage)
+
+
+@memoize(max_entries=32)
+def dataset_announcement(name: str, model: str, limit: int | None, chunk_size: int, overlap: int = 0) -> str:
+    """What encoding a built-in dataset will take here, said before it starts (empty when quick);
+    the dataset is read once per process."""
+    from embedlab import datasets
+
+    texts = datasets.text_frame(name, limit)[datasets.dataset(name, "texts").text_column].tolist()
+    return announce_encoding(model, texts, chunk_size, overlap_words=overlap, cached="rows stored before are skipped")
 
 
 def ingest_dataset(

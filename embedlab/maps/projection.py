@@ -33,13 +33,6 @@ def estimated_seconds(method: str, points: int) -> float:
     return reading + (2 * umap if method == "tsne" else umap)
 
 
-def duration(seconds: float) -> str:
-    """``seconds`` as a person says it: "about 40 s", "about 6 min", "about 1.5 h"."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
-    return f"about {seconds / 3600:.1f} h"
 MIN_POINTS = 3
 
 # umap-learn warns that a seed turns off its parallelism: expected, we seed on purpose (the
@@ -266,3 +259,11 @@ def warm_up_status() -> str:
     if not _WARM_DONE.is_set():
         return "running"
     return f"done in {_WARM_SECONDS[0]:.1f} s"
+
+
+#: the one rule, said in the help of ``project``, ``cluster`` and ``export``, on the Explore page and in the README
+LAST_VIEW_RULE = ("A collection's last view is the map and the clusters last made for it, wherever they were made: the map"
+                  " last drawn on the Explore page or by `embedlab project`, the clusters last shown on the Explore page or"
+                  " computed by `embedlab cluster` (each replaces only its own part). The Explore page reopens it, and"
+                  " `embedlab export` uses it for every setting not given (--no-view: the defaults instead), so an export"
+                  " holds what was last seen, with the same columns in the same order as the page's download.")

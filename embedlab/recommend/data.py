@@ -46,7 +46,10 @@ TITLE_COLUMNS = ("title", "name", "movie_title")
 class Interactions:
     """Who interacted with what. ``user``/``item`` index ``user_ids``/``item_ids`` (sorted);
     ``items`` has one row per item id, in that order, with ``title``, ``year``, ``genres`` (a
-    ``|``-joined string, may be empty) and ``text`` (what the content model reads)."""
+    ``|``-joined string, may be empty) and ``text`` (what the content model reads), and any other
+    column of an uploaded items file; ``item_columns`` are the columns worth showing for an item
+    (those the data has: an upload without an items file has its ids alone). ``noun`` is what an
+    item is called on a page ("movie" for MovieLens)."""
 
     name: str
     title: str
@@ -59,6 +62,8 @@ class Interactions:
     items: pd.DataFrame
     has_ratings: bool
     has_timestamps: bool
+    item_columns: tuple[str, ...] = ("title", "genres")
+    noun: str = "item"
 
     @property
     def n_users(self) -> int:
@@ -109,6 +114,16 @@ class Interactions:
             raise InputError(f"Unknown item {item!r} in {self.title}: {self.n_items:,} items, e.g. {', '.join(self.item_ids[:5])}.")
         return position
 
+    def item_label(self, item_id: str) -> str:
+        """How an item is named in a picker: its title and id, or its id alone when it has no title."""
+        title = str(self.items["title"].iat[self.item_position[item_id]])
+        return item_id if title == item_id else f"{title} [{item_id}]"
+
+    def item_cells(self, index: int) -> dict[str, str]:
+        """The shown columns of one item (``item_columns``), genres joined by commas."""
+        row = self.items.iloc[index]
+        return {column: str(row[column]).replace("|", ", ") if column == "genres" else str(row[column]) for column in self.item_columns}
+
     def history(self, user: int) -> np.ndarray:
         """Item indices the user interacted with (unique, sorted)."""
         return np.unique(self.item[self.user == user])
@@ -154,7 +169,8 @@ def item_text(title: str, year: str, genres: str, extra: str = "") -> str:
     return " ".join(parts)
 
 
-def _build(name: str, title: str, frame: pd.DataFrame, items: pd.DataFrame | None, has_ratings: bool, has_timestamps: bool) -> Interactions:
+def _build(name: str, title: str, frame: pd.DataFrame, items: pd.DataFrame | None, has_ratings: bool, has_timestamps: bool,
+           item_columns: tuple[str, ...] = ("title", "genres"), noun: str = "item") -> Interactions:
     """``frame`` has string ``user``, ``item`` and float ``rating``, int ``timestamp``;
     ``items`` (optional) has ``item``, ``title``, ``year``, ``genres``, ``extra``."""
     user_ids = tuple(sorted(frame["user"].unique(), key=_natural))
@@ -167,12 +183,13 @@ def _build(name: str, title: str, frame: pd.DataFrame, items: pd.DataFrame | Non
     table = pd.DataFrame({"item": list(item_ids)})
     if items is not None:
         table = table.merge(items.drop_duplicates("item"), on="item", how="left")
-    for column in ("title", "year", "genres", "extra"):
+    for column in ("title", "year", "genres", "extra", *item_columns):
         if column not in table:
             table[column] = ""
         table[column] = table[column].fillna("").astype(str)
-    table["title"] = [t if t.strip() else f"item {i}" for t, i in zip(table["title"], table["item"], strict=True)]
-    table["text"] = [item_text(t, y, g, e) for t, y, g, e in zip(table["title"], table["year"], table["genres"], table["extra"], strict=True)]
+    table["text"] = [item_text(t if t.strip() else f"item {i}", y, g, e)  # what the content model reads, as before
+                     for t, i, y, g, e in zip(table["title"], table["item"], table["year"], table["genres"], table["extra"], strict=True)]
+    table["title"] = [t if t.strip() else i for t, i in zip(table["title"], table["item"], strict=True)]  # no title: the id
     return Interactions(
         name=name,
         title=title,
@@ -185,6 +202,8 @@ def _build(name: str, title: str, frame: pd.DataFrame, items: pd.DataFrame | Non
         items=table.drop(columns=["extra"]),
         has_ratings=has_ratings,
         has_timestamps=has_timestamps,
+        item_columns=item_columns,
+        noun=noun,
     )
 
 
@@ -226,7 +245,7 @@ def movielens_100k() -> Interactions:
         "genres": item["class"].str.strip().str.replace(" ", "|"),
         "extra": "",
     })
-    return _build(MOVIELENS, "MovieLens 100k", frame, items, True, True)
+    return _build(MOVIELENS, "MovieLens 100k", frame, items, True, True, ("title", "genres"), noun="movie")
 
 
 # -- uploads -------------------------------------------------------------------------------------
@@ -347,7 +366,9 @@ def read_interactions(
             )
     stem = Path(filename).stem or "upload"
     digest = hashlib.sha256(data + b"\x00" + (items_data or b"")).hexdigest()[:10]
-    return _build(f"upload-{digest}", stem, out, items, rating_col is not None, time_col is not None)
+    shown = ("item", *(c for c in items.columns if c != "extra" and c != "item" and items[c].str.strip().ne("").any())) \
+        if items is not None else ("item",)
+    return _build(f"upload-{digest}", stem, out, items, rating_col is not None, time_col is not None, shown)
 
 
 def read_items(data: bytes, filename: str, limits: UploadLimits = INTERACTION_LIMITS) -> pd.DataFrame:
@@ -369,14 +390,16 @@ def read_items(data: bytes, filename: str, limits: UploadLimits = INTERACTION_LI
     year_col = _find(columns, ("year", "release_year"), "year", filename, False)
     genre_col = _find(columns, ("genres", "genre", "class", "category", "categories", "tags"), "genres", filename, False)
     others = [c for c in columns if c not in (item_col, title_col, year_col, genre_col)]
+    reserved = {"item", "title", "year", "genres", "extra", "text"}
     genres = frame[genre_col].str.strip().str.replace(r"\s*[|,;]\s*", "|", regex=True) if genre_col else ""
     extra = frame[others].apply(lambda row: " ".join(v.strip() for v in row if v.strip()), axis=1) if others else ""
     return pd.DataFrame({
         "item": ids,
-        "title": frame[title_col].str.strip() if title_col else ids,
+        "title": frame[title_col].str.strip() if title_col else "",
         "year": frame[year_col].str.strip() if year_col else "",
         "genres": genres,
         "extra": extra,
+        **{(c if c not in reserved else f"{c} (file)"): frame[c].str.strip() for c in others},  # shown as the file has them
     })
 
 

@@ -251,6 +251,14 @@ def fit_svd(train: csr_matrix, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray,
     return users, svd.components_.T.astype(np.float32).copy(), "cpu"
 
 
+def content_announcement(data: Interactions, text_model: str = "minilm") -> str:
+    """What making the content vectors will take here ("Encoding 1,682 texts with minilm, about 40 s
+    on this machine"), said before it starts; empty once they are kept."""
+    from embedlab.backends import encoding_announcement
+
+    return encoding_announcement(text_model, data.items["text"].tolist())
+
+
 def content_item_vectors(data: Interactions, text_model: str, progress: Progress | None = None) -> tuple[np.ndarray, float]:
     """The text model's vectors of every item text (``backends.encode_texts``: encoded once, kept
     on disk); returns (vectors, seconds spent encoding: 0 when read back)."""

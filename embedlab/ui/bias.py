@@ -24,6 +24,7 @@ from embedlab.bias.direction import (
 from embedlab.bias.seat import seat
 from embedlab.bias.weat import WeatResult, comparison_rows, sign_agreement, weat
 from embedlab.bias.wordsets import (
+    WordSet,
     custom_test,
     library_sets,
     parse_word_list,
@@ -31,6 +32,7 @@ from embedlab.bias.wordsets import (
     weat_test,
 )
 from embedlab.errors import EmbedlabError
+from embedlab.ui.uploads import kept_upload
 from embedlab.wordrules import WORD_RULE
 
 GROUP_COLOURS = {"X": "#1f77b4", "Y": "#d62728"}
@@ -65,14 +67,30 @@ def custom_set_defaults(prefix: str) -> dict[str, str]:
     for role in ROLES:
         defaults[f"{prefix}_set_{role}"] = CUSTOM_DEFAULTS[role] if CUSTOM_DEFAULTS[role] in library else TYPED
         defaults[f"{prefix}_typed_{role}"] = ""
+    defaults[f"{prefix}_sets_file"] = ""  # an uploaded word-set file, kept on the server by content
     return defaults
 
 
 def custom_set_choices(prefix: str) -> dict[str, list[str]]:
-    """What a link may pick for each set: the typed words or a library set (an uploaded set
-    exists only in the session that uploaded it)."""
-    names = [TYPED, *library_sets()]
+    """What a link may pick for each set: the typed words, a library set, or a set of the uploaded
+    file the link (or this session) names, when this server keeps it."""
+    names = [TYPED, *library_sets(), *_uploaded_sets(prefix)]
     return {f"{prefix}_set_{role}": names for role in ROLES}
+
+
+def _uploaded_sets(prefix: str) -> dict[str, WordSet]:
+    """The sets of the kept word-set file of ``prefix`` (named ``upload:<name>``), if any."""
+    from embedlab.links import kept_file
+
+    key = f"{prefix}_sets_file"
+    file_id = str(st.session_state.get(key) or st.query_params.get(key) or "")
+    kept = kept_file(file_id) if file_id else None
+    if kept is None:
+        return {}
+    try:
+        return {f"upload:{k}": v for k, v in parse_wordset_upload(*kept).items()}
+    except EmbedlabError:
+        return {}
 
 
 def custom_set_pickers(prefix: str) -> CustomSets:
@@ -81,8 +99,9 @@ def custom_set_pickers(prefix: str) -> CustomSets:
     library = library_sets()
     uploaded = st.file_uploader("Upload word sets (JSON {name: [words]} or lines 'name: w1, w2')", type=["json", "txt"],
                                 key=f"{prefix}_upload")
-    if uploaded is not None:
-        library.update({f"upload:{k}": v for k, v in parse_wordset_upload(uploaded.getvalue(), uploaded.name).items()})
+    kept = kept_upload("bias", uploaded, f"{prefix}_sets_file", what="word-set file")
+    if kept is not None:
+        library.update({f"upload:{k}": v for k, v in parse_wordset_upload(*kept).items()})
     names = [TYPED] + list(library)
     chosen: list[tuple[str, tuple[str, ...]]] = []
     for column, (role, label) in zip(st.columns(4), ROLES.items(), strict=True):

@@ -14,6 +14,53 @@ def short_label(text: str, limit: int = 40) -> str:
 
 
 NUMBERED_OVER = 14  # items longer than this are numbered on the axes (a key lists them)
+LABELLED_ROWS = 8  # up to this many long items, the axes also show each one's first words
+
+
+def label_positions(x: list[float], y: list[float], texts: list[str], *, width_px: float = 560, height_px: float = 400,
+                    log_x: bool = False, equal_scale: bool = False) -> list[str]:
+    """Where to write each point's label (plotly ``textposition``) so labels cover neither each
+    other nor other points: each label, in order, takes the first place around its point that is
+    free (above, below, right, left, then the corners), else the least covered one. Sizes are
+    estimated in pixels of a ``width_px`` × ``height_px`` plot (7 px a character, 16 px a line);
+    ``equal_scale``: one unit is as long on both axes (a plot with ``scaleanchor``)."""
+    xs = np.log10(np.maximum(np.asarray(x, dtype=float), 1e-12)) if log_x else np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    if not len(xs):
+        return []
+    span_x = float(xs.max() - xs.min()) or 1.0
+    span_y = float(ys.max() - ys.min()) or 1.0
+    scale_x, scale_y = width_px / span_x, height_px / span_y
+    if equal_scale:
+        scale_x = scale_y = min(scale_x, scale_y)
+    px, py = (xs - xs.min()) * scale_x, (ys - ys.min()) * scale_y
+    r, h = 8.0, 16.0
+    boxes: list[tuple[float, float, float, float]] = [(a - r, b - r, a + r, b + r) for a, b in zip(px, py, strict=True)]
+
+    def covered(box: tuple[float, float, float, float], skip: int) -> float:
+        total = 0.0
+        for j, other in enumerate(boxes):
+            if j == skip:
+                continue
+            w = min(box[2], other[2]) - max(box[0], other[0])
+            t = min(box[3], other[3]) - max(box[1], other[1])
+            if w > 0 and t > 0:
+                total += w * t
+        return total
+
+    positions = []
+    for i, text in enumerate(texts):
+        w, a, b = 7.0 * len(text) + 4, float(px[i]), float(py[i])
+        places = {
+            "top center": (a - w / 2, b + r, a + w / 2, b + r + h), "bottom center": (a - w / 2, b - r - h, a + w / 2, b - r),
+            "middle right": (a + r, b - h / 2, a + r + w, b + h / 2), "middle left": (a - r - w, b - h / 2, a - r, b + h / 2),
+            "top right": (a + r / 2, b + r / 2, a + r / 2 + w, b + r / 2 + h), "top left": (a - r / 2 - w, b + r / 2, a - r / 2, b + r / 2 + h),
+            "bottom right": (a + r / 2, b - r / 2 - h, a + r / 2 + w, b - r / 2), "bottom left": (a - r / 2 - w, b - r / 2 - h, a - r / 2, b - r / 2),
+        }
+        best = min(places, key=lambda place: (covered(places[place], i), list(places).index(place)))
+        positions.append(best)
+        boxes.append(places[best])
+    return positions
 
 
 def numbered(labels: list[str]) -> bool:
@@ -25,7 +72,9 @@ def similarity_heatmap(labels: list[str], matrix: np.ndarray, title: str) -> go.
     """Cosine similarity heatmap with values printed in the cells (for up to 25 items); long
     items (sentences) are numbered on the axes so the cells keep the room, and hover shows them."""
     if numbered(labels):
-        axis = [str(i + 1) for i in range(len(labels))]
+        # a few sentences: each row says which it is (its number and first words); many: numbers, with a key beside
+        axis = [f"{i + 1}. {html.escape(short_label(label, 22))}" if len(labels) <= LABELLED_ROWS else str(i + 1)
+                for i, label in enumerate(labels)]
         hover = np.array([[f"{html.escape(short_label(labels[r], 80))}<br>{html.escape(short_label(labels[c], 80))}"
                            for c in range(len(labels))] for r in range(len(labels))])
         figure = _heatmap(axis, matrix, title, hover)

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from embedlab.analysis.compression import CompressionReport
 from embedlab.analysis.normalisation import DotCosine
+from embedlab.ui.charts import label_positions
 
 
 def report_frame(report: CompressionReport) -> pd.DataFrame:
@@ -36,13 +37,17 @@ def quality_chart(report: CompressionReport) -> go.Figure:
     """Recall@k against bytes per vector (log axis): one point per scheme, re-scored variants
     as open diamonds."""
     figure = go.Figure()
+    ordered = [r for rescored in (False, True) for r in report.results if r.rescored == rescored]
+    places = dict(zip((r.scheme for r in ordered), label_positions([r.bytes_per_vector for r in ordered], [r.recall for r in ordered],
+                                                                  [r.scheme for r in ordered], width_px=900, height_px=330, log_x=True),
+                      strict=True))
     for rescored, name, symbol in ((False, "compressed score only", "circle"), (True, "re-scored in float32", "diamond-open")):
         chosen = [r for r in report.results if r.rescored == rescored]
         if not chosen:
             continue
         figure.add_trace(go.Scatter(
             x=[r.bytes_per_vector for r in chosen], y=[r.recall for r in chosen], mode="markers+text", name=name,
-            text=[r.scheme for r in chosen], textposition="top center",
+            text=[r.scheme for r in chosen], textposition=[places[r.scheme] for r in chosen],
             marker={"symbol": symbol, "size": 12, "line": {"width": 2}},
             hovertemplate="%{text}<br>%{x:.1f} bytes/vector<br>recall@" + str(report.k) + " %{y:.3f}<extra></extra>"))
     figure.update_layout(

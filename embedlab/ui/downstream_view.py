@@ -17,7 +17,7 @@ from embedlab.analysis.downstream import (
     compare,
     intrinsic_scores,
 )
-from embedlab.ui.feedback import progress_reporter, store_or_stop
+from embedlab.ui.feedback import plain, progress_reporter, store_or_stop
 
 
 def text_collections() -> list[str]:
@@ -28,10 +28,12 @@ def text_collections() -> list[str]:
     return [info.name for info in corpora(store_or_stop().collections())]
 
 
-def run_comparison(data: LabelledData, names: list[str], folds: int, seed: int) -> Comparison:
+def run_comparison(data: LabelledData, names: list[str], folds: int, seed: int, cost: str = "") -> Comparison:
     """The comparison, with a status box naming the representation under way and a bar for its
-    encoding (cached results come back at once)."""
+    encoding (cached results come back at once); ``cost`` says beforehand what it may take."""
     with st.status(f"Cross-validating {len(names)} representations on {data.rows:,} rows…", expanded=True) as status:
+        if cost:
+            st.caption(plain(cost))
         report = progress_reporter("encoding")
         comparison = compare(data, names, folds=folds, seed=seed, progress=report,
                              stage=lambda text: status.update(label=f"Cross-validating {text}…"))

@@ -41,7 +41,7 @@ from embedlab.maps.view import (
 )
 from embedlab.store import CollectionInfo
 from embedlab.ui import url_state
-from embedlab.ui.feedback import plain, user_errors
+from embedlab.ui.feedback import full_texts, plain, user_errors
 from embedlab.ui.pointmap import MapColours, MapMarks, point_map
 
 ROW_TABLE_LIMIT = 500
@@ -132,6 +132,7 @@ def _hits_table(shown: Corpus, clusters: ClusterResult, hits: list[tuple[int, fl
     with st.container(key="explore_hits_box"):  # its key marks it in the page (for tests and styling)
         st.markdown(f"**Top {len(hits)} for “{plain(shorten(query, 60))}”** (black stars on the map)")
         st.dataframe(table, hide_index=True, key="explore_hits")
+        full_texts([shown.texts[h[0]] for h in hits])
 
 
 def _neighbours_table(shown: Corpus, picked: int, near: Neighbours) -> None:
@@ -143,6 +144,7 @@ def _neighbours_table(shown: Corpus, picked: int, near: Neighbours) -> None:
         "euclidean": [round(n.euclidean, 4) for n in near.items],
         "near on the map too": [n.on_map for n in near.items],
     }), hide_index=True, key="explore_neighbours")
+    full_texts([shown.texts[n.index] for n in near.items])
 
 
 def _selection(info: CollectionInfo, shown: Corpus, shown_map: Projection, clusters: ClusterResult, selection: list[int],

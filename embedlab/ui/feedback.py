@@ -50,16 +50,31 @@ def store_or_stop() -> Store:
 
 
 def progress_reporter(label: str) -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` callback drawing a bar with rate and time left."""
-    bar = st.progress(0.0, text=label)
+    """A ``progress(done, total)`` callback drawing a bar with rate and time left. Nothing is
+    drawn until the work reports (work served from a cache leaves no empty bar behind), and the
+    bar is removed once the work is done (a finished bar said nothing the results do not)."""
+    slot = st.empty()
     started = time.perf_counter()
 
     def report(done: int, total: int) -> None:
+        if total and done >= total:
+            slot.empty()
+            return
         elapsed = max(time.perf_counter() - started, 1e-9)
         rate = done / elapsed
         left = (total - done) / rate if rate > 0 else float("nan")
         fraction = done / total if total else 1.0
-        eta = f"{left:.0f} s left" if left == left else "estimating…"
-        bar.progress(min(fraction, 1.0), text=f"{label}: {done:,}/{total:,} · {rate:,.0f}/s · {eta}")
+        eta = f"{left:.0f} s left" if left == left and done else "estimating…"
+        slot.progress(min(fraction, 1.0), text=f"{label}: {done:,}/{total:,} · {rate:,.0f}/s · {eta}")
 
     return report
+
+
+def full_texts(texts: list[str], label: str = "Read the texts in full", *, limit: int = 50) -> None:
+    """An expander holding ``texts`` whole, numbered as the table above them: a table cell cuts a
+    long text off, and this is where it can be read (escaped, so a text is shown as written)."""
+    if not any(len(text) > 60 for text in texts):
+        return
+    with st.expander(f"{label} ({min(len(texts), limit)})"):
+        for number, text in enumerate(texts[:limit], 1):
+            st.markdown(f"**{number}.** {plain(text)}")

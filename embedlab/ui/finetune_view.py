@@ -7,8 +7,6 @@ from which a link shows the result again.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -22,12 +20,12 @@ from embedlab.ui.feedback import plain, progress_reporter
 SCORES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "precision_at_10": "precision@10", "mrr": "MRR"}
 
 
-def labelled_data(dataset: str, upload: Any, text_column: str | None, label_column: str | None) -> LabelledData:
-    """The built-in dataset, or the uploaded file with its chosen columns, every row (the
-    fine-tuning split draws its own stratified sample)."""
-    if dataset != "upload":
+def labelled_data(dataset: str, upload: tuple[bytes, str] | None, text_column: str | None, label_column: str | None) -> LabelledData:
+    """The built-in dataset, or the uploaded file (its bytes and name) with its chosen columns,
+    every row (the fine-tuning split draws its own stratified sample)."""
+    if dataset != "upload" or upload is None:
         return builtin_data(dataset, max_rows=None)
-    return upload_data(upload.getvalue(), upload.name, label_column, text_column=text_column, max_rows=None)
+    return upload_data(upload[0], upload[1], label_column, text_column=text_column, max_rows=None)
 
 
 def train(data: LabelledData, settings: FineTuneSettings, out: str | None = None) -> FineTuneResult:

@@ -57,19 +57,23 @@ def joint_map(data: Interactions, model: FittedModel, user: int | None, profile:
     vectors = joint_vectors(model, profile)
     projection = project(vectors, ProjectionParams(method="umap", metric="cosine", seed=seed))
     n_users = data.n_users
-    groups = ["user"] * n_users + data.main_genre(highlight) + (["your profile"] if profile is not None else [])
+    by_genre = bool(data.genre_names())
+    groups = ["user"] * n_users + (data.main_genre(highlight) if by_genre else [data.noun] * data.n_items) \
+        + (["your profile"] if profile is not None else [])
     colours = colours_for(groups)
     titles = data.items["title"].tolist()
     texts = [f"user {u}" for u in data.user_ids] + titles + (["your profile"] if profile is not None else [])
-    genres = [""] * n_users + data.items["genres"].str.replace("|", ", ").tolist() + ([""] if profile is not None else [])
-    hover = hover_lines(texts, {"genres": genres})
+    columns = [c for c in data.item_columns if c not in ("title", "item")]
+    hover = hover_lines(texts, {c: [""] * n_users + data.items[c].str.replace("|", ", ").tolist() + ([""] if profile is not None else [])
+                                for c in columns})
     chosen = len(vectors) - 1 if profile is not None else user
     marks = MapMarks(hits=[n_users + i for i in recommended], picked=chosen, neighbours=[n_users + i for i in history],
                      labels=[{"x": float(projection.coords[chosen, 0]), "y": float(projection.coords[chosen, 1]),
                               "text": "you" if profile is not None else f"user {data.user_ids[user or 0]}"}] if chosen is not None else [])
     point_map("rec_map", projection.coords, hover, MapColours(codes=colours.codes, palette=_palette(colours.names),
                                                                 legend=_legend(colours.names, colours.counts),
-                                                                title=f"genre ({highlight} first)" if highlight else "first listed genre"),
+                                                                title=(f"genre ({highlight} first)" if highlight else "first listed genre")
+                                                                if by_genre else f"user or {data.noun}"),
               marks, height=560,
               caption="Rings: the history; stars: the recommendations; the big dot: the user. Hover for titles.")
     st.caption(f"UMAP (cosine, seed {seed}) of {n_users:,} users and {data.n_items:,} items together, "

@@ -172,6 +172,25 @@ def number_input(container: Any, label: str, low: Number, high: Number, *, key: 
     return container.number_input(label, low, high, key=key, **options)
 
 
+def multiselect(container: Any, label: str, options: list[Any], *, key: str, state: str, **kw: Any) -> list[Any]:
+    """``container.multiselect`` over ``options`` whose choice lives in the page value ``state`` (the
+    chosen options joined by commas: what the link holds), and the widget always shows it.
+
+    A value that code set (a guided demo, a link, a collection's last view) is given to the widget
+    through the Session State API, which tells the browser; a widget ``default`` is not enough, as
+    the browser keeps showing (and sends back on the next run) what it showed before. When the
+    user changes the widget, the widget's value becomes the state."""
+    wanted = [v for v in str(st.session_state.get(state, "")).split(",") if v in options]
+    synced = f"_{key}_synced"
+    current = st.session_state.get(key)
+    if current is None or st.session_state.get(synced) != st.session_state.get(state) or any(v not in options for v in current):
+        st.session_state[key] = wanted
+    picked = list(container.multiselect(label, options, key=key, **kw))
+    st.session_state[state] = ",".join(str(v) for v in picked)
+    st.session_state[synced] = st.session_state[state]
+    return picked
+
+
 def publish_part(keys: list[str], written: list[str] | None = None) -> None:
     """``publish`` for part of a page that reruns alone (a fragment): only ``keys`` change in
     the URL (those in ``written``, default all of them, are written; the others are left out);

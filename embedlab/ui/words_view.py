@@ -16,6 +16,7 @@ from embedlab.analysis.evaluation import (
 )
 from embedlab.backends import BackendKind, backend_names
 from embedlab.training import NodeEmbeddingResult
+from embedlab.ui.charts import label_positions
 
 ROLE_COLOURS = {"a": "#6baed6", "b": "#08519c", "c": "#fdae6b", "answer": "#2ca02c", "expected": "#d62728"}
 
@@ -38,13 +39,14 @@ def analogy_benchmark(model: str, dataset: str, restrict_vocab: int, method: str
 def analogy_figure(picture: AnalogyPicture, title: str) -> go.Figure:
     """Scatter of the words with arrows a→b and c→d: parallel arrows mean a consistent offset."""
     figure = go.Figure()
+    places = label_positions(list(picture.x), list(picture.y), list(picture.words), width_px=420, height_px=300, equal_scale=True)  # "king" no longer under "prince"
     for role in ("a", "b", "c", "answer", "expected"):
         index = [i for i, r in enumerate(picture.roles) if r == role]
         if not index:
             continue
         figure.add_trace(go.Scatter(
             x=[picture.x[i] for i in index], y=[picture.y[i] for i in index], mode="markers+text",
-            text=[html.escape(picture.words[i]) for i in index], textposition="top center", name=role,
+            text=[html.escape(picture.words[i]) for i in index], textposition=[places[i] for i in index], name=role,
             marker={"size": 12, "color": ROLE_COLOURS[role]},
             hovertemplate="%{text}<extra>" + role + "</extra>",
         ))

@@ -33,7 +33,7 @@ from embedlab.analysis.downstream.features import (
 )
 from embedlab.backends import encode_texts, model_key
 from embedlab.backends.base import Progress
-from embedlab.errors import InputError
+from embedlab.errors import EmbedlabError, InputError
 
 RepresentationKind = Literal["text", "words", "tfidf", "stored"]
 
@@ -217,3 +217,19 @@ def compare(data: LabelledData, names: Sequence[str], *, folds: int = DEFAULT_FO
         results.append(evaluate_representation(data, name, folds=folds, seed=seed, max_words=max_words,
                                                progress=progress))
     return Comparison(data.name, data.description, data.note, data.rows, data.label_counts(), folds, seed, tuple(results))
+
+
+def comparison_announcement(data: LabelledData, names: list[str]) -> str:
+    """What encoding ``data`` with each of ``names`` will take here the first time, said before
+    the comparison starts (TF-IDF and stored vectors cost nothing worth saying); empty when quick."""
+    from embedlab.estimates import announce_models
+
+    models = {}
+    for name in names:
+        try:
+            kind = representation_kind(name)
+        except EmbedlabError:
+            continue
+        if kind in ("text", "words"):
+            models[name] = kind
+    return announce_models(models, list(data.texts), max_words=TEXT_MODEL_WORDS, cached="the first time; results are cached")
