@@ -24,10 +24,10 @@ from embedlab.analysis.comparison.models import (
 )
 from embedlab.corpus import corpora, corpus_map, open_corpus
 from embedlab.errors import InputError
+from embedlab.estimates import duration
 from embedlab.maps.projection import (
     METHODS,
     ProjectionParams,
-    duration,
     estimated_seconds,
 )
 from embedlab.ui import url_state
