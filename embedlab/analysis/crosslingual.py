@@ -196,9 +196,7 @@ def search(query: str, model: str = DEFAULT_MODEL, k: int = 10, *, settings: Cor
         raise InputError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
     corpus = parliament_corpus(settings)
     vectors = encode_texts(model, corpus["text"].tolist(), progress=progress).vectors
-    from embedlab.backends import get_text_encoder
-
-    query_vector = get_text_encoder(model).encode([query])[0]
+    query_vector = encode_texts(model, [query]).vectors[0]  # kept too: a query asked before loads no model
     order, scores = top_k_cosine(query_vector, vectors, k)
     hits = tuple(Hit(rank, float(score), *(str(corpus.at[int(i), c]) for c in ("language", "text", "speaker", "party", "dataset", "row")))
                  for rank, (i, score) in enumerate(zip(order, scores, strict=True), 1))
