@@ -114,12 +114,12 @@ def choose(page, box, option: str, typed: str = "") -> None:  # type: ignore[no-
         item = page.get_by_role("option", name=option)
         try:
             item.wait_for(timeout=10_000)
+            item.click(timeout=10_000)  # a rerun that redraws the list detaches the option: open it again
         except Exception:
             page.keyboard.press("Escape")
             continue
-        item.click()
         return
-    raise AssertionError(f"the option {option!r} never showed")
+    raise AssertionError(f"the option {option!r} never showed or kept being redrawn")
 
 
 def keeps_the_view(browser, page, title: str, check: Check) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedlab import cache
-from embedlab.backends import model_key
 from embedlab.backends.base import BackendKind, ImageTextEncoder
 from embedlab.errors import InputError, WrongBackendKindError
 from embedlab.images.safety import prepared
@@ -22,6 +21,7 @@ from embedlab.images.store import (
     StageCallback,
     ensure_collection,
     image_encoder,
+    kept_model_key,
     require_collection,
 )
 
@@ -82,7 +82,7 @@ def text_model(backend: str) -> ImageTextEncoder:
     return encoder
 
 
-@cache.on_disk("encoded", keys={"backend": model_key}, dump=lambda vectors: ({"vectors": vectors}, {}),
+@cache.on_disk("encoded", keys={"backend": kept_model_key}, dump=lambda vectors: ({"vectors": vectors}, {}),
                load=lambda arrays, meta: arrays["vectors"])
 def text_vectors(backend: str, texts: list[str]) -> np.ndarray:
     """An image-text model's vectors of ``texts`` (its text side), kept by content: a query asked

@@ -125,6 +125,22 @@ def image_encoder(backend: str) -> Any:
     return catalogue().get_of_kind(backend, *IMAGE_BACKEND_KINDS)
 
 
+#: image models whose weights come from the user's settings (EMBEDLAB_CLIP_MODEL/_PRETRAINED), not
+#: from a package: their name does not say which weights, so their vectors are never kept by name
+CONFIGURED_WEIGHTS = ("clip",)
+
+
+def kept_model_key(name: str) -> str | None:
+    """The cache key of an image model's vectors (``name@revision``), or ``Unkeyable`` for a model
+    whose weights the name does not fix (the call then runs uncached)."""
+    from embedlab.backends import model_key
+    from embedlab.cache import Unkeyable
+
+    if name in CONFIGURED_WEIGHTS:
+        raise Unkeyable(f"{name}'s weights come from the settings, not its name")
+    return model_key(name)
+
+
 class _KeptImageEncoder:
     """Name and dimension of an image model, from the catalogue (the model is not loaded)."""
 
@@ -135,7 +151,7 @@ class _KeptImageEncoder:
         self.dim = catalogue().dim(backend) or image_encoder(backend).dim
 
 
-@cache.on_disk("encoded", keys={"backend": lambda name: _model_key(name)}, exclude=("decoded",),
+@cache.on_disk("encoded", keys={"backend": kept_model_key}, exclude=("decoded",),
                dump=lambda vectors: ({"vectors": vectors}, {}), load=lambda arrays, meta: arrays["vectors"])
 def _kept_image_vectors(backend: str, ids: list[str], *, decoded: list[Any]) -> np.ndarray:
     """``backend``'s vectors of the pictures ``ids`` (``decoded``: the same pictures, decoded),
@@ -143,10 +159,6 @@ def _kept_image_vectors(backend: str, ids: list[str], *, decoded: list[Any]) -> 
     return np.asarray(image_encoder(backend).encode(decoded), dtype=np.float32)
 
 
-def _model_key(name: str) -> str | None:
-    from embedlab.backends import model_key
-
-    return model_key(name)
 
 
 def ingest_images(
@@ -181,7 +193,7 @@ def ingest_images(
     store = store or open_store()
     # a built-in gallery's vectors are kept by content (and shipped with the guided demos): the
     # model loads only for pictures not kept; anything uploaded is encoded by the model itself
-    kept = source.startswith("dataset:")
+    kept = source.startswith("dataset:") and backend not in CONFIGURED_WEIGHTS
     if not kept:
         tell(f"loading the model {backend}")
     encoder: Any = _KeptImageEncoder(backend) if kept else image_encoder(backend)
